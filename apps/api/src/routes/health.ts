@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem.ts';
+import { problemSchema } from '../http/schemas.ts';
+import type { Readiness } from '../readiness/readiness.ts';
+
+const checkResult = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+const checks = z.object({ postgres: checkResult, migrations: checkResult, redis: checkResult });
+
+/** Probe routes (`probe: true`) are not measured or request-logged; a failing readiness is logged. */
+export const healthRoutes: FastifyPluginAsyncZod<{ readiness: Readiness }> = async (app, { readiness }) => {
+  app.get(
+    '/health',
+    {
+      config: { probe: true },
+      schema: {
+        summary: 'Liveness: the process is up and its event loop answers. Touches no dependency.',
+        tags: ['probes'],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      config: { probe: true },
+      schema: {
+        summary: 'Readiness: Postgres and Redis answer and every migration is applied.',
+        tags: ['probes'],
+        response: {
+          200: z.object({ status: z.literal('ready'), checks }),
+          503: problemSchema.extend({ checks }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const report = await readiness();
+      if (report.ready) return { status: 'ready' as const, checks: report.checks };
+      const failing = Object.entries(report.checks)
+        .filter(([, result]) => !result.ok)
+        .map(([name]) => name);
+      request.log.warn({ checks: report.checks }, 'not ready');
+      return reply
+        .code(503)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({ ...problem(503, `not ready: ${failing.join(', ')}`), checks: report.checks });
+    },
+  );
+};

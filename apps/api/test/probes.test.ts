@@ -1,0 +1,109 @@
+import { documents } from '@repo/db';
+import { createTcpProxy, type TcpProxy } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestApp, type TestApp } from './support/test-app.ts';
+
+describe('probes on a migrated database', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('/health answers 200', async () => {
+    const response = await t.app.inject('/health');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('/ready answers 200 with every check ok', async () => {
+    const response = await t.app.inject('/ready');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: { ok: true }, migrations: { ok: true }, redis: { ok: true } },
+    });
+  });
+
+  it('/metrics serves request metrics', async () => {
+    await t.app.inject('/v1/documents/00000000-0000-4000-8000-000000000000');
+    const response = await t.app.inject('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('route="/v1/documents/:id",status_code="404"');
+  });
+});
+
+describe('probes before migrations', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ migrate: false });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('/ready answers 503 naming the pending migrations', async () => {
+    const response = await t.app.inject('/ready');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = response.json<{ detail: string; checks: Record<string, { ok: boolean; error?: string }> }>();
+    expect(body.detail).toBe('not ready: migrations');
+    expect(body.checks.migrations?.error).toMatch(/^pending migrations: 0000_enable_pgvector/);
+    expect(body.checks.postgres).toEqual({ ok: true });
+  });
+});
+
+describe('dependency outages', () => {
+  let t: TestApp;
+  let postgres: TcpProxy;
+  let redis: TcpProxy;
+  beforeAll(async () => {
+    postgres = await createTcpProxy(inject('databaseUrl'));
+    redis = await createTcpProxy(inject('redisUrl'));
+    t = await createTestApp({
+      databaseUrl: (url) => postgres.url(url),
+      redisUrl: redis.url(inject('redisUrl')),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await postgres?.close();
+    await redis?.close();
+  });
+
+  it('Redis down: POST answers 503 within a second and leaves no document behind', async () => {
+    await redis.cut();
+    const before = await t.db.$count(documents);
+    const started = performance.now();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      payload: { title: 't', content: 'c' },
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await t.db.$count(documents)).toBe(before);
+
+    const ready = await t.app.inject('/ready');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json<{ detail: string }>().detail).toBe('not ready: redis');
+
+    await redis.restore();
+    await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
+  });
+
+  it('Postgres down: /ready answers 503 while /health stays 200; both recover without a restart', async () => {
+    await postgres.cut();
+    const ready = await t.app.inject('/ready');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json<{ checks: { postgres: { ok: boolean } } }>().checks.postgres.ok).toBe(false);
+    expect((await t.app.inject('/health')).statusCode).toBe(200);
+
+    await postgres.restore();
+    await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
+  });
+});

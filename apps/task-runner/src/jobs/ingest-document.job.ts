@@ -1,0 +1,27 @@
+import type { Database } from '@repo/db';
+import { ingestDocument, markDocumentFailed, markDocumentProcessing } from '../ingestion/ingest-document.ts';
+import type { SplitOptions } from '../ingestion/text-splitter.ts';
+import type { JobDefinition } from './job-definition.ts';
+
+export interface IngestDocumentJobOptions {
+  db: Database;
+  split: SplitOptions;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export function ingestDocumentJob(options: IngestDocumentJobOptions): JobDefinition<'ingest-document'> {
+  const { db, split } = options;
+  return {
+    name: 'ingest-document',
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    async process({ documentId }, { signal }) {
+      await markDocumentProcessing(db, documentId);
+      return ingestDocument(db, documentId, { ...split, signal });
+    },
+    async onFinalFailure({ documentId }, error) {
+      await markDocumentFailed(db, documentId, error.message);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { chunks, documents, tasks } from '@repo/db';
+import { waitFor } from '@repo/testing';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestDocument } from '../src/ingestion/ingest-document.ts';
+import { createTestRunner, type TestRunner } from './support/test-runner.ts';
+
+let t: TestRunner;
+
+beforeAll(async () => {
+  t = await createTestRunner({ CHUNK_SIZE: '200', CHUNK_OVERLAP: '40' });
+  await t.runner.start();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const paragraphs = Array.from(
+  { length: 10 },
+  (_, i) => `Paragraph ${i} explains one idea in a few sentences. It has a second sentence. And a third one.`,
+).join('\n\n');
+
+describe('the ingest-document job', () => {
+  it('applied the migrations before starting its workers', () => {
+    expect(t.runner.status()).toMatchObject({
+      ready: true,
+      phase: 'running',
+      migrations: { state: 'applied', applied: expect.arrayContaining(['0000_enable_pgvector']) },
+      workers: { running: true, queues: ['ingest-document'] },
+    });
+  });
+
+  it('is processed by a real worker: chunks stored, document ready, task succeeded', async () => {
+    const { documentId, taskId } = await t.submitDocument(paragraphs);
+
+    const document = await waitFor(
+      async () => {
+        const [row] = await t.db.select().from(documents).where(eq(documents.id, documentId));
+        return row?.status === 'ready' ? row : undefined;
+      },
+      { what: 'document ready' },
+    );
+    expect(document.error).toBeNull();
+
+    const stored = await t.db
+      .select()
+      .from(chunks)
+      .where(eq(chunks.documentId, documentId))
+      .orderBy(asc(chunks.ordinal));
+    expect(stored.length).toBeGreaterThan(3);
+    expect(stored.map((chunk) => chunk.ordinal)).toEqual(stored.map((_, i) => i));
+    for (const chunk of stored) expect(chunk.content.length).toBeLessThanOrEqual(200);
+
+    const [task] = await t.db.select().from(tasks).where(eq(tasks.id, taskId));
+    expect(task).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      result: { status: 'ready', chunkCount: stored.length },
+    });
+    expect(task?.startedAt).toBeInstanceOf(Date);
+    expect(task?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('leaves one set of chunks when the same job runs twice', async () => {
+    const { documentId, taskId } = await t.submitDocument(paragraphs);
+    await waitFor(
+      async () => (await t.db.select().from(tasks).where(eq(tasks.id, taskId)))[0]?.status === 'succeeded',
+    );
+    const once = await t.db.$count(chunks, eq(chunks.documentId, documentId));
+
+    // Redelivery of the same job (at-least-once): run the processor's domain step again, twice at once.
+    await Promise.all([
+      ingestDocument(t.db, documentId, { chunkSize: 200, overlap: 40 }),
+      ingestDocument(t.db, documentId, { chunkSize: 200, overlap: 40 }),
+    ]);
+    expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBe(once);
+
+    // A second job for the same document, through the queue.
+    const [task] = await t.db
+      .insert(tasks)
+      .values({ ownerId: 'owner', type: 'ingest-document', input: { documentId } })
+      .returning();
+    await t.producer.enqueue('ingest-document', { taskId: task!.id, documentId }, { jobId: task!.id });
+    await waitFor(
+      async () => (await t.db.select().from(tasks).where(eq(tasks.id, task!.id)))[0]?.status === 'succeeded',
+    );
+    expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBe(once);
+  });
+
+  it('skips, without failing, a job whose document no longer exists', async () => {
+    const taskId = randomUUID();
+    await t.db.insert(tasks).values({ id: taskId, ownerId: 'owner', type: 'ingest-document', input: {} });
+    await t.producer.enqueue('ingest-document', { taskId, documentId: randomUUID() }, { jobId: taskId });
+    const task = await waitFor(async () => {
+      const [row] = await t.db.select().from(tasks).where(eq(tasks.id, taskId));
+      return row?.status === 'succeeded' ? row : undefined;
+    });
+    expect(task.result).toEqual({ status: 'skipped', reason: 'document-not-found' });
+  });
+
+  it('fails a job with an invalid payload at once, without retries', async () => {
+    const queue = t.producer.queue('ingest-document');
+    const job = await queue.add('ingest-document', { documentId: 'nope' }, { attempts: 5 });
+    await waitFor(async () => (await job.getState()) === 'failed', { what: 'job failed' });
+    const failed = await queue.getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toMatch(/^invalid payload/);
+  });
+});

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { secret } from './secret.ts';
+
+/**
+ * Building blocks shared by the apps. Each concern is a plain object of zod fields so an app
+ * combines exactly the concerns it uses: `z.object({ ...runtime, ...database, ...redis })`.
+ */
+
+/** An integer read from the environment, with bounds so a typo cannot produce a silly value. */
+export const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'expected a number' })
+    .int({ message: 'expected a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+const bool = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1');
+export { bool as booleanString };
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+export const runtime = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const http = {
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(1, 65535).default(3000),
+};
+
+export const database = {
+  DATABASE_URL: secret(url(['postgres:', 'postgresql:'])),
+  /** Per process. With N replicas, N × this must stay under the server's max_connections. */
+  DATABASE_POOL_MAX: int(1, 100).default(10),
+  /** Any single statement running longer than this is cancelled by Postgres itself. */
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
+};
+
+export const redis = {
+  REDIS_URL: secret(url(['redis:', 'rediss:'])),
+};
+
+/** `QUEUE_PREFIX` lets several stacks (or test runs) share one Redis without colliding. */
+export const queue = {
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 lowercase letters, digits or dashes')
+    .default('keelson'),
+};

@@ -1,0 +1,11 @@
+export { createDatabase, type Database, type Transaction } from './client.ts';
+export {
+  checkMigrations,
+  MIGRATIONS_FOLDER,
+  readBundledMigrations,
+  type BundledMigration,
+  type MigrationStatus,
+} from './migrations.ts';
+export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';
+export { createPool, type Pool, type PoolOptions } from './pool.ts';
+export * from './schema/index.ts';

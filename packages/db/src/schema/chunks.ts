@@ -1,0 +1,33 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text, unique, uuid, vector } from 'drizzle-orm/pg-core';
+import { id, tsvector } from './columns.ts';
+import { documents } from './documents.ts';
+
+/** Matches OpenAI's text-embedding-3-small; change it together with the embedding model. */
+export const EMBEDDING_DIMENSIONS = 1536;
+
+export const chunks = pgTable(
+  'chunks',
+  {
+    id: id(),
+    documentId: uuid('document_id')
+      .notNull()
+      .references(() => documents.id, { onDelete: 'cascade' }),
+    ordinal: integer('ordinal').notNull(),
+    content: text('content').notNull(),
+    // Computed by Postgres from `content`, so it can never drift from the text it indexes.
+    searchVector: tsvector('search_vector')
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('english', content)`),
+    // Filled by an embedding step when one is configured; search falls back to full text without it.
+    embedding: vector('embedding', { dimensions: EMBEDDING_DIMENSIONS }),
+  },
+  (table) => [
+    // One chunk per position: re-running an ingestion cannot leave two sets behind.
+    unique('chunks_document_ordinal_unique').on(table.documentId, table.ordinal),
+    index('chunks_search_vector_idx').using('gin', table.searchVector),
+  ],
+);
+
+export type Chunk = typeof chunks.$inferSelect;
+export type NewChunk = typeof chunks.$inferInsert;

@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, text } from 'drizzle-orm/pg-core';
+import { id, timestamps } from './columns.ts';
+
+export const documentStatuses = ['queued', 'processing', 'ready', 'failed'] as const;
+export type DocumentStatus = (typeof documentStatuses)[number];
+
+export const documents = pgTable(
+  'documents',
+  {
+    id: id(),
+    ownerId: text('owner_id').notNull(),
+    title: text('title').notNull(),
+    // The source text is kept so ingestion can be re-run (new splitter, new embeddings) and so a
+    // job payload carries only an id, never the document itself.
+    content: text('content').notNull(),
+    contentHash: text('content_hash').notNull(),
+    // Text plus a CHECK rather than a Postgres enum: adding a status later is a one-line migration.
+    status: text('status', { enum: documentStatuses }).notNull().default('queued'),
+    error: text('error'),
+    ...timestamps,
+  },
+  (table) => [
+    check('documents_status_check', sql`${table.status} in ('queued', 'processing', 'ready', 'failed')`),
+    // Serves "this owner's documents, newest first" and its keyset cursor.
+    index('documents_owner_created_idx').on(table.ownerId, table.createdAt.desc(), table.id.desc()),
+  ],
+);
+
+export type Document = typeof documents.$inferSelect;
+export type NewDocument = typeof documents.$inferInsert;

@@ -1,0 +1,3 @@
+export * from './chunks.ts';
+export * from './documents.ts';
+export * from './tasks.ts';

@@ -1,0 +1,3 @@
+export { createLogController, httpMetricsPlugin, type HttpMetricsOptions } from './fastify-metrics.ts';
+export { createLogger, loggerOptions, REDACT_PATHS, type Logger, type LoggerConfig } from './logger.ts';
+export { Counter, Gauge, Histogram, createMetricsRegistry, type Registry } from './metrics.ts';

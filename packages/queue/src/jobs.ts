@@ -1,0 +1,42 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+
+/**
+ * The one contract between producers (api) and the consumer (task-runner). Each job has its own
+ * queue, so concurrency, rate limits and metrics are per job kind.
+ *
+ * Payload changes must be additive: a new field is optional (with a comment saying since when),
+ * because jobs enqueued by the previous release are still in Redis during a rolling deploy.
+ * Payloads carry ids, never documents: Redis holds the queue, Postgres holds the data.
+ */
+export const jobs = {
+  'ingest-document': {
+    payload: z.object({
+      taskId: z.uuid(),
+      documentId: z.uuid(),
+    }),
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+    },
+  },
+} as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
+
+export type JobName = keyof typeof jobs;
+export type JobPayload<Name extends JobName> = z.infer<(typeof jobs)[Name]['payload']>;
+
+export const jobNames = Object.keys(jobs) as JobName[];
+
+/**
+ * Bounded retention for every job: Redis is memory, and the durable record is the `tasks` row.
+ * Failed jobs are kept longer than completed ones because someone may want to inspect them.
+ */
+export const retention = {
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+} as const satisfies Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
+
+/** Parses a job's data against its contract; a malformed payload is a bug, never retried. */
+export function parseJobPayload<Name extends JobName>(name: Name, data: unknown): JobPayload<Name> {
+  return jobs[name].payload.parse(data) as JobPayload<Name>;
+}

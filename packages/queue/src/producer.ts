@@ -1,0 +1,92 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobs, retention, type JobName, type JobPayload } from './jobs.ts';
+
+export interface ProducerOptions {
+  /** A producer-role connection (see `createRedis`); shared by every queue of this producer. */
+  connection: Redis;
+  prefix: string;
+  /** An enqueue that has not been acknowledged within this long fails (default 1 s). */
+  timeoutMs?: number;
+  /** Queue-level errors (connection lost, …); ioredis reconnects by itself, so they are only reported. */
+  onError?: (error: Error) => void;
+}
+
+/** The queue cannot take the job right now (Redis down or too slow); nothing was enqueued or it is unknown. */
+export class QueueUnavailableError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`queue unavailable: ${reason}`, options);
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+export interface EnqueueOptions {
+  /** The job's id. Use the task's id: enqueueing the same task again is then a no-op. */
+  jobId: string;
+}
+
+export interface Producer {
+  enqueue<Name extends JobName>(
+    name: Name,
+    payload: JobPayload<Name>,
+    options: EnqueueOptions,
+  ): Promise<void>;
+  queue(name: JobName): Queue;
+  close(): Promise<void>;
+}
+
+/**
+ * The only way code adds jobs. It validates the payload against the contract before it reaches
+ * Redis and applies the job's retry policy and bounded retention, so no call site can forget them.
+ */
+export function createProducer(options: ProducerOptions): Producer {
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const queues = new Map<JobName, Queue>();
+
+  const queue = (name: JobName): Queue => {
+    let existing = queues.get(name);
+    if (!existing) {
+      existing = new Queue(name, {
+        connection: options.connection,
+        prefix: options.prefix,
+        defaultJobOptions: { ...retention, ...jobs[name].options },
+      });
+      existing.on('error', options.onError ?? (() => {}));
+      queues.set(name, existing);
+    }
+    return existing;
+  };
+
+  return {
+    queue,
+    async enqueue(name, payload, { jobId }) {
+      const data = jobs[name].payload.parse(payload);
+      // Fail fast instead of waiting for a reconnect: BullMQ waits for a connection that is not
+      // ready yet, and the caller (an HTTP request) would hang with it.
+      const status = options.connection.status;
+      if (status !== 'ready') throw new QueueUnavailableError(`redis connection is ${status}`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new QueueUnavailableError(`no answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        await Promise.race([queue(name).add(name, data, { jobId }), timeout]);
+      } catch (error) {
+        throw error instanceof QueueUnavailableError
+          ? error
+          : new QueueUnavailableError(error instanceof Error ? error.message : String(error), {
+              cause: error,
+            });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      // Queues built on a caller's connection leave that connection open; its owner closes it.
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

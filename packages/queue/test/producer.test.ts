@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { createTcpProxy, uniqueId, waitFor } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  createProducer,
+  createRedis,
+  jobs,
+  QueueUnavailableError,
+  retention,
+  type Producer,
+  type Redis,
+} from '../src/index.ts';
+
+let redis: Redis;
+let producer: Producer;
+
+beforeAll(async () => {
+  redis = createRedis(inject('redisUrl'), 'producer', 'queue-test');
+  await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
+  // A prefix per test file: files share one Redis without seeing each other's queues.
+  producer = createProducer({ connection: redis, prefix: uniqueId('queue-test') });
+});
+
+afterAll(async () => {
+  await producer?.close();
+  redis?.disconnect();
+});
+
+describe('the producer', () => {
+  it('adds a job with the contract retry policy and bounded retention', async () => {
+    const taskId = randomUUID();
+    const documentId = randomUUID();
+    await producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId });
+
+    const job = await producer.queue('ingest-document').getJob(taskId);
+    expect(job?.data).toEqual({ taskId, documentId });
+    expect(job?.opts).toMatchObject({ ...jobs['ingest-document'].options, ...retention });
+  });
+
+  it('treats the job id as an idempotency key', async () => {
+    const taskId = randomUUID();
+    const payload = { taskId, documentId: randomUUID() };
+    await producer.enqueue('ingest-document', payload, { jobId: taskId });
+    await producer.enqueue('ingest-document', payload, { jobId: taskId });
+    const waiting = await producer.queue('ingest-document').getJobs(['waiting']);
+    expect(waiting.filter((job) => job.id === taskId)).toHaveLength(1);
+  });
+
+  it('refuses a payload that breaks the contract before it reaches Redis', async () => {
+    const before = await producer.queue('ingest-document').count();
+    await expect(
+      producer.enqueue('ingest-document', { taskId: 'not-a-uuid', documentId: randomUUID() }, { jobId: 'x' }),
+    ).rejects.toThrow(/taskId/);
+    expect(await producer.queue('ingest-document').count()).toBe(before);
+  });
+
+  it('fails fast, with QueueUnavailableError, when Redis goes away and recovers when it returns', async () => {
+    const proxy = await createTcpProxy(inject('redisUrl'));
+    const connection = createRedis(proxy.url(inject('redisUrl')), 'producer', 'queue-test-outage');
+    connection.on('error', () => {});
+    const flaky = createProducer({ connection, prefix: uniqueId('queue-test') });
+    const enqueue = () => {
+      const taskId = randomUUID();
+      return flaky.enqueue('ingest-document', { taskId, documentId: randomUUID() }, { jobId: taskId });
+    };
+    try {
+      await waitFor(() => connection.status === 'ready');
+      await enqueue();
+
+      await proxy.cut();
+      const started = performance.now();
+      await expect(enqueue()).rejects.toBeInstanceOf(QueueUnavailableError);
+      expect(performance.now() - started).toBeLessThan(1_000);
+
+      await proxy.restore();
+      await waitFor(
+        async () =>
+          (await enqueue().then(
+            () => true,
+            () => false,
+          )) || undefined,
+        { what: 'enqueue after recovery' },
+      );
+    } finally {
+      await flaky.close();
+      connection.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it('fails fast when Redis was never reachable', async () => {
+    const unreachable = createRedis('redis://127.0.0.1:1', 'producer', 'queue-test-down');
+    unreachable.on('error', () => {});
+    const offline = createProducer({ connection: unreachable, prefix: uniqueId('queue-test') });
+    const taskId = randomUUID();
+    await expect(
+      offline.enqueue('ingest-document', { taskId, documentId: randomUUID() }, { jobId: taskId }),
+    ).rejects.toThrow(/queue unavailable: redis connection is (connecting|reconnecting)/);
+    unreachable.disconnect();
+  });
+});

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import lockfile from 'proper-lockfile';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** A compose project of its own, so the test services never touch a developer's running stack. */
+export const TEST_PROJECT = 'keelson-test';
+
+export interface ServiceUrls {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+const composeEnv = {
+  ...process.env,
+  // Port 0: Docker picks a free loopback port, so tests never collide with a running dev stack.
+  POSTGRES_PORT: '0',
+  REDIS_PORT: '0',
+};
+
+async function compose(...args: string[]): Promise<string> {
+  const { stdout } = await run(
+    'docker',
+    ['compose', '-p', TEST_PROJECT, '-f', `${REPO_ROOT}/compose.yaml`, ...args],
+    {
+      cwd: REPO_ROOT,
+      env: composeEnv,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return stdout.trim();
+}
+
+async function publishedPort(service: string, port: number): Promise<string> {
+  const address = await compose('port', service, String(port));
+  const published = address.split(':').pop();
+  if (!published) throw new Error(`compose did not publish ${service}:${port}`);
+  return published;
+}
+
+/**
+ * Starts (or finds) Postgres and Redis from the project's own compose.yaml and returns their URLs.
+ * Several test processes may call this at once (turbo runs packages in parallel); a file lock
+ * makes them take turns, and `up --wait` on a running project is a no-op.
+ */
+export async function ensureServices(): Promise<ServiceUrls> {
+  const lockDir = `${tmpdir()}/keelson-test-services`;
+  mkdirSync(lockDir, { recursive: true });
+  const release = await lockfile.lock(lockDir, {
+    retries: { retries: 300, minTimeout: 200, maxTimeout: 1_000 },
+  });
+  try {
+    await compose('up', '--detach', '--wait', '--wait-timeout', '120', 'postgres', 'redis');
+    const [pgPort, redisPort] = await Promise.all([
+      publishedPort('postgres', 5432),
+      publishedPort('redis', 6379),
+    ]);
+    return {
+      databaseUrl: `postgres://keelson:keelson@127.0.0.1:${pgPort}/keelson`,
+      redisUrl: `redis://127.0.0.1:${redisPort}`,
+    };
+  } finally {
+    await release();
+  }
+}
+
+export async function stopServices(): Promise<void> {
+  await compose('down', '--volumes', '--remove-orphans');
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'down') {
+  await stopServices();
+}

@@ -1,0 +1,10 @@
+/** What the global setup hands to every test through vitest's `inject()`. */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin URL of the test Postgres server; tests create their own database on it. */
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
+
+export {};

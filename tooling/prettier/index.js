@@ -1,0 +1,7 @@
+/** @type {import("prettier").Config} */
+export default {
+  printWidth: 110,
+  singleQuote: true,
+  trailingComma: 'all',
+  proseWrap: 'preserve',
+};
