@@ -7,3 +7,4 @@ export {
   type ProducerOptions,
 } from './producer.ts';
 export { createRedis, Redis, redisOptions } from './redis.ts';
+export { cancellationChannel, publishCancellation, subscribeCancellations } from './cancellation.ts';
