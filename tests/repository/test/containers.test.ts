@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig as loadApiConfig } from '../../../apps/api/src/config.ts';
+import { loadConfig as loadTaskRunnerConfig } from '../../../apps/task-runner/src/config.ts';
+import { dockerfiles, exists, read, readJson, readYaml } from './support.ts';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  ports?: string[];
+  stop_grace_period?: string;
+  healthcheck?: unknown;
+}
+
+const compose = readYaml<{ services: Record<string, ComposeService> }>('compose.yaml');
+const catalog = readYaml<{ catalog: Record<string, string> }>('pnpm-workspace.yaml').catalog;
+
+/** Every image reference named anywhere: compose `image:` of services that are not built here, Dockerfile FROM/ARG. */
+function imageReferences(): string[] {
+  const fromCompose = Object.values(compose.services)
+    .filter((service) => !service.build && service.image)
+    .map((service) => service.image!);
+  const fromDockerfiles = dockerfiles().flatMap((path) =>
+    [...read(path).matchAll(/^ARG NODE_IMAGE=(\S+)/gm)].map((match) => match[1]!),
+  );
+  return [...fromCompose, ...fromDockerfiles];
+}
+
+describe('images', () => {
+  it('are Debian-based and pinned by tag, never by digest or latest', () => {
+    for (const ref of imageReferences()) {
+      expect(ref, ref).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/);
+      expect(ref, ref).not.toMatch(/alpine|:latest$|@sha256/);
+    }
+  });
+});
+
+describe('Dockerfiles', () => {
+  const files = dockerfiles();
+
+  it('exist for every app that compose builds', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (!service.build) continue;
+      expect(service.build.context, name).toBe('.');
+      expect(exists(service.build.dockerfile), `${name}: ${service.build.dockerfile}`).toBe(true);
+    }
+  });
+
+  it.each(files)('%s follows the image rules', (path) => {
+    const text = read(path);
+    expect(text).not.toMatch(/^# syntax=/m); // BuildKit would pull a frontend image
+    expect(text).toMatch(/turbo@\$\{TURBO_VERSION\} prune @repo\/[a-z-]+ --docker/);
+    expect(text).toMatch(/--mount=type=cache,id=pnpm-store/);
+    expect(text).toMatch(/pnpm install --frozen-lockfile/);
+    expect(text).toMatch(/deploy --prod/);
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toMatch(/^ENV NODE_ENV=production$/m);
+    expect(text).toMatch(/^HEALTHCHECK /m);
+    expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(text).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    // The dependency layer comes before any source: manifests (out/json) are copied first.
+    expect(text.indexOf('out/json')).toBeLessThan(text.indexOf('out/full'));
+    expect(text.indexOf('pnpm install')).toBeLessThan(text.indexOf('out/full'));
+  });
+
+  it.each(files)('%s uses the turbo version of the workspace catalog', (path) => {
+    expect(read(path)).toContain(`ARG TURBO_VERSION=${catalog.turbo}`);
+  });
+
+  it('keep secrets and local state out of the build context', () => {
+    const ignore = read('.dockerignore').split('\n');
+    for (const entry of ['**/node_modules', '.git', '.env', 'secrets/']) expect(ignore).toContain(entry);
+  });
+});
+
+describe('compose.yaml', () => {
+  it('publishes ports on loopback only', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('gives every service a healthcheck (in compose or in its image)', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const inImage = service.build && read(service.build.dockerfile).includes('HEALTHCHECK');
+      expect(Boolean(service.healthcheck) || inImage, name).toBe(true);
+    }
+  });
+
+  it('gives each app a stop_grace_period above its default shutdown budget', () => {
+    const required = { DATABASE_URL: 'postgres://u:p@db/app', REDIS_URL: 'redis://cache' };
+    const budgets: Record<string, number> = {
+      api: loadApiConfig(required).SHUTDOWN_TIMEOUT_MS,
+      'task-runner': loadTaskRunnerConfig(required).SHUTDOWN_TIMEOUT_MS,
+    };
+    for (const [name, budgetMs] of Object.entries(budgets)) {
+      const grace = compose.services[name]?.stop_grace_period;
+      expect(grace, name).toMatch(/^\d+s$/);
+      expect(Number.parseInt(grace!, 10) * 1000, name).toBeGreaterThan(budgetMs);
+    }
+  });
+
+  it('runs Redis with AOF and noeviction (BullMQ requires it)', () => {
+    const command = (compose.services.redis as { command: string[] }).command.join(' ');
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--maxmemory-policy noeviction/);
+  });
+});
+
+describe('the apps', () => {
+  it('start from dist/main.js, the file the images run', () => {
+    for (const app of ['api', 'task-runner']) {
+      expect(readJson<{ scripts: Record<string, string> }>(`apps/${app}/package.json`).scripts.start).toBe(
+        'node dist/main.js',
+      );
+    }
+  });
+});
