@@ -8,8 +8,11 @@ import lockfile from 'proper-lockfile';
 const run = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** A compose project of its own, so the test services never touch a developer's running stack. */
-export const TEST_PROJECT = 'keelson-test';
+/**
+ * A compose project of its own, so the test services never touch a developer's running stack.
+ * KEELSON_TEST_PROJECT names another one (e.g. a second checkout running its tests alongside).
+ */
+export const TEST_PROJECT = process.env.KEELSON_TEST_PROJECT ?? 'keelson-test';
 
 export interface ServiceUrls {
   databaseUrl: string;
