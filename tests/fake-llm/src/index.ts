@@ -1,0 +1,3 @@
+export { ruleBasedResponder, script, textOf } from './responders.ts';
+export { startFakeLlm, type FakeLlm, type FakeLlmOptions } from './server.ts';
+export type { ChatMessage, ChatRequest, FakeReply, FakeToolCall, Responder } from './types.ts';

@@ -1,0 +1,32 @@
+import type { ChatMessage, ChatRequest, FakeReply, Responder } from './types.ts';
+
+/** Replies in order, one per request; the last one repeats. */
+export function script(...replies: FakeReply[]): Responder {
+  if (replies.length === 0) throw new Error('script needs at least one reply');
+  return (_request, index) => replies[Math.min(index, replies.length - 1)]!;
+}
+
+export function textOf(message: ChatMessage | undefined): string {
+  if (!message?.content) return '';
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((part) => part.text ?? '').join('');
+}
+
+/**
+ * A deterministic stand-in for a model, for the container suite where no test can script replies:
+ * - after a tool result, it answers with that result quoted (so a test can see the tool was used);
+ * - asked to "search …" with a `search_documents` tool available, it calls that tool;
+ * - otherwise it echoes the user's last message.
+ */
+export const ruleBasedResponder: Responder = (request: ChatRequest) => {
+  const last = request.messages.at(-1);
+  if (last?.role === 'tool') {
+    return { text: `Here is what I found: ${textOf(last).slice(0, 500)}` };
+  }
+  const question = textOf([...request.messages].reverse().find((m) => m.role === 'user'));
+  const search = /\bsearch\b:?\s*(.+)$/i.exec(question);
+  if (search && request.tools?.some((t) => t.function.name === 'search_documents')) {
+    return { toolCalls: [{ name: 'search_documents', arguments: { query: search[1]!.trim(), limit: 3 } }] };
+  }
+  return { text: `Echo: ${question}` } satisfies FakeReply;
+};

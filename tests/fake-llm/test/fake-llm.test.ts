@@ -1,0 +1,140 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { APICallError, generateText, isStepCount, jsonSchema, RetryError, streamText, tool } from 'ai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ruleBasedResponder, script, startFakeLlm, type FakeLlm } from '../src/index.ts';
+
+let fake: FakeLlm | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const modelFor = (server: FakeLlm) =>
+  createOpenAI({ apiKey: 'test', baseURL: server.url }).chat('fake-model');
+
+const weather = tool({
+  description: 'Weather for a city',
+  inputSchema: jsonSchema<{ city: string }>({
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  }),
+  execute: async ({ city }) => ({ city, celsius: 21 }),
+});
+
+describe('the fake model, driven by the real AI SDK OpenAI provider', () => {
+  it('answers text and reports usage', async () => {
+    fake = await startFakeLlm({ responder: script({ text: 'Hello there.' }) });
+    const result = await generateText({ model: modelFor(fake), prompt: 'Hi' });
+    expect(result.text).toBe('Hello there.');
+    expect(result.usage.inputTokens).toBeGreaterThan(0);
+    expect(fake.requests[0]?.messages.at(-1)).toMatchObject({ role: 'user', content: 'Hi' });
+  });
+
+  it('drives a tool loop: tool call, tool result sent back, final answer', async () => {
+    fake = await startFakeLlm({
+      responder: script(
+        { toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] },
+        { text: 'It is 21 °C.' },
+      ),
+    });
+    const result = await generateText({
+      model: modelFor(fake),
+      prompt: 'Weather in Oslo?',
+      tools: { weather },
+      stopWhen: isStepCount(3),
+    });
+    expect(result.text).toBe('It is 21 °C.');
+    expect(result.steps).toHaveLength(2);
+    expect(result.toolResults[0]).toMatchObject({
+      toolName: 'weather',
+      output: { city: 'Oslo', celsius: 21 },
+    });
+    // The second request carries the tool result in the wire format.
+    expect(fake.requests[1]?.messages.at(-1)).toMatchObject({
+      role: 'tool',
+      content: '{"city":"Oslo","celsius":21}',
+    });
+    expect(fake.requests[0]?.tools?.[0]?.function.name).toBe('weather');
+  });
+
+  it('streams text deltas and tool calls', async () => {
+    fake = await startFakeLlm({
+      responder: script(
+        { toolCalls: [{ name: 'weather', arguments: { city: 'Rome' } }] },
+        { text: 'Sunny in Rome today.' },
+      ),
+    });
+    const result = streamText({
+      model: modelFor(fake),
+      prompt: 'Rome?',
+      tools: { weather },
+      stopWhen: isStepCount(3),
+    });
+    const types: string[] = [];
+    let text = '';
+    for await (const part of result.stream) {
+      types.push(part.type);
+      if (part.type === 'text-delta') text += part.text;
+    }
+    expect(text).toBe('Sunny in Rome today.');
+    expect(types.filter((t) => t === 'text-delta').length).toBeGreaterThan(1);
+    expect(types).toContain('tool-call');
+    expect(types).toContain('tool-result');
+    expect((await result.usage).outputTokens).toBeGreaterThan(0);
+    expect(fake.requests.every((r) => r.stream)).toBe(true);
+  });
+
+  it('returns error statuses the provider retries (5xx) or surfaces (4xx)', async () => {
+    fake = await startFakeLlm({ responder: script({ error: { status: 503, message: 'overloaded' } }) });
+    const retried = generateText({ model: modelFor(fake), prompt: 'x', maxRetries: 1 });
+    await expect(retried).rejects.toSatisfy((error) => RetryError.isInstance(error));
+    expect(fake.requests).toHaveLength(2);
+
+    fake.setResponder(script({ error: { status: 400, message: 'bad request' } }));
+    await expect(generateText({ model: modelFor(fake), prompt: 'x' })).rejects.toSatisfy(
+      (error) => APICallError.isInstance(error) && error.statusCode === 400,
+    );
+  }, 20_000);
+
+  it('hangs on request, so client timeouts and aborts can be tested, and counts the disconnect', async () => {
+    fake = await startFakeLlm({ responder: script({ hang: true }) });
+    await expect(
+      generateText({
+        model: modelFor(fake),
+        prompt: 'x',
+        abortSignal: AbortSignal.timeout(200),
+        maxRetries: 0,
+      }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect.poll(() => fake!.disconnects).toBe(1);
+  });
+});
+
+describe('the rule-based responder (the container default)', () => {
+  const tools = [{ type: 'function' as const, function: { name: 'search_documents' } }];
+
+  it('echoes, calls search_documents when asked to search, and quotes tool results', () => {
+    expect(ruleBasedResponder({ model: 'm', messages: [{ role: 'user', content: 'hello' }] }, 0)).toEqual({
+      text: 'Echo: hello',
+    });
+    expect(
+      ruleBasedResponder(
+        { model: 'm', tools, messages: [{ role: 'user', content: 'Please search: pgvector' }] },
+        0,
+      ),
+    ).toEqual({ toolCalls: [{ name: 'search_documents', arguments: { query: 'pgvector', limit: 3 } }] });
+    expect(
+      ruleBasedResponder(
+        {
+          model: 'm',
+          messages: [
+            { role: 'user', content: 'search x' },
+            { role: 'tool', content: 'found it' },
+          ],
+        },
+        1,
+      ),
+    ).toEqual({ text: 'Here is what I found: found it' });
+  });
+});
