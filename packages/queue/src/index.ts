@@ -8,3 +8,13 @@ export {
 } from './producer.ts';
 export { createRedis, Redis, redisOptions } from './redis.ts';
 export { cancellationChannel, publishCancellation, subscribeCancellations } from './cancellation.ts';
+export {
+  assertRedisRequirements,
+  compareVersions,
+  MINIMUM_REDIS_VERSION,
+  parseRedisInfo,
+  redisRequirementProblems,
+  RedisRequirementError,
+  REQUIRED_MAXMEMORY_POLICY,
+  type RedisServerInfo,
+} from './redis-requirements.ts';

@@ -20,6 +20,17 @@ export const jobs = {
       backoff: { type: 'exponential', delay: 1_000 },
     },
   },
+  /**
+   * Housekeeping of the task-runner (since 0.1): purges old finished tasks, fails lost ones and
+   * re-enqueues orphans. Produced only by the task-runner's own job scheduler; no payload.
+   */
+  maintenance: {
+    payload: z.object({}),
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 10_000 },
+    },
+  },
 } as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
 
 export type JobName = keyof typeof jobs;
