@@ -1,3 +1,14 @@
 export { ConfigError, parseEnv, type Env } from './parse-env.ts';
 export { isSecret, secret } from './secret.ts';
 export { booleanString, database, http, int, queue, redis, runtime } from './schemas.ts';
+export {
+  commaList,
+  cors,
+  jwt,
+  MIN_SECRET_BYTES,
+  productionProblems,
+  serviceAuth,
+  trustProxy,
+  weakSecretReason,
+  type SecurityConfig,
+} from './security.ts';

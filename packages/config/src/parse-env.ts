@@ -74,7 +74,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function describe(issue: z.core.$ZodIssue, value: string | undefined, field: z.ZodType | undefined): string {
-  if (value === undefined) return 'is required but not set';
+  // A custom rule (e.g. "required in production") explains itself; only a plain missing value is "required".
+  if (value === undefined) return issue.code === 'custom' ? issue.message : 'is required but not set';
   const shown = field && isSecret(field) ? '(secret, not shown)' : JSON.stringify(value);
   return `${issue.message} (got ${shown})`;
 }

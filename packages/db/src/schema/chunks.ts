@@ -26,6 +26,8 @@ export const chunks = pgTable(
     // One chunk per position: re-running an ingestion cannot leave two sets behind.
     unique('chunks_document_ordinal_unique').on(table.documentId, table.ordinal),
     index('chunks_search_vector_idx').using('gin', table.searchVector),
+    // Nearest-neighbour search by cosine distance once embeddings are filled (null rows are not indexed).
+    index('chunks_embedding_idx').using('hnsw', table.embedding.op('vector_cosine_ops')),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, text } from 'drizzle-orm/pg-core';
+import { check, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { id, timestamps } from './columns.ts';
 
 export const documentStatuses = ['queued', 'processing', 'ready', 'failed'] as const;
@@ -18,12 +18,19 @@ export const documents = pgTable(
     // Text plus a CHECK rather than a Postgres enum: adding a status later is a one-line migration.
     status: text('status', { enum: documentStatuses }).notNull().default('queued'),
     error: text('error'),
+    // `Idempotency-Key` of the request that created the document, and a hash of that request's
+    // body: a retry with the same key and body finds this row instead of creating another, and
+    // the same key with another body is told apart. Both null for requests without a key.
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
     ...timestamps,
   },
   (table) => [
     check('documents_status_check', sql`${table.status} in ('queued', 'processing', 'ready', 'failed')`),
     // Serves "this owner's documents, newest first" and its keyset cursor.
     index('documents_owner_created_idx').on(table.ownerId, table.createdAt.desc(), table.id.desc()),
+    // Keys are per owner: two owners may pick the same key. NULL keys are distinct in Postgres.
+    uniqueIndex('documents_owner_idempotency_key_unique').on(table.ownerId, table.idempotencyKey),
   ],
 );
 

@@ -36,6 +36,8 @@ export const tasks = pgTable(
     index('tasks_owner_created_idx').on(table.ownerId, table.createdAt.desc(), table.id.desc()),
     // Maintenance looks for old finished tasks and tasks stuck in `running`.
     index('tasks_status_updated_idx').on(table.status, table.updatedAt),
+    // Deleting a document finds its ingestion tasks (to cancel them) by the id in their input.
+    index('tasks_input_document_idx').on(sql`(input ->> 'documentId')`),
   ],
 );
 
