@@ -1,0 +1,12 @@
+export {
+  conflict,
+  HttpProblem,
+  notFound,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  serviceUnavailable,
+  VALIDATION_PROBLEM,
+  type ProblemDetails,
+} from './problem.ts';
+export { problemDetailsPlugin } from './problem-details.ts';
+export { problemResponse, problemSchema, timestamp, validationProblem } from './schemas.ts';

@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { HttpProblem, problem, PROBLEM_CONTENT_TYPE, VALIDATION_PROBLEM } from './problem.ts';
+
+/**
+ * Every error leaves as RFC 9457 problem+json. Client errors keep their status and say what was
+ * wrong, field by field for validation; server errors are logged in full and answered with a
+ * generic 500 that reveals nothing but the request id to quote.
+ */
+async function problemDetails(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem) {
+      return send(reply, error.status, error.toJSON(request.url), error.headers);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const location = error.validationContext ?? 'body';
+      const errors = error.validation.map((issue) => ({
+        location,
+        pointer: issue.instancePath || '/',
+        message: issue.message,
+      }));
+      return send(
+        reply,
+        400,
+        problem(400, `The request ${location} is invalid`, {
+          type: VALIDATION_PROBLEM,
+          instance: request.url,
+          errors,
+        }),
+      );
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors: malformed JSON, body too large (413), unsupported media type…
+      return send(reply, status, problem(status, error.message, { instance: request.url }));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return send(
+      reply,
+      status,
+      problem(status, 'An unexpected error occurred. Quote the request id when reporting it.', {
+        instance: request.url,
+        requestId: request.id,
+      }),
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, problem(404, `No route for ${request.method} ${request.url}`)),
+  );
+}
+
+function send(reply: FastifyReply, status: number, body: object, headers: Record<string, string> = {}) {
+  // Bypass the route's response schema: problems have their own shape.
+  return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
+}
+
+export const problemDetailsPlugin = fp(problemDetails, { name: 'problem-details' });

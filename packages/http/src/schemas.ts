@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/**
+ * A timestamp: a `Date` in handlers, an ISO 8601 string on the wire. Response serialization
+ * encodes through this codec, so handlers return rows from the database as they come.
+ */
+export const timestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {
+  decode: (value) => new Date(value),
+  encode: (date) => date.toISOString(),
+});
+
+/** RFC 9457 problem details; extension members (validation `errors`, `checks`, …) pass through. */
+export const problemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+});
+
+/** Documents an error status in OpenAPI; problem-details renders the body, not the route. */
+export const problemResponse = (description: string) => problemSchema.describe(description);
+
+export const validationProblem = problemResponse(
+  'The request is invalid: `errors[]` lists each field (location, JSON pointer, message).',
+);

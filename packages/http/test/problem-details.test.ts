@@ -1,0 +1,95 @@
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  HttpProblem,
+  notFound,
+  problemDetailsPlugin,
+  serviceUnavailable,
+  timestamp,
+  VALIDATION_PROBLEM,
+} from '../src/index.ts';
+
+async function app() {
+  const instance = Fastify({ bodyLimit: 100 }).withTypeProvider<ZodTypeProvider>();
+  instance.setValidatorCompiler(validatorCompiler);
+  instance.setSerializerCompiler(serializerCompiler);
+  await instance.register(problemDetailsPlugin);
+  instance.post('/things', { schema: { body: z.object({ name: z.string().min(2) }) } }, async () => ({
+    ok: true,
+  }));
+  instance.get('/missing', async () => {
+    throw notFound('thing');
+  });
+  instance.get('/busy', async () => {
+    throw serviceUnavailable('try later', 7);
+  });
+  instance.get('/teapot', async () => {
+    throw new HttpProblem(418, 'short and stout', { type: 'urn:test:teapot', extensions: { spout: true } });
+  });
+  instance.get('/crash', async () => {
+    throw new Error('database password is hunter2');
+  });
+  instance.get('/when', { schema: { response: { 200: z.object({ at: timestamp }) } } }, async () => ({
+    at: new Date('2026-01-02T03:04:05.000Z'),
+  }));
+  return instance;
+}
+
+describe('problem details', () => {
+  it('renders validation errors field by field', async () => {
+    const response = await (await app()).inject({ method: 'POST', url: '/things', payload: { name: 'x' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({
+      type: VALIDATION_PROBLEM,
+      status: 400,
+      errors: [{ location: 'body', pointer: '/name', message: expect.any(String) }],
+    });
+  });
+
+  it('renders thrown problems with their status, type, extensions and headers', async () => {
+    const instance = await app();
+    expect((await instance.inject('/missing')).json()).toMatchObject({
+      status: 404,
+      title: 'Not Found',
+      detail: 'thing not found',
+    });
+    const busy = await instance.inject('/busy');
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('7');
+    expect((await instance.inject('/teapot')).json()).toMatchObject({
+      type: 'urn:test:teapot',
+      status: 418,
+      spout: true,
+    });
+  });
+
+  it("keeps Fastify's client errors (413, malformed JSON, unknown route) as 4xx problems", async () => {
+    const instance = await app();
+    const big = await instance.inject({ method: 'POST', url: '/things', payload: { name: 'x'.repeat(200) } });
+    expect(big.statusCode).toBe(413);
+    const malformed = await instance.inject({
+      method: 'POST',
+      url: '/things',
+      payload: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.statusCode).toBe(400);
+    const unknown = await instance.inject('/nowhere');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('hides the detail of a server error and gives the request id instead', async () => {
+    const response = await (await app()).inject('/crash');
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('hunter2');
+    expect(response.json()).toMatchObject({ status: 500, requestId: expect.any(String) });
+  });
+
+  it('encodes timestamps as ISO strings', async () => {
+    expect((await (await app()).inject('/when')).json()).toEqual({ at: '2026-01-02T03:04:05.000Z' });
+  });
+});

@@ -1,0 +1,3 @@
+import { testConfig } from '@repo/testing/vitest';
+
+export default testConfig();
