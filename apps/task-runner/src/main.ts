@@ -1,14 +1,15 @@
-import { hostname } from 'node:os';
 import { ConfigError } from '@repo/config';
-import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry } from '@repo/observability';
-import { createRedis } from '@repo/queue';
+import { RedisRequirementError } from '@repo/queue';
 import closeWithGrace from 'close-with-grace';
 import { createTaskRunner } from './app.ts';
 import { loadConfig, type TaskRunnerConfig } from './config.ts';
+import { openConnections } from './connections.ts';
 import { buildHealthServer } from './health/health-server.ts';
+import { within } from './support/time-bounds.ts';
 
-// Process wiring only: config → connections → health port → migrations → workers; signals.
+// Process wiring only: config → connections → health port → runner (checks → leadership →
+// migrations → job schedulers → workers); signals and exit codes.
 
 let config: TaskRunnerConfig;
 try {
@@ -22,39 +23,55 @@ try {
 }
 
 const logger = createLogger({ service: 'task-runner', level: config.LOG_LEVEL });
-const pool = createPool({
-  connectionString: config.DATABASE_URL,
-  applicationName: `task-runner@${hostname()}`,
-  max: config.DATABASE_POOL_MAX,
-  statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-  connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-  onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
-});
-const redis = createRedis(config.REDIS_URL, 'worker', `task-runner@${hostname()}`);
-redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-
-const runner = createTaskRunner({ config, logger, db: createDatabase(pool), redis });
-const health = buildHealthServer({
-  status: () => runner.status(),
-  metrics: createMetricsRegistry('task-runner'),
+const connections = openConnections(config, logger);
+const metrics = createMetricsRegistry('task-runner');
+const runner = createTaskRunner({
+  config,
   logger,
+  db: connections.db,
+  redis: connections.redis,
+  metrics,
+  onFatal: (error) => void exit(1, error),
+});
+const health = await buildHealthServer({
+  status: () => runner.status(),
+  metrics,
+  logger,
+  boardQueues: config.NODE_ENV === 'production' ? undefined : runner.queues(),
 });
 
-// The budget timer lives in runner.stop(); close-with-grace's delay is a last-resort backstop
-// slightly above it, and a second signal exits at once.
+let closing: Promise<void> | undefined;
+/** Drains the runner within its budget, releases leadership, closes every connection. Idempotent. */
+function shutdown(): Promise<void> {
+  closing ??= (async () => {
+    await runner.stop();
+    await within(health.close(), 1_000);
+    await connections.close();
+  })();
+  return closing;
+}
+
+async function exit(code: number, error: unknown): Promise<never> {
+  logger.fatal({ err: error }, 'task-runner cannot continue');
+  await shutdown();
+  process.exit(code);
+}
+
+// The budget timers live in runner.stop(); close-with-grace's delay is a last-resort backstop
+// above it (exit 1), and a second signal exits at once. After `shutdown` it exits 0 itself, so
+// nothing left behind (a reconnecting client, a stuck close) can keep the process alive.
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS + 5_000, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an unexpected error');
   else logger.info({ signal }, 'shutting down');
-  await runner.stop();
-  await health.close();
-  redis.disconnect();
-  await pool.end();
+  await shutdown();
 });
 
 await health.listen({ host: '0.0.0.0', port: config.HEALTH_PORT });
 try {
   await runner.start();
 } catch (error) {
-  logger.fatal({ err: error }, 'start-up failed');
-  process.exit(1);
+  if (error instanceof RedisRequirementError) {
+    process.stderr.write(`task-runner: refusing to start.\n${error.message}\n`);
+  }
+  await exit(1, error);
 }

@@ -9,8 +9,8 @@ import { createTestRunner, type TestRunner } from './support/test-runner.ts';
 let t: TestRunner;
 
 beforeAll(async () => {
-  t = await createTestRunner({ CHUNK_SIZE: '200', CHUNK_OVERLAP: '40' });
-  await t.runner.start();
+  t = await createTestRunner({ env: { CHUNK_SIZE: '200', CHUNK_OVERLAP: '40' } });
+  await t.startLeading();
 });
 afterAll(async () => {
   await t?.close();
@@ -25,9 +25,10 @@ describe('the ingest-document job', () => {
   it('applied the migrations before starting its workers', () => {
     expect(t.runner.status()).toMatchObject({
       ready: true,
+      role: 'leader',
       phase: 'running',
       migrations: { state: 'applied', applied: expect.arrayContaining(['0000_enable_pgvector']) },
-      workers: { running: true, queues: ['ingest-document'] },
+      workers: { running: true, queues: ['ingest-document', 'maintenance'] },
     });
   });
 

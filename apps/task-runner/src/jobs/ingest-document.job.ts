@@ -1,7 +1,7 @@
 import type { Database } from '@repo/db';
 import { ingestDocument, markDocumentFailed, markDocumentProcessing } from '../ingestion/ingest-document.ts';
 import type { SplitOptions } from '../ingestion/text-splitter.ts';
-import type { JobDefinition } from './job-definition.ts';
+import { contractJob } from './job-definition.ts';
 
 export interface IngestDocumentJobOptions {
   db: Database;
@@ -10,10 +10,9 @@ export interface IngestDocumentJobOptions {
   timeoutMs: number;
 }
 
-export function ingestDocumentJob(options: IngestDocumentJobOptions): JobDefinition<'ingest-document'> {
+export function ingestDocumentJob(options: IngestDocumentJobOptions) {
   const { db, split } = options;
-  return {
-    name: 'ingest-document',
+  return contractJob('ingest-document', {
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     async process({ documentId }, { signal }) {
@@ -23,5 +22,5 @@ export function ingestDocumentJob(options: IngestDocumentJobOptions): JobDefinit
     async onFinalFailure({ documentId }, error) {
       await markDocumentFailed(db, documentId, error.message);
     },
-  };
+  });
 }

@@ -1,26 +1,47 @@
-import type { Database } from '@repo/db';
 import type { Logger } from '@repo/observability';
-import type { JobName, JobPayload } from '@repo/queue';
+import { jobs, type JobName, type JobPayload } from '@repo/queue';
+import type { z } from 'zod';
 
 export interface JobContext {
-  /** Aborted when the job times out or the process shuts down; pass it to every slow call. */
+  /**
+   * Aborted when the run times out, its task is cancelled, or this process hands its jobs back
+   * (shutdown budget spent, leadership lost). Pass it to every slow call.
+   */
   signal: AbortSignal;
-  /** 1 on the first run, 2 on the first retry, … */
+  /** 1 on the first run, 2 on the first retry, … (a re-run after a crash keeps its number). */
   attempt: number;
   logger: Logger;
 }
 
-/** What the task-runner knows about a kind of job: how to run it and how many at once. */
-export interface JobDefinition<Name extends JobName = JobName> {
-  name: Name;
+/**
+ * What the task-runner knows about a kind of job: its queue, how to validate and run it, and how
+ * many at once. A payload with a `taskId` is mirrored into that row of the `tasks` table.
+ */
+export interface JobDefinition<Payload = unknown> {
+  /** The queue's name; for a job of the contract (@repo/queue), the contract's name. */
+  name: string;
+  /** Validates `job.data` before anything runs; a payload that fails it is never retried. */
+  payload: z.ZodType<Payload>;
   concurrency: number;
   /** A run taking longer is aborted through `context.signal` and counts as a failed attempt. */
   timeoutMs: number;
-  process(payload: JobPayload<Name>, context: JobContext): Promise<unknown>;
+  process(payload: Payload, context: JobContext): Promise<unknown>;
   /** Called once when the last attempt failed, to record the failure where users see it. */
-  onFinalFailure?(payload: JobPayload<Name>, error: Error): Promise<void>;
+  onFinalFailure?(payload: Payload, error: Error): Promise<void>;
 }
 
-export interface JobDependencies {
-  db: Database;
+/** A definition for a job of the queue contract: name and payload schema come from the contract. */
+export function contractJob<Name extends JobName>(
+  name: Name,
+  definition: Omit<JobDefinition<JobPayload<Name>>, 'name' | 'payload'>,
+): JobDefinition<JobPayload<Name>> {
+  // The contract's map ties each name to its schema; TypeScript cannot follow a generic index into it.
+  const payload = jobs[name].payload as unknown as z.ZodType<JobPayload<Name>>;
+  return { name, payload, ...definition };
+}
+
+/** The task a payload belongs to, by the convention that task jobs carry `taskId`. */
+export function taskIdOf(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null || !('taskId' in payload)) return undefined;
+  return typeof payload.taskId === 'string' ? payload.taskId : undefined;
 }

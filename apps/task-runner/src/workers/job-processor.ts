@@ -1,49 +1,108 @@
-import type { Logger } from '@repo/observability';
-import { jobs, type JobName } from '@repo/queue';
-import { UnrecoverableError, type Job, type Processor } from 'bullmq';
-import type { JobDefinition } from '../jobs/job-definition.ts';
+import type { JobMetrics, JobOutcome, Logger } from '@repo/observability';
+import { UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
+import { taskIdOf, type JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
+import { untilAborted, within } from '../support/time-bounds.ts';
+
+/** The abort reason of a run handed back unfinished: shutdown budget spent, or leadership lost. */
+export class JobInterruptedError extends Error {
+  constructor(reason: string) {
+    super(`interrupted: ${reason}`);
+    this.name = 'JobInterruptedError';
+  }
+}
+
+/** The reason given to `worker.cancelJob()` for a cancelled task. */
+export const CANCELLED = 'cancelled';
+
+/** Handing a job back talks to Redis and Postgres; either may be the reason we hand it back. */
+const HAND_BACK_TIMEOUT_MS = 1_000;
+
+export interface ProcessorContext {
+  taskState: TaskState;
+  logger: Logger;
+  metrics: JobMetrics;
+  /** Aborted when this process must give its jobs back (see JobInterruptedError). */
+  interrupt: AbortSignal;
+}
 
 /**
  * Turns a job definition into a BullMQ processor, adding what every job needs and no job should
- * write itself: payload validation, the task row mirror, the timeout, and final-failure handling.
+ * write itself: payload validation, the task row mirror, the timeout, cancellation, hand-back on
+ * shutdown, final-failure handling and metrics. How a run ends:
+ * - returns → task succeeded;
+ * - throws or times out → task back to `queued` while attempts remain (BullMQ retries it with
+ *   backoff), `failed` with its error after the last one;
+ * - cancelled (api published the task id) → task `cancelled`, job failed without retry (BullMQ's
+ *   own pattern: an UnrecoverableError);
+ * - interrupted → the job goes back to `wait` without using an attempt (WaitingError tells BullMQ
+ *   it was moved), the task back to `queued`; whoever leads next runs it. If Redis is unreachable
+ *   the job stays `active` and is recovered as stalled once its lock expires — also no attempt.
  */
-export function createJobProcessor<Name extends JobName>(
-  definition: JobDefinition<Name>,
-  { taskState, logger }: { taskState: TaskState; logger: Logger },
-): Processor {
-  const schema = jobs[definition.name].payload;
+export function createJobProcessor(definition: JobDefinition, context: ProcessorContext): Processor {
+  const { taskState, logger, metrics, interrupt } = context;
 
-  return async (job: Job, _token?: string, shutdownSignal?: AbortSignal) => {
-    const log = logger.child({ queue: definition.name, jobId: job.id, attempt: job.attemptsMade + 1 });
-    const parsed = schema.safeParse(job.data);
+  // Three parameters on purpose: BullMQ only creates the per-job AbortSignal (used by
+  // `worker.cancelJob`) for processors that declare it.
+  return async (job: Job, token: string | undefined, jobSignal: AbortSignal | undefined) => {
+    const attempt = job.attemptsMade + 1;
+    const log = logger.child({ queue: definition.name, jobId: job.id, attempt });
+    const started = performance.now();
+    const observe = (outcome: JobOutcome) =>
+      metrics.observe(definition.name, outcome, (performance.now() - started) / 1_000);
+
+    const parsed = definition.payload.safeParse(job.data);
     if (!parsed.success) {
       // A payload that does not match the contract will not match it on retry either.
+      observe('failed');
       throw new UnrecoverableError(`invalid payload: ${parsed.error.message}`);
     }
-    const payload = parsed.data as Parameters<typeof definition.process>[0];
-    const taskId = 'taskId' in payload ? payload.taskId : undefined;
-    const attempt = job.attemptsMade + 1;
+    const payload = parsed.data;
+    const taskId = taskIdOf(payload);
+
+    const handBack = async () => {
+      log.info({ reason: (interrupt.reason as Error).message }, 'handing the job back to the queue');
+      await within(job.moveToWait(token), HAND_BACK_TIMEOUT_MS);
+      if (taskId) await within(taskState.requeued(taskId), HAND_BACK_TIMEOUT_MS);
+      observe('interrupted');
+      return new WaitingError();
+    };
+
+    // Fencing: a job fetched in the instant this process stopped leading is not run here.
+    if (interrupt.aborted) throw await handBack();
 
     if (taskId && !(await taskState.running(taskId, attempt))) {
       log.info({ taskId }, 'task is already final or gone; skipping');
+      observe('completed');
       return { skipped: 'task-final' };
     }
 
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(definition.timeoutMs),
-      ...(shutdownSignal ? [shutdownSignal] : []),
-    ]);
+    const timeout = AbortSignal.timeout(definition.timeoutMs);
+    const signal = AbortSignal.any([timeout, interrupt, ...(jobSignal ? [jobSignal] : [])]);
     try {
-      const result = await definition.process(payload, { signal, attempt, logger: log });
+      const result = await untilAborted(
+        definition.process(payload, { signal, attempt, logger: log }),
+        signal,
+      );
       if (taskId) await taskState.succeeded(taskId, result ?? null);
+      observe('completed');
       return result;
     } catch (caught) {
-      const error = signal.aborted && signal.reason instanceof Error ? signal.reason : toError(caught);
-      const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
+      if (interrupt.aborted) throw await handBack();
+      if (jobSignal?.aborted && !timeout.aborted) {
+        log.info({ taskId }, 'task cancelled while running');
+        if (taskId) await taskState.cancelled(taskId);
+        observe('cancelled');
+        throw new UnrecoverableError(`${CANCELLED}: the task was cancelled while it ran`);
+      }
+      const error = timeout.aborted
+        ? new Error(`timed out after ${definition.timeoutMs} ms`, { cause: caught })
+        : toError(caught);
+      const final = caught instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, 'job attempt failed');
       if (taskId) await taskState.failed(taskId, error.message, final);
       if (final) await definition.onFinalFailure?.(payload, error);
+      observe(final ? 'failed' : 'retrying');
       throw error;
     }
   };

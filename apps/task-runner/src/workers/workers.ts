@@ -1,79 +1,117 @@
-import type { Logger } from '@repo/observability';
+import type { JobMetrics, Logger } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import { Worker } from 'bullmq';
 import type { JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
-import { createJobProcessor } from './job-processor.ts';
+import { within } from '../support/time-bounds.ts';
+import { CANCELLED, createJobProcessor, JobInterruptedError } from './job-processor.ts';
 
 export interface WorkersOptions {
   definitions: readonly JobDefinition[];
-  /** A worker-role connection; BullMQ duplicates it for its blocking commands. */
+  /** A worker-role connection; these workers use a duplicate of it, which they own and close. */
   connection: Redis;
   prefix: string;
   taskState: TaskState;
+  metrics: JobMetrics;
   logger: Logger;
+  /** Aborted when this process stops leading: every active job is handed back at once. */
+  fence: AbortSignal;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
 }
 
+/** How workers ended: every job finished, unfinished ones handed back, or Redis did not answer. */
+export type StopOutcome = 'drained' | 'handed-back' | 'abandoned';
+
+/** Interrupted processors answer at once (they race their signal); this bounds the Redis round-trips. */
+const HAND_BACK_GRACE_MS = 3_000;
+
 /** One BullMQ worker per job definition, with the same listeners attached to each, in one place. */
-export function startWorkers({ definitions, connection, prefix, taskState, logger }: WorkersOptions) {
+export function startWorkers(options: WorkersOptions) {
+  const { definitions, prefix, taskState, metrics, logger } = options;
+  // A connection of their own for this leadership term, so it can be force-closed without
+  // touching the connections the rest of the process keeps using.
+  const connection = options.connection.duplicate();
+  connection.on('error', () => {}); // reported through the workers' 'error' events
+  const handBack = new AbortController();
+  const interrupt = AbortSignal.any([options.fence, handBack.signal]);
+
   const workers = definitions.map((definition) => {
     const log = logger.child({ queue: definition.name });
-    const worker = new Worker(definition.name, createJobProcessor(definition, { taskState, logger }), {
-      connection,
-      prefix,
-      concurrency: definition.concurrency,
-      // Stalled jobs (their worker died mid-run) are picked up again this often.
-      stalledInterval: 15_000,
-      maxStalledCount: 2,
-    });
-    worker.on('failed', (job, error) =>
-      log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'job failed'),
+    const worker = new Worker(
+      definition.name,
+      createJobProcessor(definition, { taskState, logger, metrics, interrupt }),
+      {
+        connection,
+        prefix,
+        concurrency: definition.concurrency,
+        lockDuration: options.lockDurationMs,
+        // Jobs of a runner that died are picked up again this often (once their lock expired).
+        stalledInterval: options.stalledIntervalMs,
+        // Two crashes in the middle of the same job are tolerated; a third fails it (a poison job
+        // that kills its process must not take down every leader in turn).
+        maxStalledCount: 2,
+      },
     );
-    worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it will be retried'));
+    worker.on('failed', (job, error) => {
+      if (error.message.startsWith(CANCELLED)) return;
+      log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'job failed');
+    });
+    worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its runner died); it runs again'));
     // Connection errors are retried by ioredis; without this listener Node would crash on them.
     worker.on('error', (error) => log.error({ err: error }, 'worker error'));
     return worker;
   });
+
+  let closing: Promise<unknown> | undefined;
+  const close = () => (closing ??= Promise.all(workers.map((worker) => worker.close())));
+  // Stop fetching in the same tick as the interruption, so a job handed back is not followed by
+  // the next one being fetched.
+  interrupt.addEventListener('abort', () => void close(), { once: true });
+
+  /** Abandons what did not close: BullMQ's close waits forever on an unreachable Redis (bullmq#4656). */
+  const forceDisconnect = async () => {
+    await within(Promise.all(workers.map((worker) => worker.disconnect())), 500);
+    connection.disconnect();
+  };
+
+  const finish = async (): Promise<StopOutcome> => {
+    if (await within(close(), HAND_BACK_GRACE_MS)) {
+      connection.disconnect();
+      return 'handed-back';
+    }
+    await forceDisconnect();
+    return 'abandoned';
+  };
 
   return {
     workers,
     get running() {
       return workers.every((worker) => worker.isRunning());
     },
+    /** Aborts the run of this task if one of these workers has it; false when it is not running here. */
+    cancel(taskId: string): boolean {
+      return workers.some((worker) => worker.cancelJob(taskId, CANCELLED));
+    },
     /**
-     * Stops fetching, lets active jobs finish for up to `budgetMs`, then aborts what is left
-     * through each job's signal. Bounded even when Redis is unreachable, where `worker.close()`
-     * can wait forever (bullmq#4656).
+     * Graceful stop (SIGTERM): no new jobs, active ones get `budgetMs` to finish, then whatever is
+     * left is handed back to the queue through its signal. Bounded even when Redis is unreachable.
      */
-    async stop(budgetMs: number): Promise<'drained' | 'cancelled'> {
-      const closing = Promise.all(workers.map((worker) => worker.close()));
-      const drained = await within(closing, budgetMs);
-      if (drained) return 'drained';
-      logger.warn({ budgetMs }, 'active jobs did not finish within the shutdown budget; cancelling them');
-      for (const worker of workers) worker.cancelAllJobs('shutdown');
-      await within(closing, 2_000);
-      return 'cancelled';
+    async stop(budgetMs: number): Promise<StopOutcome> {
+      if (await within(close(), budgetMs)) {
+        connection.disconnect();
+        return 'drained';
+      }
+      logger.warn({ budgetMs }, 'active jobs did not finish within the shutdown budget; handing them back');
+      handBack.abort(new JobInterruptedError('shutdown budget spent'));
+      return finish();
+    },
+    /** Immediate stop (leadership lost): every active job is handed back without waiting. */
+    async stopNow(reason: string): Promise<StopOutcome> {
+      handBack.abort(new JobInterruptedError(reason));
+      return finish();
     },
   };
 }
 
 export type Workers = ReturnType<typeof startWorkers>;
-
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    // A close that rejects has still stopped the worker; the error was reported by its listener.
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
