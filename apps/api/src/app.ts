@@ -4,22 +4,53 @@ import { createLogController, httpMetricsPlugin, type Logger, type Registry } fr
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { ApiConfig } from './config.ts';
+import { createAccessTokenVerifier } from './auth/access-tokens.ts';
+import { signingSecret, type ApiConfig } from './config.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
-import owner from './plugins/owner.ts';
-import problemDetails from './plugins/problem-details.ts';
+import authentication from './plugins/app/authentication.ts';
+import problemDetails from './plugins/app/problem-details.ts';
+import openApi from './plugins/external/openapi.ts';
+import rateLimiting from './plugins/external/rate-limit.ts';
+import securityHeaders from './plugins/external/security-headers.ts';
+import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
-import { documentRoutes } from './routes/documents.ts';
 import { healthRoutes } from './routes/health.ts';
+import { v1Routes } from './routes/v1.ts';
+import { createSearchService, type EmbedQuery } from './search/search-service.ts';
+import { createJobControl } from './tasks/job-control.ts';
+import { createTasksService } from './tasks/tasks-service.ts';
+
+export type AppConfig = Pick<
+  ApiConfig,
+  | 'NODE_ENV'
+  | 'BODY_LIMIT_BYTES'
+  | 'QUEUE_PREFIX'
+  | 'JWT_SECRET'
+  | 'JWT_JWKS_URL'
+  | 'JWT_ISSUER'
+  | 'JWT_AUDIENCE'
+  | 'SERVICE_AUTH_TOKEN'
+  | 'CORS_ORIGINS'
+  | 'TRUST_PROXY'
+  | 'RATE_LIMIT_MAX'
+  | 'RATE_LIMIT_WINDOW_MS'
+  | 'UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS'
+  | 'UNDER_PRESSURE_MAX_HEAP_USED_BYTES'
+  | 'UNDER_PRESSURE_SAMPLE_INTERVAL_MS'
+  | 'UNDER_PRESSURE_RETRY_AFTER_S'
+>;
 
 export interface AppDependencies {
-  config: Pick<ApiConfig, 'BODY_LIMIT_BYTES'>;
+  config: AppConfig;
   logger: Logger;
   pool: Pool;
   db: Database;
+  /** The producer's connection: queue, rate-limit counters and cancellation messages. */
   redis: Redis;
   producer: Producer;
   metrics: Registry;
+  /** Query embeddings for hybrid search; none until an embedding model is configured. */
+  embedQuery?: EmbedQuery;
 }
 
 /** An incoming request id is kept only if it is short and plain, so it is safe to log and echo. */
@@ -30,9 +61,13 @@ const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
  * test builds it with its own database and calls it through `app.inject`.
  */
 export async function buildApp(deps: AppDependencies) {
+  const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
-    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // X-Forwarded-For is believed only from the load balancer's addresses, so `request.ip` (the
+    // rate-limit key of anonymous callers) is the client's and cannot be forged by the client.
+    trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     // Request ids: reuse the caller's (load balancer, upstream service) when it is well-formed.
     requestIdHeader: false,
     genReqId: (request) => {
@@ -50,15 +85,50 @@ export async function buildApp(deps: AppDependencies) {
     reply.header('x-request-id', request.id);
   });
 
-  // Order: cross-cutting plugins first (errors, metrics), then the request context (owner), then
-  // routes, so every route is measured and every error is rendered the same way.
+  // Order, and why:
+  // 1. errors first, so whatever any later plugin throws is rendered as problem+json;
+  // 2. load shedding, the cheapest refusal, before any work is spent on a request;
+  // 3. security headers and CORS (preflights are answered here, without credentials);
+  // 4. OpenAPI, before any route, because it collects routes as they register;
+  // 5. metrics, then identity, then the rate limiter keyed by that identity;
+  // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter).
   await app.register(problemDetails);
+  await app.register(loadShedding, {
+    maxEventLoopDelayMs: config.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.UNDER_PRESSURE_MAX_HEAP_USED_BYTES,
+    sampleIntervalMs: config.UNDER_PRESSURE_SAMPLE_INTERVAL_MS,
+    retryAfterSeconds: config.UNDER_PRESSURE_RETRY_AFTER_S,
+  });
+  await app.register(securityHeaders, { corsOrigins: config.CORS_ORIGINS });
+  await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
   await app.register(httpMetricsPlugin, { registry: deps.metrics, path: '/metrics' });
-  await app.register(owner);
+  await app.register(authentication, {
+    verifyAccessToken: createAccessTokenVerifier({
+      secret: signingSecret(config),
+      jwksUrl: config.JWT_JWKS_URL,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    serviceToken: config.SERVICE_AUTH_TOKEN,
+  });
+  await app.register(rateLimiting, {
+    redis: deps.redis,
+    prefix: config.QUEUE_PREFIX,
+    max: config.RATE_LIMIT_MAX,
+    windowMs: config.RATE_LIMIT_WINDOW_MS,
+  });
 
+  const stopJob = createJobControl({
+    producer: deps.producer,
+    redis: deps.redis,
+    prefix: config.QUEUE_PREFIX,
+    logger: deps.logger,
+  });
   await app.register(healthRoutes, { readiness: createReadiness({ pool: deps.pool, redis: deps.redis }) });
-  await app.register(documentRoutes, {
-    documents: createDocumentsService({ db: deps.db, producer: deps.producer, logger: deps.logger }),
+  await app.register(v1Routes, {
+    documents: createDocumentsService({ db: deps.db, producer: deps.producer, stopJob, logger: deps.logger }),
+    search: createSearchService({ db: deps.db, embedQuery: deps.embedQuery }),
+    tasks: createTasksService({ db: deps.db, stopJob }),
   });
 
   return app;

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chunks, documents, tasks, type Database, type DocumentStatus } from '@repo/db';
+import { documents, tasks, type Database, type DocumentStatus } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
-import { and, count, eq } from 'drizzle-orm';
-import { serviceUnavailable } from '../http/problem.ts';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import { conflict, serviceUnavailable } from '../http/problem.ts';
+import type { StopJob } from '../tasks/job-control.ts';
 
 export interface DocumentsServiceDependencies {
   db: Database;
   producer: Producer;
+  stopJob: StopJob;
   logger: Logger;
 }
 
@@ -26,7 +29,26 @@ export interface DocumentView {
   updatedAt: Date;
 }
 
-export function createDocumentsService({ db, producer, logger }: DocumentsServiceDependencies) {
+export interface CreateResult {
+  id: string;
+  /** True when an earlier request with the same Idempotency-Key and body already created it. */
+  replayed: boolean;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+const view = {
+  id: documents.id,
+  title: documents.title,
+  status: documents.status,
+  error: documents.error,
+  createdAt: documents.createdAt,
+  updatedAt: documents.updatedAt,
+  // Spelled out: drizzle renders ${documents.id} unqualified, which would mean chunks.id in here.
+  chunkCount: sql<number>`(select count(*)::int from chunks where chunks.document_id = documents.id)`,
+};
+
+export function createDocumentsService({ db, producer, stopJob, logger }: DocumentsServiceDependencies) {
   return {
     /**
      * Stores the document and its task, then enqueues the ingestion job.
@@ -35,21 +57,59 @@ export function createDocumentsService({ db, producer, logger }: DocumentsServic
      * document it cannot see yet. If enqueueing fails (Redis down), the rows are deleted again and
      * the caller gets 503: there is never a document without its job. A job without its document
      * (enqueue succeeded but the answer was lost) is harmless: the processor skips it.
+     *
+     * With an idempotency key, the insert and the lookup of an earlier request are one statement
+     * pair in one transaction, arbitrated by the unique (owner_id, idempotency_key) index: of two
+     * concurrent requests with the same key exactly one inserts, the other waits for it and then
+     * finds its row. A replay touches neither the queue nor the rows. Because a failed enqueue
+     * deletes the rows, the key is free again for the client's retry.
      */
-    async create(ownerId: string, input: NewDocumentInput): Promise<{ id: string; status: DocumentStatus }> {
-      const contentHash = createHash('sha256').update(input.content).digest('hex');
-      const { documentId, taskId } = await db.transaction(async (tx) => {
-        const [document] = await tx
-          .insert(documents)
-          .values({ ownerId, title: input.title, content: input.content, contentHash })
-          .returning({ id: documents.id });
+    async create(ownerId: string, input: NewDocumentInput, idempotencyKey?: string): Promise<CreateResult> {
+      const contentHash = sha256(input.content);
+      // The body as validated (title trimmed): the same document sent twice hashes the same.
+      const requestHash =
+        idempotencyKey === undefined ? null : sha256(JSON.stringify([input.title, input.content]));
+
+      const stored = await db.transaction(async (tx) => {
+        const values = {
+          ownerId,
+          title: input.title,
+          content: input.content,
+          contentHash,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+        };
+        const inserted =
+          idempotencyKey === undefined
+            ? await tx.insert(documents).values(values).returning({ id: documents.id })
+            : await tx
+                .insert(documents)
+                .values(values)
+                .onConflictDoNothing({ target: [documents.ownerId, documents.idempotencyKey] })
+                .returning({ id: documents.id });
+        const document = inserted[0];
+        if (!document) {
+          const [earlier] = await tx
+            .select({ id: documents.id, requestHash: documents.requestHash })
+            .from(documents)
+            .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
+          if (!earlier || earlier.requestHash !== requestHash) {
+            throw conflict(
+              'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
+              'urn:keelson:problem:idempotency-key-reused',
+            );
+          }
+          return { replayed: true as const, documentId: earlier.id };
+        }
         const [task] = await tx
           .insert(tasks)
-          .values({ ownerId, type: 'ingest-document', input: { documentId: document!.id } })
+          .values({ ownerId, type: 'ingest-document', input: { documentId: document.id } })
           .returning({ id: tasks.id });
-        return { documentId: document!.id, taskId: task!.id };
+        return { replayed: false as const, documentId: document.id, taskId: task!.id };
       });
+      if (stored.replayed) return { id: stored.documentId, replayed: true };
 
+      const { documentId, taskId } = stored;
       try {
         await producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId });
       } catch (error) {
@@ -60,25 +120,68 @@ export function createDocumentsService({ db, producer, logger }: DocumentsServic
         });
         throw serviceUnavailable('The job queue is unavailable; nothing was stored. Retry later.');
       }
-      return { id: documentId, status: 'queued' };
+      return { id: documentId, replayed: false };
     },
 
     /** Another owner's document is reported exactly like a missing one. */
     async get(ownerId: string, id: string): Promise<DocumentView | undefined> {
       const [row] = await db
-        .select({
-          id: documents.id,
-          title: documents.title,
-          status: documents.status,
-          error: documents.error,
-          createdAt: documents.createdAt,
-          updatedAt: documents.updatedAt,
-        })
+        .select(view)
         .from(documents)
         .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)));
-      if (!row) return undefined;
-      const [counted] = await db.select({ value: count() }).from(chunks).where(eq(chunks.documentId, id));
-      return { ...row, chunkCount: counted?.value ?? 0 };
+      return row;
+    },
+
+    /** Newest first, `limit` at a time; see http/pagination.ts for why the cursor is a keyset. */
+    async list(
+      ownerId: string,
+      options: { limit: number; cursor?: Position | undefined; status?: DocumentStatus },
+    ) {
+      const rows = await db
+        .select({ ...view, cursorTime: cursorTime(documents.createdAt) })
+        .from(documents)
+        .where(
+          and(
+            eq(documents.ownerId, ownerId),
+            options.status ? eq(documents.status, options.status) : undefined,
+            options.cursor ? after(documents.createdAt, documents.id, options.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(documents.createdAt), desc(documents.id))
+        .limit(options.limit + 1);
+      return toPage(rows, options.limit);
+    },
+
+    /**
+     * Deletes the document; its chunks go with it (foreign key, on delete cascade). Its open
+     * ingestion task is marked cancelled in the same transaction, then its job is removed from the
+     * queue (or, if already running, signalled). Redis being down does not block a delete: a job
+     * whose task is cancelled or whose document is gone is skipped by the runner.
+     */
+    async delete(ownerId: string, id: string): Promise<boolean> {
+      const cancelled = await db.transaction(async (tx) => {
+        const deleted = await tx
+          .delete(documents)
+          .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))
+          .returning({ id: documents.id });
+        if (deleted.length === 0) return undefined;
+        const now = new Date();
+        return tx
+          .update(tasks)
+          .set({ status: 'cancelled', error: 'document deleted', finishedAt: now, updatedAt: now })
+          .where(
+            and(
+              eq(tasks.ownerId, ownerId),
+              eq(tasks.type, 'ingest-document'),
+              sql`(${tasks.input} ->> 'documentId') = ${id}`,
+              inArray(tasks.status, ['queued', 'running']),
+            ),
+          )
+          .returning({ id: tasks.id, type: tasks.type });
+      });
+      if (!cancelled) return false;
+      for (const task of cancelled) await stopJob(task.type, task.id);
+      return true;
     },
   };
 }

@@ -12,6 +12,9 @@ export interface ProblemDetails {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The `type` of a 400 whose `errors[]` lists each invalid field (location, JSON pointer, message). */
+export const VALIDATION_PROBLEM = 'urn:keelson:problem:validation';
+
 /**
  * Thrown by handlers and services for an expected failure; the error handler renders it.
  * `type` stays `about:blank` unless the problem has a meaning beyond its status code.
@@ -55,6 +58,8 @@ export function problem(
 }
 
 export const notFound = (what: string) => new HttpProblem(404, `${what} not found`);
+
+export const conflict = (detail: string, type = 'about:blank') => new HttpProblem(409, detail, { type });
 
 export const serviceUnavailable = (detail: string, retryAfterSeconds = 5) =>
   new HttpProblem(503, detail, { headers: { 'retry-after': String(retryAfterSeconds) } });

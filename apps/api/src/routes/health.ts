@@ -34,7 +34,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: Readiness }> = asy
         tags: ['probes'],
         response: {
           200: z.object({ status: z.literal('ready'), checks }),
-          503: problemSchema.extend({ checks }),
+          503: {
+            description: 'Not ready: `checks` says which dependency failed and why.',
+            content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema.extend({ checks }) } },
+          },
         },
       },
     },

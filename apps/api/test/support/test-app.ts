@@ -4,15 +4,25 @@ import { createProducer, createRedis, type Producer, type Redis } from '@repo/qu
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
+import { signAccessToken } from '../../src/auth/access-tokens.ts';
+import { loadConfig, type ApiConfig } from '../../src/config.ts';
+import type { EmbedQuery } from '../../src/search/search-service.ts';
+
+/** 48 bytes: what production would accept, so tests run with realistic secrets. */
+export const TEST_JWT_SECRET = 'test-jwt-secret-'.padEnd(48, 'j');
+export const TEST_SERVICE_TOKEN = 'test-service-token-'.padEnd(48, 's');
 
 export interface TestApp {
   app: App;
+  config: ApiConfig;
   db: Database;
   pool: Pool;
   redis: Redis;
   producer: Producer;
   database: TestDatabase;
   prefix: string;
+  /** `Authorization` header of a user token for `owner` (valid for an hour unless told otherwise). */
+  auth(owner: string, options?: { expiresInSeconds?: number }): Promise<{ authorization: string }>;
   close(): Promise<void>;
 }
 
@@ -21,53 +31,82 @@ export const silentLogger: Logger = createLogger({
   level: process.env.TEST_LOG_LEVEL ?? 'silent',
 });
 
+export interface TestAppOptions {
+  migrate?: boolean;
+  databaseUrl?: (url: string) => string;
+  redisUrl?: string;
+  /** Environment variables on top of the test defaults, parsed by the real `loadConfig`. */
+  env?: Record<string, string>;
+  /** Share a queue/rate-limit prefix with another test app (two replicas of one stack). */
+  prefix?: string;
+  embedQuery?: EmbedQuery;
+}
+
 /**
- * The api as a test sees it: built by the same factory as production, on a database of its own
- * (migrated unless `migrate: false`) and a queue prefix of its own. `urls` replaces the
- * Postgres/Redis addresses, e.g. with a TcpProxy to simulate outages.
+ * The api as a test sees it: built by the same factory as production, from a configuration
+ * parsed by the same `loadConfig`, on a database of its own (migrated unless `migrate: false`)
+ * and a queue prefix of its own. `databaseUrl`/`redisUrl` replace the Postgres/Redis addresses,
+ * e.g. with a TcpProxy to simulate outages.
  */
-export async function createTestApp(
-  options: {
-    migrate?: boolean;
-    databaseUrl?: (url: string) => string;
-    redisUrl?: string;
-    bodyLimit?: number;
-  } = {},
-): Promise<TestApp> {
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase(inject('databaseUrl'), 'api');
   if (options.migrate ?? true) await runMigrations({ connectionString: database.url, logger: silentLogger });
+  const prefix = options.prefix ?? uniqueId('api-test');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
+    REDIS_URL: options.redisUrl ?? inject('redisUrl'),
+    QUEUE_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SERVICE_AUTH_TOKEN: TEST_SERVICE_TOKEN,
+    BODY_LIMIT_BYTES: String(64 * 1024),
+    // High enough that no test but the rate-limit ones ever meets it.
+    RATE_LIMIT_MAX: '100000',
+    ...options.env,
+  });
   const pool = createPool({
-    connectionString: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
+    connectionString: config.DATABASE_URL,
     applicationName: 'api-test',
     max: 5,
     statementTimeoutMs: 5_000,
     connectTimeoutMs: 1_000,
     onError: () => {},
   });
-  const redis = createRedis(options.redisUrl ?? inject('redisUrl'), 'producer', 'api-test');
+  const redis = createRedis(config.REDIS_URL, 'producer', 'api-test');
   redis.on('error', () => {});
   await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
-  const prefix = uniqueId('api-test');
   const producer = createProducer({ connection: redis, prefix });
   const db = createDatabase(pool);
   const app = await buildApp({
-    config: { BODY_LIMIT_BYTES: options.bodyLimit ?? 64 * 1024 },
+    config,
     logger: silentLogger,
     pool,
     db,
     redis,
     producer,
     metrics: createMetricsRegistry('api', { defaultMetrics: false }),
+    ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
   });
   await app.ready();
   return {
     app,
+    config,
     db,
     pool,
     redis,
     producer,
     database,
     prefix,
+    async auth(owner, { expiresInSeconds } = {}) {
+      const token = await signAccessToken({
+        secret: TEST_JWT_SECRET,
+        subject: owner,
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+      });
+      return { authorization: `Bearer ${token}` };
+    },
     async close() {
       await app.close();
       await producer.close();

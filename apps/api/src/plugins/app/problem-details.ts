@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { HttpProblem, problem, PROBLEM_CONTENT_TYPE } from '../http/problem.ts';
+import { HttpProblem, problem, PROBLEM_CONTENT_TYPE, VALIDATION_PROBLEM } from '../../http/problem.ts';
 
 /**
  * Every error leaves as RFC 9457 problem+json. Client errors keep their status and say what was
@@ -24,7 +24,7 @@ async function problemDetails(app: FastifyInstance) {
         reply,
         400,
         problem(400, `The request ${location} is invalid`, {
-          type: 'urn:keelson:problem:validation',
+          type: VALIDATION_PROBLEM,
           instance: request.url,
           errors,
         }),

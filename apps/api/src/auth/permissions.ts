@@ -1,0 +1,42 @@
+/**
+ * What a caller may do. Every `/v1` route names exactly one permission (a route without one is
+ * refused when the app is built), and a principal carries the set it was granted.
+ *
+ * - A user (JWT) acts for themself and holds every permission: ownership, not permissions, is
+ *   what keeps users apart (another owner's resources answer 404).
+ * - The service token is for internal callers such as the agent service. It acts for the owner it
+ *   names in `x-keelson-owner` and holds only what an agent working for that owner needs: read
+ *   and search documents, read tasks and (once agent tasks exist) create them. It cannot create
+ *   or delete documents or cancel tasks: those stay the user's decisions.
+ */
+export const permissions = [
+  'documents:read',
+  'documents:write',
+  'documents:delete',
+  'search',
+  'tasks:read',
+  /** Creating tasks directly; no route needs it yet (documents create their ingestion task). */
+  'tasks:write',
+  'tasks:cancel',
+] as const;
+
+export type Permission = (typeof permissions)[number];
+
+export const USER_PERMISSIONS: ReadonlySet<Permission> = new Set(permissions);
+
+export const SERVICE_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
+  'documents:read',
+  'search',
+  'tasks:read',
+  'tasks:write',
+]);
+
+export interface Principal {
+  kind: 'user' | 'service';
+  /** Whose resources this request reads and changes. */
+  ownerId: string;
+  permissions: ReadonlySet<Permission>;
+}
+
+/** Owner ids come from a token's `sub` or a header: short, printable, nothing to escape in a log. */
+export const OWNER_ID = /^[\x21-\x7e]{1,255}$/;

@@ -1,0 +1,134 @@
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AccessTokenVerifier } from '../../auth/access-tokens.ts';
+import {
+  OWNER_ID,
+  SERVICE_PERMISSIONS,
+  USER_PERMISSIONS,
+  type Permission,
+  type Principal,
+} from '../../auth/permissions.ts';
+import { createServiceTokenMatcher } from '../../auth/service-token.ts';
+import { HttpProblem, serviceUnavailable, VALIDATION_PROBLEM } from '../../http/problem.ts';
+
+/** The header a service-token caller names the owner it acts for in. */
+export const OWNER_HEADER = 'x-keelson-owner';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling: set from a valid bearer credential, null otherwise. */
+    principal: Principal | null;
+    /** Whose data this request may see and change; set once `authorize` has let it through. */
+    ownerId: string;
+    /** Why the credential sent was refused; thrown by `authorize` on routes that need one. */
+    authProblem: HttpProblem | null;
+  }
+  interface FastifyContextConfig {
+    /** The one permission a `/v1` route requires. */
+    permission?: Permission;
+  }
+}
+
+export interface AuthenticationOptions {
+  verifyAccessToken: AccessTokenVerifier;
+  serviceToken?: string | undefined;
+}
+
+const unauthorized = (detail: string, error?: 'invalid_token' | 'invalid_request') =>
+  new HttpProblem(401, detail, {
+    type: 'urn:keelson:problem:unauthorized',
+    // RFC 6750 §3: without credentials the challenge carries no error code.
+    headers: {
+      'www-authenticate': error
+        ? `Bearer realm="keelson", error="${error}", error_description="${detail}"`
+        : 'Bearer realm="keelson"',
+    },
+  });
+
+/**
+ * Identifies the caller on every request, before rate limiting (whose key is the owner) and
+ * before any route work. It never rejects by itself: probes and docs need no credential, and a
+ * request without one is limited by its IP address. Routes that require a credential reject in
+ * `authorize`, which runs after the rate limiter.
+ */
+async function authentication(
+  app: FastifyInstance,
+  { verifyAccessToken, serviceToken }: AuthenticationOptions,
+) {
+  const isServiceToken = createServiceTokenMatcher(serviceToken);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('ownerId', '');
+  app.decorateRequest('authProblem', null);
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(header);
+    if (!match) {
+      request.authProblem = unauthorized(
+        'The Authorization header must be: Bearer <token>',
+        'invalid_request',
+      );
+      return;
+    }
+    const token = match[1]!;
+
+    if (isServiceToken(token)) {
+      const owner = request.headers[OWNER_HEADER];
+      if (typeof owner !== 'string' || !OWNER_ID.test(owner)) {
+        request.authProblem = new HttpProblem(
+          400,
+          `A service token acts for an owner: name it in ${OWNER_HEADER}`,
+          {
+            type: VALIDATION_PROBLEM,
+            extensions: {
+              errors: [
+                {
+                  location: 'headers',
+                  pointer: `/${OWNER_HEADER}`,
+                  message: 'expected 1-255 printable characters',
+                },
+              ],
+            },
+          },
+        );
+        return;
+      }
+      request.principal = { kind: 'service', ownerId: owner, permissions: SERVICE_PERMISSIONS };
+      return;
+    }
+
+    const verified = await verifyAccessToken(token);
+    if (verified.ok) {
+      // A user's owner id is their token's subject; an owner header from a user is ignored.
+      request.principal = { kind: 'user', ownerId: verified.subject, permissions: USER_PERMISSIONS };
+      return;
+    }
+    request.log.debug({ reason: verified.reason, err: verified.error }, 'access token refused');
+    request.authProblem =
+      verified.reason === 'expired'
+        ? unauthorized('The access token has expired', 'invalid_token')
+        : verified.reason === 'invalid'
+          ? unauthorized('The access token is invalid', 'invalid_token')
+          : serviceUnavailable(
+              'The identity provider could not be reached to verify the token. Retry later.',
+            );
+  });
+}
+
+/** The per-route check: a valid credential holding `permission`, or the problem saying why not. */
+export function authorize(permission: Permission): onRequestAsyncHookHandler {
+  return async (request) => {
+    if (request.authProblem) throw request.authProblem;
+    const principal = request.principal;
+    if (!principal) throw unauthorized('This route requires a bearer token');
+    if (!principal.permissions.has(permission)) {
+      throw new HttpProblem(403, `This credential does not grant ${permission}`, {
+        type: 'urn:keelson:problem:forbidden',
+      });
+    }
+    request.ownerId = principal.ownerId;
+  };
+}
+
+export default fp(authentication, { name: 'authentication' });

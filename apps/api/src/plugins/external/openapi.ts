@@ -1,0 +1,62 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { OWNER_HEADER } from '../app/authentication.ts';
+
+export interface OpenApiOptions {
+  /** Serve the interactive reference at /docs (never in production: it is an attack map). */
+  ui: boolean;
+}
+
+/**
+ * OpenAPI 3.1, generated from the zod schemas the routes validate and serialize with, so the
+ * document cannot drift from the behaviour. `pnpm --filter @repo/api openapi` writes it to the
+ * repository's openapi.json, and a test fails when that file is stale.
+ */
+async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Keelson API',
+        version: '0.1.0',
+        description:
+          'Documents, full-text and vector search, and background tasks, each owned by the caller. ' +
+          'Errors are RFC 9457 problem+json.',
+      },
+      tags: [
+        {
+          name: 'documents',
+          description: 'Store documents; they are chunked and indexed in the background.',
+        },
+        { name: 'search', description: "Search the caller's chunks." },
+        { name: 'tasks', description: 'Background work: status, results, cancellation.' },
+        { name: 'probes', description: 'Liveness and readiness for orchestrators and load balancers.' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              "A JWT whose `sub` is the owner id: HS256, or RS256/ES256 from the identity provider's JWKS.",
+          },
+          serviceToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: `The service token of internal callers, with ${OWNER_HEADER} naming the owner it acts for.`,
+          },
+          onBehalfOf: { type: 'apiKey', in: 'header', name: OWNER_HEADER },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  if (ui) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+}
+
+export default fp(openApi, { name: 'openapi' });

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { DocumentsService } from '../documents/documents-service.ts';
+import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
+import { problemResponse } from '../http/schemas.ts';
+import { authorize } from '../plugins/app/authentication.ts';
+import type { Search } from '../search/search-service.ts';
+import type { TasksService } from '../tasks/tasks-service.ts';
+import { documentRoutes } from './documents.ts';
+import { searchRoutes } from './search.ts';
+import { taskRoutes } from './tasks.ts';
+
+export interface V1Options {
+  documents: DocumentsService;
+  search: Search;
+  tasks: TasksService;
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * The authenticated API. Authorization is applied here, once, to every route of the folder: a
+ * route names its permission in `config.permission` (one without it is refused at start-up, so
+ * an unprotected route cannot ship by omission), and gets
+ * - the `authorize` check as its last onRequest hook, after the rate limiter, so refused
+ *   requests still count against their IP's budget;
+ * - its security requirements and auth errors in the OpenAPI document (routes register after
+ *   @fastify/swagger, which reads the same schema object when the document is generated).
+ */
+export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
+  app.addHook('onRoute', (route) => {
+    const permission = route.config?.permission;
+    if (!permission)
+      throw new Error(`${String(route.method)} ${route.url}: every /v1 route must set config.permission`);
+    route.onRequest = [...asArray<onRequestHookHandler>(route.onRequest), authorize(permission)];
+    if (route.schema) {
+      route.schema.security = SERVICE_PERMISSIONS.has(permission)
+        ? [{ bearerAuth: [] }, { serviceToken: [], onBehalfOf: [] }]
+        : [{ bearerAuth: [] }];
+      route.schema.response = {
+        401: problemResponse('No valid bearer token (missing, malformed, invalid or expired).'),
+        403: problemResponse(`The credential does not grant ${permission}.`),
+        ...(route.schema.body
+          ? { 413: problemResponse('The body is larger than the configured limit.') }
+          : {}),
+        429: problemResponse('Rate limit exceeded; retry after Retry-After seconds.'),
+        503: problemResponse('Overloaded, or a dependency is unavailable; retry after Retry-After seconds.'),
+        ...(route.schema.response as object),
+      };
+    }
+  });
+
+  await app.register(documentRoutes, { documents: options.documents });
+  await app.register(searchRoutes, { search: options.search });
+  await app.register(taskRoutes, { tasks: options.tasks });
+};

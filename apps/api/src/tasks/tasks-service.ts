@@ -1,0 +1,110 @@
+import { documents, tasks, type Database, type TaskStatus } from '@repo/db';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import type { StopJob, StopOutcome } from './job-control.ts';
+
+export interface TasksServiceDependencies {
+  db: Database;
+  stopJob: StopJob;
+}
+
+export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies TaskStatus[];
+
+const view = {
+  id: tasks.id,
+  type: tasks.type,
+  status: tasks.status,
+  input: tasks.input,
+  result: tasks.result,
+  error: tasks.error,
+  attempts: tasks.attempts,
+  createdAt: tasks.createdAt,
+  updatedAt: tasks.updatedAt,
+  startedAt: tasks.startedAt,
+  finishedAt: tasks.finishedAt,
+};
+
+export interface ListOptions {
+  limit: number;
+  cursor?: Position | undefined;
+  status?: TaskStatus | undefined;
+  type?: string | undefined;
+}
+
+export function createTasksService({ db, stopJob }: TasksServiceDependencies) {
+  return {
+    /** Another owner's task is reported exactly like a missing one. */
+    async get(ownerId: string, id: string) {
+      const [row] = await db
+        .select(view)
+        .from(tasks)
+        .where(and(eq(tasks.id, id), eq(tasks.ownerId, ownerId)));
+      return row;
+    },
+
+    /** Newest first, optionally of one status and/or type; keyset-paginated like documents. */
+    async list(ownerId: string, options: ListOptions) {
+      const rows = await db
+        .select({ ...view, cursorTime: cursorTime(tasks.createdAt) })
+        .from(tasks)
+        .where(
+          and(
+            eq(tasks.ownerId, ownerId),
+            options.status ? eq(tasks.status, options.status) : undefined,
+            options.type ? eq(tasks.type, options.type) : undefined,
+            options.cursor ? after(tasks.createdAt, tasks.id, options.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(tasks.createdAt), desc(tasks.id))
+        .limit(options.limit + 1);
+      return toPage(rows, options.limit);
+    },
+
+    /**
+     * Cancels a task that has not finished. The row is marked cancelled first, under a row lock
+     * (the task-runner only moves tasks that are still queued or running, so it can never undo
+     * this); then the job is stopped: removed from the queue while it waits, or signalled to its
+     * runner when it is already running. A finished task cannot be cancelled: 409.
+     */
+    async cancel(ownerId: string, id: string) {
+      const outcome = await db.transaction(async (tx) => {
+        const [task] = await tx
+          .select({ status: tasks.status, type: tasks.type, input: tasks.input })
+          .from(tasks)
+          .where(and(eq(tasks.id, id), eq(tasks.ownerId, ownerId)))
+          .for('update');
+        if (!task) throw notFound('task');
+        if ((FINAL_STATUSES as readonly string[]).includes(task.status)) {
+          throw new HttpProblem(
+            409,
+            `The task is already ${task.status}; only queued or running tasks can be cancelled`,
+            {
+              type: 'urn:keelson:problem:task-final',
+              extensions: { status: task.status },
+            },
+          );
+        }
+        const now = new Date();
+        const [cancelled] = await tx
+          .update(tasks)
+          .set({ status: 'cancelled', error: 'cancelled by request', finishedAt: now, updatedAt: now })
+          .where(eq(tasks.id, id))
+          .returning(view);
+        const documentId = (task.input as { documentId?: unknown }).documentId;
+        if (task.type === 'ingest-document' && typeof documentId === 'string') {
+          // Its owner should see why the document will never be ready.
+          await tx
+            .update(documents)
+            .set({ status: 'failed', error: 'ingestion cancelled', updatedAt: now })
+            .where(and(eq(documents.id, documentId), inArray(documents.status, ['queued', 'processing'])));
+        }
+        return { task: cancelled!, type: task.type };
+      });
+      const job: StopOutcome = await stopJob(outcome.type, id);
+      return { task: outcome.task, job };
+    },
+  };
+}
+
+export type TasksService = ReturnType<typeof createTasksService>;
