@@ -97,7 +97,8 @@ describe('POST /v1/documents', () => {
 });
 
 describe('Idempotency-Key', () => {
-  const jobCount = async () => (await t.producer.queue('ingest-document').getJobCounts('waiting')).waiting;
+  const jobCount = async () =>
+    (await t.producer.queue('ingest-document').getJobCounts('waiting')).waiting ?? 0;
 
   it('replays the same key with the same body: same document, no second job', async () => {
     const jobsBefore = await jobCount();

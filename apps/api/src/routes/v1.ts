@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
 import { problemResponse } from '../http/schemas.ts';
@@ -32,7 +32,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     const permission = route.config?.permission;
     if (!permission)
       throw new Error(`${String(route.method)} ${route.url}: every /v1 route must set config.permission`);
-    route.onRequest = [...asArray<onRequestHookHandler>(route.onRequest), authorize(permission)];
+    // Appended, so it runs after the rate limiter's onRequest hook (added by its own onRoute).
+    route.onRequest = [...asArray(route.onRequest), authorize(permission)] as RouteOptions['onRequest'];
     if (route.schema) {
       route.schema.security = SERVICE_PERMISSIONS.has(permission)
         ? [{ bearerAuth: [] }, { serviceToken: [], onBehalfOf: [] }]

@@ -53,7 +53,7 @@ export function createSearchService({ db, embedQuery, vectorWeight = 0.5 }: Sear
         select websearch_to_tsquery('english', ${query}) as tsquery, ${vector}::vector as embedding
       ),
       text_matches as (
-        select c.id, ts_rank(c.search_vector, q.tsquery, 32) as score
+        select c.id, ts_rank(c.search_vector, q.tsquery, 32)::float8 as score
         from chunks c join documents d on d.id = c.document_id, query q
         where d.owner_id = ${ownerId} and c.search_vector @@ q.tsquery
         order by score desc

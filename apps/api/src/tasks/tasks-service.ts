@@ -81,7 +81,7 @@ export function createTasksService({ db, stopJob }: TasksServiceDependencies) {
             `The task is already ${task.status}; only queued or running tasks can be cancelled`,
             {
               type: 'urn:keelson:problem:task-final',
-              extensions: { status: task.status },
+              extensions: { taskStatus: task.status },
             },
           );
         }
