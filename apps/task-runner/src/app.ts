@@ -8,7 +8,13 @@ import {
   type Logger,
   type Registry,
 } from '@repo/observability';
-import { assertRedisRequirements, createProducer, subscribeCancellations, type Redis } from '@repo/queue';
+import {
+  assertRedisRequirements,
+  createProducer,
+  isConnectionError,
+  subscribeCancellations,
+  type Redis,
+} from '@repo/queue';
 import { Queue } from 'bullmq';
 import type { TaskRunnerConfig } from './config.ts';
 import type { JobDefinition } from './jobs/job-definition.ts';
@@ -82,7 +88,9 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     connection: redis.queue,
     prefix: config.QUEUE_PREFIX,
     timeoutMs: 2_000,
-    onError: (error) => logger.warn({ err: error }, 'queue connection error'),
+    onError: (error) => {
+      if (!isConnectionError(error)) logger.warn({ err: error }, 'queue error');
+    },
   });
   const taskState = createTaskState(db);
   const definitions = (deps.jobs ?? jobTable)({ config, db, producer, taskState, logger });
@@ -287,11 +295,13 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
         term = undefined;
         role = 'standby';
         leaderGauge.set(0);
-        if (unsubscribe) await within(unsubscribe(), 1_000);
-        await within(
-          Promise.all([producer.close(), ...[...queues.values()].map((queue) => queue.close())]),
-          1_000,
-        );
+        // Courtesy only: the connections are closed right after this. Skipped when Redis is down,
+        // where each would just wait out its bound.
+        if (redis.queue.status === 'ready') {
+          if (unsubscribe) await within(unsubscribe(), 200);
+          const closing = [producer.close(), ...[...queues.values()].map((queue) => queue.close())];
+          await within(Promise.all(closing), 500);
+        }
         phase = 'stopped';
       })();
       return stopped;

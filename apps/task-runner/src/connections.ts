@@ -58,7 +58,8 @@ export function openConnections(
       // disconnect(), not quit(): quit waits for an answer that never comes when Redis is down,
       // and a reconnecting client would keep the event loop alive.
       for (const connection of all) connection.disconnect();
-      await within(pool.end(), 2_000);
+      // A run abandoned by the shutdown may still hold a pooled client; exiting ends its session.
+      await within(pool.end(), 500);
     },
   };
 }

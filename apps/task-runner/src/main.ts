@@ -44,9 +44,12 @@ let closing: Promise<void> | undefined;
 /** Drains the runner within its budget, releases leadership, closes every connection. Idempotent. */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
+    const started = performance.now();
     await runner.stop();
+    const runnerMs = Math.round(performance.now() - started);
     await within(health.close(), 1_000);
     await connections.close();
+    logger.info({ runnerMs, totalMs: Math.round(performance.now() - started) }, 'task-runner stopped');
   })();
   return closing;
 }

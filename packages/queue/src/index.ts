@@ -6,7 +6,7 @@ export {
   type Producer,
   type ProducerOptions,
 } from './producer.ts';
-export { createRedis, Redis, redisOptions } from './redis.ts';
+export { createRedis, isConnectionError, Redis, redisOptions } from './redis.ts';
 export { cancellationChannel, publishCancellation, subscribeCancellations } from './cancellation.ts';
 export {
   assertRedisRequirements,

@@ -24,3 +24,27 @@ export function createRedis(url: string, role: 'producer' | 'worker', name: stri
   // `connectionName` appears in `CLIENT LIST`, to tell the services apart on a shared Redis.
   return new Redis(url, { ...redisOptions(role), connectionName: name });
 }
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether an error only says "Redis is not reachable right now". ioredis reconnects by itself; a
+ * process reports such errors once per outage on the connection, and can ignore them wherever
+ * else (queues, workers) they are repeated.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (
+    (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
+    /^(Connection is closed|Stream isn't writeable|connect ETIMEDOUT)/.test(error.message)
+  );
+}

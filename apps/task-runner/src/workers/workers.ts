@@ -1,5 +1,5 @@
 import type { JobMetrics, Logger } from '@repo/observability';
-import type { Redis } from '@repo/queue';
+import { isConnectionError, type Redis } from '@repo/queue';
 import { Worker } from 'bullmq';
 import type { JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
@@ -23,8 +23,11 @@ export interface WorkersOptions {
 /** How workers ended: every job finished, unfinished ones handed back, or Redis did not answer. */
 export type StopOutcome = 'drained' | 'handed-back' | 'abandoned';
 
-/** Interrupted processors answer at once (they race their signal); this bounds the Redis round-trips. */
-const HAND_BACK_GRACE_MS = 3_000;
+/**
+ * Interrupted processors answer at once (they race their signal) and bound their own hand-back to
+ * 1 s; this bounds the rest of BullMQ's close, which never ends while Redis is unreachable.
+ */
+const HAND_BACK_GRACE_MS = 1_500;
 
 /** One BullMQ worker per job definition, with the same listeners attached to each, in one place. */
 export function startWorkers(options: WorkersOptions) {
@@ -58,8 +61,11 @@ export function startWorkers(options: WorkersOptions) {
       log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'job failed');
     });
     worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its runner died); it runs again'));
-    // Connection errors are retried by ioredis; without this listener Node would crash on them.
-    worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+    // Without this listener Node would crash on an error. Connection errors are retried by
+    // ioredis and reported once per outage by the connection's owner (connections.ts).
+    worker.on('error', (error) => {
+      if (!isConnectionError(error)) log.error({ err: error }, 'worker error');
+    });
     return worker;
   });
 
