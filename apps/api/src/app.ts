@@ -8,7 +8,7 @@ import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { signingSecret, type ApiConfig } from './config.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
-import problemDetails from './plugins/app/problem-details.ts';
+import problemDetails, { renderFrameworkError } from './plugins/app/problem-details.ts';
 import openApi from './plugins/external/openapi.ts';
 import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
@@ -78,6 +78,7 @@ export async function buildApp(deps: AppDependencies) {
     // During close, new requests get 503 + `Connection: close` (Fastify's default, made explicit):
     // the load balancer retries them on another replica while in-flight ones finish here.
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

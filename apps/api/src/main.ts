@@ -1,10 +1,5 @@
-import { hostname } from 'node:os';
 import { ConfigError } from '@repo/config';
-import { createDatabase, createPool } from '@repo/db';
-import { createLogger, createMetricsRegistry } from '@repo/observability';
-import { createProducer, createRedis } from '@repo/queue';
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app.ts';
 import { loadConfig, type ApiConfig } from './config.ts';
 
 // Process wiring only: read the config, open connections, build the app, listen, handle signals.
@@ -20,35 +15,10 @@ try {
   throw error;
 }
 
-const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
-const pool = createPool({
-  connectionString: config.DATABASE_URL,
-  applicationName: `api@${hostname()}`,
-  max: config.DATABASE_POOL_MAX,
-  statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-  connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-  onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
-});
-const redis = createRedis(config.REDIS_URL, 'producer', `api@${hostname()}`);
-// ioredis reconnects by itself; log instead of crashing on the 'error' event.
-redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
-
-const app = await buildApp({
-  config,
-  logger,
-  pool,
-  db: createDatabase(pool),
-  redis,
-  producer,
-  metrics: createMetricsRegistry('api'),
-});
-
-app.addHook('onClose', async () => {
-  await producer.close();
-  redis.disconnect();
-  await pool.end();
-});
+// Loaded only once the configuration is sound: a refused start-up (weak secret, wildcard CORS)
+// answers in a fraction of a second instead of after loading every dependency.
+const { createServer } = await import('./server.ts');
+const { app, logger } = await createServer(config);
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close connections, exit 0.
 // If that takes longer than SHUTDOWN_TIMEOUT_MS, or a second signal arrives, exit at once.

@@ -61,6 +61,8 @@ describe('POST /v1/documents', () => {
     ['an empty title', { title: '   ', content: 'x' }, '/title'],
     ['empty content', { title: 't', content: '' }, '/content'],
     ['a wrong type', { title: 42, content: 'x' }, '/title'],
+    // Postgres text cannot hold NUL: refused as a client error, never a 500 from the database.
+    ['a NUL character', { title: 't', content: 'a\u0000b' }, '/content'],
   ])('answers 400 problem+json with field detail for %s', async (_case, payload, pointer) => {
     const response = await post(payload);
     expect(response.statusCode).toBe(400);

@@ -1,4 +1,4 @@
-import { documents } from '@repo/db';
+import { documents, tasks } from '@repo/db';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/test-app.ts';
@@ -28,7 +28,10 @@ describe('probes on a migrated database', () => {
   });
 
   it('/metrics serves request metrics', async () => {
-    await t.app.inject('/v1/documents/00000000-0000-4000-8000-000000000000');
+    await t.app.inject({
+      url: '/v1/documents/00000000-0000-4000-8000-000000000000',
+      headers: await t.auth('alice'),
+    });
     const response = await t.app.inject('/metrics');
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('route="/v1/documents/:id",status_code="404"');
@@ -73,20 +76,29 @@ describe('dependency outages', () => {
     await redis?.close();
   });
 
-  it('Redis down: POST answers 503 within a second and leaves no document behind', async () => {
+  it('Redis down: every enqueueing request answers 503 within a second and leaves nothing behind', async () => {
+    const headers = await t.auth('alice');
     await redis.cut();
-    const before = await t.db.$count(documents);
-    const started = performance.now();
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/v1/documents',
-      payload: { title: 't', content: 'c' },
-    });
-    expect(performance.now() - started).toBeLessThan(1_000);
-    expect(response.statusCode).toBe(503);
-    expect(response.headers['retry-after']).toBeDefined();
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(await t.db.$count(documents)).toBe(before);
+    const before = { documents: await t.db.$count(documents), tasks: await t.db.$count(tasks) };
+    // POST /v1/documents is the only route that enqueues; with and without an idempotency key.
+    for (const extra of [{}, { 'idempotency-key': 'outage-key' }]) {
+      const started = performance.now();
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v1/documents',
+        headers: { ...headers, ...extra },
+        payload: { title: 't', content: 'c' },
+      });
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeLessThan(1_000);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBeDefined();
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect({ documents: await t.db.$count(documents), tasks: await t.db.$count(tasks) }).toEqual(before);
+
+    // Reads need only Postgres: the rate limiter fails open instead of failing them.
+    expect((await t.app.inject({ url: '/v1/documents', headers })).statusCode).toBe(200);
 
     const ready = await t.app.inject('/ready');
     expect(ready.statusCode).toBe(503);
@@ -94,6 +106,15 @@ describe('dependency outages', () => {
 
     await redis.restore();
     await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
+    // The key was not consumed by the failed attempt: the client's retry creates the document.
+    const retried = await t.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...headers, 'idempotency-key': 'outage-key' },
+      payload: { title: 't', content: 'c' },
+    });
+    expect(retried.statusCode).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('Postgres down: /ready answers 503 while /health stays 200; both recover without a restart', async () => {

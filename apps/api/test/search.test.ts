@@ -119,6 +119,7 @@ describe('POST /v1/search (full text; no embedding model)', () => {
     ['no query', { limit: 3 }, '/query'],
     ['a blank query', { query: '   ' }, '/query'],
     ['a query of the wrong type', { query: ['keelson'] }, '/query'],
+    ['a NUL character', { query: 'keel\u0000son' }, '/query'],
     ['a limit of 0', { query: 'x', limit: 0 }, '/limit'],
     ['a limit above 50', { query: 'x', limit: 51 }, '/limit'],
     ['a fractional limit', { query: 'x', limit: 1.5 }, '/limit'],

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { page, pageQuery } from '../http/pagination.ts';
 import { notFound } from '../http/problem.ts';
-import { problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
+import { pgText, problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
 
 const documentId = z.object({ id: z.uuid() });
 
 const newDocument = z.object({
-  title: z.string().trim().min(1).max(300),
-  content: z.string().min(1).max(1_000_000),
+  title: pgText().trim().min(1).max(300),
+  content: pgText().min(1).max(1_000_000),
 });
 
 /** Printable ASCII, as Stripe and the IETF draft use it; a UUID is a good choice. */

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { validationProblem } from '../http/schemas.ts';
+import { pgText, validationProblem } from '../http/schemas.ts';
 import type { Search } from '../search/search-service.ts';
 
 const searchRequest = z.object({
-  query: z.string().trim().min(1).max(1_000).describe('Web-search syntax: "exact phrase", or, -exclude.'),
+  query: pgText().trim().min(1).max(1_000).describe('Web-search syntax: "exact phrase", or, -exclude.'),
   limit: z.number().int().min(1).max(50).default(10),
 });
 

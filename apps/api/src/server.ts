@@ -1,0 +1,42 @@
+import { hostname } from 'node:os';
+import { createDatabase, createPool } from '@repo/db';
+import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
+import { createProducer, createRedis } from '@repo/queue';
+import { buildApp, type App } from './app.ts';
+import type { ApiConfig } from './config.ts';
+
+/**
+ * Opens the connections a running api needs and builds the app on them; closing the app closes
+ * them. main.ts calls it once the configuration is known to be sound, then listens.
+ */
+export async function createServer(config: ApiConfig): Promise<{ app: App; logger: Logger }> {
+  const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    applicationName: `api@${hostname()}`,
+    max: config.DATABASE_POOL_MAX,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+  });
+  const redis = createRedis(config.REDIS_URL, 'producer', `api@${hostname()}`);
+  // ioredis reconnects by itself; log instead of crashing on the 'error' event.
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+
+  const app = await buildApp({
+    config,
+    logger,
+    pool,
+    db: createDatabase(pool),
+    redis,
+    producer,
+    metrics: createMetricsRegistry('api'),
+  });
+  app.addHook('onClose', async () => {
+    await producer.close();
+    redis.disconnect();
+    await pool.end();
+  });
+  return { app, logger };
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ConfigError } from '@repo/config';
+import { describe, expect, it } from 'vitest';
+import { DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config.ts';
+
+const run = promisify(execFile);
+
+const strong = 'p'.repeat(48);
+/** A production environment that starts: everything below breaks exactly one rule of it. */
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:9/app',
+  REDIS_URL: 'redis://127.0.0.1:9',
+  JWT_SECRET: strong,
+  SERVICE_AUTH_TOKEN: 's'.repeat(48),
+  CORS_ORIGINS: 'https://app.example.com',
+};
+
+/** Starts the real entry point with `env`; it must exit 1 before opening any connection. */
+async function start(env: Record<string, string | undefined>) {
+  try {
+    await run(process.execPath, ['--conditions=@repo/source', 'src/main.ts'], {
+      cwd: new URL('..', import.meta.url),
+      env: Object.fromEntries(
+        Object.entries({ PATH: process.env.PATH, ...env }).filter(([, value]) => value !== undefined),
+      ),
+      timeout: 20_000,
+    });
+  } catch (error) {
+    const { code, stderr } = error as { code: number; stderr: string };
+    return { code, stderr };
+  }
+  throw new Error('the api started; it should have refused');
+}
+
+describe('production start-up refuses an insecure configuration, saying which and why', () => {
+  it('accepts the sound production configuration these cases are derived from', () => {
+    expect(loadConfig(production)).toMatchObject({
+      NODE_ENV: 'production',
+      CORS_ORIGINS: ['https://app.example.com'],
+    });
+  });
+
+  const rules: [string, Record<string, string | undefined>, RegExp][] = [
+    [
+      'a missing JWT_SECRET',
+      { JWT_SECRET: undefined },
+      /JWT_SECRET: is required in production \(or set JWT_JWKS_URL\)/,
+    ],
+    [
+      'the default JWT_SECRET',
+      { JWT_SECRET: DEVELOPMENT_JWT_SECRET },
+      /JWT_SECRET: is a published default value/,
+    ],
+    [
+      'a short JWT_SECRET',
+      { JWT_SECRET: 'x'.repeat(31) },
+      /JWT_SECRET: is 31 bytes; production requires at least 32/,
+    ],
+    [
+      'a short SERVICE_AUTH_TOKEN',
+      { SERVICE_AUTH_TOKEN: 'token' },
+      /SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/,
+    ],
+    [
+      'a SERVICE_AUTH_TOKEN equal to JWT_SECRET',
+      { SERVICE_AUTH_TOKEN: strong },
+      /SERVICE_AUTH_TOKEN: must differ from JWT_SECRET/,
+    ],
+    [
+      'a wildcard CORS origin',
+      { CORS_ORIGINS: 'https://app.example.com,*' },
+      /CORS_ORIGINS: must not contain "\*" in production/,
+    ],
+    [
+      'a JWKS URL over plain http',
+      { JWT_SECRET: undefined, JWT_JWKS_URL: 'http://idp.example.com/jwks.json' },
+      /JWT_JWKS_URL: must use https in production/,
+    ],
+  ];
+
+  describe.concurrent('one rule at a time', () => {
+    it.each(rules)('refuses %s', async (_rule, change, message) => {
+      const env = Object.fromEntries(
+        Object.entries({ ...production, ...change }).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
+      );
+      const { code, stderr } = await start(env);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^api: refusing to start\./);
+      expect(stderr).toMatch(message);
+      // Secrets are never echoed back.
+      if (change.JWT_SECRET) expect(stderr).not.toContain(change.JWT_SECRET);
+
+      // The same environment is fine outside production (the checks are production's only).
+      expect(() => loadConfig({ ...env, NODE_ENV: 'development' })).not.toThrow();
+      expect(() => loadConfig(env)).toThrowError(ConfigError);
+    });
+  });
+});
