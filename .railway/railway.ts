@@ -1,0 +1,127 @@
+/**
+ * Keelson on Railway, as Railway Infrastructure as Code (https://docs.railway.com/infrastructure-as-code).
+ * The Railway CLI evaluates this file: `railway config plan`, then `railway config apply`.
+ * It needs the `railway` SDK installed at the repository root (deployment.md, "Railway").
+ *
+ * Why this and not railway.json / railway.toml: those (Config as Code) describe one service's
+ * deploy and the CLI now warns that they are on their way out; this file describes the whole
+ * project (databases, the three services, replicas, draining, variables) in one place, and a
+ * service may not be managed by both. tests/deployment evaluates it and checks it against the
+ * apps' own configuration.
+ */
+import { defineRailway, github, postgres, project, redis, service } from 'railway/iac';
+
+/** Your fork of this repository. The services build from its Dockerfiles (context: repo root). */
+const REPOSITORY = 'your-org/keelson';
+const BRANCH = 'main';
+
+/** What every app container shares: production mode, and logs at info. */
+const runtime = { NODE_ENV: 'production', LOG_LEVEL: 'info' };
+
+/** Rebuild a service only when something its image is made of changed. */
+const watch = (app: string) => [
+  `apps/${app}/**`,
+  'packages/**',
+  `docker/${app}/**`,
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'package.json',
+];
+
+const dockerfile = (app: string) => ({
+  builder: 'DOCKERFILE' as const,
+  dockerfilePath: `docker/${app}/Dockerfile`,
+  watchPatterns: watch(app),
+});
+
+export default defineRailway((ctx) => {
+  // Railway's Postgres image ships pgvector; the first migration creates the extension.
+  const db = postgres('postgres');
+  // BullMQ needs maxmemory-policy noeviction: the task-runner checks it at start-up and refuses
+  // to run otherwise (deployment.md says how to set it on Railway's Redis).
+  const cache = redis('redis');
+
+  const api = service('api', {
+    source: github(REPOSITORY, { branch: BRANCH }),
+    build: dockerfile('api'),
+    // Traffic switches to a new deployment once /ready answers 200: Postgres, Redis and every
+    // migration this build ships. Railway does not probe it again after that.
+    healthcheck: '/ready',
+    healthcheckTimeout: 300,
+    replicas: 2,
+    deploy: {
+      restartPolicyType: 'ON_FAILURE',
+      restartPolicyMaxRetries: 10,
+      // Railway's default is 0 s: SIGKILL right after SIGTERM. Above the api's 10 s budget.
+      drainingSeconds: 30,
+      overlapSeconds: 0,
+    },
+    env: {
+      ...runtime,
+      // `::` listens on IPv4 and IPv6: Railway's private network is IPv6-only in older environments.
+      HOST: '::',
+      PORT: '3000',
+      DATABASE_URL: db.env.DATABASE_URL,
+      REDIS_URL: cache.env.REDIS_URL,
+      // Set once by hand as shared variables of the environment (sealed); see deployment.md.
+      JWT_SECRET: ctx.shared.JWT_SECRET,
+      SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
+    },
+  });
+
+  // Internal only: no domain, reached at http://agent.railway.internal:3002.
+  const agent = service('agent', {
+    source: github(REPOSITORY, { branch: BRANCH }),
+    build: dockerfile('agent'),
+    healthcheck: '/ready',
+    healthcheckTimeout: 300,
+    replicas: 1,
+    deploy: {
+      restartPolicyType: 'ON_FAILURE',
+      restartPolicyMaxRetries: 10,
+      // Above the agent's 20 s budget: running turns and streams finish.
+      drainingSeconds: 45,
+      overlapSeconds: 0,
+    },
+    env: {
+      ...runtime,
+      HOST: '::',
+      PORT: '3002',
+      DATABASE_URL: db.env.DATABASE_URL,
+      REDIS_URL: cache.env.REDIS_URL,
+      SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
+      AGENT_MODEL: 'openai:gpt-4.1-mini',
+      OPENAI_API_KEY: ctx.shared.OPENAI_API_KEY,
+    },
+  });
+
+  // The singleton worker. replicas: 1, and its Postgres leader lock makes the brief overlap of a
+  // deploy (the new one starts before the old one stops) harmless: the newcomer waits as standby.
+  const taskRunner = service('task-runner', {
+    source: github(REPOSITORY, { branch: BRANCH }),
+    build: dockerfile('task-runner'),
+    // Fails the deploy before the old runner is stopped if a migration fails.
+    preDeploy: 'node dist/migrate.js',
+    // The health port: ready = migrations applied and workers running, or a healthy standby.
+    healthcheck: '/ready',
+    healthcheckTimeout: 300,
+    replicas: 1,
+    deploy: {
+      restartPolicyType: 'ON_FAILURE',
+      restartPolicyMaxRetries: 10,
+      // Above the task-runner's 25 s budget and its 5 s backstop.
+      drainingSeconds: 60,
+      overlapSeconds: 0,
+    },
+    env: {
+      ...runtime,
+      // Railway probes the healthcheck on PORT; the task-runner serves it on HEALTH_PORT.
+      PORT: '3001',
+      HEALTH_PORT: '3001',
+      DATABASE_URL: db.env.DATABASE_URL,
+      REDIS_URL: cache.env.REDIS_URL,
+    },
+  });
+
+  return project('keelson', { resources: [db, cache, api, agent, taskRunner] });
+});

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Deploys one image tag of Keelson to an existing ECS cluster on Fargate, in the only safe order:
+#
+#   1. register the task definitions (api, task-runner, agent, migrate) for this tag;
+#   2. run the one-off migrate task and wait for it: a non-zero exit stops the deploy here, before
+#      any service runs the new code;
+#   3. update the task-runner (maximumPercent 100 / minimumHealthyPercent 0: the old one stops
+#      before the new one starts), then the agent, then the api, each waited for until stable and
+#      checked not to have been rolled back by the deployment circuit breaker.
+#
+# Usage:   set -a; . ./my-ecs.env; set +a
+#          deploy/aws-ecs/deploy.sh <image-tag>
+# Needs:   bash, the AWS CLI v2 with credentials for the account, jq.
+# Env:     the variables of deploy/aws-ecs/example.env. DEPLOY_SERVICES (default
+#          "task-runner agent api") names the services to update; the order above always holds.
+#          MIGRATE_TIMEOUT_S (default 1800) and STABLE_TIMEOUT_S (default 1200) bound the waits.
+# First run: services that do not exist yet are created from services/<app>.json (see
+#          deployment.md for the cluster, ALB, target group, roles and secret to create first).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+IMAGE_TAG="${1:?usage: deploy/aws-ecs/deploy.sh <image-tag>}"
+export IMAGE_TAG
+
+# Every ${NAME} placeholder the JSON files may use (example.env lists them; a test checks both).
+VARIABLES=(
+  AWS_REGION ECS_CLUSTER IMAGE_PREFIX IMAGE_TAG EXECUTION_ROLE_ARN TASK_ROLE_ARN SECRETS_ARN
+  VPC_ID VPC_CIDR PRIVATE_SUBNET_1 PRIVATE_SUBNET_2 API_SECURITY_GROUP AGENT_SECURITY_GROUP
+  TASK_RUNNER_SECURITY_GROUP API_TARGET_GROUP_ARN SERVICE_CONNECT_NAMESPACE
+)
+missing=()
+for name in "${VARIABLES[@]}"; do [[ -n "${!name:-}" ]] || missing+=("$name"); done
+if ((${#missing[@]})); then
+  echo "deploy: set ${missing[*]} (see deploy/aws-ecs/example.env)" >&2
+  exit 2
+fi
+command -v jq >/dev/null || { echo "deploy: jq is required" >&2; exit 2; }
+
+DEPLOY_SERVICES="${DEPLOY_SERVICES:-task-runner agent api}"
+MIGRATE_TIMEOUT_S="${MIGRATE_TIMEOUT_S:-1800}"
+STABLE_TIMEOUT_S="${STABLE_TIMEOUT_S:-1200}"
+export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+log() { printf 'deploy: %s\n' "$*" >&2; }
+fail() { log "FAILED: $*"; exit 1; }
+
+# Writes a JSON template with every ${NAME} replaced by its value; a placeholder left over is an
+# error, so a typo never reaches AWS as a literal "${...}".
+render() {
+  local text name
+  text="$(<"$1")"
+  for name in "${VARIABLES[@]}"; do text="${text//"\${$name}"/"${!name}"}"; done
+  if [[ "$text" == *'${'* ]]; then fail "unresolved placeholder in $1"; fi
+  printf '%s\n' "$text" >"$2"
+}
+
+register() {
+  render "$HERE/task-definitions/$1.json" "$WORK/$1.task-definition.json"
+  aws ecs register-task-definition --cli-input-json "file://$WORK/$1.task-definition.json" \
+    --query 'taskDefinition.taskDefinitionArn' --output text
+}
+
+# `aws ecs wait` gives up after a fixed number of polls (about 10 minutes); loop it until a deadline.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until aws ecs wait "$@"; do
+    ((SECONDS < deadline)) || return 1
+  done
+}
+
+deploy_service() {
+  local app="$1" task_definition="$2" name="keelson-$1" status rollout
+  render "$HERE/services/$app.json" "$WORK/$app.service.json"
+  status="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$name" \
+    --query 'services[0].status' --output text)"
+  if [[ "$status" == ACTIVE ]]; then
+    # Re-apply what the file says on every deploy, except the api's and the agent's desiredCount:
+    # autoscaling owns it. The task-runner's desiredCount (1) is part of its singleton guarantee.
+    jq --arg td "$task_definition" --arg app "$app" '
+      {cluster, service: .serviceName, taskDefinition: $td, deploymentConfiguration,
+       networkConfiguration, loadBalancers, healthCheckGracePeriodSeconds,
+       serviceConnectConfiguration}
+      + (if $app == "task-runner" then {desiredCount} else {} end)
+      | with_entries(select(.value != null))' "$WORK/$app.service.json" >"$WORK/$app.update.json"
+    log "updating $name → $task_definition"
+    aws ecs update-service --cli-input-json "file://$WORK/$app.update.json" >/dev/null
+  else
+    log "creating $name ($task_definition)"
+    aws ecs create-service --cli-input-json "file://$WORK/$app.service.json" \
+      --task-definition "$task_definition" >/dev/null
+  fi
+  wait_until "$STABLE_TIMEOUT_S" services-stable --cluster "$ECS_CLUSTER" --services "$name" ||
+    fail "$name did not become stable within ${STABLE_TIMEOUT_S}s"
+  # The circuit breaker rolls a failing deployment back to the previous task definition, and the
+  # service is then "stable" again: only the primary deployment tells whether ours won.
+  rollout="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$name" \
+    --query 'services[0].deployments[?status==`PRIMARY`] | [0].[rolloutState, taskDefinition]' \
+    --output text)"
+  [[ "$rollout" == "COMPLETED"$'\t'"$task_definition" ]] ||
+    fail "$name did not complete on $task_definition (primary deployment: $rollout)"
+  log "$name is running $task_definition"
+}
+
+# 0. The ALB's deregistration delay: in-flight requests get this long before the api task is stopped.
+render "$HERE/target-group-attributes.json" "$WORK/target-group-attributes.json"
+aws elbv2 modify-target-group-attributes \
+  --cli-input-json "file://$WORK/target-group-attributes.json" >/dev/null
+
+# 1. Task definitions.
+# (Plain variables rather than an associative array: macOS still ships bash 3.2.)
+task_definition_of() { local var="TASK_DEFINITION_${1//-/_}"; printf '%s' "${!var}"; }
+for app in migrate task-runner agent api; do
+  arn="$(register "$app")" # an assignment, so a failure stops the script (set -e)
+  printf -v "TASK_DEFINITION_${app//-/_}" '%s' "$arn"
+  log "registered $(task_definition_of "$app")"
+done
+
+# 2. Migrations, once, before any service runs the new code (the task-runner would also apply them
+#    at start-up, under the same advisory lock; this makes a failing migration stop the deploy).
+task_arn="$(aws ecs run-task --cluster "$ECS_CLUSTER" --launch-type FARGATE \
+  --task-definition "$(task_definition_of migrate)" --started-by keelson-deploy \
+  --network-configuration "awsvpcConfiguration={subnets=[$PRIVATE_SUBNET_1,$PRIVATE_SUBNET_2],securityGroups=[$TASK_RUNNER_SECURITY_GROUP],assignPublicIp=DISABLED}" \
+  --query 'tasks[0].taskArn' --output text)"
+[[ -n "$task_arn" && "$task_arn" != None ]] || fail "the migrate task did not start"
+log "migrating ($task_arn)"
+wait_until "$MIGRATE_TIMEOUT_S" tasks-stopped --cluster "$ECS_CLUSTER" --tasks "$task_arn" ||
+  fail "the migrate task did not stop within ${MIGRATE_TIMEOUT_S}s"
+exit_code="$(aws ecs describe-tasks --cluster "$ECS_CLUSTER" --tasks "$task_arn" \
+  --query 'tasks[0].containers[?name==`migrate`].exitCode | [0]' --output text)"
+if [[ "$exit_code" != 0 ]]; then
+  # No exit code at all (None) means the container never ran: image pull, secrets, networking.
+  reason="$(aws ecs describe-tasks --cluster "$ECS_CLUSTER" --tasks "$task_arn" \
+    --query 'tasks[0].stoppedReason' --output text)"
+  fail "migrations exited with $exit_code ($reason); no service was changed. Logs: /keelson/migrate"
+fi
+log "migrations applied"
+
+# 3. Services, in dependency order: the singleton worker, the internal agent, the public api last.
+for app in task-runner agent api; do
+  [[ " $DEPLOY_SERVICES " == *" $app "* ]] || { log "skipping $app (not in DEPLOY_SERVICES)"; continue; }
+  deploy_service "$app" "$(task_definition_of "$app")"
+done
+log "done: $IMAGE_TAG"

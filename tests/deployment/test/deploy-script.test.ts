@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { UPDATE_SERVICE_KEYS, ecs } from '../src/ecs-definitions.ts';
+import { ecsExampleValues } from '../src/platforms.ts';
+import { ROOT } from '../src/repository.ts';
+
+/**
+ * Runs deploy/aws-ecs/deploy.sh against a fake `aws` (test/support/fake-aws.ts) and checks the
+ * order of what it asks AWS to do, and that a failed migration stops it before any service.
+ */
+
+interface Call {
+  args: string[];
+  input?: Record<string, unknown>;
+}
+
+function deploy(env: Record<string, string> = {}): { status: number | null; calls: Call[]; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'keelson-deploy-'));
+  const fake = fileURLToPath(new URL('./support/fake-aws.ts', import.meta.url));
+  writeFileSync(join(dir, 'aws'), `#!/bin/sh\nexec node ${JSON.stringify(fake)} "$@"\n`);
+  chmodSync(join(dir, 'aws'), 0o755);
+  const log = join(dir, 'calls.jsonl');
+  writeFileSync(log, '');
+  const result = spawnSync('bash', [join(ROOT, 'deploy/aws-ecs/deploy.sh'), '1.2.3'], {
+    env: {
+      PATH: `${dir}:${process.env.PATH}`,
+      HOME: dir,
+      ...ecsExampleValues(),
+      FAKE_AWS_LOG: log,
+      ...env,
+    },
+    encoding: 'utf8',
+  });
+  const calls = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Call);
+  return { status: result.status, calls, stderr: result.stderr };
+}
+
+const step = (call: Call) =>
+  `${call.args[0]} ${call.args[1]}${call.args[1] === 'wait' ? ` ${call.args[2]}` : ''}`;
+const service = (call: Call) => String(call.input?.service ?? call.input?.serviceName);
+
+describe('deploy/aws-ecs/deploy.sh', () => {
+  it('registers, migrates and waits, then updates task-runner → agent → api, each waited for', () => {
+    const { status, calls, stderr } = deploy();
+    expect(status, stderr).toBe(0);
+    const steps = calls.map(step);
+    const registered = calls.filter((c) => step(c) === 'ecs register-task-definition');
+    expect(registered.map((c) => c.input?.family)).toEqual([
+      'keelson-migrate',
+      'keelson-task-runner',
+      'keelson-agent',
+      'keelson-api',
+    ]);
+    // Rendered: no placeholder reaches AWS, and the tag is the one asked for.
+    for (const call of calls) expect(JSON.stringify(call.input ?? {})).not.toContain('${');
+    expect(JSON.stringify(registered[3]!.input)).toContain('/api:1.2.3');
+
+    const runTask = steps.indexOf('ecs run-task');
+    expect(calls[runTask]!.args).toContain(
+      'arn:aws:ecs:eu-west-1:123456789012:task-definition/keelson-migrate:7',
+    );
+    expect(steps.indexOf('ecs wait tasks-stopped')).toBeGreaterThan(runTask);
+    const exitCode = calls.findIndex(
+      (c) => step(c) === 'ecs describe-tasks' && c.args.join(' ').includes('exitCode'),
+    );
+    expect(exitCode).toBeGreaterThan(steps.indexOf('ecs wait tasks-stopped'));
+
+    const updates = calls.filter((c) => step(c) === 'ecs update-service');
+    expect(updates.map(service)).toEqual(['keelson-task-runner', 'keelson-agent', 'keelson-api']);
+    expect(calls.indexOf(updates[0]!)).toBeGreaterThan(exitCode);
+    // Each service is stable before the next one starts.
+    for (const [i, update] of updates.entries()) {
+      const waited = calls.findIndex(
+        (c, j) => j > calls.indexOf(update) && step(c) === 'ecs wait services-stable',
+      );
+      expect(waited, service(update)).toBeGreaterThan(calls.indexOf(update));
+      if (updates[i + 1]) expect(waited).toBeLessThan(calls.indexOf(updates[i + 1]!));
+    }
+  });
+
+  it('re-applies the singleton deployment settings and leaves the api/agent desiredCount to autoscaling', () => {
+    const updates = deploy().calls.filter((c) => step(c) === 'ecs update-service');
+    for (const update of updates) {
+      for (const key of Object.keys(update.input!))
+        expect(UPDATE_SERVICE_KEYS, service(update)).toContain(key);
+    }
+    const runner = updates.find((u) => service(u) === 'keelson-task-runner')!;
+    expect(runner.input).toMatchObject({
+      desiredCount: 1,
+      deploymentConfiguration: ecs.services['task-runner'].deploymentConfiguration,
+    });
+    for (const update of updates.filter((u) => u !== runner))
+      expect(update.input).not.toHaveProperty('desiredCount');
+  });
+
+  it('creates services that do not exist yet from their files', () => {
+    const { status, calls } = deploy({ FAKE_SERVICE_STATUS: 'None' });
+    expect(status).toBe(0);
+    const created = calls.filter((c) => step(c) === 'ecs create-service');
+    expect(created.map(service)).toEqual(['keelson-task-runner', 'keelson-agent', 'keelson-api']);
+    expect(created[0]!.args).toContain(
+      'arn:aws:ecs:eu-west-1:123456789012:task-definition/keelson-task-runner:7',
+    );
+  });
+
+  it('stops before any service when the migration fails', () => {
+    const { status, calls, stderr } = deploy({ FAKE_MIGRATE_EXIT: '1' });
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/migrations exited with 1/);
+    expect(calls.some((c) => /^ecs (update|create)-service$/.test(step(c)))).toBe(false);
+  });
+
+  it('refuses to start without its variables', () => {
+    const { status, calls, stderr } = deploy({ SECRETS_ARN: '' });
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/SECRETS_ARN/);
+    expect(calls).toEqual([]);
+  });
+
+  it('deploys only the services DEPLOY_SERVICES names, still in order', () => {
+    const { status, calls } = deploy({ DEPLOY_SERVICES: 'api task-runner' });
+    expect(status).toBe(0);
+    expect(calls.filter((c) => step(c) === 'ecs update-service').map(service)).toEqual([
+      'keelson-task-runner',
+      'keelson-api',
+    ]);
+  });
+});

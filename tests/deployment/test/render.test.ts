@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { blueprintProblems } from '../src/render-schema.ts';
+import { renderBlueprint, RENDER_BLUEPRINT } from '../src/platforms.ts';
+import { readYaml } from '../src/repository.ts';
+
+const blueprint = renderBlueprint();
+const byName = (name: string) => blueprint.services.find((service) => service.name === name)!;
+
+describe('the Render Blueprint', () => {
+  it("fits Render's Blueprint schema (every field, type and allowed value used)", () => {
+    expect(blueprintProblems(blueprint)).toEqual([]);
+  });
+
+  it('rejects what Render would reject (the schema check is not vacuous)', () => {
+    const broken = structuredClone(blueprint);
+    broken.services[0]!.maxmemoryPolicy = 'evict-everything';
+    (broken.services[1] as Record<string, unknown>).healthcheckPath = '/ready';
+    broken.services[1]!.maxShutdownDelaySeconds = 301;
+    expect(blueprintProblems(broken)).toEqual([
+      expect.stringContaining('maxmemoryPolicy: expected one of'),
+      expect.stringContaining('maxShutdownDelaySeconds: expected an integer in 1..300'),
+      expect.stringContaining('healthcheckPath is not a field'),
+    ]);
+  });
+
+  it('runs the api as a web service, the agent as a private service and the task-runner as a worker', () => {
+    expect(byName('keelson-api')).toMatchObject({ type: 'web', runtime: 'docker', dockerContext: '.' });
+    expect(byName('keelson-agent')).toMatchObject({ type: 'pserv', runtime: 'docker', dockerContext: '.' });
+    expect(byName('keelson-task-runner')).toMatchObject({
+      type: 'worker',
+      runtime: 'docker',
+      dockerContext: '.',
+    });
+    expect(byName('keelson-api').numInstances).toBeGreaterThanOrEqual(2);
+    // HTTP health checks are for web services only; a pserv gets TCP checks, a worker none.
+    expect(byName('keelson-agent').healthCheckPath).toBeUndefined();
+    expect(byName('keelson-task-runner').healthCheckPath).toBeUndefined();
+  });
+
+  it('wires Postgres and Key Value by reference, to resources the Blueprint defines', () => {
+    const databases = new Set(blueprint.databases?.map((d) => d.name));
+    const services = new Map(blueprint.services.map((s) => [s.name, s.type]));
+    const groups = new Set(blueprint.envVarGroups?.map((g) => g.name));
+    for (const service of blueprint.services) {
+      for (const variable of service.envVars ?? []) {
+        if (variable.fromDatabase)
+          expect(databases, `${service.name} ${variable.key}`).toContain(variable.fromDatabase.name);
+        if (variable.fromService) {
+          expect(services.get(variable.fromService.name), `${service.name} ${variable.key}`).toBe(
+            variable.fromService.type,
+          );
+        }
+        if (variable.fromGroup) expect(groups, service.name).toContain(variable.fromGroup);
+      }
+    }
+  });
+
+  it('gives BullMQ a Key Value that never evicts, reachable only inside Render', () => {
+    const keyValue = blueprint.services.find((s) => s.type === 'keyvalue')!;
+    expect(keyValue.maxmemoryPolicy).toBe('noeviction');
+    expect(keyValue.ipAllowList).toEqual([]);
+    expect(blueprint.databases?.[0]?.ipAllowList).toEqual([]);
+  });
+
+  it('runs the Postgres major version the tests and compose use', () => {
+    const compose = readYaml<{ services: { postgres: { image: string } } }>('compose.yaml');
+    const major = /:pg(\d+)$/.exec(compose.services.postgres.image)?.[1];
+    expect(blueprint.databases?.[0]?.postgresMajorVersion, `${RENDER_BLUEPRINT} vs compose.yaml`).toBe(major);
+  });
+});
