@@ -1,7 +1,7 @@
 import type { ProjectDefinition, ResourceNode, ServiceNode, VariableValue } from 'railway/iac';
 import { createRailwayContext, project } from 'railway/iac';
 import railwayProgram from '../../../.railway/railway.ts';
-import { MIGRATE_COMMAND, type Workload } from './apps.ts';
+import type { Workload } from './apps.ts';
 import { ecs, type ContainerDefinition } from './ecs-definitions.ts';
 import { parseEnvFile, read, readYaml } from './repository.ts';
 
@@ -296,6 +296,3 @@ export function deployments(): Promise<Deployment[]> {
 }
 
 export const PLATFORMS: readonly Platform[] = ['railway', 'render', 'ecs'];
-
-/** The migrate command is recognised by what it runs. */
-export const isMigrateCommand = (command: string | undefined) => command === MIGRATE_COMMAND;
