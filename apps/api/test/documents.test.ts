@@ -222,6 +222,14 @@ describe('DELETE /v1/documents/:id', () => {
     expect(again.statusCode).toBe(404);
   });
 
+  it('answers 400 with field detail for an id that is not a uuid', async () => {
+    const response = await t.app.inject({ method: 'DELETE', url: '/v1/documents/42', headers: alice });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      errors: [expect.objectContaining({ location: 'params', pointer: '/id' })],
+    });
+  });
+
   it("answers 404 for another owner's document and leaves it alone", async () => {
     const id = await created();
     const response = await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: bob });

@@ -150,3 +150,35 @@ describe('load shedding (under pressure)', () => {
     expect((await t.app.inject('/ready')).statusCode).toBe(200);
   });
 });
+
+describe('load shedding on event-loop delay', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '10', UNDER_PRESSURE_SAMPLE_INTERVAL_MS: '50' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('sheds requests after the event loop stalled, then serves again', async () => {
+    const headers = await t.auth('alice');
+    const status = async () => (await t.app.inject({ url: '/v1/documents', headers })).statusCode;
+    let shed: number | undefined;
+    // Stall the loop (what a CPU-bound request would do), then watch the next samples.
+    for (let attempt = 0; attempt < 5 && shed === undefined; attempt++) {
+      const stallUntil = performance.now() + 300;
+      while (performance.now() < stallUntil) {
+        // busy: no timer, no I/O runs
+      }
+      const watchUntil = performance.now() + 250;
+      while (performance.now() < watchUntil && shed === undefined) {
+        if ((await status()) === 503) shed = attempt;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    expect(shed).toBeDefined();
+    await expect.poll(status, { timeout: 5_000 }).toBe(200);
+  });
+});

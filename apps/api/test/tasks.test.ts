@@ -129,6 +129,14 @@ describe('POST /v1/tasks/:id/cancel', () => {
     },
   );
 
+  it('answers 400 with field detail for a malformed id', async () => {
+    const response = await cancel('not-a-task');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      errors: [expect.objectContaining({ location: 'params', pointer: '/id' })],
+    });
+  });
+
   it("answers 404 for another owner's task and leaves it queued", async () => {
     const { taskId } = await queuedTask();
     expect((await cancel(taskId, bob)).statusCode).toBe(404);

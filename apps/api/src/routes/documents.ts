@@ -46,7 +46,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentsService
         headers: idempotencyHeaders,
         body: newDocument,
         response: {
-          202: z.object({ id: z.uuid(), status: z.literal('queued') }),
+          202: z
+            .object({ id: z.uuid(), status: z.literal('queued') })
+            .describe('Stored and queued for ingestion; `Location` names the document.'),
           400: validationProblem,
           409: problemResponse('The Idempotency-Key was used before with a different body.'),
           503: problemResponse('The job queue is unavailable; nothing was stored. Retry after Retry-After.'),
@@ -75,7 +77,10 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentsService
         summary: "The caller's documents, newest first, with cursor pagination.",
         tags: ['documents'],
         querystring: z.object({ ...pageQuery, status: z.enum(documentStatuses).optional() }),
-        response: { 200: page(documentView), 400: validationProblem },
+        response: {
+          200: page(documentView).describe("A page of the caller's documents."),
+          400: validationProblem,
+        },
       },
     },
     async (request) => {
@@ -92,7 +97,11 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentsService
         summary: "A document's ingestion status and chunk count.",
         tags: ['documents'],
         params: documentId,
-        response: { 200: documentView, 400: validationProblem, 404: problemResponse('No such document.') },
+        response: {
+          200: documentView.describe('The document.'),
+          400: validationProblem,
+          404: problemResponse('No such document.'),
+        },
       },
     },
     async (request) => {

@@ -19,7 +19,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: Readiness }> = asy
       schema: {
         summary: 'Liveness: the process is up and its event loop answers. Touches no dependency.',
         tags: ['probes'],
-        response: { 200: z.object({ status: z.literal('ok') }) },
+        response: { 200: z.object({ status: z.literal('ok') }).describe('The process is alive.') },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -33,7 +33,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: Readiness }> = asy
         summary: 'Readiness: Postgres and Redis answer and every migration is applied.',
         tags: ['probes'],
         response: {
-          200: z.object({ status: z.literal('ready'), checks }),
+          200: z.object({ status: z.literal('ready'), checks }).describe('Ready to serve traffic.'),
           503: {
             description: 'Not ready: `checks` says which dependency failed and why.',
             content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema.extend({ checks }) } },

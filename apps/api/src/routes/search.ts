@@ -32,7 +32,10 @@ export const searchRoutes: FastifyPluginAsyncZod<{ search: Search }> = async (ap
           "The caller's best-matching chunks: full-text ranked, vector similarity joining in when embeddings exist.",
         tags: ['search'],
         body: searchRequest,
-        response: { 200: z.object({ hits: z.array(hit) }), 400: validationProblem },
+        response: {
+          200: z.object({ hits: z.array(hit) }).describe('Best matches first.'),
+          400: validationProblem,
+        },
       },
     },
     async (request) => ({ hits: await search(request.ownerId, request.body.query, request.body.limit) }),

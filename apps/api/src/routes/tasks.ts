@@ -39,7 +39,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
             .optional()
             .describe('e.g. ingest-document'),
         }),
-        response: { 200: page(taskView), 400: validationProblem },
+        response: { 200: page(taskView).describe("A page of the caller's tasks."), 400: validationProblem },
       },
     },
     async (request) => tasks.list(request.ownerId, request.query),
@@ -53,7 +53,11 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
         summary: "A task's status, attempts, result or error.",
         tags: ['tasks'],
         params: taskId,
-        response: { 200: taskView, 400: validationProblem, 404: problemResponse('No such task.') },
+        response: {
+          200: taskView.describe('The task.'),
+          400: validationProblem,
+          404: problemResponse('No such task.'),
+        },
       },
     },
     async (request) => {
@@ -72,7 +76,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
         tags: ['tasks'],
         params: taskId,
         response: {
-          200: taskView,
+          200: taskView.describe('The task, now cancelled.'),
           400: validationProblem,
           404: problemResponse('No such task.'),
           409: problemResponse('The task already finished (succeeded, failed or cancelled).'),
