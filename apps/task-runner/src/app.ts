@@ -221,11 +221,11 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
       deps.onFatal?.(failure);
       return;
     }
-    if (failure) {
-      logger.error({ err: failure }, 'could not start as leader; standing by to try again');
-      await sleep(config.LEADER_POLL_MS, undefined, { signal: stopping.signal }).catch(() => {});
-    }
+    if (failure) logger.error({ err: failure }, 'could not start as leader; standing by to try again');
     phase = 'standby';
+    // A deposed leader lets the standbys (polling every LEADER_POLL_MS) go first: whatever cost
+    // it the lock (a flaky connection, a slow host) may well cost it the next term too.
+    await sleep(2 * config.LEADER_POLL_MS, undefined, { signal: stopping.signal }).catch(() => {});
   }
 
   async function campaignForLeadership(): Promise<void> {

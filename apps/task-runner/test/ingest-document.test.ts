@@ -4,7 +4,8 @@ import { waitFor } from '@repo/testing';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDocument } from '../src/ingestion/ingest-document.ts';
-import { createTestRunner, type TestRunner } from './support/test-runner.ts';
+import { buildHealthServer } from '../src/health/health-server.ts';
+import { createTestRunner, sample, silentLogger, type TestRunner } from './support/test-runner.ts';
 
 let t: TestRunner;
 
@@ -107,5 +108,43 @@ describe('the ingest-document job', () => {
     const failed = await queue.getJob(job.id!);
     expect(failed?.attemptsMade).toBe(1);
     expect(failed?.failedReason).toMatch(/^invalid payload/);
+  });
+});
+
+describe('the metrics of a running task-runner', () => {
+  it('serve queue depth read from Redis, job durations and the leader gauge at /metrics', async () => {
+    const { taskId } = await t.submitDocument(paragraphs);
+    await waitFor(
+      async () => (await t.db.select().from(tasks).where(eq(tasks.id, taskId)))[0]?.status === 'succeeded',
+    );
+    const health = await buildHealthServer({
+      status: () => t.runner.status(),
+      metrics: t.metrics,
+      logger: silentLogger,
+    });
+    try {
+      const response = await health.inject('/metrics');
+      expect(response.statusCode).toBe(200);
+      const completed = await sample(t.metrics, 'bullmq_job_count', {
+        queue: 'ingest-document',
+        state: 'completed',
+      });
+      expect(completed).toBeGreaterThanOrEqual(1);
+      expect(response.body).toMatch(
+        /bullmq_job_count\{queue="ingest-document",state="waiting",service="task-runner"\} \d+/,
+      );
+      expect(response.body).toMatch(
+        /bullmq_job_count\{queue="maintenance",state="delayed",service="task-runner"\} 1/,
+      );
+      expect(
+        await sample(t.metrics, 'bullmq_job_duration_seconds_count', {
+          queue: 'ingest-document',
+          outcome: 'completed',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(await sample(t.metrics, 'task_runner_leader')).toBe(1);
+    } finally {
+      await health.close();
+    }
   });
 });

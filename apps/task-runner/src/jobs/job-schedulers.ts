@@ -1,5 +1,8 @@
 import type { Logger } from '@repo/observability';
 import type { JobName, Producer } from '@repo/queue';
+import { bounded } from '../support/time-bounds.ts';
+
+const REDIS_TIMEOUT_MS = 5_000;
 
 /** A job the leader runs on a schedule, rather than one produced by the api. */
 export interface JobSchedule {
@@ -21,16 +24,20 @@ export async function upsertJobSchedulers(
   schedules: readonly JobSchedule[],
   logger: Logger,
 ): Promise<void> {
+  // Bounded: BullMQ waits for a connection that is not up yet instead of failing.
+  const redis = <T>(call: Promise<T>) => bounded(call, REDIS_TIMEOUT_MS, 'redis (job schedulers)');
   for (const schedule of schedules) {
-    await producer
-      .queue(schedule.queue)
-      .upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.queue, data: {} });
+    await redis(
+      producer
+        .queue(schedule.queue)
+        .upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.queue, data: {} }),
+    );
   }
   const wanted = new Set(schedules.map((schedule) => `${schedule.queue}/${schedule.id}`));
   for (const queue of new Set(schedules.map((schedule) => schedule.queue))) {
-    for (const existing of await producer.queue(queue).getJobSchedulers()) {
+    for (const existing of await redis(producer.queue(queue).getJobSchedulers())) {
       if (wanted.has(`${queue}/${existing.key}`)) continue;
-      await producer.queue(queue).removeJobScheduler(existing.key);
+      await redis(producer.queue(queue).removeJobScheduler(existing.key));
       logger.info({ queue, scheduler: existing.key }, 'removed a job scheduler no longer defined');
     }
   }

@@ -4,6 +4,7 @@ import { jobNames, jobs, type JobName, type Producer } from '@repo/queue';
 import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import type { JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
+import { bounded } from '../support/time-bounds.ts';
 import { CANCELLED } from '../workers/job-processor.ts';
 
 export interface MaintenancePolicy {
@@ -44,6 +45,8 @@ export interface MaintenanceReport {
 }
 
 const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
+/** Every Redis call is bounded: BullMQ waits for a connection that never came up. */
+const REDIS_TIMEOUT_MS = 5_000;
 const IN_PROGRESS = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
@@ -76,8 +79,12 @@ export async function runMaintenance(
       .where(and(inArray(tasks.status, FINAL), lt(tasks.updatedAt, ago(policy.retentionMs))))
       .limit(batchSize);
     if (batch.length === 0) break;
-    await Promise.all(
-      batch.flatMap((task) => (isJobName(task.type) ? [removeJob(producer, task.type, task.id)] : [])),
+    await bounded(
+      Promise.all(
+        batch.flatMap((task) => (isJobName(task.type) ? [removeJob(producer, task.type, task.id)] : [])),
+      ),
+      REDIS_TIMEOUT_MS,
+      'redis (removing jobs)',
     );
     const deleted = await db
       .delete(tasks)
@@ -116,8 +123,9 @@ export async function runMaintenance(
   const reconcile = async (task: Task) => {
     signal?.throwIfAborted();
     if (!isJobName(task.type)) return;
-    const job = await producer.queue(task.type).getJob(task.id);
-    const state = job ? await job.getState() : 'missing';
+    const queue = producer.queue(task.type);
+    const job = await bounded(queue.getJob(task.id), REDIS_TIMEOUT_MS, 'redis (reading a job)');
+    const state = job ? await bounded(job.getState(), REDIS_TIMEOUT_MS, 'redis (reading a job)') : 'missing';
     if (IN_PROGRESS.has(state)) return;
 
     if (job && state === 'completed') {

@@ -24,6 +24,8 @@ export interface ProcessorContext {
   metrics: JobMetrics;
   /** Aborted when this process must give its jobs back (see JobInterruptedError). */
   interrupt: AbortSignal;
+  /** Whether the workers' Redis connection is up: a hand-back cannot reach Redis otherwise. */
+  redisReady: () => boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface ProcessorContext {
  *   the job stays `active` and is recovered as stalled once its lock expires — also no attempt.
  */
 export function createJobProcessor(definition: JobDefinition, context: ProcessorContext): Processor {
-  const { taskState, logger, metrics, interrupt } = context;
+  const { taskState, logger, metrics, interrupt, redisReady } = context;
 
   // Three parameters on purpose: BullMQ only creates the per-job AbortSignal (used by
   // `worker.cancelJob`) for processors that declare it.
@@ -62,7 +64,8 @@ export function createJobProcessor(definition: JobDefinition, context: Processor
 
     const handBack = async () => {
       log.info({ reason: (interrupt.reason as Error).message }, 'handing the job back to the queue');
-      await within(job.moveToWait(token), HAND_BACK_TIMEOUT_MS);
+      // Without Redis the job stays `active` and is recovered as stalled: no attempt used either.
+      if (redisReady()) await within(job.moveToWait(token), HAND_BACK_TIMEOUT_MS);
       if (taskId) await within(taskState.requeued(taskId), HAND_BACK_TIMEOUT_MS);
       observe('interrupted');
       return new WaitingError();

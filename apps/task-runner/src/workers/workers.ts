@@ -43,7 +43,13 @@ export function startWorkers(options: WorkersOptions) {
     const log = logger.child({ queue: definition.name });
     const worker = new Worker(
       definition.name,
-      createJobProcessor(definition, { taskState, logger, metrics, interrupt }),
+      createJobProcessor(definition, {
+        taskState,
+        logger,
+        metrics,
+        interrupt,
+        redisReady: () => connection.status === 'ready',
+      }),
       {
         connection,
         prefix,
@@ -82,7 +88,10 @@ export function startWorkers(options: WorkersOptions) {
   };
 
   const finish = async (): Promise<StopOutcome> => {
-    if (await within(close(), HAND_BACK_GRACE_MS)) {
+    // Without Redis, BullMQ's close cannot complete: only give the processors a moment to
+    // record their hand-back in Postgres.
+    const grace = connection.status === 'ready' ? HAND_BACK_GRACE_MS : 300;
+    if (await within(close(), grace)) {
       connection.disconnect();
       return 'handed-back';
     }
