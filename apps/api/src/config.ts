@@ -16,7 +16,7 @@ import {
 import { z } from 'zod';
 
 /**
- * Used when JWT_SECRET is unset outside production, so `pnpm dev` and `pnpm token` work with no
+ * Used when JWT_SECRET is unset outside production, so `dev` and the `token` script work with no
  * setup. It is public (it is right here), which is why production refuses to start with it.
  */
 export const DEVELOPMENT_JWT_SECRET = 'keelson-development-jwt-secret-never-use-in-production';

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Mints an HS256 access token for a development or test caller:
- *   pnpm --silent --filter @repo/api token alice [--ttl 3600]
+ *   pnpm --silent --filter @repo/api run token alice [--ttl 3600]
+ *     (`run` is needed: pnpm 11 has a built-in `token` command that would shadow the script)
  *   node dist/cli/mint-token.js alice              (inside the api image)
  * It signs with the same JWT_SECRET (and iss/aud) the api verifies with, from the same
  * environment; with neither set outside production that is the development secret.
