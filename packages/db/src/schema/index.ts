@@ -1,3 +1,5 @@
 export * from './chunks.ts';
 export * from './documents.ts';
 export * from './tasks.ts';
+export * from './conversations.ts';
+export * from './messages.ts';
