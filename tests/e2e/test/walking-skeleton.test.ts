@@ -9,6 +9,7 @@ import { ComposeProject, docker, reportMetric } from '../support/compose.ts';
  */
 const project = new ComposeProject('keelson-e2e-skeleton');
 let api: string;
+let token: string;
 
 beforeAll(async () => {
   await project.down();
@@ -22,6 +23,8 @@ beforeAll(async () => {
   reportMetric('skeleton.up_to_healthy', Math.round(performance.now() - started), 'ms');
 
   api = `http://127.0.0.1:${await project.port('api', 3000)}`;
+  // An access token for owner "e2e", minted in the api container with the secret it verifies with.
+  token = await project.compose(['exec', '-T', 'api', 'node', 'dist/cli/mint-token.js', 'e2e']);
 });
 
 afterAll(async () => {
@@ -35,6 +38,10 @@ describe('the stack in containers', () => {
     expect(await response.json()).toMatchObject({ status: 'ready' });
   });
 
+  it('refuses a request without a token', async () => {
+    expect((await fetch(`${api}/v1/documents`)).status).toBe(401);
+  });
+
   it('ingests a document posted to the published api port', async () => {
     const content = Array.from(
       { length: 40 },
@@ -42,7 +49,7 @@ describe('the stack in containers', () => {
     ).join('\n\n');
     const created = await fetch(`${api}/v1/documents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ title: 'e2e', content }),
     });
     expect(created.status).toBe(202);
@@ -50,7 +57,9 @@ describe('the stack in containers', () => {
 
     const document = await waitFor(
       async () => {
-        const body = (await (await fetch(`${api}/v1/documents/${id}`)).json()) as {
+        const body = (await (
+          await fetch(`${api}/v1/documents/${id}`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as {
           status: string;
           chunkCount: number;
         };
