@@ -1,13 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMigrations, type Database } from '@repo/db';
-import {
-  createJobMetrics,
-  createRoleGauge,
-  registerQueueDepthGauge,
-  type Logger,
-  type Registry,
-} from '@repo/observability';
+import type { Logger, Registry } from '@repo/observability';
 import {
   assertRedisRequirements,
   createProducer,
@@ -22,7 +16,8 @@ import { upsertJobSchedulers } from './jobs/job-schedulers.ts';
 import { jobSchedules, jobTable, type JobTableDependencies } from './jobs/job-table.ts';
 import { createTaskState } from './jobs/task-state.ts';
 import { createLeaderLock, type LeaderTerm } from './leadership/leader-lock.ts';
-import { bounded, whenAborted, within } from './support/time-bounds.ts';
+import { createRunnerMetrics } from './metrics/runner-metrics.ts';
+import { whenAborted, within } from './support/time-bounds.ts';
 import { startWorkers, type Workers } from './workers/workers.ts';
 
 export type Role = 'leader' | 'standby';
@@ -103,28 +98,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
   );
   for (const queue of queues.values()) queue.on('error', () => {}); // the connection's owner reports it
 
-  const jobMetrics = createJobMetrics(deps.metrics);
-  const leaderGauge = createRoleGauge(
-    deps.metrics,
-    'task_runner_leader',
-    '1 while this process leads (migrations, schedulers and workers run here), 0 on a standby',
-  );
-  leaderGauge.set(0);
-  registerQueueDepthGauge(
-    deps.metrics,
-    () =>
-      bounded(
-        Promise.all(
-          [...queues.values()].map(async (queue) => ({
-            queue: queue.name,
-            counts: await queue.getJobCounts(),
-          })),
-        ),
-        2_000,
-        'redis (queue counts)',
-      ),
-    (error) => logger.warn({ err: error }, 'cannot read queue counts for /metrics'),
-  );
+  const metrics = createRunnerMetrics(deps.metrics, [...queues.values()], logger);
 
   const lock = createLeaderLock({
     connectionString: config.DATABASE_URL,
@@ -153,7 +127,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     role = 'leader';
     leaderSince = new Date();
     terms++;
-    leaderGauge.set(1);
+    metrics.leader.set(1);
     logger.info({ term: terms }, 'elected leader');
     let failure: unknown;
     try {
@@ -183,7 +157,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
         connection: redis.worker,
         prefix: config.QUEUE_PREFIX,
         taskState,
-        metrics: jobMetrics,
+        metrics: metrics.jobs,
         logger,
         fence: current.signal,
         lockDurationMs: config.JOB_LOCK_DURATION_MS,
@@ -214,7 +188,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     term = undefined;
     role = 'standby';
     leaderSince = undefined;
-    leaderGauge.set(0);
+    metrics.leader.set(0);
     if (failure instanceof FatalError) {
       phase = 'failed';
       logger.fatal({ err: failure }, 'cannot run as leader');
@@ -294,7 +268,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
         if (term) await term.release();
         term = undefined;
         role = 'standby';
-        leaderGauge.set(0);
+        metrics.leader.set(0);
         // Courtesy only: the connections are closed right after this. Skipped when Redis is down,
         // where each would just wait out its bound.
         if (redis.queue.status === 'ready') {

@@ -82,7 +82,8 @@ describe('the leader lock', () => {
 
     await admin((client) =>
       client.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'lock-a'`,
+        `select pg_terminate_backend(pid) from pg_stat_activity
+         where application_name = 'lock-a' and datname = current_database()`,
       ),
     );
     await b.won;

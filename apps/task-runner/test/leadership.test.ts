@@ -57,7 +57,8 @@ describe('leadership inside the runner', () => {
 
     // The server ends the leader's lock session (a failover, an admin, a network reset).
     await stack.db.execute(
-      sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()`,
+      sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()
+          and database = (select oid from pg_database where datname = current_database())`,
     );
 
     await waitFor(() => b.runner.status().role === 'leader' && b.runner.status().ready, {
@@ -92,5 +93,35 @@ describe('leadership inside the runner', () => {
         outcome: 'completed',
       }),
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a leader whose migrations fail', () => {
+  it('reports failed, gives the lock back and tells its process to exit (no workers on an old schema)', async () => {
+    const broken = await createTestStack('broken_schema');
+    // A table in the way of the initial migration.
+    await broken.db.execute(sql`create table documents (id int)`);
+    const fatal: Error[] = [];
+    const t = await createTestRunner({ stack: broken, onFatal: (error) => fatal.push(error) });
+    try {
+      await t.runner.start();
+      await waitFor(() => fatal.length > 0, { what: 'fatal error reported' });
+      expect(fatal[0]!.message).toBe('migrations failed');
+      expect(t.runner.status()).toMatchObject({
+        ready: false,
+        role: 'standby',
+        phase: 'failed',
+        migrations: { state: 'failed' },
+        workers: { running: false },
+      });
+      const held = await broken.db.execute<{ n: number }>(
+        sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and granted
+            and database = (select oid from pg_database where datname = current_database())`,
+      );
+      expect(held.rows[0]!.n).toBe(0);
+    } finally {
+      await t.close();
+      await broken.close();
+    }
   });
 });

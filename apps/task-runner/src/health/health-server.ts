@@ -2,7 +2,6 @@ import { createLogController, httpMetricsPlugin, type Logger, type Registry } fr
 import type { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import type { RunnerStatus } from '../app.ts';
-import { bullBoard } from './bull-board.ts';
 
 export interface HealthServerOptions {
   status: () => RunnerStatus;
@@ -33,6 +32,10 @@ export async function buildHealthServer({ status, metrics, logger, boardQueues }
     const current = status();
     return reply.code(current.ready ? 200 : 503).send(current);
   });
-  if (boardQueues) await app.register(bullBoard(boardQueues));
+  if (boardQueues) {
+    // Loaded only when used: production never pays for the UI's modules.
+    const { bullBoard } = await import('./bull-board.ts');
+    await app.register(bullBoard(boardQueues));
+  }
   return app;
 }
