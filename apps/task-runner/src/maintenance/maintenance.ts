@@ -31,6 +31,8 @@ export interface MaintenanceDependencies {
   /** The job definitions by queue: a task declared failed gets its job's final-failure hook. */
   definitions: ReadonlyMap<string, JobDefinition>;
   logger: Logger;
+  /** Bound of every Redis call (default 5 s): BullMQ waits for a connection that never came up. */
+  redisTimeoutMs?: number;
 }
 
 export interface MaintenanceReport {
@@ -45,8 +47,6 @@ export interface MaintenanceReport {
 }
 
 const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
-/** Every Redis call is bounded: BullMQ waits for a connection that never came up. */
-const REDIS_TIMEOUT_MS = 5_000;
 const IN_PROGRESS = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
@@ -67,6 +67,7 @@ export async function runMaintenance(
   const { db, producer, taskState, logger } = deps;
   const batchSize = policy.batchSize ?? 500;
   const settleMs = policy.settleMs ?? 60_000;
+  const redisTimeoutMs = deps.redisTimeoutMs ?? 5_000;
   const report: MaintenanceReport = { purged: 0, requeued: 0, failed: 0, reconciled: 0 };
   const ago = (ms: number) => new Date(Date.now() - ms);
 
@@ -83,7 +84,7 @@ export async function runMaintenance(
       Promise.all(
         batch.flatMap((task) => (isJobName(task.type) ? [removeJob(producer, task.type, task.id)] : [])),
       ),
-      REDIS_TIMEOUT_MS,
+      redisTimeoutMs,
       'redis (removing jobs)',
     );
     const deleted = await db
@@ -124,8 +125,8 @@ export async function runMaintenance(
     signal?.throwIfAborted();
     if (!isJobName(task.type)) return;
     const queue = producer.queue(task.type);
-    const job = await bounded(queue.getJob(task.id), REDIS_TIMEOUT_MS, 'redis (reading a job)');
-    const state = job ? await bounded(job.getState(), REDIS_TIMEOUT_MS, 'redis (reading a job)') : 'missing';
+    const job = await bounded(queue.getJob(task.id), redisTimeoutMs, 'redis (reading a job)');
+    const state = job ? await bounded(job.getState(), redisTimeoutMs, 'redis (reading a job)') : 'missing';
     if (IN_PROGRESS.has(state)) return;
 
     if (job && state === 'completed') {
