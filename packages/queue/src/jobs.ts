@@ -31,6 +31,35 @@ export const jobs = {
       backoff: { type: 'exponential', delay: 10_000 },
     },
   },
+  /**
+   * A conversation turn run in the background (since 0.2): `POST /v1/tasks {type: "agent-run"}`.
+   * The message itself is in the task's input; the runner asks the agent service for the turn with
+   * the task id as idempotency key, so a retried job never stores the message twice.
+   */
+  'agent-run': {
+    payload: z.object({
+      taskId: z.uuid(),
+      conversationId: z.uuid(),
+    }),
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+    },
+  },
+  /**
+   * Folds the turns that outgrew the agent's token budget into the conversation's running summary
+   * (since 0.2). Queued by the agent after a turn, deduplicated per conversation; no task row.
+   */
+  'summarize-conversation': {
+    payload: z.object({
+      ownerId: z.string().min(1),
+      conversationId: z.uuid(),
+    }),
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 10_000 },
+    },
+  },
 } as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
 
 export type JobName = keyof typeof jobs;

@@ -22,7 +22,13 @@ export class QueueUnavailableError extends Error {
 
 export interface EnqueueOptions {
   /** The job's id. Use the task's id: enqueueing the same task again is then a no-op. */
-  jobId: string;
+  jobId?: string;
+  /**
+   * For jobs without a task: an add is dropped while a job with this id is still waiting, delayed
+   * or running (BullMQ deduplication), so a burst of requests makes one job, and a later one
+   * makes another.
+   */
+  deduplicationId?: string;
 }
 
 export interface Producer {
@@ -59,7 +65,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
-    async enqueue(name, payload, { jobId }) {
+    async enqueue(name, payload, { jobId, deduplicationId }) {
       const data = jobs[name].payload.parse(payload);
       // Fail fast instead of waiting for a reconnect: BullMQ waits for a connection that is not
       // ready yet, and the caller (an HTTP request) would hang with it.
@@ -73,7 +79,11 @@ export function createProducer(options: ProducerOptions): Producer {
         );
       });
       try {
-        await Promise.race([queue(name).add(name, data, { jobId }), timeout]);
+        const add = queue(name).add(name, data, {
+          ...(jobId ? { jobId } : {}),
+          ...(deduplicationId ? { deduplication: { id: deduplicationId } } : {}),
+        });
+        await Promise.race([add, timeout]);
       } catch (error) {
         throw error instanceof QueueUnavailableError
           ? error

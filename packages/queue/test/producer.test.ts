@@ -46,6 +46,33 @@ describe('the producer', () => {
     expect(waiting.filter((job) => job.id === taskId)).toHaveLength(1);
   });
 
+  it('deduplicates task-less jobs while one is pending, and accepts the next one after', async () => {
+    const conversationId = randomUUID();
+    const queue = producer.queue('summarize-conversation');
+    for (let i = 0; i < 3; i++) {
+      await producer.enqueue(
+        'summarize-conversation',
+        { ownerId: 'alice', conversationId },
+        { deduplicationId: conversationId },
+      );
+    }
+    const pending = (await queue.getJobs(['waiting'])).filter(
+      (job) => job.data.conversationId === conversationId,
+    );
+    expect(pending).toHaveLength(1);
+    await pending[0]!.remove();
+    await producer.enqueue(
+      'summarize-conversation',
+      { ownerId: 'alice', conversationId },
+      { deduplicationId: conversationId },
+    );
+    const next = (await queue.getJobs(['waiting'])).filter(
+      (job) => job.data.conversationId === conversationId,
+    );
+    expect(next).toHaveLength(1);
+    expect(next[0]!.id).not.toBe(pending[0]!.id);
+  });
+
   it('refuses a payload that breaks the contract before it reaches Redis', async () => {
     const before = await producer.queue('ingest-document').count();
     await expect(

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { fastifySSE } from '@fastify/sse';
+import type { Database, Pool } from '@repo/db';
+import { problemDetailsPlugin } from '@repo/http';
+import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import serviceAuth from './auth/service-auth.ts';
+import type { AgentConfig } from './config.ts';
+import { createConversationStore } from './conversations/conversation-store.ts';
+import type { AgentMetrics } from './metrics/agent-metrics.ts';
+import type { ConfiguredModel } from './models/language-model.ts';
+import { probeRoutes } from './routes/probes.ts';
+import { summaryRoutes } from './routes/summaries.ts';
+import { turnRoutes } from './routes/turns.ts';
+import type { Toolbox } from './tools/mcp-toolbox.ts';
+
+export interface AgentDependencies {
+  config: AgentConfig;
+  logger: Logger;
+  pool: Pool;
+  db: Database;
+  model: ConfiguredModel | undefined;
+  toolbox: Toolbox;
+  registry: Registry;
+  metrics: AgentMetrics;
+  /** Queues a summarize-conversation job; a turn calls it and moves on. */
+  requestSummary: (ownerId: string, conversationId: string) => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * The agent service without its process: built from its dependencies, never listening, so tests
+ * run it through `inject` or on an ephemeral port with a fake model and real MCP servers.
+ */
+export async function buildAgentApp(deps: AgentDependencies) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: createLogController(),
+    bodyLimit: 256 * 1024,
+    requestIdHeader: false,
+    // The api forwards its request id, so one id follows a message through both services.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Cross-cutting first (errors, metrics, SSE), then authentication, then routes.
+  await app.register(problemDetailsPlugin);
+  await app.register(httpMetricsPlugin, { registry: deps.registry, path: '/metrics' });
+  await app.register(fastifySSE);
+  await app.register(serviceAuth, { token: deps.config.SERVICE_AUTH_TOKEN });
+
+  const store = createConversationStore(deps.db);
+  const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics };
+  await app.register(probeRoutes, { pool: deps.pool, model: deps.model, toolbox: deps.toolbox });
+  await app.register(turnRoutes, {
+    turns: { ...common, toolbox: deps.toolbox, logger: deps.logger, requestSummary: deps.requestSummary },
+  });
+  await app.register(summaryRoutes, { summaries: common });
+  return app;
+}
+
+export type AgentApp = Awaited<ReturnType<typeof buildAgentApp>>;

@@ -1,0 +1,119 @@
+import { database, http, int, parseEnv, queue, redis, runtime, secret, type Env } from '@repo/config';
+import { weakSecretReason } from '@repo/config';
+import { z } from 'zod';
+
+export const PROVIDERS = ['openai', 'anthropic', 'google', 'openai-compatible'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** The variables a provider needs, named in errors and in the 503 a turn answers without one. */
+export const PROVIDER_VARIABLES: Record<ProviderName, { key?: string; baseUrl?: string }> = {
+  openai: { key: 'OPENAI_API_KEY' },
+  anthropic: { key: 'ANTHROPIC_API_KEY' },
+  google: { key: 'GOOGLE_GENERATIVE_AI_API_KEY' },
+  'openai-compatible': { baseUrl: 'OPENAI_COMPATIBLE_BASE_URL' },
+};
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
+const mcpServers = z
+  .string()
+  .transform((value, context) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'expected JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.array(
+      z.object({
+        name: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'server names are 1-32 of a-z 0-9 _ -'),
+        url: httpUrl,
+        headers: z.record(z.string(), z.string()).default({}),
+      }),
+    ),
+  );
+
+/** Development only: compose and tests share this value; production refuses it. */
+export const DEVELOPMENT_SERVICE_TOKEN = 'dev-service-token-change-me-in-production-0000';
+
+const schema = z
+  .object({
+    ...runtime,
+    ...http,
+    PORT: int(1, 65535).default(3002),
+    ...database,
+    ...redis,
+    ...queue,
+    /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
+    SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
+
+    /** `<provider>:<model>`, e.g. `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`, `openai-compatible:llama3.2`. Unset: no model. */
+    AGENT_MODEL: z
+      .string()
+      .regex(
+        new RegExp(`^(${PROVIDERS.join('|')}):.+$`),
+        `expected <provider>:<model> with provider one of ${PROVIDERS.join(', ')}`,
+      )
+      .optional(),
+    OPENAI_API_KEY: secret(z.string()).optional(),
+    /** Another endpoint for the OpenAI provider (a proxy, Azure-style gateway). */
+    OPENAI_BASE_URL: httpUrl.optional(),
+    ANTHROPIC_API_KEY: secret(z.string()).optional(),
+    GOOGLE_GENERATIVE_AI_API_KEY: secret(z.string()).optional(),
+    /** Any server speaking OpenAI chat completions: Ollama (http://ollama:11434/v1), vLLM, LM Studio. */
+    OPENAI_COMPATIBLE_BASE_URL: httpUrl.optional(),
+    OPENAI_COMPATIBLE_API_KEY: secret(z.string()).optional(),
+
+    AGENT_SYSTEM_PROMPT: z
+      .string()
+      .default(
+        "You are Keelson's assistant. Answer from the user's documents when they are relevant: search them with the tools you have, and say so when nothing relevant is found.",
+      ),
+    AGENT_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.2),
+    AGENT_MAX_OUTPUT_TOKENS: int(16, 200_000).default(1_024),
+    /** Tokens of history (system prompt, summary, newest turns) sent with each model call. */
+    AGENT_TOKEN_BUDGET: int(512, 2_000_000).default(8_000),
+    /** Model calls in one turn; a model that keeps calling tools is stopped here. */
+    AGENT_MAX_STEPS: int(1, 50).default(6),
+    /** One model call (one step) may take this long before it is aborted. */
+    AGENT_MODEL_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
+    /** Retries of a failed model call (429, 5xx, network), with the AI SDK's exponential backoff. */
+    AGENT_MODEL_RETRIES: int(0, 10).default(2),
+
+    /** The api's MCP endpoint: the stack's own tools (search documents, tasks). Unset: none. */
+    API_MCP_URL: httpUrl.optional(),
+    /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
+    AGENT_MCP_SERVERS: mcpServers.default([]),
+    MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    MCP_RETRIES: int(0, 5).default(1),
+
+    /** SIGTERM lets running turns (and streams) finish for this long. */
+    SHUTDOWN_TIMEOUT_MS: int(1_000, 120_000).default(20_000),
+  })
+  .superRefine((config, context) => {
+    const problem = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if (config.AGENT_MODEL) {
+      const provider = config.AGENT_MODEL.split(':')[0] as ProviderName;
+      const needs = PROVIDER_VARIABLES[provider];
+      const configured = config as Record<string, unknown>;
+      if (needs.key && configured[needs.key] === undefined) {
+        problem(needs.key, `is required because AGENT_MODEL uses the ${provider} provider`);
+      }
+      if (needs.baseUrl && configured[needs.baseUrl] === undefined) {
+        problem(needs.baseUrl, `is required because AGENT_MODEL uses the ${provider} provider`);
+      }
+    }
+    if (config.NODE_ENV === 'production') {
+      const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
+      if (reason) problem('SERVICE_AUTH_TOKEN', reason);
+    }
+  });
+
+export type AgentConfig = z.infer<typeof schema>;
+
+export function loadConfig(env: Env = process.env): AgentConfig {
+  return parseEnv(schema, env);
+}

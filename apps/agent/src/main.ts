@@ -1,0 +1,102 @@
+import { hostname } from 'node:os';
+import { ConfigError } from '@repo/config';
+import { createDatabase, createPool } from '@repo/db';
+import { createLogger, createMetricsRegistry } from '@repo/observability';
+import { createProducer, createRedis } from '@repo/queue';
+import closeWithGrace from 'close-with-grace';
+import { buildAgentApp } from './app.ts';
+import { loadConfig, type AgentConfig } from './config.ts';
+import { createAgentMetrics } from './metrics/agent-metrics.ts';
+import { createLanguageModel, missingModelHint } from './models/language-model.ts';
+import { createToolbox, type McpServerSpec } from './tools/mcp-toolbox.ts';
+
+// Process wiring only: config → connections → model and tools → app → listen; signals.
+
+let config: AgentConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`agent: refusing to start.\n${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger({ service: 'agent', level: config.LOG_LEVEL });
+const pool = createPool({
+  connectionString: config.DATABASE_URL,
+  applicationName: `agent@${hostname()}`,
+  max: config.DATABASE_POOL_MAX,
+  statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+  onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+});
+const redis = createRedis(config.REDIS_URL, 'producer', `agent@${hostname()}`);
+redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+
+const model = createLanguageModel(config);
+if (model) logger.info({ provider: model.provider, model: model.modelId }, 'model configured');
+else logger.warn(missingModelHint());
+
+const servers: McpServerSpec[] = [
+  // The stack's own tools, served by the api: every call acts for the turn's owner.
+  ...(config.API_MCP_URL
+    ? [
+        {
+          name: 'keelson',
+          url: config.API_MCP_URL,
+          headers: { authorization: `Bearer ${config.SERVICE_AUTH_TOKEN}` },
+          ownerScoped: true,
+          prefix: false,
+        },
+      ]
+    : []),
+  ...config.AGENT_MCP_SERVERS,
+];
+const registry = createMetricsRegistry('agent');
+const metrics = createAgentMetrics(registry);
+const toolbox = createToolbox({
+  servers,
+  timeoutMs: config.MCP_TIMEOUT_MS,
+  retries: config.MCP_RETRIES,
+  logger,
+  onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
+});
+
+const app = await buildAgentApp({
+  config,
+  logger,
+  pool,
+  db: createDatabase(pool),
+  model,
+  toolbox,
+  registry,
+  metrics,
+  requestSummary: (ownerId, conversationId) => {
+    // One pending summary per conversation: bursts of turns make one job (BullMQ deduplication).
+    producer
+      .enqueue('summarize-conversation', { ownerId, conversationId }, { deduplicationId: conversationId })
+      .catch((error: unknown) =>
+        logger.warn({ err: error, conversationId }, 'could not queue a summary; the next turn retries'),
+      );
+  },
+});
+
+app.addHook('onClose', async () => {
+  await toolbox.close();
+  await producer.close();
+  redis.disconnect();
+  await pool.end();
+});
+
+closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an unexpected error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+});
+
+await app.listen({ host: config.HOST, port: config.PORT });
+// Tool discovery after listening: a slow MCP server must not delay readiness.
+void toolbox.start();

@@ -1,0 +1,43 @@
+import { Counter, Histogram, type Registry } from '@repo/observability';
+
+/**
+ * The agent's own series (names shared with the monitoring rules and dashboards):
+ * turns by outcome, tool calls by tool and outcome, model latency, tokens, errors by kind.
+ */
+export function createAgentMetrics(registry: Registry) {
+  return {
+    turns: new Counter({
+      name: 'agent_turns_total',
+      help: 'Conversation turns, by outcome (ok, replayed, aborted, error)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    toolCalls: new Counter({
+      name: 'agent_tool_calls_total',
+      help: 'Tool calls made by the model, by tool and outcome',
+      labelNames: ['tool', 'outcome'] as const,
+      registers: [registry],
+    }),
+    modelLatency: new Histogram({
+      name: 'agent_model_latency_seconds',
+      help: 'Duration of model calls (a whole multi-step turn or a summary), by provider and model',
+      labelNames: ['provider', 'model'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: 'agent_tokens_total',
+      help: 'Tokens reported by the provider, by direction (input, output)',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'agent_errors_total',
+      help: 'Failed turns and summaries, by kind (provider, timeout, no-model, internal)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

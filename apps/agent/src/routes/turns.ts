@@ -1,0 +1,119 @@
+import { HttpProblem, problem, problemResponse, timestamp, validationProblem } from '@repo/http';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createEventQueue } from '../turns/event-queue.ts';
+import { runTurn, type TurnDependencies, type TurnEvent, type TurnResult } from '../turns/run-turn.ts';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const messageView = z.object({
+  id: z.uuid(),
+  role: z.enum(['user', 'assistant', 'tool', 'system']),
+  content: z.string(),
+  toolCalls: z
+    .array(z.object({ toolCallId: z.string(), toolName: z.string(), input: z.unknown() }))
+    .nullable(),
+  toolResults: z
+    .array(
+      z.object({
+        toolCallId: z.string(),
+        toolName: z.string(),
+        output: z.unknown(),
+        isError: z.boolean().optional(),
+      }),
+    )
+    .nullable(),
+  createdAt: timestamp,
+});
+
+export const turnResponse = z.object({
+  userMessageId: z.uuid(),
+  reply: messageView,
+  messages: z.array(messageView),
+  usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
+  finishReason: z.string(),
+  steps: z.number().int(),
+  replayed: z.boolean(),
+});
+
+const view = (result: TurnResult) => ({
+  userMessageId: result.userMessage.id,
+  reply: result.reply,
+  messages: result.messages,
+  usage: result.usage,
+  finishReason: result.finishReason,
+  steps: result.steps,
+  replayed: result.replayed,
+});
+
+/**
+ * `POST /v1/conversations/:id/turns` — one turn, for the owner named by the calling service.
+ * `Accept: text/event-stream` streams it (text deltas, tool calls and results, then `done` with
+ * the stored reply and usage); anything else gets one JSON answer. A client that disconnects
+ * aborts the model call.
+ */
+export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = async (app, { turns }) => {
+  app.post(
+    '/v1/conversations/:conversationId/turns',
+    {
+      sse: { kind: 'dual', heartbeat: false },
+      schema: {
+        summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
+        params: z.object({ conversationId: z.uuid() }),
+        headers: z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional() }),
+        body: z.object({ content: z.string().trim().min(1).max(32_000) }),
+        response: {
+          200: turnResponse,
+          400: validationProblem,
+          404: problemResponse('No such conversation for this owner.'),
+          502: problemResponse('The model provider failed after retries.'),
+          503: problemResponse('No model provider is configured.'),
+          504: problemResponse('The model did not answer in time.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      // Aborted when the caller disconnects, so the upstream model call stops with it.
+      const controller = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished)
+          controller.abort(new DOMException('client disconnected', 'AbortError'));
+      });
+      const input = {
+        ownerId: request.ownerId,
+        conversationId: request.params.conversationId,
+        content: request.body.content,
+        idempotencyKey: request.headers['idempotency-key'],
+        signal: controller.signal,
+      };
+
+      if (!reply.sse) return view(await runTurn(turns, input));
+
+      // Streaming. A turn that fails before its first event (unknown conversation, no model,
+      // provider down) still answers with a plain problem+json status; later failures arrive as
+      // an `error` event because the 200 has been sent by then.
+      const queue = createEventQueue<TurnEvent>();
+      const outcome = runTurn(turns, input, (event) => queue.push(event));
+      const settled = outcome.then(
+        () => queue.close(),
+        () => queue.close(),
+      );
+      await queue.waitForActivity();
+      if (queue.idle) await outcome; // finished without events: throws its problem, if any
+
+      async function* events() {
+        for await (const event of queue.drain()) yield { event: event.type, data: event };
+        await settled;
+        try {
+          yield { event: 'done', data: view(await outcome) };
+        } catch (error) {
+          if (!(error instanceof HttpProblem)) request.log.error({ err: error }, 'streamed turn failed');
+          const body =
+            error instanceof HttpProblem ? error.toJSON(request.url) : problem(500, 'The turn failed.');
+          yield { event: 'error', data: body };
+        }
+      }
+      await reply.sse.send(events());
+    },
+  );
+};

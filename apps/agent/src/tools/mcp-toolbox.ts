@@ -1,0 +1,193 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Logger } from '@repo/observability';
+import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
+
+export interface McpServerSpec {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The server serves the stack's own data: every request names the owner the turn acts for. */
+  ownerScoped?: boolean;
+  /** Tool names are prefixed `<name>__` unless false (the api's tools keep their plain names). */
+  prefix?: boolean;
+}
+
+export interface ToolboxOptions {
+  servers: readonly McpServerSpec[];
+  timeoutMs: number;
+  retries: number;
+  /** A server that failed is skipped for this long before it is tried again. */
+  cooldownMs?: number;
+  logger: Logger;
+  onToolCall?: (tool: string, outcome: 'ok' | 'error', seconds: number) => void;
+}
+
+interface ServerState {
+  spec: McpServerSpec;
+  client?: Client;
+  tools: { name: string; description?: string; inputSchema: Record<string, unknown> }[];
+  unavailableUntil: number;
+  lastError?: string;
+}
+
+/** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
+const turnOwner = new AsyncLocalStorage<string>();
+export const OWNER_HEADER = 'x-keelson-owner';
+
+/**
+ * The agent's MCP clients: one per configured server. Each turn asks every server for its tool
+ * list (bounded by the timeout), so a server that went down or got slow loses its tools for that
+ * turn instead of failing it; a failed server rests for a cooldown, then is reconnected.
+ * Tools are handed to the AI SDK as dynamic tools whose calls go back over MCP with a timeout
+ * and retries.
+ */
+export function createToolbox(options: ToolboxOptions) {
+  const cooldownMs = options.cooldownMs ?? 30_000;
+  const states: ServerState[] = options.servers.map((spec) => ({ spec, tools: [], unavailableUntil: 0 }));
+
+  const markUnavailable = async (state: ServerState, error: unknown) => {
+    state.lastError = error instanceof Error ? error.message : String(error);
+    state.unavailableUntil = Date.now() + cooldownMs;
+    state.tools = [];
+    const client = state.client;
+    state.client = undefined;
+    await client?.close().catch(() => {});
+    options.logger.warn(
+      { server: state.spec.name, err: error },
+      'MCP server unavailable; its tools are skipped',
+    );
+  };
+
+  const connect = async (state: ServerState): Promise<Client> => {
+    if (state.client) return state.client;
+    const client = new Client({ name: 'keelson-agent', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(state.spec.url), {
+      requestInit: { headers: state.spec.headers },
+      fetch: state.spec.ownerScoped ? ownerFetch : undefined,
+    });
+    await client.connect(transport, { timeout: options.timeoutMs });
+    state.client = client;
+    return client;
+  };
+
+  const refresh = async (state: ServerState): Promise<void> => {
+    if (Date.now() < state.unavailableUntil) return;
+    try {
+      const client = await connect(state);
+      const { tools } = await client.listTools(undefined, { timeout: options.timeoutMs });
+      state.tools = tools.map((tool) => ({
+        name: tool.name,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+      }));
+      state.lastError = undefined;
+    } catch (error) {
+      await markUnavailable(state, error);
+    }
+  };
+
+  const call = async (state: ServerState, name: string, input: unknown, signal?: AbortSignal) => {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= options.retries; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        const client = await connect(state);
+        const result = await client.callTool(
+          { name, arguments: (input ?? {}) as Record<string, unknown> },
+          undefined,
+          { timeout: options.timeoutMs, signal },
+        );
+        return result;
+      } catch (error) {
+        lastError = error;
+        // The connection may be what failed: reconnect on the next attempt.
+        const client = state.client;
+        state.client = undefined;
+        await client?.close().catch(() => {});
+      }
+    }
+    await markUnavailable(state, lastError);
+    throw new Error(`tool ${name} on ${state.spec.name} failed: ${String(lastError)}`);
+  };
+
+  return {
+    /**
+     * Connects to every server and lists its tools; failures are logged, never fatal. Owner-scoped
+     * servers (the api) authorize each request for an owner, so they are listed per turn instead.
+     */
+    async start(): Promise<void> {
+      await Promise.all(states.filter((state) => !state.spec.ownerScoped).map(refresh));
+    },
+
+    /** The tools available for one turn, acting for `ownerId`. */
+    async toolsFor(ownerId: string): Promise<ToolSet> {
+      await turnOwner.run(ownerId, () => Promise.all(states.map(refresh)));
+      const tools: ToolSet = {};
+      for (const state of states) {
+        for (const definition of state.tools) {
+          const exposed =
+            state.spec.prefix === false ? definition.name : `${state.spec.name}__${definition.name}`;
+          tools[exposed] = dynamicTool({
+            description: definition.description ?? definition.name,
+            inputSchema: jsonSchema(definition.inputSchema),
+            execute: async (input, { abortSignal }) => {
+              const started = performance.now();
+              try {
+                const result = await turnOwner.run(ownerId, () =>
+                  call(state, definition.name, input, abortSignal),
+                );
+                const output = toolOutput(result);
+                if (result.isError)
+                  throw new Error(typeof output === 'string' ? output : JSON.stringify(output));
+                options.onToolCall?.(exposed, 'ok', (performance.now() - started) / 1000);
+                return output;
+              } catch (error) {
+                options.onToolCall?.(exposed, 'error', (performance.now() - started) / 1000);
+                throw error;
+              }
+            },
+          });
+        }
+      }
+      return tools;
+    },
+
+    status() {
+      return states.map((state) => ({
+        name: state.spec.name,
+        available: state.client !== undefined && Date.now() >= state.unavailableUntil,
+        tools: state.tools.map((tool) => tool.name),
+        ...(state.lastError ? { lastError: state.lastError } : {}),
+      }));
+    },
+
+    async close(): Promise<void> {
+      await Promise.all(states.map(async (state) => state.client?.close().catch(() => {})));
+    },
+  };
+}
+
+export type Toolbox = ReturnType<typeof createToolbox>;
+
+/** Adds the current turn's owner to requests of owner-scoped servers. */
+const ownerFetch: typeof fetch = (input, init) => {
+  const owner = turnOwner.getStore();
+  if (!owner) return fetch(input, init);
+  const headers = new Headers(init?.headers);
+  headers.set(OWNER_HEADER, owner);
+  return fetch(input, { ...init, headers });
+};
+
+/** What the model sees of a tool result: structured content when given, else the text parts. */
+function toolOutput(result: Awaited<ReturnType<Client['callTool']>>): unknown {
+  if (result.structuredContent) return result.structuredContent;
+  const content = Array.isArray(result.content) ? result.content : [];
+  const text = content
+    .map((part: { type: string; text?: string }) =>
+      part.type === 'text' ? (part.text ?? '') : `[${part.type}]`,
+    )
+    .join('\n');
+  return text;
+}

@@ -1,0 +1,76 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+
+export interface TestMcpServer {
+  url: string;
+  calls: { tool: string; owner: string | undefined }[];
+  /** Delay every answer (to simulate a slow server). */
+  delayMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real MCP server (the official SDK, stateless streamable HTTP) for tests: `add` and `whoami`
+ * tools, and a record of which owner header each call carried.
+ */
+export async function startTestMcpServer(port = 0): Promise<TestMcpServer> {
+  const calls: TestMcpServer['calls'] = [];
+  const state = { delayMs: 0 };
+
+  const build = (request: IncomingMessage) => {
+    const owner = request.headers['x-keelson-owner'] as string | undefined;
+    const server = new McpServer({ name: 'test-tools', version: '1.0.0' });
+    server.registerTool(
+      'add',
+      { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() } },
+      async ({ a, b }) => {
+        calls.push({ tool: 'add', owner });
+        return { content: [{ type: 'text', text: String(a + b) }] };
+      },
+    );
+    server.registerTool('whoami', { description: 'The owner this call acts for' }, async () => {
+      calls.push({ tool: 'whoami', owner });
+      return { content: [{ type: 'text', text: owner ?? 'nobody' }] };
+    });
+    return server;
+  };
+
+  const http: Server = createServer((request, response) => {
+    void (async () => {
+      let raw = '';
+      for await (const chunk of request) raw += String(chunk);
+      if (state.delayMs) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+      const server = build(request);
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
+      response.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(request, response, raw ? (JSON.parse(raw) as unknown) : undefined);
+    })();
+  });
+  await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}/mcp`,
+    calls,
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(value) {
+      state.delayMs = value;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,115 @@
+import { conversations, createDatabase, createPool, runMigrations, type Database, type Pool } from '@repo/db';
+import { startFakeLlm, type FakeLlm, type Responder } from '@repo/fake-llm';
+import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@repo/observability';
+import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { inject } from 'vitest';
+import { buildAgentApp, type AgentApp } from '../../src/app.ts';
+import { DEVELOPMENT_SERVICE_TOKEN, loadConfig, type AgentConfig } from '../../src/config.ts';
+import { createAgentMetrics } from '../../src/metrics/agent-metrics.ts';
+import { createLanguageModel } from '../../src/models/language-model.ts';
+import { createToolbox, type McpServerSpec, type Toolbox } from '../../src/tools/mcp-toolbox.ts';
+
+export const TOKEN = DEVELOPMENT_SERVICE_TOKEN;
+export const logger: Logger = createLogger({
+  service: 'agent-test',
+  level: process.env.TEST_LOG_LEVEL ?? 'silent',
+});
+
+export interface TestAgent {
+  app: AgentApp;
+  config: AgentConfig;
+  db: Database;
+  pool: Pool;
+  fake: FakeLlm;
+  toolbox: Toolbox;
+  registry: Registry;
+  summaryRequests: string[];
+  /** A conversation owned by `ownerId`, created the way the api does. */
+  conversation(ownerId?: string): Promise<string>;
+  headers(ownerId?: string, extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The agent built by its production factory, on a migrated database of its own, with the fake
+ * model as an OpenAI-compatible provider and the given MCP servers. `env` overrides config.
+ */
+export async function createTestAgent(
+  options: {
+    env?: Record<string, string>;
+    responder?: Responder;
+    servers?: McpServerSpec[];
+    withModel?: boolean;
+  } = {},
+): Promise<TestAgent> {
+  const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
+  await runMigrations({ connectionString: database.url, logger });
+  const fake = await startFakeLlm({ responder: options.responder });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: inject('redisUrl'),
+    SERVICE_AUTH_TOKEN: TOKEN,
+    ...((options.withModel ?? true)
+      ? { AGENT_MODEL: 'openai-compatible:fake-model', OPENAI_COMPATIBLE_BASE_URL: fake.url }
+      : {}),
+    AGENT_MODEL_RETRIES: '0',
+    ...options.env,
+  });
+  const pool = createPool({
+    connectionString: database.url,
+    applicationName: 'agent-test',
+    max: 5,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 2_000,
+    onError: () => {},
+  });
+  const db = createDatabase(pool);
+  const registry = createMetricsRegistry('agent', { defaultMetrics: false });
+  const metrics = createAgentMetrics(registry);
+  const toolbox = createToolbox({
+    servers: options.servers ?? [],
+    timeoutMs: 1_000,
+    retries: 0,
+    cooldownMs: 0,
+    logger,
+    onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
+  });
+  const summaryRequests: string[] = [];
+  const app = await buildAgentApp({
+    config,
+    logger,
+    pool,
+    db,
+    model: createLanguageModel(config),
+    toolbox,
+    registry,
+    metrics,
+    requestSummary: (_owner, conversationId) => summaryRequests.push(conversationId),
+  });
+  await app.ready();
+
+  return {
+    app,
+    config,
+    db,
+    pool,
+    fake,
+    toolbox,
+    registry,
+    summaryRequests,
+    async conversation(ownerId = 'alice') {
+      const [row] = await db.insert(conversations).values({ ownerId, title: 'test' }).returning();
+      return row!.id;
+    },
+    headers(ownerId = 'alice', extra = {}) {
+      return { authorization: `Bearer ${TOKEN}`, 'x-keelson-owner': ownerId, ...extra };
+    },
+    async close() {
+      await app.close();
+      await toolbox.close();
+      await fake.close();
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
