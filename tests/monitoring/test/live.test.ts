@@ -1,0 +1,284 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ComposeProject, writeEnvFile } from '../src/compose.ts';
+import { NODE_IMAGE } from '../src/docker.ts';
+import { describeFailures, evaluateAllExpressions, type ExpressionResult } from '../src/evaluate.ts';
+import type { Expression } from '../src/expressions.ts';
+import { readYaml } from '../src/files.ts';
+import { PORTS, type Role } from '../src/fixtures/service-metrics.ts';
+import { MONITORING_DIR, REPO_ROOT } from '../src/paths.ts';
+import { alertmanagers, healthyTargetsByJob, ruleGroups } from '../src/prometheus-api.ts';
+
+/**
+ * The monitoring profile's own Prometheus, Alertmanager and alert-sink, started from
+ * monitoring/compose.yaml, scraping stand-in targets for the services: containers answering to
+ * the compose names `api` (×3, through `--scale`), `task-runner` (a leader and a standby) and
+ * `agent`, whose /metrics are built by the services' own metric code (see fixtures/).
+ *
+ * What differs from the profile as shipped is all for speed: scrape and rule evaluation every
+ * second instead of 15 s, DNS re-resolved every second, healthchecks every second, and alerts
+ * re-sent to Alertmanager after 2 s instead of a minute.
+ */
+const PROJECT = process.env.KEELSON_MONITORING_TEST_PROJECT ?? 'keelson-monitoring-test';
+const REPO = REPO_ROOT.replace(/\/$/, '');
+const PACKAGE = join(REPO, 'tests/monitoring');
+
+function fixture(role: Role, extra: string[] = []) {
+  return {
+    image: NODE_IMAGE,
+    user: 'node',
+    working_dir: PACKAGE,
+    command: ['node', '--conditions=@repo/source', 'src/fixtures/target-main.ts', role, ...extra],
+    // The workspace, read-only, at the same path: pnpm's relative symlinks resolve as on the host.
+    volumes: [`${REPO}:${REPO}:ro`],
+    healthcheck: {
+      test: [
+        'CMD',
+        'node',
+        '-e',
+        `fetch('http://127.0.0.1:${PORTS[role]}/metrics').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+      ],
+      interval: '1s',
+      timeout: '3s',
+      retries: 30,
+    },
+  };
+}
+
+describe('the monitoring profile against live targets', () => {
+  let dir: string;
+  let project: ComposeProject;
+  let prometheus: string;
+  let alertmanager: string;
+  const started = Date.now();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'monitoring-live-'));
+    await chmod(dir, 0o755); // Prometheus runs as nobody
+
+    const config = readYaml<{
+      global: Record<string, string>;
+      scrape_configs: { dns_sd_configs?: { refresh_interval?: string }[] }[];
+    }>('prometheus/prometheus.yml');
+    Object.assign(config.global, { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
+    for (const scrape of config.scrape_configs)
+      for (const sd of scrape.dns_sd_configs ?? []) sd.refresh_interval = '1s';
+    await writeFile(join(dir, 'prometheus.yml'), stringify(config), { mode: 0o644 });
+
+    const override = {
+      services: {
+        prometheus: {
+          volumes: [`${join(dir, 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro`],
+          // The profile's own command, plus: alerts that fire before Alertmanager is discovered
+          // are re-sent after 2 s instead of the default minute.
+          command: [
+            ...readYaml<{ services: { prometheus: { command: string[] } } }>('compose.yaml').services
+              .prometheus.command,
+            '--rules.alert.resend-delay=2s',
+          ],
+          // The profile's own healthcheck commands, asked every second so `--wait` returns sooner.
+          healthcheck: { interval: '1s' },
+        },
+        alertmanager: { healthcheck: { interval: '1s' } },
+        'alert-sink': { healthcheck: { interval: '1s' } },
+        api: fixture('api'),
+        'task-runner': fixture('task-runner'),
+        // A standby answering to the same DNS name: two task-runner targets, one leader.
+        'task-runner-standby': {
+          ...fixture('task-runner', ['standby']),
+          networks: { default: { aliases: ['task-runner'] } },
+        },
+        agent: fixture('agent'),
+      },
+    };
+    await writeFile(join(dir, 'override.yaml'), stringify(override), { mode: 0o644 });
+    const envFile = await writeEnvFile(join(dir, 'ports.env'), {
+      PROMETHEUS_PORT: '0',
+      ALERTMANAGER_PORT: '0',
+    });
+
+    project = new ComposeProject(PROJECT, {
+      files: [join(MONITORING_DIR, 'compose.yaml'), join(dir, 'override.yaml')],
+      envFile,
+    });
+    await project.down();
+    await project.run([
+      '--profile',
+      'monitoring',
+      'up',
+      '--detach',
+      '--wait',
+      '--wait-timeout',
+      '180',
+      '--scale',
+      'api=3',
+      'api',
+      'task-runner',
+      'task-runner-standby',
+      'agent',
+      'prometheus',
+      'alertmanager',
+      'alert-sink',
+    ]);
+    prometheus = `http://127.0.0.1:${await project.port('prometheus', 9090)}`;
+    alertmanager = `http://127.0.0.1:${await project.port('alertmanager', 9093)}`;
+  }, 300_000);
+
+  afterAll(async () => {
+    if (project && !process.env.KEELSON_MONITORING_KEEP) await project.down();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds every replica through DNS: three api targets from --scale api=3, two task-runners, one agent', async () => {
+    const healthy = await waitFor(
+      async () => {
+        const counts = await healthyTargetsByJob(prometheus);
+        return counts.api === 3 && counts['task-runner'] === 2 && counts.agent === 1 ? counts : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'every target to be up' },
+    );
+    expect(healthy).toEqual({ api: 3, 'task-runner': 2, agent: 1, prometheus: 1, alertmanager: 1 });
+  });
+
+  it('loads every rule group and evaluates them without errors', async () => {
+    const groups = await waitFor(
+      async () => {
+        const loaded = await ruleGroups(prometheus);
+        return loaded.every((group) => Date.parse(group.lastEvaluation) > started) ? loaded : undefined;
+      },
+      { timeoutMs: 30_000, what: 'every rule group to be evaluated' },
+    );
+    expect(groups.map((group) => group.name).sort()).toEqual(
+      [
+        'keelson-agent',
+        'keelson-agent',
+        'keelson-api',
+        'keelson-availability',
+        'keelson-http',
+        'keelson-monitoring',
+        'keelson-queues',
+        'keelson-queues',
+        'keelson-task-runner',
+      ].sort(),
+    );
+    const failing = groups.flatMap((group) => group.rules.filter((rule) => rule.health !== 'ok'));
+    expect(failing).toEqual([]);
+  });
+
+  it('evaluates every PromQL expression of the dashboards and rules: no error, and data', async () => {
+    let results: ExpressionResult[] = [];
+    // Rates over recorded series need two evaluations of their rule: retry for a few seconds.
+    await waitFor(
+      async () => {
+        results = await evaluateAllExpressions(prometheus);
+        return results.every((result) => result.ok);
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000, what: 'every expression to return data' },
+    ).catch(() => undefined);
+    process.stdout.write(`[monitoring:metric] expressions_evaluated=${results.length}\n`);
+    expect(describeFailures(results)).toBe('');
+    expect(results.length).toBeGreaterThan(60);
+  });
+
+  it('reports what it cannot evaluate: a metric nothing exports, an empty panel, a query Prometheus rejects', async () => {
+    const expression = (kind: Expression['kind'], query: string): Expression => ({
+      kind,
+      source: query,
+      expr: query,
+      query,
+    });
+    const results = await evaluateAllExpressions(prometheus, {
+      expressions: [
+        expression('dashboard', 'sum(rate(http_request_duration_seconds_count{job="api"}[1m]))'),
+        expression('dashboard', 'rate(keelson_no_such_metric_total[1m])'),
+        expression('dashboard', 'up{job="no-such-job"}'),
+        expression('recording', 'sum(rate(up[1m]'),
+        expression('alert', 'up{job="api"} == 0'),
+        expression('alert', 'absent(keelson_no_such_metric)'),
+      ],
+    });
+    expect(results.map((result) => result.problem ?? 'ok')).toEqual([
+      'ok',
+      'no series named keelson_no_such_metric_total',
+      'returned no data',
+      expect.stringMatching(/^query failed: bad_data/),
+      'ok', // nothing alerting is the normal state
+      'no series named keelson_no_such_metric',
+    ]);
+  });
+
+  it('sends alerts to Alertmanager, which delivers the watchdog to the heartbeat webhook', async () => {
+    expect(await alertmanagers(prometheus)).toEqual(['http://alertmanager:9093/api/v2/alerts']);
+    const line = await waitFor(
+      async () =>
+        (await project.logs('alert-sink'))
+          .split('\n')
+          .find((l) => l.includes('"path":"/heartbeat"') && l.includes('"alertname":"Watchdog"')),
+      { timeoutMs: 60_000, intervalMs: 1_000, what: 'the watchdog at the alert sink' },
+    );
+    process.stdout.write(
+      `[monitoring:metric] watchdog_delivered_after_s=${Math.round((Date.now() - started) / 1000)}\n`,
+    );
+    expect(JSON.parse(line)).toMatchObject({ receiver: 'heartbeat', status: 'firing' });
+  });
+
+  it('routes a critical alert to the webhook and inhibits the warnings of a service that is down', async () => {
+    const now = new Date().toISOString();
+    const post = await fetch(`${alertmanager}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          labels: { alertname: 'KeelsonApiDown', severity: 'critical', job: 'api' },
+          annotations: { summary: 'test' },
+          startsAt: now,
+        },
+        {
+          labels: {
+            alertname: 'KeelsonTargetDown',
+            severity: 'warning',
+            job: 'api',
+            instance: '172.18.0.9:3000',
+          },
+          annotations: { summary: 'test' },
+          startsAt: now,
+        },
+      ]),
+    });
+    expect(post.status).toBe(200);
+
+    const states = await waitFor(
+      async () => {
+        const response = await fetch(`${alertmanager}/api/v2/alerts?filter=job%3D%22api%22`);
+        const alerts = (await response.json()) as {
+          labels: { alertname: string };
+          status: { state: string; inhibitedBy: string[] };
+        }[];
+        const byName = Object.fromEntries(alerts.map((alert) => [alert.labels.alertname, alert.status]));
+        return byName.KeelsonTargetDown?.state === 'suppressed' ? byName : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the warning to be inhibited' },
+    );
+    expect(states.KeelsonApiDown?.state).toBe('active');
+    expect(states.KeelsonTargetDown?.inhibitedBy).toHaveLength(1);
+
+    // Critical route: group_wait 10 s, then the webhook (never the inhibited warning).
+    const delivered = await waitFor(
+      async () =>
+        (await project.logs('alert-sink'))
+          .split('\n')
+          .find((l) => l.includes('"path":"/alerts"') && l.includes('KeelsonApiDown')),
+      { timeoutMs: 40_000, intervalMs: 1_000, what: 'the critical alert at the webhook' },
+    );
+    expect(JSON.parse(delivered)).toMatchObject({
+      receiver: 'webhook',
+      status: 'firing',
+      groupLabels: { alertname: 'KeelsonApiDown', job: 'api' },
+    });
+    expect(await project.logs('alert-sink')).not.toContain('KeelsonTargetDown');
+  });
+});

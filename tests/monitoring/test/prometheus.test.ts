@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectSuccess, PROMETHEUS_IMAGE, runTool } from '../src/docker.ts';
+import { readYaml, ruleFiles, type RuleFile } from '../src/files.ts';
+import { MONITORING_DIR } from '../src/paths.ts';
+
+/** promtool in the Prometheus image, with monitoring/prometheus mounted where compose mounts it. */
+const promtool = (...args: string[]) =>
+  runTool(PROMETHEUS_IMAGE, 'promtool', args, '/etc/prometheus', join(MONITORING_DIR, 'prometheus'));
+
+interface PrometheusConfig {
+  global: { scrape_interval: string; evaluation_interval: string };
+  rule_files: string[];
+  alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+  scrape_configs: {
+    job_name: string;
+    dns_sd_configs?: { names: string[]; type: string; port: number }[];
+    static_configs?: { targets: string[] }[];
+  }[];
+}
+
+interface RuleTests {
+  rule_files: string[];
+  tests: { name: string; alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+}
+
+const config = readYaml<PrometheusConfig>('prometheus/prometheus.yml');
+const alerts = ruleFiles()
+  .flatMap((file) => readYaml<RuleFile>(file).groups)
+  .flatMap((group) => group.rules)
+  .filter((rule) => rule.alert);
+
+describe('promtool', () => {
+  it('accepts prometheus.yml and finds every rule file through its rule_files glob', async () => {
+    const result = expectSuccess(
+      await promtool('check', 'config', '/etc/prometheus/prometheus.yml'),
+      'check config',
+    );
+    expect(result.stdout).toContain(`SUCCESS: ${ruleFiles().length} rule files found`);
+  });
+
+  it('accepts every rule file (syntax, PromQL, templates)', async () => {
+    const files = ruleFiles().map((file) => `/etc/${file}`);
+    const result = expectSuccess(await promtool('check', 'rules', ...files), 'check rules');
+    expect(result.stdout.match(/SUCCESS/g)).toHaveLength(files.length);
+  });
+
+  it('passes the alert unit tests (tests/alerts.test.yml)', async () => {
+    const result = expectSuccess(
+      await promtool('test', 'rules', '/etc/prometheus/tests/alerts.test.yml'),
+      'test rules',
+    );
+    expect(result.stdout).toContain('SUCCESS');
+  });
+});
+
+describe('the alert unit tests', () => {
+  const tests = readYaml<RuleTests>('prometheus/tests/alerts.test.yml');
+  const cases = tests.tests.flatMap((test) => test.alert_rule_test ?? []);
+
+  it('load every rule file', () => {
+    expect(tests.rule_files.map((file) => `prometheus/${file.replace('../', '')}`).sort()).toEqual(
+      ruleFiles(),
+    );
+  });
+
+  it.each(alerts.map((rule) => rule.alert!))(
+    'cover %s firing and, unless it always fires, not firing',
+    (name) => {
+      const mine = cases.filter((test) => test.alertname === name);
+      expect(
+        mine.some((test) => test.exp_alerts.length > 0),
+        `${name} firing`,
+      ).toBe(true);
+      if (name !== 'Watchdog')
+        expect(
+          mine.some((test) => test.exp_alerts.length === 0),
+          `${name} not firing`,
+        ).toBe(true);
+    },
+  );
+});
+
+describe('prometheus.yml', () => {
+  const job = (name: string) => config.scrape_configs.find((scrape) => scrape.job_name === name);
+
+  it.each([
+    ['api', 3000],
+    ['task-runner', 3001],
+    ['agent', 3002],
+  ] as const)('scrapes every %s replica: DNS A records of the compose service, port %i', (service, port) => {
+    expect(job(service)?.dns_sd_configs).toEqual([
+      expect.objectContaining({ names: [service], type: 'A', port }),
+    ]);
+  });
+
+  it('scrapes Prometheus itself and Alertmanager, and sends alerts to alertmanager:9093', () => {
+    expect(job('prometheus')?.static_configs).toEqual([{ targets: ['localhost:9090'] }]);
+    expect(job('alertmanager')?.static_configs).toEqual([{ targets: ['alertmanager:9093'] }]);
+    expect(config.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['alertmanager:9093']);
+  });
+
+  it('loads the rules from where compose mounts them', () => {
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
+  });
+});
+
+describe('alerting rules', () => {
+  it.each(alerts.map((rule) => [rule.alert!, rule] as const))(
+    '%s has a severity, a summary and a description',
+    (_name, rule) => {
+      expect(['critical', 'warning', 'none']).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary).toBeTruthy();
+      expect(rule.annotations?.description).toBeTruthy();
+    },
+  );
+
+  it('name every service they watch by `job`, for the inhibit rule (label or expression)', () => {
+    for (const rule of alerts.filter((r) => r.alert !== 'Watchdog')) {
+      const hasJob = Boolean(rule.labels?.job) || /job[=~]|by \(job\)|:rate5m\{job=|job:/.test(rule.expr);
+      expect(hasJob, rule.alert).toBe(true);
+    }
+  });
+});
