@@ -122,6 +122,13 @@ describe('the maintenance job', () => {
     );
     const young = await task({ status: 'queued', ageMs: MINUTE / 2, input: { documentId: randomUUID() } });
     const unknownType = await task({ status: 'queued', type: 'not-a-job', ageMs: 10 * MINUTE });
+    // A job of the contract this runner does not run: its consumer owns its tasks.
+    const otherConsumer = await task({
+      status: 'queued',
+      type: 'agent-run',
+      ageMs: 10 * MINUTE,
+      input: { conversationId: randomUUID() },
+    });
     const invalidInput = await task({ status: 'queued', ageMs: 10 * MINUTE, input: { documentId: 'nope' } });
 
     // Running tasks: lost ones fail (and their document with them), settled final jobs are mirrored.
@@ -143,7 +150,10 @@ describe('the maintenance job', () => {
     expect(await row(orphan)).toMatchObject({ status: 'queued' });
     expect((await queue().getJob(orphan))?.data).toEqual({ taskId: orphan, documentId: orphanDocument });
     expect(await queue().getJobState(orphan)).toBe('waiting');
-    for (const id of [withJob, young, unknownType]) expect(await row(id)).toMatchObject({ status: 'queued' });
+    for (const id of [withJob, young, unknownType, otherConsumer]) {
+      expect(await row(id)).toMatchObject({ status: 'queued' });
+    }
+    expect(await stack.producer.queue('agent-run').getJob(otherConsumer)).toBeUndefined();
     expect(await queue().getJob(young)).toBeUndefined();
     expect(await row(invalidInput)).toMatchObject({
       status: 'failed',

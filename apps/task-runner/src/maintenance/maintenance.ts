@@ -28,7 +28,10 @@ export interface MaintenanceDependencies {
   /** Queue access on a fail-fast connection: a maintenance run never waits for Redis. */
   producer: Producer;
   taskState: TaskState;
-  /** The job definitions by queue: a task declared failed gets its job's final-failure hook. */
+  /**
+   * The jobs this runner runs, by queue: only their tasks are healed, and a task declared failed
+   * gets its job's final-failure hook.
+   */
   definitions: ReadonlyMap<string, JobDefinition>;
   logger: Logger;
   /** Bound of every Redis call (default 5 s): BullMQ waits for a connection that never came up. */
@@ -123,7 +126,8 @@ export async function runMaintenance(
 
   const reconcile = async (task: Task) => {
     signal?.throwIfAborted();
-    if (!isJobName(task.type)) return;
+    // Only tasks of jobs this runner runs: another consumer's tasks follow its own rules.
+    if (!isJobName(task.type) || !deps.definitions.has(task.type)) return;
     const queue = producer.queue(task.type);
     const job = await bounded(queue.getJob(task.id), redisTimeoutMs, 'redis (reading a job)');
     const state = job ? await bounded(job.getState(), redisTimeoutMs, 'redis (reading a job)') : 'missing';
