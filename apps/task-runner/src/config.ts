@@ -1,4 +1,4 @@
-import { database, int, parseEnv, queue, redis, runtime, type Env } from '@repo/config';
+import { database, int, parseEnv, queue, redis, runtime, secret, type Env } from '@repo/config';
 import { z } from 'zod';
 
 const MINUTE = 60_000;
@@ -51,15 +51,33 @@ const schema = z
     TASK_STUCK_AFTER_MS: int(MINUTE, 7 * 24 * 60 * MINUTE).default(30 * MINUTE),
     /** A task still `queued` this long after it was created, whose job is missing from Redis, is re-enqueued. */
     TASK_REQUEUE_AFTER_MS: int(10_000, 24 * 60 * MINUTE).default(5 * MINUTE),
+    /**
+     * The agent service, for `agent-run` and `summarize-conversation` jobs. Unset: those jobs fail
+     * at once with an error naming this variable (the rest of the runner works without an agent).
+     */
+    AGENT_URL: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }).optional(),
+    /** The token the agent expects from internal callers (the same value the api and agent have). */
+    SERVICE_AUTH_TOKEN: secret(z.string()).optional(),
+    AGENT_RUN_CONCURRENCY: int(1, 64).default(2),
+    /** A background turn (every model step and tool call) may take this long. */
+    AGENT_RUN_TIMEOUT_MS: int(10_000, 60 * MINUTE).default(5 * MINUTE),
+  })
+  .refine((config) => config.AGENT_URL === undefined || config.SERVICE_AUTH_TOKEN !== undefined, {
+    path: ['SERVICE_AUTH_TOKEN'],
+    message: 'is required when AGENT_URL is set: the agent authenticates every call',
   })
   .refine((config) => config.CHUNK_OVERLAP < config.CHUNK_SIZE, {
     path: ['CHUNK_OVERLAP'],
     message: 'must be smaller than CHUNK_SIZE',
   })
-  .refine((config) => config.TASK_STUCK_AFTER_MS > config.INGEST_TIMEOUT_MS, {
-    path: ['TASK_STUCK_AFTER_MS'],
-    message: 'must be longer than INGEST_TIMEOUT_MS, or running jobs would be declared stuck',
-  });
+  .refine(
+    (config) => config.TASK_STUCK_AFTER_MS > Math.max(config.INGEST_TIMEOUT_MS, config.AGENT_RUN_TIMEOUT_MS),
+    {
+      path: ['TASK_STUCK_AFTER_MS'],
+      message:
+        'must be longer than INGEST_TIMEOUT_MS and AGENT_RUN_TIMEOUT_MS, or running jobs would be declared stuck',
+    },
+  );
 
 export type TaskRunnerConfig = z.infer<typeof schema>;
 

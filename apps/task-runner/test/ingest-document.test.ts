@@ -29,7 +29,7 @@ describe('the ingest-document job', () => {
       role: 'leader',
       phase: 'running',
       migrations: { state: 'applied', applied: expect.arrayContaining(['0000_enable_pgvector']) },
-      workers: { running: true, queues: ['ingest-document', 'maintenance'] },
+      workers: { running: true, queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'] },
     });
   });
 

@@ -2,6 +2,8 @@ import type { Database } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
 import type { TaskRunnerConfig } from '../config.ts';
+import { createAgentClient, missingAgent } from '../agent/agent-client.ts';
+import { agentRunJob, summarizeConversationJob } from './agent-run.job.ts';
 import { ingestDocumentJob } from './ingest-document.job.ts';
 import type { JobDefinition } from './job-definition.ts';
 import type { JobSchedule } from './job-schedulers.ts';
@@ -26,15 +28,31 @@ export function jobTable({ config, db, producer, taskState, logger }: JobTableDe
     concurrency: config.INGEST_CONCURRENCY,
     timeoutMs: config.INGEST_TIMEOUT_MS,
   });
+  const agent =
+    config.AGENT_URL && config.SERVICE_AUTH_TOKEN
+      ? createAgentClient({ url: config.AGENT_URL, serviceToken: config.SERVICE_AUTH_TOKEN })
+      : missingAgent;
+  const agentRun = agentRunJob({
+    db,
+    agent,
+    concurrency: config.AGENT_RUN_CONCURRENCY,
+    timeoutMs: config.AGENT_RUN_TIMEOUT_MS,
+  });
+  const summarize = summarizeConversationJob({ agent, timeoutMs: config.AGENT_RUN_TIMEOUT_MS });
+  // Maintenance heals the tasks of these jobs (summaries have no task row).
+  const taskJobs = new Map<string, JobDefinition>([
+    [ingest.name, ingest],
+    [agentRun.name, agentRun],
+  ]);
   const maintenance = maintenanceJob(
-    { db, producer, taskState, logger, definitions: new Map<string, JobDefinition>([[ingest.name, ingest]]) },
+    { db, producer, taskState, logger, definitions: taskJobs },
     {
       retentionMs: config.TASK_RETENTION_DAYS * DAY,
       stuckAfterMs: config.TASK_STUCK_AFTER_MS,
       requeueAfterMs: config.TASK_REQUEUE_AFTER_MS,
     },
   );
-  return [ingest, maintenance] as JobDefinition[];
+  return [ingest, agentRun, summarize, maintenance] as JobDefinition[];
 }
 
 /** Jobs the leader schedules itself (upserted on every leader start). */

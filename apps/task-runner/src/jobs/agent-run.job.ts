@@ -1,0 +1,64 @@
+import { tasks, type Database } from '@repo/db';
+import { UnrecoverableError } from 'bullmq';
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AgentClient } from '../agent/agent-client.ts';
+import { contractJob } from './job-definition.ts';
+
+/** What `POST /v1/tasks {type: "agent-run"}` stores as the task's input. */
+const agentRunInput = z.object({ conversationId: z.uuid(), content: z.string().min(1) });
+
+export function agentRunJob(options: {
+  db: Database;
+  agent: AgentClient;
+  concurrency: number;
+  timeoutMs: number;
+}) {
+  const { db, agent } = options;
+  return contractJob('agent-run', {
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    async process({ taskId, conversationId }, { signal }) {
+      const [task] = await db
+        .select({ ownerId: tasks.ownerId, input: tasks.input })
+        .from(tasks)
+        .where(eq(tasks.id, taskId));
+      if (!task) throw new UnrecoverableError('the task no longer exists');
+      const input = agentRunInput.safeParse(task.input);
+      if (!input.success || input.data.conversationId !== conversationId) {
+        throw new UnrecoverableError(
+          `invalid agent-run input: ${input.error?.message ?? 'conversation mismatch'}`,
+        );
+      }
+      const turn = await agent.runTurn({
+        ownerId: task.ownerId,
+        conversationId,
+        content: input.data.content,
+        // The task id: a retried or re-delivered job stores the user's message once and, if the
+        // turn completed before, gets the stored reply back instead of a second answer.
+        idempotencyKey: `task-${taskId}`,
+        signal,
+      });
+      // The task's result: where the answer is, and what it cost.
+      return {
+        conversationId,
+        userMessageId: turn.userMessageId,
+        replyMessageId: turn.reply.id,
+        reply: turn.reply.content,
+        usage: turn.usage,
+        finishReason: turn.finishReason,
+      };
+    },
+  });
+}
+
+export function summarizeConversationJob(options: { agent: AgentClient; timeoutMs: number }) {
+  return contractJob('summarize-conversation', {
+    // Summaries are background housekeeping: one at a time keeps model spend predictable.
+    concurrency: 1,
+    timeoutMs: options.timeoutMs,
+    async process({ ownerId, conversationId }, { signal }) {
+      return options.agent.summarize({ ownerId, conversationId, signal });
+    },
+  });
+}

@@ -1,0 +1,144 @@
+import { conversations, messages, runMigrations, tasks } from '@repo/db';
+import { script } from '@repo/fake-llm';
+import { waitFor } from '@repo/testing';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgentService, type TestAgentService } from './support/test-agent-service.ts';
+import { createTestStack, type TestStack } from './support/test-stack.ts';
+import { createTestRunner, silentLogger, type TestRunner } from './support/test-runner.ts';
+
+let stack: TestStack;
+let t: TestRunner;
+let agent: TestAgentService;
+
+beforeAll(async () => {
+  stack = await createTestStack('agent-jobs');
+  await runMigrations({ connectionString: stack.database.url, logger: silentLogger });
+  agent = await startAgentService(stack.database.url, stack.redisUrl);
+  t = await createTestRunner({ stack, env: { AGENT_URL: agent.url, SERVICE_AUTH_TOKEN: agent.token } });
+  await t.startLeading();
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+  await agent?.close();
+  await stack?.close();
+});
+
+async function agentRunTask(ownerId: string, content: string) {
+  const [conversation] = await t.db
+    .insert(conversations)
+    .values({ ownerId, title: 'background' })
+    .returning();
+  const [task] = await t.db
+    .insert(tasks)
+    .values({ ownerId, type: 'agent-run', input: { conversationId: conversation!.id, content } })
+    .returning();
+  await t.producer.enqueue(
+    'agent-run',
+    { taskId: task!.id, conversationId: conversation!.id },
+    { jobId: task!.id },
+  );
+  return { taskId: task!.id, conversationId: conversation!.id };
+}
+
+const finished = (taskId: string) =>
+  waitFor(
+    async () => {
+      const task = await t.task(taskId);
+      return task && ['succeeded', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
+    },
+    { timeoutMs: 30_000, what: 'task finished' },
+  );
+
+describe('agent-run jobs', () => {
+  it('run a turn through the agent: the reply lands on the task and in the conversation', async () => {
+    agent.fake.setResponder(script({ text: 'Background answer.' }));
+    const { taskId, conversationId } = await agentRunTask('alice', 'Summarize my week');
+    const task = await finished(taskId);
+    expect(task).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      result: { conversationId, reply: 'Background answer.' },
+    });
+
+    const stored = await t.db
+      .select()
+      .from(messages)
+      .where(eq(messages.conversationId, conversationId))
+      .orderBy(asc(messages.seq));
+    expect(stored.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Summarize my week'],
+      ['assistant', 'Background answer.'],
+    ]);
+    expect(stored[0]!.idempotencyKey).toBe(`task-${taskId}`);
+  });
+
+  it('retry a provider failure with backoff and store the message once', async () => {
+    let calls = 0;
+    agent.fake.setResponder(() =>
+      calls++ === 0 ? { error: { status: 503, message: 'overloaded' } } : { text: 'Second time lucky.' },
+    );
+    const { taskId, conversationId } = await agentRunTask('alice', 'Try twice');
+    const task = await finished(taskId);
+    expect(task).toMatchObject({ status: 'succeeded', attempts: 2, result: { reply: 'Second time lucky.' } });
+    const users = await t.db.select().from(messages).where(eq(messages.conversationId, conversationId));
+    expect(users.filter((m) => m.role === 'user')).toHaveLength(1);
+  }, 40_000);
+
+  it("fail at once, without retries, when the agent refuses (another owner's conversation)", async () => {
+    const [conversation] = await t.db
+      .insert(conversations)
+      .values({ ownerId: 'bob', title: 'not yours' })
+      .returning();
+    const [task] = await t.db
+      .insert(tasks)
+      .values({
+        ownerId: 'alice',
+        type: 'agent-run',
+        input: { conversationId: conversation!.id, content: 'peek' },
+      })
+      .returning();
+    await t.producer.enqueue(
+      'agent-run',
+      { taskId: task!.id, conversationId: conversation!.id },
+      { jobId: task!.id },
+    );
+    const done = await finished(task!.id);
+    expect(done).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: expect.stringMatching(/agent answered 404/),
+    });
+  });
+});
+
+describe('summarize-conversation jobs', () => {
+  it('ask the agent to fold old turns into the running summary', async () => {
+    const [conversation] = await t.db
+      .insert(conversations)
+      .values({ ownerId: 'carol', title: 'long' })
+      .returning();
+    // More history than the agent's default 8000-token budget holds.
+    const long = 'lorem ipsum dolor sit amet '.repeat(300);
+    await t.db.insert(messages).values(
+      Array.from({ length: 12 }, (_, i) => ({
+        conversationId: conversation!.id,
+        role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+        content: `${i}: ${long}`,
+        tokenCount: 1_500,
+      })),
+    );
+    agent.fake.setResponder(script({ text: 'Carol talked at length in Latin.' }));
+    await t.producer.enqueue(
+      'summarize-conversation',
+      { ownerId: 'carol', conversationId: conversation!.id },
+      { deduplicationId: conversation!.id },
+    );
+    const summarized = await waitFor(async () => {
+      const [row] = await t.db.select().from(conversations).where(eq(conversations.id, conversation!.id));
+      return row?.summary ? row : undefined;
+    });
+    expect(summarized.summary).toBe('Carol talked at length in Latin.');
+    expect(summarized.summarizedThroughSeq).toBeGreaterThan(0);
+  });
+});
