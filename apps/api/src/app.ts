@@ -4,8 +4,10 @@ import { createLogController, httpMetricsPlugin, type Logger, type Registry } fr
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createAgentClient } from './agent/agent-client.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { signingSecret, type ApiConfig } from './config.ts';
+import { createConversationsService } from './conversations/conversations-service.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
 import problemDetails, { renderFrameworkError } from './plugins/app/problem-details.ts';
@@ -15,6 +17,7 @@ import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { v1Routes } from './routes/v1.ts';
 import { createSearchService, type EmbedQuery } from './search/search-service.ts';
 import { createJobControl } from './tasks/job-control.ts';
@@ -38,6 +41,8 @@ export type AppConfig = Pick<
   | 'UNDER_PRESSURE_MAX_HEAP_USED_BYTES'
   | 'UNDER_PRESSURE_SAMPLE_INTERVAL_MS'
   | 'UNDER_PRESSURE_RETRY_AFTER_S'
+  | 'AGENT_URL'
+  | 'AGENT_TIMEOUT_MS'
 >;
 
 export interface AppDependencies {
@@ -92,7 +97,8 @@ export async function buildApp(deps: AppDependencies) {
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
   // 5. metrics, then identity, then the rate limiter keyed by that identity;
-  // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter).
+  // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
+  //    then /mcp (authenticated the same way; its tools check their permissions).
   await app.register(problemDetails);
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
@@ -125,12 +131,34 @@ export async function buildApp(deps: AppDependencies) {
     prefix: config.QUEUE_PREFIX,
     logger: deps.logger,
   });
+  const documents = createDocumentsService({
+    db: deps.db,
+    producer: deps.producer,
+    stopJob,
+    logger: deps.logger,
+  });
+  const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
+  const tasks = createTasksService({ db: deps.db, producer: deps.producer, stopJob, logger: deps.logger });
+  // The config refuses AGENT_URL without SERVICE_AUTH_TOKEN, so both are set or the agent is off.
+  const agent =
+    config.AGENT_URL !== undefined && config.SERVICE_AUTH_TOKEN !== undefined
+      ? createAgentClient({
+          url: config.AGENT_URL,
+          serviceToken: config.SERVICE_AUTH_TOKEN,
+          timeoutMs: config.AGENT_TIMEOUT_MS,
+        })
+      : undefined;
+  if (agent) app.addHook('onClose', () => agent.close());
+
   await app.register(healthRoutes, { readiness: createReadiness({ pool: deps.pool, redis: deps.redis }) });
   await app.register(v1Routes, {
-    documents: createDocumentsService({ db: deps.db, producer: deps.producer, stopJob, logger: deps.logger }),
-    search: createSearchService({ db: deps.db, embedQuery: deps.embedQuery }),
-    tasks: createTasksService({ db: deps.db, stopJob }),
+    documents,
+    search,
+    tasks,
+    conversations: createConversationsService({ db: deps.db, stopJob }),
+    agent,
   });
+  await app.register(mcpRoutes, { services: { search, documents, tasks } });
 
   return app;
 }

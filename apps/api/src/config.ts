@@ -26,11 +26,13 @@ const auth = {
   ...serviceAuth,
 };
 
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
 /** Production refuses these values: each is public, or one anybody would guess. */
 const knownDefaults = [DEVELOPMENT_JWT_SECRET];
 
 function refuseInsecureProduction(
-  config: { NODE_ENV: string } & Parameters<typeof productionProblems>[0],
+  config: { NODE_ENV: string; AGENT_URL?: string | undefined } & Parameters<typeof productionProblems>[0],
   ctx: z.RefinementCtx,
 ) {
   if (config.JWT_SECRET !== undefined && config.JWT_JWKS_URL !== undefined) {
@@ -38,6 +40,13 @@ function refuseInsecureProduction(
       code: 'custom',
       path: ['JWT_JWKS_URL'],
       message: 'set either JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256), not both',
+    });
+  }
+  if (config.AGENT_URL !== undefined && config.SERVICE_AUTH_TOKEN === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SERVICE_AUTH_TOKEN'],
+      message: 'is required because AGENT_URL is set: the api calls the agent service with it',
     });
   }
   if (config.NODE_ENV !== 'production') return;
@@ -75,6 +84,17 @@ const schema = z
     UNDER_PRESSURE_MAX_HEAP_USED_BYTES: int(0, 64 * 1024 ** 3).default(0),
     UNDER_PRESSURE_SAMPLE_INTERVAL_MS: int(10, 60_000).default(1_000),
     UNDER_PRESSURE_RETRY_AFTER_S: int(1, 3_600).default(10),
+    /**
+     * The agent service (e.g. http://agent:3002), called with SERVICE_AUTH_TOKEN for the caller.
+     * Unset: the conversation routes still work, sending a message answers 503 naming it.
+     */
+    AGENT_URL: httpUrl.optional(),
+    /**
+     * How long the api waits for the agent's response headers — for a JSON turn, the whole turn;
+     * for a streamed one, the first event, and then for each next chunk. Keep it above the
+     * agent's AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
+     */
+    AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })
   .superRefine(refuseInsecureProduction);
 

@@ -24,6 +24,9 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
   const bodies: Record<string, object> = {
     '/v1/documents': { title: 'Auth', content: 'Authenticated text.' },
     '/v1/search': { query: 'text' },
+    '/v1/conversations': {},
+    '/v1/conversations/{id}/messages': { content: 'Hello' },
+    '/v1/tasks': { type: 'agent-run', input: { conversationId: ID, content: 'Hello' } },
   };
   return Object.entries(document.paths ?? {})
     .filter(([path]) => path.startsWith('/v1/'))
@@ -52,13 +55,19 @@ describe('bearer tokens (HS256)', () => {
   it('covers every /v1 route of the OpenAPI document', () => {
     expect(operations.map((op) => `${op.method} ${op.url}`).sort()).toEqual(
       [
+        'DELETE /v1/conversations/{id}',
         'DELETE /v1/documents/{id}',
+        'GET /v1/conversations',
+        'GET /v1/conversations/{id}',
         'GET /v1/documents',
         'GET /v1/documents/{id}',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
+        'POST /v1/conversations',
+        'POST /v1/conversations/{id}/messages',
         'POST /v1/documents',
         'POST /v1/search',
+        'POST /v1/tasks',
         'POST /v1/tasks/{id}/cancel',
       ].map((entry) => entry.replace('{id}', ID)),
     );
@@ -121,7 +130,9 @@ describe('bearer tokens (HS256)', () => {
     const headers = await t.auth('alice');
     for (const operation of operations) {
       const response = await t.app.inject({ ...operation, headers });
-      expect([200, 202, 204, 404], `${operation.method} ${operation.url}`).toContain(response.statusCode);
+      expect([200, 201, 202, 204, 404], `${operation.method} ${operation.url}`).toContain(
+        response.statusCode,
+      );
     }
   });
 
@@ -193,8 +204,13 @@ describe('the service token', () => {
     ['POST', '/v1/documents', { title: 'x', content: 'y' }],
     ['DELETE', `/v1/documents/${ID}`, undefined],
     ['POST', `/v1/tasks/${ID}/cancel`, undefined],
+    ['POST', '/v1/conversations', { title: 'x' }],
+    ['GET', '/v1/conversations', undefined],
+    ['GET', `/v1/conversations/${ID}`, undefined],
+    ['DELETE', `/v1/conversations/${ID}`, undefined],
+    ['POST', `/v1/conversations/${ID}/messages`, { content: 'hi' }],
   ] as const)(
-    'is refused (403) for %s %s: creating, deleting and cancelling stay with users',
+    'is refused (403) for %s %s: creating, deleting, cancelling and conversations stay with users',
     async (method, url, payload) => {
       const response = await t.app.inject({
         method,

@@ -6,8 +6,9 @@
  *   what keeps users apart (another owner's resources answer 404).
  * - The service token is for internal callers such as the agent service. It acts for the owner it
  *   names in `x-keelson-owner` and holds only what an agent working for that owner needs: read
- *   and search documents, read tasks and (once agent tasks exist) create them. It cannot create
- *   or delete documents or cancel tasks: those stay the user's decisions.
+ *   and search documents, read tasks and queue agent runs. It cannot create or delete documents,
+ *   cancel tasks, or touch conversations: those stay the user's decisions, and the agent keeps
+ *   its conversation memory itself (it writes messages to the database, not through this API).
  */
 export const permissions = [
   'documents:read',
@@ -15,9 +16,13 @@ export const permissions = [
   'documents:delete',
   'search',
   'tasks:read',
-  /** Creating tasks directly; no route needs it yet (documents create their ingestion task). */
+  /** Creating tasks directly: `POST /v1/tasks` (agent runs), the `create_task` MCP tool. */
   'tasks:write',
   'tasks:cancel',
+  'conversations:read',
+  /** Starting conversations and sending messages in them (which runs the agent). */
+  'conversations:write',
+  'conversations:delete',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

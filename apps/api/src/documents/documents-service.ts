@@ -132,6 +132,18 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
       return row;
     },
 
+    /** The same, with the document's text (for the `get_document` MCP tool). */
+    async getWithContent(
+      ownerId: string,
+      id: string,
+    ): Promise<(DocumentView & { content: string }) | undefined> {
+      const [row] = await db
+        .select({ ...view, content: documents.content })
+        .from(documents)
+        .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)));
+      return row;
+    },
+
     /** Newest first, `limit` at a time; see http/pagination.ts for why the cursor is a keyset. */
     async list(
       ownerId: string,

@@ -2,9 +2,10 @@ import { sql, type AnyColumn } from 'drizzle-orm';
 import { z } from 'zod';
 
 /**
- * Keyset pagination on (created_at, id), newest first. A cursor is the position of the last row
- * of a page, so rows inserted while a client pages never shift it: nothing is skipped or shown
- * twice (an offset would do both). The timestamp keeps Postgres' microseconds — a JavaScript Date
+ * Keyset pagination on (created_at, id), newest first — or on (updated_at, id) for conversations,
+ * which are listed by latest activity (`createdAt` below is then the row's `updated_at`). A cursor
+ * is the position of the last row of a page, so rows inserted while a client pages never shift
+ * it: nothing is skipped or shown twice (an offset would do both). The timestamp keeps Postgres' microseconds — a JavaScript Date
  * would round them away and could skip rows created within the same millisecond.
  */
 export interface Position {

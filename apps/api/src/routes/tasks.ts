@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageQuery } from '../http/pagination.ts';
 import { notFound } from '../http/problem.ts';
-import { problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
+import { pgText, problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
 
 const taskId = z.object({ id: z.uuid() });
@@ -22,7 +22,58 @@ const taskView = z.object({
   finishedAt: timestamp.nullable(),
 });
 
+/** One member per task type a client may start; ingestion tasks come with their document. */
+const newTask = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('agent-run'),
+    input: z.object({
+      conversationId: z.uuid(),
+      content: pgText().trim().min(1).max(32_000).describe('The message the agent answers.'),
+    }),
+  }),
+]);
+
+const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters')
+    .optional()
+    .describe('Retrying with the same key and body returns the first task; a different body is a 409.'),
+});
+
 export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async (app, { tasks }) => {
+  app.post(
+    '/v1/tasks',
+    {
+      config: { permission: 'tasks:write' },
+      schema: {
+        summary: 'Run a conversation turn in the background (the task-runner asks the agent).',
+        description:
+          'The message and the reply land in the conversation; the task records the outcome. ' +
+          'Poll `GET /v1/tasks/{id}`.',
+        tags: ['tasks'],
+        headers: idempotencyHeaders,
+        body: newTask,
+        response: {
+          202: taskView.describe('Queued; `Location` names the task.'),
+          400: validationProblem,
+          404: problemResponse('No such conversation.'),
+          409: problemResponse('The Idempotency-Key was used before for another task.'),
+          503: problemResponse('The job queue is unavailable; nothing was stored. Retry after Retry-After.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { task, replayed } = await tasks.createAgentRun(
+        request.ownerId,
+        request.body.input,
+        request.headers['idempotency-key'],
+      );
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', `/v1/tasks/${task.id}`).send(task);
+    },
+  );
+
   app.get(
     '/v1/tasks',
     {

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
+import type { AgentClient } from '../agent/agent-client.ts';
+import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
 import { problemResponse } from '../http/schemas.ts';
 import { authorize } from '../plugins/app/authentication.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
+import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
+import { messageRoutes } from './messages.ts';
 import { searchRoutes } from './search.ts';
 import { taskRoutes } from './tasks.ts';
 
@@ -13,6 +17,9 @@ export interface V1Options {
   documents: DocumentsService;
   search: Search;
   tasks: TasksService;
+  conversations: ConversationsService;
+  /** Undefined without AGENT_URL: sending a message then answers 503. */
+  agent: AgentClient | undefined;
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] =>
@@ -54,4 +61,6 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(documentRoutes, { documents: options.documents });
   await app.register(searchRoutes, { search: options.search });
   await app.register(taskRoutes, { tasks: options.tasks });
+  await app.register(conversationRoutes, { conversations: options.conversations });
+  await app.register(messageRoutes, { conversations: options.conversations, agent: options.agent });
 };

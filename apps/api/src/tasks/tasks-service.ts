@@ -1,12 +1,22 @@
-import { documents, tasks, type Database, type TaskStatus } from '@repo/db';
+import { conversations, documents, tasks, type Database, type TaskStatus } from '@repo/db';
+import type { Logger } from '@repo/observability';
+import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
-import { HttpProblem, notFound } from '../http/problem.ts';
+import { conflict, HttpProblem, notFound, serviceUnavailable } from '../http/problem.ts';
 import type { StopJob, StopOutcome } from './job-control.ts';
 
 export interface TasksServiceDependencies {
   db: Database;
+  producer: Producer;
   stopJob: StopJob;
+  logger: Logger;
+}
+
+/** What an agent run is asked to do; stored as the task's input (the job carries ids only). */
+export interface AgentRunInput {
+  conversationId: string;
+  content: string;
 }
 
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies TaskStatus[];
@@ -25,6 +35,20 @@ const view = {
   finishedAt: tasks.finishedAt,
 };
 
+export interface TaskView {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  input: unknown;
+  result: unknown;
+  error: string | null;
+  attempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
 export interface ListOptions {
   limit: number;
   cursor?: Position | undefined;
@@ -32,10 +56,79 @@ export interface ListOptions {
   type?: string | undefined;
 }
 
-export function createTasksService({ db, stopJob }: TasksServiceDependencies) {
+export function createTasksService({ db, producer, stopJob, logger }: TasksServiceDependencies) {
   return {
+    /**
+     * Queues a conversation turn for the task-runner, which asks the agent for it with the task id
+     * as idempotency key. Same order as a document: the row is committed first (in a transaction
+     * that holds the conversation against a concurrent delete), then the job is enqueued with the
+     * task's id; if Redis is down the row is deleted again and the caller gets 503.
+     *
+     * With an idempotency key, (owner_id, idempotency_key) is unique: a repeat with the same input
+     * answers the first task (`replayed`), one with another input is a 409.
+     */
+    async createAgentRun(
+      ownerId: string,
+      input: AgentRunInput,
+      idempotencyKey?: string,
+    ): Promise<{ task: TaskView; replayed: boolean }> {
+      const stored = await db.transaction(async (tx) => {
+        const [conversation] = await tx
+          .select({ id: conversations.id })
+          .from(conversations)
+          .where(and(eq(conversations.id, input.conversationId), eq(conversations.ownerId, ownerId)))
+          .for('key share');
+        if (!conversation) throw notFound('conversation');
+        const values = {
+          ownerId,
+          type: 'agent-run',
+          input: { conversationId: input.conversationId, content: input.content },
+          idempotencyKey: idempotencyKey ?? null,
+        };
+        const [created] = await tx
+          .insert(tasks)
+          .values(values)
+          .onConflictDoNothing({ target: [tasks.ownerId, tasks.idempotencyKey] })
+          .returning(view);
+        if (created) return { task: created, replayed: false };
+
+        const [earlier] = await tx
+          .select(view)
+          .from(tasks)
+          .where(and(eq(tasks.ownerId, ownerId), eq(tasks.idempotencyKey, idempotencyKey!)));
+        const earlierInput = earlier?.input as Partial<AgentRunInput> | undefined;
+        if (
+          !earlier ||
+          earlier.type !== 'agent-run' ||
+          earlierInput?.conversationId !== input.conversationId ||
+          earlierInput.content !== input.content
+        ) {
+          throw conflict(
+            'This Idempotency-Key was already used for another task. Use a new key for a new task.',
+            'urn:keelson:problem:idempotency-key-reused',
+          );
+        }
+        return { task: earlier, replayed: true };
+      });
+      if (stored.replayed) return stored;
+
+      const taskId = stored.task.id;
+      try {
+        await producer.enqueue(
+          'agent-run',
+          { taskId, conversationId: input.conversationId },
+          { jobId: taskId },
+        );
+      } catch (error) {
+        logger.warn({ err: error, taskId }, 'enqueue failed; removing the task');
+        await db.delete(tasks).where(eq(tasks.id, taskId));
+        throw serviceUnavailable('The job queue is unavailable; nothing was stored. Retry later.');
+      }
+      return stored;
+    },
+
     /** Another owner's task is reported exactly like a missing one. */
-    async get(ownerId: string, id: string) {
+    async get(ownerId: string, id: string): Promise<TaskView | undefined> {
       const [row] = await db
         .select(view)
         .from(tasks)

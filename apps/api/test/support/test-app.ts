@@ -40,6 +40,8 @@ export interface TestAppOptions {
   /** Share a queue/rate-limit prefix with another test app (two replicas of one stack). */
   prefix?: string;
   embedQuery?: EmbedQuery;
+  /** A database prepared by the caller (shared with another service); the caller drops it. */
+  database?: TestDatabase;
 }
 
 /**
@@ -49,8 +51,11 @@ export interface TestAppOptions {
  * e.g. with a TcpProxy to simulate outages.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase(inject('databaseUrl'), 'api');
-  if (options.migrate ?? true) await runMigrations({ connectionString: database.url, logger: silentLogger });
+  const shared = options.database;
+  const database = shared ?? (await createTestDatabase(inject('databaseUrl'), 'api'));
+  if (!shared && (options.migrate ?? true)) {
+    await runMigrations({ connectionString: database.url, logger: silentLogger });
+  }
   const prefix = options.prefix ?? uniqueId('api-test');
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -112,7 +117,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await producer.close();
       redis.disconnect();
       await pool.end();
-      await database.drop();
+      if (!shared) await database.drop();
     },
   };
 }

@@ -116,6 +116,17 @@ async function authentication(
   });
 }
 
+/**
+ * A valid credential, whatever it grants, or the problem saying why not. For `/mcp`, whose tools
+ * check their permissions one by one; `/v1` routes use `authorize`.
+ */
+export const authenticate: onRequestAsyncHookHandler = async (request) => {
+  if (request.authProblem) throw request.authProblem;
+  const principal = request.principal;
+  if (!principal) throw unauthorized('This route requires a bearer token');
+  request.ownerId = principal.ownerId;
+};
+
 /** The per-route check: a valid credential holding `permission`, or the problem saying why not. */
 export function authorize(permission: Permission): onRequestAsyncHookHandler {
   return async (request) => {

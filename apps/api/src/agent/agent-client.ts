@@ -1,0 +1,185 @@
+import type { Readable } from 'node:stream';
+import { Agent, errors, request, type Dispatcher } from 'undici';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, serviceUnavailable } from '../http/problem.ts';
+
+export interface AgentClientOptions {
+  /** The agent service's base URL (AGENT_URL). */
+  url: string;
+  /** Sent as `Authorization: Bearer …`; the agent acts for the owner named beside it. */
+  serviceToken: string;
+  /** Response headers (the whole turn, for JSON) and each later chunk must come within this. */
+  timeoutMs: number;
+}
+
+export interface TurnRequest {
+  ownerId: string;
+  conversationId: string;
+  content: string;
+  /** The client's Idempotency-Key: the agent stores the user message once per key. */
+  idempotencyKey?: string | undefined;
+  /** The api's request id, so one id follows a message through both services' logs. */
+  requestId: string;
+  /** Aborted when the api's client goes away: the agent then aborts its model call. */
+  signal: AbortSignal;
+}
+
+/** The api's client went away before the turn was answered; there is nobody left to answer. */
+export const CLIENT_CLOSED = 499;
+
+/** Connecting failed outright: nothing reached the agent, so a retry is safe and quick to try. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * The api's side of the agent's turn contract (`POST /v1/conversations/:id/turns`). One undici
+ * connection pool for the agent, with the timeouts of AGENT_TIMEOUT_MS set on it (undici's own
+ * defaults are 300 s); connecting gets at most 5 s, so an agent that is down answers 503 quickly.
+ * Every failure leaves as an HttpProblem: 503 unreachable, 504 too slow, 502 broken answer, or
+ * the agent's own problem (404, 502, 503, 504) passed on.
+ *
+ * The api never retries a turn by itself: it is a POST with effects. A client that retries with
+ * its Idempotency-Key is safe, because the agent stores the user's message once per key.
+ */
+export function createAgentClient(options: AgentClientOptions) {
+  const dispatcher = new Agent({
+    connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+  const base = options.url.replace(/\/+$/, '');
+
+  async function send(turn: TurnRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(`${base}/v1/conversations/${turn.conversationId}/turns`, {
+        dispatcher,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${options.serviceToken}`,
+          'x-keelson-owner': turn.ownerId,
+          'x-request-id': turn.requestId,
+          'content-type': 'application/json',
+          accept: stream ? 'text/event-stream' : 'application/json',
+          ...(turn.idempotencyKey === undefined ? {} : { 'idempotency-key': turn.idempotencyKey }),
+        },
+        body: JSON.stringify({ content: turn.content }),
+        signal: turn.signal,
+      });
+    } catch (error) {
+      throw failure(error, turn.signal);
+    }
+    if (response.statusCode === 200) return response;
+    throw await agentProblem(response);
+  }
+
+  return {
+    /** One JSON turn: the agent's `done` body, as it sent it (the route validates it). */
+    async turn(turn: TurnRequest): Promise<unknown> {
+      const response = await send(turn, false);
+      try {
+        return await response.body.json();
+      } catch (error) {
+        throw failure(error, turn.signal);
+      }
+    },
+
+    /**
+     * A streamed turn: the agent's server-sent events, unparsed, as they arrive. A turn that
+     * fails before its first event still throws its problem here (the agent answers it as a
+     * plain status), so the client gets a real status code instead of a 200 with an error event.
+     */
+    async streamTurn(turn: TurnRequest): Promise<Readable> {
+      const response = await send(turn, true);
+      const type = String(response.headers['content-type'] ?? '');
+      if (!type.startsWith('text/event-stream')) {
+        response.body.destroy();
+        throw badGateway(`The agent answered a streamed turn with ${type || 'no content type'}.`);
+      }
+      return response.body;
+    },
+
+    /** What a failure in the middle of a stream becomes (a 5xx problem; 499 if the client left). */
+    problemOf(error: unknown, signal: AbortSignal): HttpProblem {
+      try {
+        return failure(error, signal);
+      } catch {
+        return badGateway('The agent stream broke off.');
+      }
+    },
+
+    close: () => dispatcher.close(),
+  };
+}
+
+export type AgentClient = ReturnType<typeof createAgentClient>;
+
+const badGateway = (detail: string) =>
+  new HttpProblem(502, detail, { type: 'urn:keelson:problem:agent-failed' });
+
+/** Sorts what undici threw into the problem the client is told; anything else is rethrown (a 500). */
+function failure(error: unknown, signal: AbortSignal): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (signal.aborted) return new HttpProblem(CLIENT_CLOSED, 'The client closed the request.');
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
+    return new HttpProblem(504, 'The agent did not answer in time. Retry with the same Idempotency-Key.', {
+      type: 'urn:keelson:problem:agent-timeout',
+    });
+  }
+  if (error instanceof errors.ConnectTimeoutError || UNREACHABLE.has(codeOf(error) ?? '')) {
+    return serviceUnavailable('The agent service is unreachable. Retry later.');
+  }
+  if (error instanceof errors.SocketError || codeOf(error) === 'ECONNRESET') {
+    return badGateway('The connection to the agent broke off. Retry with the same Idempotency-Key.');
+  }
+  throw error;
+}
+
+/** A system error's code, also when it comes wrapped (happy eyeballs: AggregateError; `cause`). */
+function codeOf(error: unknown): string | undefined {
+  const candidate = error as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined;
+  if (typeof candidate?.code === 'string') return candidate.code;
+  if (candidate?.errors?.[0] !== undefined) return codeOf(candidate.errors[0]);
+  if (candidate?.cause !== undefined) return codeOf(candidate.cause);
+  return undefined;
+}
+
+/**
+ * A non-200 answer of the agent. Its problems are passed on with their status, type, detail and
+ * extensions (`instance` becomes the api's URL: the agent's is internal). A 401/403 means the
+ * api's own credential was refused, which is this deployment's fault, not the client's: 502.
+ */
+async function agentProblem(response: Dispatcher.ResponseData): Promise<HttpProblem> {
+  const status = response.statusCode;
+  let body: unknown;
+  try {
+    const text = await response.body.text();
+    body = JSON.parse(text) as unknown;
+  } catch {
+    body = undefined;
+  }
+  if (status === 401 || status === 403) {
+    return badGateway('The agent refused the api’s service token: SERVICE_AUTH_TOKEN differs between them.');
+  }
+  const type = String(response.headers['content-type'] ?? '');
+  if (
+    status < 400 ||
+    !(type.startsWith(PROBLEM_CONTENT_TYPE) || type.startsWith('application/json')) ||
+    typeof body !== 'object' ||
+    body === null
+  ) {
+    return badGateway(`The agent answered HTTP ${status}.`);
+  }
+  const {
+    type: problemType,
+    detail,
+    title: _title,
+    status: _status,
+    instance: _instance,
+    ...extensions
+  } = body as Record<string, unknown>;
+  const retryAfter = response.headers['retry-after'];
+  return new HttpProblem(status, typeof detail === 'string' ? detail : `The agent answered HTTP ${status}.`, {
+    type: typeof problemType === 'string' ? problemType : 'about:blank',
+    extensions,
+    headers: typeof retryAfter === 'string' ? { 'retry-after': retryAfter } : {},
+  });
+}

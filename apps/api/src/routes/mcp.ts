@@ -1,0 +1,74 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { createMcpServer, type McpServices } from '../mcp/mcp-server.ts';
+import { authenticate } from '../plugins/app/authentication.ts';
+
+/** The request headers the MCP transport reads (content negotiation and the protocol version). */
+const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'];
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * `POST /mcp`: the stack's tools over the Model Context Protocol (streamable HTTP, stateless).
+ *
+ * - Authenticated by the same plugin as `/v1`: a user's JWT (so Claude Desktop, an IDE or any MCP
+ *   client acts for that user) or the service token naming an owner (the agent service). No
+ *   valid credential: 401 problem+json with `WWW-Authenticate`, before the body is read. Each tool
+ *   then checks its own permission.
+ * - Rate limited like any route (the limiter's hook runs first, keyed by the owner).
+ * - Stateless: a new MCP server and transport per request (the SDK refuses to reuse a stateless
+ *   transport), so any replica answers any request and nothing is kept between them. JSON
+ *   responses (`enableJsonResponse`): no tool sends progress notifications, and plain JSON passes
+ *   through every proxy. The SDK's web-standard transport returns a `Response`, which Fastify
+ *   sends like any reply — so request ids, rate-limit and CORS headers, metrics and request logs
+ *   apply as they do to every other route (the Node transport would need `reply.hijack()`,
+ *   which skips them all).
+ * - Hidden from the OpenAPI document: it is JSON-RPC, which OpenAPI cannot describe; the README
+ *   documents it.
+ */
+export const mcpRoutes: FastifyPluginAsync<{ services: McpServices }> = async (app, { services }) => {
+  app.addHook('onRoute', (route) => {
+    // Appended, so it runs after the rate limiter's onRequest hook (added by its own onRoute).
+    if (route.method === 'POST') {
+      route.onRequest = [...asArray(route.onRequest), authenticate] as RouteOptions['onRequest'];
+    }
+  });
+
+  app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
+    const server = createMcpServer(request.principal!, services, request.log);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      const response = await transport.handleRequest(webRequest(request), { parsedBody: request.body });
+      // In JSON mode the Response is complete here, so the server can be closed before it is sent.
+      return await reply.send(response);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  // Stateless: there is no server-initiated stream to GET and no session to DELETE. The SDK's
+  // clients expect exactly this answer (405 with a JSON-RPC error) and carry on with POSTs only.
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(405)
+      .header('allow', 'POST')
+      .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+  app.get('/mcp', { schema: { hide: true } }, notAllowed);
+  app.delete('/mcp', { schema: { hide: true } }, notAllowed);
+};
+
+/** The parts of the request the transport looks at; the body is passed already parsed. */
+function webRequest(request: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return new Request(new URL(request.url, 'http://mcp.invalid'), { method: 'POST', headers });
+}

@@ -1,0 +1,152 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
+import type { ConversationsService } from '../conversations/conversations-service.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { pgText, problemResponse, validationProblem } from '../http/schemas.ts';
+import { conversationId, messageFields } from './conversations.ts';
+
+/** The agent's key format: the api refuses others itself instead of forwarding them to a 400. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const turnMessage = z.object(messageFields);
+
+/** The agent's answer to a turn (its `done` event): the api validates it and passes it on. */
+const turnResponse = z.object({
+  userMessageId: z.uuid().describe('Your message, stored once per Idempotency-Key.'),
+  reply: turnMessage.describe("The assistant's final message: `content` is the answer."),
+  messages: z.array(turnMessage).describe('Everything the turn stored after your message, in order.'),
+  usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
+  finishReason: z.string(),
+  steps: z.number().int().describe('Model calls in this turn (tool calls take one each).'),
+  replayed: z.boolean().describe('The Idempotency-Key was answered before: this is that answer again.'),
+});
+
+const EVENT_STREAM = 'text/event-stream';
+
+/** True when the Accept header asks for text/event-stream explicitly (and not with q=0). */
+export function wantsEventStream(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== EVENT_STREAM) return false;
+    const q = params.find((param) => param.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+const sseEvent = (event: string, data: unknown) =>
+  Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+export const messageRoutes: FastifyPluginAsyncZod<{
+  conversations: ConversationsService;
+  agent: AgentClient | undefined;
+}> = async (app, { conversations, agent }) => {
+  app.post(
+    '/v1/conversations/:id/messages',
+    {
+      config: { permission: 'conversations:write' },
+      schema: {
+        summary: 'Send a message: the agent answers it (JSON, or server-sent events).',
+        description:
+          'The agent stores your message, may call tools (search your documents, …) and stores its reply. ' +
+          'With `Accept: text/event-stream` the turn streams as it happens: `text-delta`, `tool-call`, ' +
+          '`tool-result`, then `done` (the same body as the JSON answer) or `error` (a problem). ' +
+          'Send an `Idempotency-Key` to retry safely: your message is stored once per key, and a key ' +
+          'that was already answered returns that answer (`replayed: true`).',
+        tags: ['conversations'],
+        params: conversationId,
+        headers: z.looseObject({
+          'idempotency-key': z
+            .string()
+            .regex(IDEMPOTENCY_KEY, 'expected 1-128 of A-Z a-z 0-9 _ . : -')
+            .optional()
+            .describe('Retrying with the same key never stores the message twice; a UUID is a good choice.'),
+        }),
+        body: z.object({ content: pgText().trim().min(1).max(32_000) }),
+        response: {
+          200: {
+            description: 'The turn: as JSON, or as server-sent events with `Accept: text/event-stream`.',
+            content: {
+              'application/json': { schema: turnResponse },
+              [EVENT_STREAM]: {
+                schema: z
+                  .string()
+                  .describe('`event: text-delta|tool-call|tool-result|done|error`, `data:` JSON.'),
+              },
+            },
+          },
+          400: validationProblem,
+          404: problemResponse('No such conversation.'),
+          502: problemResponse(
+            'The agent or its model provider failed; retry with the same Idempotency-Key.',
+          ),
+          503: problemResponse(
+            'No agent is configured (AGENT_URL), the agent is unreachable, or it has no model; retry later.',
+          ),
+          504: problemResponse(
+            'The agent or its model did not answer in time; retry with the same Idempotency-Key.',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const conversation = await conversations.get(request.ownerId, request.params.id);
+      if (!conversation) throw notFound('conversation');
+      if (!agent) {
+        throw new HttpProblem(503, 'No agent service is configured: set AGENT_URL on the api.', {
+          type: 'urn:keelson:problem:agent-not-configured',
+        });
+      }
+
+      // The client going away aborts the call to the agent, which aborts its model call in turn.
+      const upstream = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) upstream.abort();
+      });
+      const turn = {
+        ownerId: request.ownerId,
+        conversationId: conversation.id,
+        content: request.body.content,
+        idempotencyKey: request.headers['idempotency-key'],
+        requestId: request.id,
+        signal: upstream.signal,
+      };
+
+      if (!wantsEventStream(request.headers.accept)) {
+        const parsed = turnResponse.safeParse(await agent.turn(turn));
+        if (!parsed.success) {
+          request.log.error({ err: parsed.error }, 'the agent answered a turn with an unexpected body');
+          throw new HttpProblem(502, 'The agent answered with an unexpected body.', {
+            type: 'urn:keelson:problem:agent-failed',
+          });
+        }
+        return parsed.data;
+      }
+
+      const events = await agent.streamTurn(turn);
+      // Relayed chunk by chunk as the agent writes them (never parsed or buffered here). If the
+      // agent's stream breaks off, the client still gets a last `error` event.
+      async function* relay() {
+        try {
+          for await (const chunk of events) yield chunk as Buffer;
+        } catch (error) {
+          const problem = agent!.problemOf(error, upstream.signal);
+          if (problem.status === CLIENT_CLOSED) return;
+          request.log.warn({ err: error }, 'the agent stream broke off');
+          yield sseEvent('error', problem.toJSON(request.url));
+        } finally {
+          events.destroy();
+        }
+      }
+      // Typed by the route's schema as the event-stream text it documents; Fastify pipes a stream.
+      const body = Readable.from(relay(), { objectMode: false }) as unknown as string;
+      return reply
+        .type(`${EVENT_STREAM}; charset=utf-8`)
+        .header('cache-control', 'no-cache')
+        .header('x-accel-buffering', 'no')
+        .send(body);
+    },
+  );
+};
