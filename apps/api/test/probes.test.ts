@@ -1,6 +1,7 @@
 import { documents, tasks } from '@repo/db';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { insertConversation } from './support/fixtures.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
 
 describe('probes on a migrated database', () => {
@@ -78,22 +79,29 @@ describe('dependency outages', () => {
 
   it('Redis down: every enqueueing request answers 503 within a second and leaves nothing behind', async () => {
     const headers = await t.auth('alice');
+    const conversationId = await insertConversation(t.db, 'alice');
     await redis.cut();
     const before = { documents: await t.db.$count(documents), tasks: await t.db.$count(tasks) };
-    // POST /v1/documents is the only route that enqueues; with and without an idempotency key.
-    for (const extra of [{}, { 'idempotency-key': 'outage-key' }]) {
-      const started = performance.now();
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/v1/documents',
-        headers: { ...headers, ...extra },
-        payload: { title: 't', content: 'c' },
-      });
-      const elapsed = performance.now() - started;
-      expect(elapsed).toBeLessThan(1_000);
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBeDefined();
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // The routes that enqueue (documents, agent runs); with and without an idempotency key.
+    const enqueueing = [
+      { url: '/v1/documents', payload: { title: 't', content: 'c' } },
+      { url: '/v1/tasks', payload: { type: 'agent-run', input: { conversationId, content: 'c' } } },
+    ];
+    for (const { url, payload } of enqueueing) {
+      for (const extra of [{}, { 'idempotency-key': 'outage-key' }]) {
+        const started = performance.now();
+        const response = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...headers, ...extra },
+          payload,
+        });
+        const elapsed = performance.now() - started;
+        expect(elapsed, url).toBeLessThan(1_000);
+        expect(response.statusCode, url).toBe(503);
+        expect(response.headers['retry-after'], url).toBeDefined();
+        expect(response.headers['content-type'], url).toMatch(/^application\/problem\+json/);
+      }
     }
     expect({ documents: await t.db.$count(documents), tasks: await t.db.$count(tasks) }).toEqual(before);
 
@@ -115,6 +123,14 @@ describe('dependency outages', () => {
     });
     expect(retried.statusCode).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    const retriedRun = await t.app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...headers, 'idempotency-key': 'outage-key' },
+      payload: enqueueing[1]!.payload,
+    });
+    expect(retriedRun.statusCode).toBe(202);
+    expect(retriedRun.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('Postgres down: /ready answers 503 while /health stays 200; both recover without a restart', async () => {
