@@ -141,6 +141,20 @@ describe('the full loop: user → api → agent → model → agent → api /mcp
     await expect.poll(() => storedRoles(conversationId)).toEqual(['user']);
   });
 
+  it('aborts the agent’s model call when a client waiting for a JSON answer disconnects', async () => {
+    s.fake.setResponder(script({ hang: true }));
+    const conversationId = await insertConversation(s.api.db, 'alice');
+    const before = s.fake.disconnects;
+    const controller = new AbortController();
+    const pending = send(conversationId, 'wait for it', {}, controller.signal);
+    await expect
+      .poll(() => s.fake.requests.at(-1)?.messages.at(-1))
+      .toMatchObject({ content: 'wait for it' });
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 1);
+  });
+
   it("passes the agent's own problems on: a failing provider is the agent's 502", async () => {
     s.fake.setResponder(script({ error: { status: 500, message: 'upstream exploded' } }));
     const conversationId = await insertConversation(s.api.db, 'alice');
@@ -178,6 +192,19 @@ describe('failures between the api and the agent', () => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.headers['retry-after']).toBeDefined();
     expect(await storedRoles(conversationId)).toEqual([]);
+  });
+
+  it('answers 502, not 401, when the agent refuses the api’s service token (a deployment error)', async () => {
+    const mismatched = await s.apiWith({ SERVICE_AUTH_TOKEN: 'another-service-token-'.padEnd(48, 'x') });
+    const conversationId = await insertConversation(s.api.db, 'alice');
+    const response = await mismatched.app.inject({
+      method: 'POST',
+      url: `/v1/conversations/${conversationId}/messages`,
+      headers: alice,
+      payload: { content: 'hello' },
+    });
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toMatchObject({ detail: expect.stringContaining('SERVICE_AUTH_TOKEN') });
   });
 
   it('answers 504 when the agent is too slow, and a retry with the same Idempotency-Key stores the message once', async () => {

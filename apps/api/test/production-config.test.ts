@@ -100,3 +100,29 @@ describe('production start-up refuses an insecure configuration, saying which an
     });
   });
 });
+
+describe('the agent service settings', () => {
+  const development = {
+    NODE_ENV: 'development',
+    DATABASE_URL: production.DATABASE_URL,
+    REDIS_URL: production.REDIS_URL,
+  };
+
+  it('refuses AGENT_URL without SERVICE_AUTH_TOKEN in every environment, naming both', async () => {
+    const { code, stderr } = await start({ ...development, AGENT_URL: 'http://agent:3002' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/SERVICE_AUTH_TOKEN: is required because AGENT_URL is set/);
+  });
+
+  it('takes an http(s) AGENT_URL and a bounded AGENT_TIMEOUT_MS, defaulting to 120 s', () => {
+    const agent = { ...development, SERVICE_AUTH_TOKEN: 's'.repeat(48), AGENT_URL: 'http://agent:3002' };
+    expect(loadConfig(agent)).toMatchObject({ AGENT_URL: 'http://agent:3002', AGENT_TIMEOUT_MS: 120_000 });
+    expect(loadConfig(development).AGENT_URL).toBeUndefined();
+    expect(() => loadConfig({ ...agent, AGENT_URL: 'agent:3002' })).toThrowError(
+      /AGENT_URL: expected an http/,
+    );
+    expect(() => loadConfig({ ...agent, AGENT_TIMEOUT_MS: '10' })).toThrowError(
+      /AGENT_TIMEOUT_MS: must be at least 100/,
+    );
+  });
+});

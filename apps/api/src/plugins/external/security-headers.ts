@@ -20,7 +20,14 @@ async function securityHeaders(app: FastifyInstance, { corsOrigins }: SecurityHe
   await app.register(cors, {
     origin: corsOrigins.length === 0 ? false : corsOrigins.includes('*') ? '*' : corsOrigins,
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    // mcp-protocol-version: browser-based MCP clients (e.g. an inspector) send it to /mcp.
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'x-request-id',
+      'mcp-protocol-version',
+    ],
     exposedHeaders: [
       'location',
       'retry-after',
