@@ -42,15 +42,29 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
 export function createAgentClient(options: AgentClientOptions) {
   const dispatcher = new Agent({
     connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+    // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
+    // so the deadline for the response is a timer of ours; this one bounds silence mid-stream.
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
   const base = options.url.replace(/\/+$/, '');
 
-  async function send(turn: TurnRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData;
+  /**
+   * Sends the turn and hands the 200 response to `consume` within the deadline: the headers
+   * for a stream, the whole body for JSON. The client going away aborts the request too.
+   */
+  async function send<T>(
+    turn: TurnRequest,
+    stream: boolean,
+    consume: (response: Dispatcher.ResponseData) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(TIMED_OUT), options.timeoutMs);
+    const forward = () => controller.abort(turn.signal.reason);
+    if (turn.signal.aborted) forward();
+    else turn.signal.addEventListener('abort', forward, { once: true });
     try {
-      response = await request(`${base}/v1/conversations/${turn.conversationId}/turns`, {
+      const response = await request(`${base}/v1/conversations/${turn.conversationId}/turns`, {
         dispatcher,
         method: 'POST',
         headers: {
@@ -62,40 +76,35 @@ export function createAgentClient(options: AgentClientOptions) {
           ...(turn.idempotencyKey === undefined ? {} : { 'idempotency-key': turn.idempotencyKey }),
         },
         body: JSON.stringify({ content: turn.content }),
-        signal: turn.signal,
+        signal: controller.signal,
       });
+      if (response.statusCode !== 200) throw await agentProblem(response);
+      return await consume(response);
     } catch (error) {
-      throw failure(error, turn.signal);
+      throw failure(error, controller.signal);
+    } finally {
+      clearTimeout(deadline);
     }
-    if (response.statusCode === 200) return response;
-    throw await agentProblem(response);
   }
 
   return {
     /** One JSON turn: the agent's `done` body, as it sent it (the route validates it). */
-    async turn(turn: TurnRequest): Promise<unknown> {
-      const response = await send(turn, false);
-      try {
-        return await response.body.json();
-      } catch (error) {
-        throw failure(error, turn.signal);
-      }
-    },
+    turn: (turn: TurnRequest): Promise<unknown> => send(turn, false, (response) => response.body.json()),
 
     /**
      * A streamed turn: the agent's server-sent events, unparsed, as they arrive. A turn that
      * fails before its first event still throws its problem here (the agent answers it as a
      * plain status), so the client gets a real status code instead of a 200 with an error event.
      */
-    async streamTurn(turn: TurnRequest): Promise<Readable> {
-      const response = await send(turn, true);
-      const type = String(response.headers['content-type'] ?? '');
-      if (!type.startsWith('text/event-stream')) {
-        response.body.destroy();
-        throw badGateway(`The agent answered a streamed turn with ${type || 'no content type'}.`);
-      }
-      return response.body;
-    },
+    streamTurn: (turn: TurnRequest): Promise<Readable> =>
+      send(turn, true, async (response) => {
+        const type = String(response.headers['content-type'] ?? '');
+        if (!type.startsWith('text/event-stream')) {
+          response.body.destroy();
+          throw badGateway(`The agent answered a streamed turn with ${type || 'no content type'}.`);
+        }
+        return response.body;
+      }),
 
     /** What a failure in the middle of a stream becomes (a 5xx problem; 499 if the client left). */
     problemOf(error: unknown, signal: AbortSignal): HttpProblem {
@@ -115,14 +124,27 @@ export type AgentClient = ReturnType<typeof createAgentClient>;
 const badGateway = (detail: string) =>
   new HttpProblem(502, detail, { type: 'urn:keelson:problem:agent-failed' });
 
-/** Sorts what undici threw into the problem the client is told; anything else is rethrown (a 500). */
+/** The abort reason of a request whose deadline passed (as opposed to a client that left). */
+const TIMED_OUT = new DOMException('The agent did not answer in time', 'TimeoutError');
+
+const agentTimeout = () =>
+  new HttpProblem(504, 'The agent did not answer in time. Retry with the same Idempotency-Key.', {
+    type: 'urn:keelson:problem:agent-timeout',
+  });
+
+/**
+ * Sorts what undici threw into the problem the client is told; anything else is rethrown (a 500).
+ * `signal` is the request's: aborted by the deadline (504) or by the client leaving (499).
+ */
 function failure(error: unknown, signal: AbortSignal): HttpProblem {
   if (error instanceof HttpProblem) return error;
-  if (signal.aborted) return new HttpProblem(CLIENT_CLOSED, 'The client closed the request.');
+  if (signal.aborted) {
+    return signal.reason === TIMED_OUT
+      ? agentTimeout()
+      : new HttpProblem(CLIENT_CLOSED, 'The client closed the request.');
+  }
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
-    return new HttpProblem(504, 'The agent did not answer in time. Retry with the same Idempotency-Key.', {
-      type: 'urn:keelson:problem:agent-timeout',
-    });
+    return agentTimeout();
   }
   if (error instanceof errors.ConnectTimeoutError || UNREACHABLE.has(codeOf(error) ?? '')) {
     return serviceUnavailable('The agent service is unreachable. Retry later.');

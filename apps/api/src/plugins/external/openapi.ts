@@ -23,8 +23,9 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
         title: 'Keelson API',
         version: '0.1.0',
         description:
-          'Documents, full-text and vector search, and background tasks, each owned by the caller. ' +
-          'Errors are RFC 9457 problem+json.',
+          'Documents, full-text and vector search, background tasks and conversations with the agent, ' +
+          'each owned by the caller. Errors are RFC 9457 problem+json. The same tools are served to MCP ' +
+          'clients at POST /mcp (JSON-RPC, not described here; see the api README).',
       },
       tags: [
         {
@@ -32,7 +33,12 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
           description: 'Store documents; they are chunked and indexed in the background.',
         },
         { name: 'search', description: "Search the caller's chunks." },
-        { name: 'tasks', description: 'Background work: status, results, cancellation.' },
+        { name: 'tasks', description: 'Background work: agent runs, status, results, cancellation.' },
+        {
+          name: 'conversations',
+          description:
+            'Conversations with the agent: each message is answered by the agent service, as JSON or as server-sent events.',
+        },
         { name: 'probes', description: 'Liveness and readiness for orchestrators and load balancers.' },
       ],
       components: {
