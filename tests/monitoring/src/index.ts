@@ -1,4 +1,3 @@
-export { createAgentMetrics } from './agent-metrics.ts';
 export { describeFailures, evaluateAllExpressions, instantQuery, type ExpressionResult } from './evaluate.ts';
 export { extractExpressions, recordedNames, substituteVariables, type Expression } from './expressions.ts';
 export { vectorSelectors, type Selector } from './promql.ts';
