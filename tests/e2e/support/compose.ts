@@ -6,12 +6,39 @@ const run = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-export interface ContainerState {
-  Service: string;
-  Name: string;
-  State: string;
-  Health: string;
-  ExitCode: number;
+/** Test-only additions to the prod profile (the fake model, shorter timings): see the file. */
+export const STACK_OVERRIDE = fileURLToPath(new URL('../stack.override.yaml', import.meta.url));
+
+/**
+ * Every published port of compose.yaml (and of the monitoring profile it includes) set to 0:
+ * Docker picks free loopback ports, so a running dev stack (or another suite) never collides.
+ */
+const FREE_PORTS = Object.fromEntries(
+  [
+    'API_PORT',
+    'POSTGRES_PORT',
+    'REDIS_PORT',
+    'TASK_RUNNER_PORT',
+    'AGENT_PORT',
+    'LB_STATS_PORT',
+    'OLLAMA_PORT',
+    'PROMETHEUS_PORT',
+    'ALERTMANAGER_PORT',
+    'GRAFANA_PORT',
+    'OTLP_GRPC_PORT',
+    'OTLP_HTTP_PORT',
+  ].map((name) => [name, '0']),
+);
+
+export interface ProjectOptions {
+  /** Compose profiles to run with (`--profile`, which replaces COMPOSE_PROFILES of .env). */
+  profiles: string[];
+  /** Compose files after the root compose.yaml (relative paths still resolve against the root). */
+  files?: string[];
+  /** The checkout to run in (default: this repository). */
+  root?: string;
+  /** Interpolation variables. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -20,58 +47,132 @@ export interface ContainerState {
  */
 export class ComposeProject {
   readonly name: string;
+  readonly root: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly fileArgs: string[];
+  private readonly profileArgs: string[];
 
-  constructor(name: string, env: Record<string, string> = {}) {
+  constructor(name: string, options: ProjectOptions) {
     this.name = name;
-    // Port 0 everywhere: Docker picks free loopback ports, so a running dev stack never collides.
-    this.env = { ...process.env, API_PORT: '0', POSTGRES_PORT: '0', REDIS_PORT: '0', ...env };
+    this.root = options.root ?? REPO_ROOT;
+    this.env = { ...process.env, ...FREE_PORTS, ...options.env };
+    this.fileArgs = ['compose.yaml', ...(options.files ?? [])].flatMap((file) => ['-f', file]);
+    this.profileArgs = options.profiles.flatMap((profile) => ['--profile', profile]);
   }
 
   async compose(args: string[], options: ExecFileOptions = {}): Promise<string> {
-    const { stdout } = await run('docker', ['compose', '-p', this.name, ...args], {
-      cwd: REPO_ROOT,
-      env: this.env,
-      maxBuffer: 64 * 1024 * 1024,
-      ...options,
-    });
+    return this.raw([...this.profileArgs, ...args], options);
+  }
+
+  private async raw(args: string[], options: ExecFileOptions = {}): Promise<string> {
+    const { stdout } = await run(
+      'docker',
+      ['compose', '--ansi', 'never', '-p', this.name, ...this.fileArgs, ...args],
+      { cwd: this.root, env: this.env, maxBuffer: 64 * 1024 * 1024, ...options },
+    );
     return String(stdout).trim();
   }
 
+  /** Removes every container, network and volume of the project, whatever its profile. */
   async down(): Promise<void> {
-    await this.compose(['down', '--volumes', '--remove-orphans', '--timeout', '30']);
+    await this.raw(['--profile', '*', 'down', '--volumes', '--remove-orphans', '--timeout', '30']);
   }
 
   /** The published loopback port of a service's container port. */
   async port(service: string, containerPort: number, index = 1): Promise<number> {
     const address = await this.compose(['port', '--index', String(index), service, String(containerPort)]);
-    return Number(address.split(':').pop());
+    const port = Number(address.split(':').pop());
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${service}:${containerPort} is not published`);
+    return port;
   }
 
-  async ps(): Promise<ContainerState[]> {
-    const out = await this.compose(['ps', '--all', '--format', 'json']);
-    // Compose prints one JSON object per line (or one array, depending on version).
-    const trimmed = out.trim();
-    if (trimmed === '') return [];
-    if (trimmed.startsWith('[')) return JSON.parse(trimmed) as ContainerState[];
-    return trimmed.split('\n').map((line) => JSON.parse(line) as ContainerState);
-  }
-
+  /** Container ids of a service, in replica order (…-1, …-2, …), running or not. */
   async containerIds(service: string): Promise<string[]> {
-    return (await this.compose(['ps', '--all', '--quiet', service])).split('\n').filter(Boolean);
+    const out = await this.compose(['ps', '--all', '--format', '{{.Name}} {{.ID}}', service]);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, string])
+      .sort(([a], [b]) => replicaNumber(a) - replicaNumber(b))
+      .map(([, id]) => id);
   }
 
-  async logs(service?: string): Promise<string> {
-    return this.compose(['logs', '--no-color', '--no-log-prefix', ...(service ? [service] : [])]);
+  async containerId(service: string): Promise<string> {
+    const [id] = await this.containerIds(service);
+    if (!id) throw new Error(`no container for ${service}`);
+    return id;
   }
 }
 
-export async function docker(args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
+function replicaNumber(name: string): number {
+  return Number(/-(\d+)$/.exec(name)?.[1] ?? 0);
+}
+
+export async function docker(args: string[], options: ExecFileOptions = {}): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 256 * 1024 * 1024, ...options });
   return String(stdout).trim();
+}
+
+/** `docker inspect` of one container or image, parsed. */
+export async function inspect<T = ContainerInspect>(id: string): Promise<T> {
+  const [first] = JSON.parse(await docker(['inspect', id])) as T[];
+  return first!;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Image: string;
+  RestartCount: number;
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    ExitCode: number;
+    OOMKilled: boolean;
+    StartedAt: string;
+    Health?: { Status: string };
+  };
+  Config: { User: string; Env: string[]; Healthcheck?: { Test: string[] }; StopTimeout?: number };
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[] | null;
+    CapAdd: string[] | null;
+    SecurityOpt: string[] | null;
+    Memory: number;
+    NanoCpus: number;
+    PidsLimit: number | null;
+    RestartPolicy: { Name: string };
+    LogConfig: { Type: string; Config: Record<string, string> };
+    PortBindings: Record<string, unknown> | null;
+    Tmpfs: Record<string, string> | null;
+    Privileged: boolean;
+  };
+  NetworkSettings: {
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+    Networks: Record<string, { IPAddress: string; Aliases: string[] | null }>;
+  };
+}
+
+/** The value of NAME in a container's environment. */
+export function envOf(container: ContainerInspect, name: string): string | undefined {
+  const entry = container.Config.Env.find((line) => line.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
+/** The container's address on its (only) network. */
+export function ipOf(container: ContainerInspect): string {
+  const [network] = Object.values(container.NetworkSettings.Networks);
+  if (!network?.IPAddress) throw new Error(`${container.Name} has no address`);
+  return network.IPAddress;
 }
 
 /** One line per measurement, easy to grep out of CI logs: `[e2e:metric] name=value unit`. */
 export function reportMetric(name: string, value: number | string, unit = ''): void {
   process.stdout.write(`[e2e:metric] ${name}=${value}${unit ? ` ${unit}` : ''}\n`);
+}
+
+/** Milliseconds since `started` (a `performance.now()`), rounded. */
+export function since(started: number): number {
+  return Math.round(performance.now() - started);
 }

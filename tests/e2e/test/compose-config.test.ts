@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { docker, REPO_ROOT } from '../support/compose.ts';
+import { PROD_APPS, shutdownBudgetMs } from '../support/prod-stack.ts';
+
+/**
+ * compose.yaml as compose itself resolves it (anchors merged, profiles applied, the monitoring
+ * file included), per profile combination. Static and fast: the other files run the stacks.
+ */
+interface Service {
+  image?: string;
+  profiles?: string[];
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  restart?: string;
+  stop_grace_period?: string;
+  logging?: { driver: string; options?: Record<string, string> };
+  deploy?: { replicas?: number; resources?: { limits?: { cpus?: number | string; memory?: string } } };
+  environment?: Record<string, string | null>;
+  ports?: { host_ip?: string; published?: string; target: number }[];
+  secrets?: { source: string }[];
+  depends_on?: Record<string, { condition: string; required: boolean }>;
+  networks?: Record<string, { aliases?: string[] } | null>;
+  develop?: unknown;
+  volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
+}
+interface Config {
+  services: Record<string, Service>;
+  secrets?: Record<string, { file: string }>;
+}
+
+async function resolved(...args: string[]): Promise<Config> {
+  const out = await docker(
+    ['compose', '--project-directory', REPO_ROOT, ...args, 'config', '--format', 'json'],
+    {
+      cwd: REPO_ROOT,
+      // Without the caller's compose settings and interpolation variables: the defaults are under test.
+      env: Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([name]) => !/^(COMPOSE_|AGENT_MODEL$|OPENAI_|OLLAMA_|SECRETS_DIR$|TRUST_PROXY$)|_PORT$/.test(name),
+        ),
+      ),
+    },
+  );
+  return JSON.parse(out) as Config;
+}
+
+const names = (config: Config) => Object.keys(config.services).sort();
+const seconds = (duration: string) => {
+  const match = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration)!;
+  return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
+};
+const MONITORING = ['alert-sink', 'alertmanager', 'grafana', 'loki', 'otel-collector', 'prometheus', 'tempo'];
+
+describe('compose.yaml', () => {
+  it('is the dev profile by default (the committed .env)', async () => {
+    expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner']);
+  });
+
+  it('runs dev from bind-mounted sources in watch mode, every port on loopback', async () => {
+    const config = await resolved();
+    for (const app of ['api', 'task-runner', 'agent']) {
+      const service = config.services[app]!;
+      expect(service.image, app).toBe(`keelson/${app}:dev`);
+      const mounts = (service.volumes ?? []).filter((v) => v.type === 'bind');
+      expect(
+        mounts.map((m) => m.target),
+        app,
+      ).toContain(`/repo/apps/${app}/src`);
+      expect(
+        mounts.every((m) => m.read_only),
+        app,
+      ).toBe(true);
+      expect(service.environment?.NODE_ENV, app).toBe('development');
+      expect(service.develop, app).toBeDefined();
+    }
+    for (const [name, service] of Object.entries(config.services)) {
+      for (const port of service.ports ?? []) expect(port.host_ip, name).toBe('127.0.0.1');
+    }
+    // The agent has no model unless one is configured.
+    expect(config.services.agent!.environment?.AGENT_MODEL ?? '').toBe('');
+  });
+
+  it('has a prod profile: hardened apps, api ×3 behind HAProxy, secrets as files, only the load balancer published', async () => {
+    const config = await resolved('--profile', 'prod');
+    expect(names(config)).toEqual([
+      'agent-prod',
+      'api-prod',
+      'lb',
+      'postgres-prod',
+      'redis-prod',
+      'task-runner-prod',
+    ]);
+    expect(config.services['api-prod']!.deploy?.replicas).toBe(3);
+    expect(config.services['task-runner-prod']!.deploy?.replicas).toBe(1);
+    expect(config.services.lb!.image).toMatch(/^haproxy:[\d.]+$/);
+
+    for (const [service, app] of Object.entries(PROD_APPS)) {
+      const s = config.services[service]!;
+      expect(s.read_only, service).toBe(true);
+      expect(s.cap_drop, service).toEqual(['ALL']);
+      expect(s.security_opt, service).toContain('no-new-privileges:true');
+      expect(s.restart, service).toBe('unless-stopped');
+      expect(s.logging?.driver, service).toBe('json-file');
+      expect(s.logging?.options?.['max-size'], service).toBeDefined();
+      expect(s.ports ?? [], service).toEqual([]);
+      expect(seconds(s.stop_grace_period!) * 1000, service).toBeGreaterThan(shutdownBudgetMs(app));
+      const limits = s.deploy?.resources?.limits;
+      expect(Number(limits?.cpus), service).toBeGreaterThan(0);
+      const memory = Number(limits?.memory);
+      const heapMb = Number(/--max-old-space-size=(\d+)/.exec(s.environment?.NODE_OPTIONS ?? '')?.[1]);
+      expect(heapMb * 1024 ** 2, service).toBeLessThanOrEqual(memory * 0.8);
+      expect(heapMb * 1024 ** 2, service).toBeGreaterThanOrEqual(memory * 0.5);
+      // Secrets as files only.
+      expect(s.environment?.DATABASE_URL, service).toBeUndefined();
+      expect(s.environment?.DATABASE_URL_FILE, service).toBe('/run/secrets/database-url');
+      expect(
+        s.secrets?.map((x) => x.source),
+        service,
+      ).toContain('database-url');
+      expect(s.environment?.NODE_ENV, service).toBe('production');
+    }
+    expect(config.services['api-prod']!.environment?.JWT_SECRET_FILE).toBe('/run/secrets/jwt-secret');
+    expect(config.services['postgres-prod']!.environment?.POSTGRES_PASSWORD_FILE).toBe(
+      '/run/secrets/postgres-password',
+    );
+
+    const published = Object.entries(config.services).filter(([, s]) => (s.ports ?? []).length > 0);
+    expect(published.map(([name]) => name)).toEqual(['lb']);
+    expect(config.services.lb!.ports!.every((p) => p.host_ip === '127.0.0.1')).toBe(true);
+    // Every prod service answers to the dev name too, so URLs and Prometheus's targets are shared.
+    for (const [service, alias] of [
+      ['api-prod', 'api'],
+      ['task-runner-prod', 'task-runner'],
+      ['agent-prod', 'agent'],
+      ['postgres-prod', 'postgres'],
+      ['redis-prod', 'redis'],
+    ] as const) {
+      expect(config.services[service]!.networks?.default?.aliases, service).toEqual([alias]);
+    }
+    for (const secret of Object.values(config.secrets ?? {}))
+      expect(secret.file).toMatch(/\/secrets\/[a-z-]+$/);
+  });
+
+  it('adds Ollama with the llm profile and points the agent at it through docker/llm.env', async () => {
+    const prod = await resolved('--profile', 'prod', '--profile', 'llm');
+    expect(names(prod)).toEqual(expect.arrayContaining(['ollama', 'ollama-pull', 'agent-prod']));
+    expect(prod.services['agent-prod']!.depends_on?.['ollama-pull']).toMatchObject({
+      condition: 'service_completed_successfully',
+      required: false,
+    });
+
+    const dev = await resolved('--env-file', 'docker/llm.env');
+    expect(names(dev)).toEqual(['agent', 'api', 'ollama', 'ollama-pull', 'postgres', 'redis', 'task-runner']);
+    const agent = dev.services.agent!.environment!;
+    expect(agent.AGENT_MODEL).toMatch(/^openai-compatible:.+/);
+    expect(agent.OPENAI_COMPATIBLE_BASE_URL).toBe('http://ollama:11434/v1');
+    expect(dev.services['ollama-pull']!.environment?.OLLAMA_HOST).toBe('http://ollama:11434');
+    // Without the profile the agent's optional dependency on the model is dropped, not an error.
+    expect(names(await resolved('--profile', 'prod'))).not.toContain('ollama');
+  });
+
+  it('includes the monitoring profile, combinable with dev or prod and absent otherwise', async () => {
+    expect(names(await resolved('--profile', 'dev', '--profile', 'monitoring'))).toEqual(
+      expect.arrayContaining([...MONITORING, 'api', 'task-runner', 'agent']),
+    );
+    expect(names(await resolved('--profile', 'prod', '--profile', 'monitoring'))).toEqual(
+      expect.arrayContaining([...MONITORING, 'api-prod', 'lb']),
+    );
+    expect(names(await resolved()).filter((name) => MONITORING.includes(name))).toEqual([]);
+  });
+});

@@ -1,0 +1,540 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { uniqueId, waitFor } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  docker,
+  envOf,
+  inspect,
+  ipOf,
+  reportMetric,
+  since,
+  type ContainerInspect,
+} from '../support/compose.ts';
+import { ApiClient, probe, startLoad } from '../support/http.ts';
+import { PROD_APPS, ProdStack, shutdownBudgetMs } from '../support/prod-stack.ts';
+
+/**
+ * The prod profile, built from the Dockerfiles and run as production runs it: api ×3 behind
+ * HAProxy, the singleton task-runner, the internal agent (with the scripted fake model), Postgres
+ * and Redis with generated secrets. One stack serves every scenario, in order; each scenario leaves
+ * it as it found it (three ready api replicas, one task-runner leading).
+ */
+let stack: ProdStack;
+let api: ApiClient;
+
+beforeAll(async () => {
+  stack = await ProdStack.create('keelson-e2e-prod');
+  await stack.project.down();
+
+  let started = performance.now();
+  await stack.project.compose(['build']);
+  reportMetric('prod.build', since(started), 'ms');
+
+  started = performance.now();
+  await stack.project.compose(['up', '--detach', '--wait', '--wait-timeout', '240']);
+  reportMetric('prod.up_to_healthy', since(started), 'ms');
+
+  await stack.connect();
+  api = new ApiClient(stack.baseUrl, await stack.token('e2e'));
+});
+
+afterAll(async () => {
+  if (process.env.E2E_KEEP !== '1' && stack) await stack.dispose();
+});
+
+/** Every container of the prod apps, with its service name. */
+async function appContainers(): Promise<{ service: string; container: ContainerInspect }[]> {
+  const all = [];
+  for (const service of Object.keys(PROD_APPS)) {
+    for (const id of await stack.project.containerIds(service)) {
+      all.push({ service, container: await inspect(id) });
+    }
+  }
+  return all;
+}
+
+/** Restart counts and start times: what "nothing was restarted" is checked against. */
+async function lifeSigns(): Promise<Map<string, string>> {
+  const signs = new Map<string, string>();
+  for (const { container } of await appContainers()) {
+    signs.set(
+      container.Name,
+      `${container.RestartCount} ${container.State.StartedAt} ${container.State.Status}`,
+    );
+  }
+  return signs;
+}
+
+const paragraphs = (count: number, label: string) =>
+  Array.from(
+    { length: count },
+    (_, i) => `${label} paragraph ${i}. It says a couple of things about item ${i}, enough to fill a chunk.`,
+  ).join('\n\n');
+
+describe('the prod profile', () => {
+  it('runs every app container hardened: read-only root, no capabilities, limits, rotation, grace', async () => {
+    const containers = await appContainers();
+    expect(containers.map((c) => c.service).sort()).toEqual([
+      'agent-prod',
+      'api-prod',
+      'api-prod',
+      'api-prod',
+      'task-runner-prod',
+    ]);
+    for (const { service, container } of containers) {
+      const name = container.Name;
+      const host = container.HostConfig;
+      expect(host.ReadonlyRootfs, name).toBe(true);
+      expect(host.CapDrop, name).toEqual(['ALL']);
+      expect(host.CapAdd ?? [], name).toEqual([]);
+      expect(host.Privileged, name).toBe(false);
+      expect(host.SecurityOpt, name).toContain('no-new-privileges:true');
+      expect(host.NanoCpus, name).toBeGreaterThan(0);
+      expect(host.Memory, name).toBe(512 * 1024 ** 2);
+      // The heap ceiling leaves room for what is not old space (compose.yaml has the arithmetic).
+      const heapMb = Number(/--max-old-space-size=(\d+)/.exec(envOf(container, 'NODE_OPTIONS') ?? '')?.[1]);
+      expect(heapMb * 1024 ** 2, name).toBeLessThanOrEqual(host.Memory * 0.8);
+      expect(host.RestartPolicy.Name, name).toBe('unless-stopped');
+      expect(host.LogConfig.Type, name).toBe('json-file');
+      expect(host.LogConfig.Config['max-size'], name).toBeDefined();
+      expect((container.Config.StopTimeout ?? 0) * 1000, name).toBeGreaterThan(
+        shutdownBudgetMs(PROD_APPS[service as keyof typeof PROD_APPS]),
+      );
+      // Internal only: nothing of an app container is published; the load balancer is the way in.
+      expect(
+        Object.values(container.NetworkSettings.Ports ?? {})
+          .flat()
+          .filter(Boolean),
+        name,
+      ).toEqual([]);
+      // Secrets arrive as files, never as values in the environment.
+      expect(envOf(container, 'DATABASE_URL'), name).toBeUndefined();
+      expect(envOf(container, 'DATABASE_URL_FILE'), name).toBe('/run/secrets/database-url');
+      expect(envOf(container, 'SERVICE_AUTH_TOKEN_FILE'), name).toBe('/run/secrets/service-auth-token');
+
+      expect(await docker(['exec', container.Id, 'id', '-u']), name).not.toBe('0');
+      // The root filesystem refuses writes, /tmp (tmpfs) takes them.
+      await expect(docker(['exec', container.Id, 'sh', '-c', 'echo x > /app/probe']), name).rejects.toThrow(
+        /Read-only file system/,
+      );
+      await expect(docker(['exec', container.Id, 'sh', '-c', 'echo x > /probe']), name).rejects.toThrow(
+        /Read-only file system|Permission denied/,
+      );
+      await docker(['exec', container.Id, 'sh', '-c', 'echo x > /tmp/probe && rm /tmp/probe']);
+    }
+    const api = containers.find((c) => c.service === 'api-prod')!.container;
+    expect(envOf(api, 'JWT_SECRET_FILE')).toBe('/run/secrets/jwt-secret');
+
+    const lb = await inspect(await stack.project.containerId('lb'));
+    expect(lb.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(lb.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(await docker(['exec', lb.Id, 'id', '-un'])).toBe('haproxy');
+  });
+
+  it('reaches all three api replicas through the load balancer', async () => {
+    const replicas = await Promise.all(
+      (await stack.project.containerIds('api-prod')).map(async (id) => ipOf(await inspect(id))),
+    );
+    const marker = uniqueId('spread');
+    for (let i = 0; i < 30; i++) expect(await probe(`${stack.baseUrl}/health?${marker}=${i}`)).toBe(200);
+
+    // HAProxy logs the address of the replica that answered each request (`%si:%sp`).
+    const served = new Map<string, number>();
+    await waitFor(
+      async () => {
+        served.clear();
+        for (const line of await stack.lbLog()) {
+          if (!line.includes(marker)) continue;
+          const address = /\s(\d+\.\d+\.\d+\.\d+):3000\s/.exec(line)?.[1];
+          if (address) served.set(address, (served.get(address) ?? 0) + 1);
+        }
+        return [...served.values()].reduce((a, b) => a + b, 0) === 30;
+      },
+      { timeoutMs: 10_000, what: 'the 30 requests in the load balancer log' },
+    );
+    expect([...served.keys()].sort()).toEqual([...replicas].sort());
+    reportMetric('prod.lb_spread', [...served.values()].join('/'), 'requests per replica');
+  });
+
+  it('is ready, refuses a request without a token, and ingests a document posted through the load balancer', async () => {
+    const ready = await fetch(`${stack.baseUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    expect((await fetch(`${stack.baseUrl}/v1/documents`)).status).toBe(401);
+
+    const id = await api.createDocument('skeleton', paragraphs(40, 'Skeleton'));
+    await stack.waitForDocumentsReady([id], 30_000, 'the document to be ingested');
+    const { body } = await api.request('GET', `/v1/documents/${id}`);
+    const chunkCount = (body as { chunkCount: number }).chunkCount;
+    expect(chunkCount).toBeGreaterThan(1);
+    // The chunks are really in Postgres, with their full-text vectors.
+    expect(
+      await stack.sql(`select count(*), count(search_vector) from chunks where document_id = '${id}'`),
+    ).toEqual([`${chunkCount}|${chunkCount}`]);
+  });
+
+  it('answers a message through the published port: api → agent → fake model → the api’s MCP tools', async () => {
+    const created = await api.request('POST', '/v1/conversations', { body: { title: 'e2e' } });
+    expect(created.status).toBe(201);
+    const conversation = (created.body as { id: string }).id;
+
+    const echo = await api.request('POST', `/v1/conversations/${conversation}/messages`, {
+      body: { content: 'Hello from the container suite' },
+    });
+    expect(echo.status).toBe(200);
+    expect((echo.body as { reply: { content: string } }).reply.content).toBe(
+      'Echo: Hello from the container suite',
+    );
+
+    // A tool round trip: the agent calls search_documents on the api's /mcp (through the load
+    // balancer, with the service token, acting for this owner) and the model quotes the result.
+    const keyword = uniqueId('zebra').replace('-', '');
+    const document = await api.createDocument('tools', `The secret keyword of this document is ${keyword}.`);
+    await stack.waitForDocumentsReady([document], 30_000, 'the searchable document');
+    const search = await api.request('POST', `/v1/conversations/${conversation}/messages`, {
+      body: { content: `search: ${keyword}` },
+    });
+    expect(search.status).toBe(200);
+    const reply = (search.body as { reply: { content: string } }).reply.content;
+    expect(reply).toContain('Here is what I found');
+    expect(reply).toContain(keyword);
+    reportMetric('prod.message_with_tool', Math.round(search.ms), 'ms');
+
+    const stored = await api.request('GET', `/v1/conversations/${conversation}`);
+    const roles = (stored.body as { messages: { role: string }[] }).messages.map((m) => m.role);
+    expect(roles).toEqual(['user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+  });
+
+  it('restarts the api replicas one by one under a steady load without a failed request', async () => {
+    await stack.waitForReadyReplicas(3);
+    const loggedFrom = new Date().toISOString();
+    const load = startLoad(api, {
+      concurrency: 4,
+      pauseMs: 25,
+      maxDurationMs: 150_000,
+      tag: uniqueId('rolling'),
+    });
+    await sleep(2_000);
+
+    for (const id of await stack.project.containerIds('api-prod')) {
+      const started = performance.now();
+      // SIGTERM: the api stops accepting and finishes what it has; Docker starts it again.
+      await docker(['restart', '--time', '20', id]);
+      await waitFor(async () => (await inspect(id)).State.Health?.Status === 'healthy', {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the restarted replica to be healthy',
+      });
+      await stack.waitForReadyReplicas(3);
+      reportMetric('prod.rolling.replica_back', since(started), 'ms');
+    }
+    await sleep(2_000);
+    const result = await load.stop();
+
+    // HAProxy's log says how many requests needed another replica (`+1` retries, redispatched).
+    const retried = (await stack.lbLog(loggedFrom)).filter((line) => {
+      // `… <termination state> <actconn>/<feconn>/<beconn>/<srv_conn>/<retries> …`; `+N` = redispatched.
+      const retries = / [-A-Za-z]{4} \d+\/\d+\/\d+\/\d+\/\+?(\d+) /.exec(line)?.[1];
+      return retries !== undefined && Number(retries) > 0;
+    });
+    reportMetric(
+      'prod.rolling.requests',
+      `${result.requests} total, ${result.succeeded} ok, ${result.failed} failed, ${retried.length} retried by the LB, ${JSON.stringify(result.byKind)} over ${result.durationMs} ms`,
+    );
+    expect(result.failures).toEqual({});
+    expect(result.failed).toBe(0);
+    expect(result.requests).toBeGreaterThan(100);
+  });
+
+  it('keeps one task-runner leading: a second replica stands by and takes over when the leader stops', async () => {
+    await stack.project.compose([
+      'up',
+      '--detach',
+      '--no-deps',
+      '--no-recreate',
+      '--scale',
+      'task-runner-prod=2',
+      'task-runner-prod',
+    ]);
+    const [first, second] = await stack.project.containerIds('task-runner-prod');
+    const statuses = await waitFor(
+      async () => {
+        const both = await Promise.all([first!, second!].map((id) => stack.runnerStatus(id)));
+        return both.every((s) => s.ready) ? both : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'both task-runners ready' },
+    );
+    expect(statuses.map((s) => s.role).sort()).toEqual(['leader', 'standby']);
+    const leader = statuses[0]!.role === 'leader' ? first! : second!;
+    const standby = leader === first ? second! : first!;
+
+    // Stop the leader (SIGTERM: it drains, then releases its lock) and queue work meanwhile.
+    const started = performance.now();
+    const stopping = docker(['stop', '--time', '35', leader]);
+    const backlog = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api.createDocument(`failover ${i}`, paragraphs(5, `Failover ${i}`)),
+      ),
+    );
+    await stopping;
+    reportMetric('prod.singleton.leader_stopped', since(started), 'ms');
+    expect((await inspect(leader)).State.ExitCode).toBe(0);
+
+    await waitFor(
+      async () => {
+        const status = await stack.runnerStatus(standby);
+        return status.role === 'leader' && status.ready && status.workers?.running;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the standby to lead' },
+    );
+    reportMetric('prod.singleton.takeover', since(started), 'ms after docker stop');
+    await stack.waitForDocumentsReady(backlog, 60_000, 'the backlog to drain');
+    reportMetric('prod.singleton.drained', since(started), 'ms after docker stop');
+
+    // Back to one replica: the stopped leader goes, the new leader stays.
+    await docker(['rm', leader]);
+    await stack.project.compose([
+      'up',
+      '--detach',
+      '--no-deps',
+      '--no-recreate',
+      '--scale',
+      'task-runner-prod=1',
+      'task-runner-prod',
+    ]);
+    expect(await stack.project.containerIds('task-runner-prod')).toEqual([standby]);
+  });
+
+  it('completes a batch of 100 jobs exactly once after the task-runner is SIGKILLed in the middle of it', async () => {
+    const runner = await stack.project.containerId('task-runner-prod');
+    const restartsBefore = (await inspect(runner)).RestartCount;
+    const content = paragraphs(60, 'Crash');
+
+    // Queue the batch while the runner is frozen, so it starts on all 100 at once, in order.
+    await docker(['pause', runner]);
+    const ids: string[] = [];
+    let holder: Promise<unknown> | undefined;
+    try {
+      for (let i = 0; i < 100; i++) ids.push(await api.createDocument(`crash ${i}`, content));
+      // Hold the row locks of documents 40-43: once the runner reaches them, its four workers
+      // (INGEST_CONCURRENCY) wait inside their ingestion transactions, the 56 after them wait in
+      // the queue. The session ends with pg_terminate_backend below (pg_sleep only bounds it).
+      const held = ids.slice(40, 44);
+      const postgres = await stack.project.containerId('postgres-prod');
+      holder = docker([
+        'exec',
+        '-e',
+        'PGAPPNAME=e2e-holder',
+        postgres,
+        'psql',
+        '-U',
+        'keelson',
+        '-d',
+        'keelson',
+        '-c',
+        `begin; select id from documents where id in (${held.map((id) => `'${id}'`).join(',')}) for update; select pg_sleep(120); commit;`,
+      ]).catch(() => undefined);
+      await waitFor(
+        async () =>
+          (
+            await stack.sql(
+              `select count(*) from pg_stat_activity where application_name = 'e2e-holder' and query like '%pg_sleep%'`,
+            )
+          )[0] === '1',
+        { timeoutMs: 10_000, intervalMs: 100, what: 'the row locks to be held' },
+      );
+    } finally {
+      await docker(['unpause', runner]);
+    }
+
+    const first40 = ids.slice(0, 40);
+    await stack.waitForDocumentsReady(first40, 60_000, 'the first 40 documents');
+    // The runner's four workers are now all inside documents 40-43.
+    await waitFor(
+      async () =>
+        (
+          await stack.sql(
+            `select count(*) from tasks where status = 'running' and input ->> 'documentId' in (${ids
+              .slice(40, 44)
+              .map((id) => `'${id}'`)
+              .join(',')})`,
+          )
+        )[0] === '4',
+      { timeoutMs: 15_000, intervalMs: 200, what: 'four jobs in flight' },
+    );
+    const statuses = await stack.documentStatuses(ids);
+    const readyBeforeCrash = ids.filter((id) => statuses.get(id) === 'ready').length;
+    expect(readyBeforeCrash).toBe(40);
+
+    const crashedAt = performance.now();
+    await stack.crash(runner);
+    await stack.sql(
+      `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'e2e-holder'`,
+    );
+    await holder;
+
+    await stack.waitForDocumentsReady(ids, 120_000, 'all 100 documents after the crash');
+    reportMetric('prod.crash.all_done', since(crashedAt), 'ms after SIGKILL');
+    reportMetric('prod.crash.batch', `40 done, 4 in flight, 56 queued at the kill`);
+    const runnerAfter = await inspect(runner);
+    expect(runnerAfter.RestartCount).toBe(restartsBefore + 1);
+    expect(runnerAfter.State.Running).toBe(true);
+
+    // Exactly once: every document has the one set of chunks its content gives (the same content
+    // for all 100, so the same count), no ordinal twice; every task succeeded on its first
+    // attempt (a run lost with its process is not an attempt).
+    const list = ids.map((id) => `'${id}'`).join(',');
+    const perDocument = await stack.sql(
+      `select d.id, count(c.id), count(distinct c.ordinal), coalesce(max(c.ordinal) + 1, 0)
+         from documents d left join chunks c on c.document_id = d.id
+        where d.id in (${list}) group by d.id`,
+    );
+    expect(perDocument).toHaveLength(100);
+    const counts = new Set(perDocument.map((row) => row.split('|').slice(1).join('|')));
+    expect(counts.size).toBe(1);
+    const [chunks, distinct, span] = [...counts][0]!.split('|').map(Number);
+    expect(chunks).toBeGreaterThan(1);
+    expect(distinct).toBe(chunks);
+    expect(span).toBe(chunks);
+    expect(
+      await stack.sql(
+        `select status, attempts, count(*) from tasks where input ->> 'documentId' in (${list}) group by 1, 2`,
+      ),
+    ).toEqual(['succeeded|1|100']);
+  });
+
+  it('rides out a 10 s Postgres outage under load: nothing restarts, /ready 503 and /health 200 during it', async () => {
+    await stack.waitForReadyReplicas(3);
+    const before = await lifeSigns();
+    const load = startLoad(api, { concurrency: 2, pauseMs: 50, maxDurationMs: 120_000, tag: uniqueId('pg') });
+    await sleep(1_000);
+
+    const postgres = await stack.project.containerId('postgres-prod');
+    await docker(['stop', postgres]);
+    const stoppedAt = performance.now();
+    const samples: { health: number | string; ready: number | string }[] = [];
+    while (performance.now() - stoppedAt < 10_000) {
+      samples.push({
+        health: await probe(`${stack.baseUrl}/health`),
+        ready: await probe(`${stack.baseUrl}/ready`),
+      });
+      await sleep(500);
+    }
+    await docker(['start', postgres]);
+    const restartedAt = performance.now();
+
+    // Every replica answers /ready 200 again (HAProxy marks it UP after two good checks).
+    await stack.waitForReadyReplicas(3, 60_000);
+    const apiReady = since(restartedAt);
+    const runner = await stack.project.containerId('task-runner-prod');
+    await waitFor(async () => (await stack.runnerStatus(runner)).ready, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'the task-runner ready again',
+    });
+    const runnerReady = since(restartedAt);
+    const result = await load.stop();
+
+    reportMetric('prod.pg_outage.api_ready_after', apiReady, 'ms after Postgres started');
+    reportMetric('prod.pg_outage.runner_ready_after', runnerReady, 'ms after Postgres started');
+    reportMetric(
+      'prod.pg_outage.load',
+      `${result.requests} total, ${result.failed} failed ${JSON.stringify(result.failures)}`,
+    );
+    expect(samples.length).toBeGreaterThan(5);
+    expect(samples.every((s) => s.health === 200)).toBe(true);
+    expect(samples.every((s) => s.ready === 503)).toBe(true);
+    // Liveness never failed under load either; reads and writes did, with answers, not hangs.
+    expect(Object.keys(result.failures).filter((key) => key.startsWith('health'))).toEqual([]);
+    expect(apiReady).toBeLessThan(20_000);
+    expect(await lifeSigns()).toEqual(before);
+    expect(await probe(`${stack.baseUrl}/ready`)).toBe(200);
+  });
+
+  it('rides out a 10 s Redis outage: enqueueing answers 503 fast, accepted jobs survive, workers resume by themselves', async () => {
+    await stack.waitForReadyReplicas(3);
+    const before = await lifeSigns();
+    const runner = await stack.project.containerId('task-runner-prod');
+    const tag = uniqueId('redis');
+
+    // Jobs accepted before the outage and not yet run: queued while the runner is frozen.
+    await docker(['pause', runner]);
+    let accepted: string[];
+    const redis = await stack.project.containerId('redis-prod');
+    let killedAt: number;
+    try {
+      accepted = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          api.createDocument(`${tag} before ${i}`, paragraphs(5, `Before ${i}`)),
+        ),
+      );
+      // AOF is fsynced once a second; then the hardest stop there is: no shutdown save.
+      await sleep(1_500);
+      await docker(['kill', '--signal', 'KILL', redis]);
+      killedAt = performance.now();
+    } finally {
+      await docker(['unpause', runner]);
+    }
+
+    const enqueueMs: number[] = [];
+    const samples: { health: number | string; ready: number | string; read: number }[] = [];
+    for (let i = 0; performance.now() - killedAt < 10_000; i++) {
+      const attempt = await api.request('POST', '/v1/documents', {
+        body: { title: `${tag} during ${i}`, content: 'Refused while Redis is down.' },
+      });
+      expect(attempt.status).toBe(503);
+      expect(attempt.headers.get('retry-after')).not.toBeNull();
+      enqueueMs.push(Math.round(attempt.ms));
+      samples.push({
+        health: await probe(`${stack.baseUrl}/health`),
+        ready: await probe(`${stack.baseUrl}/ready`),
+        // Reads need Postgres only.
+        read: (await api.request('GET', '/v1/documents?limit=5')).status,
+      });
+      await sleep(500);
+    }
+    await docker(['start', redis]);
+    const restartedAt = performance.now();
+
+    await waitFor(
+      async () =>
+        (await api.request('POST', '/v1/documents', { body: { title: `${tag} after`, content: 'Back.' } }))
+          .status === 202,
+      { timeoutMs: 30_000, intervalMs: 250, what: 'enqueueing to work again' },
+    );
+    const enqueueBack = since(restartedAt);
+    await stack.waitForDocumentsReady(accepted, 60_000, 'the jobs accepted before the outage');
+    const drained = since(restartedAt);
+    await stack.waitForReadyReplicas(3, 60_000);
+    const apiReady = since(restartedAt);
+
+    reportMetric(
+      'prod.redis_outage.enqueue_503_ms',
+      `max ${Math.max(...enqueueMs)} (${enqueueMs.length} attempts)`,
+    );
+    reportMetric('prod.redis_outage.enqueue_back_after', enqueueBack, 'ms after Redis started');
+    reportMetric('prod.redis_outage.accepted_jobs_done_after', drained, 'ms after Redis started');
+    reportMetric('prod.redis_outage.api_ready_after', apiReady, 'ms after Redis started');
+    expect(Math.max(...enqueueMs)).toBeLessThan(2_000);
+    expect(samples.every((s) => s.health === 200 && s.ready === 503 && s.read === 200)).toBe(true);
+    // A refused document was removed again: never a document without its job.
+    expect(await stack.sql(`select count(*) from documents where title like '${tag} during %'`)).toEqual([
+      '0',
+    ]);
+    // The same processes resumed: nothing was restarted.
+    expect(await lifeSigns()).toEqual(before);
+  });
+
+  it('stops every app container within its grace period with exit code 0', async () => {
+    const started = performance.now();
+    await stack.project.compose(['stop', 'lb', 'api-prod', 'agent-prod', 'task-runner-prod']);
+    reportMetric('prod.stop_apps', since(started), 'ms');
+    for (const { container } of await appContainers()) {
+      // 0, not 137: each process exited by itself, nobody was SIGKILLed at the end of its grace.
+      expect(
+        `${container.State.Status} ${container.State.ExitCode} ${container.State.OOMKilled}`,
+        container.Name,
+      ).toBe('exited 0 false');
+    }
+  });
+});
