@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { docker, REPO_ROOT } from '../support/compose.ts';
-import { PROD_APPS, shutdownBudgetMs } from '../support/prod-stack.ts';
+import { docker, REPO_ROOT } from '../src/compose.ts';
+import { PROD_APPS, shutdownBudgetMs } from '../src/prod-stack.ts';
 
 /**
  * compose.yaml as compose itself resolves it (anchors merged, profiles applied, the monitoring

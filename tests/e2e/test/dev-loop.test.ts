@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { uniqueId, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComposeProject, inspect, REPO_ROOT, reportMetric, since } from '../support/compose.ts';
-import { probe } from '../support/http.ts';
+import { ComposeProject, inspect, REPO_ROOT, reportMetric, since } from '../src/compose.ts';
+import { probe } from '../src/http.ts';
 
 const run = promisify(execFile);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComposeProject, docker, inspect, REPO_ROOT, reportMetric, since } from '../support/compose.ts';
+import { ComposeProject, docker, inspect, REPO_ROOT, reportMetric, since } from '../src/compose.ts';
 
 const run = promisify(execFile);
 

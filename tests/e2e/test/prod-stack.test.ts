@@ -1,17 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueId, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  docker,
-  envOf,
-  inspect,
-  ipOf,
-  reportMetric,
-  since,
-  type ContainerInspect,
-} from '../support/compose.ts';
-import { ApiClient, probe, startLoad } from '../support/http.ts';
-import { PROD_APPS, ProdStack, shutdownBudgetMs } from '../support/prod-stack.ts';
+import { docker, envOf, inspect, ipOf, reportMetric, since, type ContainerInspect } from '../src/compose.ts';
+import { ApiClient, probe, startLoad } from '../src/http.ts';
+import { PROD_APPS, ProdStack, shutdownBudgetMs } from '../src/prod-stack.ts';
 
 /**
  * The prod profile, built from the Dockerfiles and run as production runs it: api ×3 behind
@@ -132,6 +124,7 @@ describe('the prod profile', () => {
   });
 
   it('reaches all three api replicas through the load balancer', async () => {
+    await stack.waitForReadyReplicas(3);
     const replicas = await Promise.all(
       (await stack.project.containerIds('api-prod')).map(async (id) => ipOf(await inspect(id))),
     );
@@ -416,7 +409,7 @@ describe('the prod profile', () => {
     while (performance.now() - stoppedAt < 10_000) {
       samples.push({
         health: await probe(`${stack.baseUrl}/health`),
-        ready: await probe(`${stack.baseUrl}/ready`),
+        ready: await probe(`${stack.baseUrl}/ready`, 10_000),
       });
       await sleep(500);
     }
@@ -487,7 +480,7 @@ describe('the prod profile', () => {
       enqueueMs.push(Math.round(attempt.ms));
       samples.push({
         health: await probe(`${stack.baseUrl}/health`),
-        ready: await probe(`${stack.baseUrl}/ready`),
+        ready: await probe(`${stack.baseUrl}/ready`, 10_000),
         // Reads need Postgres only.
         read: (await api.request('GET', '/v1/documents?limit=5')).status,
       });

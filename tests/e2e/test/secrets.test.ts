@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/compose.ts';
+import { REPO_ROOT } from '../src/compose.ts';
 
 const run = promisify(execFile);
 const SCRIPT = join(REPO_ROOT, 'scripts/create-secrets.sh');
