@@ -80,6 +80,21 @@ describe('the dev profile', () => {
     }
   });
 
+  it('seeds sample documents on request, once', async () => {
+    const first = await project.compose(['run', '--rm', '--quiet-pull', 'seed']);
+    expect(first).toMatch(/seed: 5 new document\(s\) for owner "alice"/);
+    const token = first.split('\n').at(-1)!;
+    const api = await project.port('api', 3000);
+    const listed = await fetch(`http://127.0.0.1:${api}/v1/documents?limit=100`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(5);
+    // Each document carries an Idempotency-Key: running it again stores nothing.
+    expect(await project.compose(['run', '--rm', '--quiet-pull', 'seed'])).toMatch(
+      /seed: 0 new document\(s\)/,
+    );
+  });
+
   it('serves an edited api source file within seconds, without rebuilding the image or recreating the container', async () => {
     const api = await project.port('api', 3000);
     const container = await inspect(await project.containerId('api'));

@@ -83,6 +83,7 @@ describe('the prod profile', () => {
       expect(host.SecurityOpt, name).toContain('no-new-privileges:true');
       expect(host.NanoCpus, name).toBeGreaterThan(0);
       expect(host.Memory, name).toBe(512 * 1024 ** 2);
+      expect(host.PidsLimit, name).toBeGreaterThan(0);
       // The heap ceiling leaves room for what is not old space (compose.yaml has the arithmetic).
       const heapMb = Number(/--max-old-space-size=(\d+)/.exec(envOf(container, 'NODE_OPTIONS') ?? '')?.[1]);
       expect(heapMb * 1024 ** 2, name).toBeLessThanOrEqual(host.Memory * 0.8);
