@@ -42,7 +42,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (process.env.E2E_KEEP !== '1' && project) await project.down();
+  // E2E_KEEP=1 leaves the stack running, and the checkout its sources are mounted from.
+  if (process.env.E2E_KEEP === '1') return;
+  if (project) await project.down();
   if (checkout) await rm(checkout, { recursive: true, force: true });
 });
 
