@@ -29,7 +29,10 @@ describe('the ingest-document job', () => {
       role: 'leader',
       phase: 'running',
       migrations: { state: 'applied', applied: expect.arrayContaining(['0000_enable_pgvector']) },
-      workers: { running: true, queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'] },
+      workers: {
+        running: true,
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'],
+      },
     });
   });
 

@@ -72,7 +72,10 @@ describe('three task-runners on one database', () => {
     expect(leader).toMatchObject({
       phase: 'running',
       migrations: { state: 'applied', applied: bundled },
-      workers: { running: true, queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'] },
+      workers: {
+        running: true,
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'],
+      },
     });
     for (const standby of statuses.filter((status) => status.role === 'standby')) {
       expect(standby).toMatchObject({
