@@ -21,6 +21,7 @@ interface PrometheusConfig {
 
 interface RuleTests {
   rule_files: string[];
+  group_eval_order?: string[];
   tests: { name: string; alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
 }
 
@@ -62,6 +63,20 @@ describe('the alert unit tests', () => {
     expect(tests.rule_files.map((file) => `prometheus/${file.replace('../', '')}`).sort()).toEqual(
       ruleFiles(),
     );
+  });
+
+  it('evaluate every rule group in a fixed order, recording groups before alerting ones', () => {
+    // promtool orders the groups by this list and leaves the rest in random (map) order: an alert
+    // reading a recording rule evaluated after it sees the previous evaluation's value.
+    const groups = ruleFiles().flatMap((file) => readYaml<RuleFile>(file).groups);
+    const names = groups.map((group) => group.name);
+    expect(new Set(names).size, 'group names unique across rule files').toBe(names.length);
+    const order = tests.group_eval_order ?? [];
+    expect([...order].sort()).toEqual([...names].sort());
+    const records = (name: string) =>
+      groups.find((group) => group.name === name)!.rules.every((rule) => rule.record);
+    const firstAlerting = order.findIndex((name) => !records(name));
+    expect(order.slice(firstAlerting).filter(records), 'recording groups after an alerting one').toEqual([]);
   });
 
   it.each(alerts.map((rule) => rule.alert!))(
