@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { docker, expectSuccess } from '../src/docker.ts';
 import { readText, readYaml } from '../src/files.ts';
 import { MONITORING_DIR, REPO_ROOT } from '../src/paths.ts';
@@ -76,19 +74,9 @@ describe('monitoring/compose.yaml', () => {
 });
 
 describe('docker compose', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'monitoring-compose-'));
-    // What the root compose.yaml gains: `include:` of this file (relative paths resolve here).
-    await writeFile(
-      join(dir, 'include.yaml'),
-      `include:\n  - path: ${join(MONITORING_DIR, 'compose.yaml')}\n`,
-    );
-  });
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  // The root compose.yaml includes monitoring/compose.yaml itself; its committed .env selects dev.
+  const root = ['-f', join(REPO_ROOT, 'compose.yaml')];
+  const monitoringEnv = ['--env-file', join(MONITORING_DIR, 'monitoring.env')];
 
   const services = async (...args: string[]) =>
     expectSuccess(await docker(['compose', ...args, 'config', '--services']), `compose ${args.join(' ')}`)
@@ -96,38 +84,53 @@ describe('docker compose', () => {
       .split('\n')
       .sort();
 
+  interface Resolved {
+    services: Record<
+      string,
+      { environment?: Record<string, string>; volumes?: { type: string; source: string }[] }
+    >;
+  }
+  const resolved = async (...args: string[]): Promise<Resolved> =>
+    JSON.parse(
+      expectSuccess(await docker(['compose', ...args, 'config', '--format', 'json']), 'compose config')
+        .stdout,
+    ) as Resolved;
+
+  /** OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME of each app service in a resolved config. */
+  const otel = (config: Resolved, apps: string[]) =>
+    Object.fromEntries(
+      apps.map((app) => {
+        const env = config.services[app]?.environment ?? {};
+        return [app, [env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_SERVICE_NAME]];
+      }),
+    );
+
   it('accepts the file on its own', async () => {
     expect(await services('-f', join(MONITORING_DIR, 'compose.yaml'), '--profile', 'monitoring')).toEqual(
       Object.keys(compose.services).sort(),
     );
   });
 
-  it('merges into the root stack through include, and adds nothing without the profile', async () => {
-    const root = ['-f', join(REPO_ROOT, 'compose.yaml'), '-f', join(dir, 'include.yaml')];
-    const withProfile = await services(...root, '--profile', 'monitoring');
-    const without = await services(...root);
-    expect(withProfile).toEqual(
-      expect.arrayContaining([...Object.keys(compose.services), 'api', 'task-runner']),
+  it('merges into the root stack through include, with dev or prod, and adds nothing without the profile', async () => {
+    // `--profile` replaces the COMPOSE_PROFILES of .env: the apps' profile is named as well.
+    expect(await services(...root, '--profile', 'dev', '--profile', 'monitoring')).toEqual(
+      expect.arrayContaining([...Object.keys(compose.services), 'api', 'task-runner', 'agent']),
     );
+    expect(await services(...root, '--profile', 'prod', '--profile', 'monitoring')).toEqual(
+      expect.arrayContaining([
+        ...Object.keys(compose.services),
+        'api-prod',
+        'task-runner-prod',
+        'agent-prod',
+      ]),
+    );
+    const without = await services(...root);
+    expect(without).toEqual(expect.arrayContaining(['api', 'task-runner', 'agent']));
     expect(without.filter((name) => name in compose.services)).toEqual([]);
   });
 
   it('resolves the bind mounts against monitoring/ when included', async () => {
-    const root = [
-      '-f',
-      join(REPO_ROOT, 'compose.yaml'),
-      '-f',
-      join(dir, 'include.yaml'),
-      '--profile',
-      'monitoring',
-    ];
-    const out = expectSuccess(
-      await docker(['compose', ...root, 'config', '--format', 'json']),
-      'compose config',
-    );
-    const config = JSON.parse(out.stdout) as {
-      services: Record<string, { volumes?: { type: string; source: string }[] }>;
-    };
+    const config = await resolved(...root, '--profile', 'dev', '--profile', 'monitoring');
     const sources = (config.services.prometheus?.volumes ?? [])
       .filter((v) => v.type === 'bind')
       .map((v) => v.source);
@@ -137,14 +140,37 @@ describe('docker compose', () => {
     ]);
   });
 
-  it('turns the profile and the apps’ OTLP export on with monitoring.env', async () => {
+  it('turns the profile, the dev apps and their OTLP export on with monitoring.env', async () => {
     const env = readText('monitoring.env');
-    expect(env).toMatch(/^COMPOSE_PROFILES=monitoring$/m);
+    // --env-file replaces .env, so the file names dev too (prod: add `--profile prod --profile monitoring`).
+    expect(env).toMatch(/^COMPOSE_PROFILES=dev,monitoring$/m);
     expect(env).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/otel-collector:4318$/m);
-    const root = ['-f', join(REPO_ROOT, 'compose.yaml'), '-f', join(dir, 'include.yaml')];
-    expect(await services('--env-file', join(MONITORING_DIR, 'monitoring.env'), ...root)).toEqual(
-      expect.arrayContaining(Object.keys(compose.services)),
+    const dev = ['api', 'task-runner', 'agent'];
+    expect(await services(...monitoringEnv, ...root)).toEqual(
+      expect.arrayContaining([...Object.keys(compose.services), ...dev]),
     );
+    const endpoint = 'http://otel-collector:4318';
+    expect(otel(await resolved(...monitoringEnv, ...root), dev)).toEqual({
+      api: [endpoint, 'api'],
+      'task-runner': [endpoint, 'task-runner'],
+      agent: [endpoint, 'agent'],
+    });
+    const prod = ['api-prod', 'task-runner-prod', 'agent-prod'];
+    expect(
+      otel(await resolved(...monitoringEnv, ...root, '--profile', 'prod', '--profile', 'monitoring'), prod),
+    ).toEqual({
+      'api-prod': [endpoint, 'api'],
+      'task-runner-prod': [endpoint, 'task-runner'],
+      'agent-prod': [endpoint, 'agent'],
+    });
+  });
+
+  it('leaves tracing off without monitoring.env: the endpoint is empty', async () => {
+    expect(otel(await resolved(...root), ['api', 'task-runner', 'agent'])).toEqual({
+      api: ['', 'api'],
+      'task-runner': ['', 'task-runner'],
+      agent: ['', 'agent'],
+    });
   });
 });
 
