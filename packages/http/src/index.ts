@@ -8,5 +8,5 @@ export {
   VALIDATION_PROBLEM,
   type ProblemDetails,
 } from './problem.ts';
-export { problemDetailsPlugin } from './problem-details.ts';
+export { problemDetailsPlugin, renderFrameworkError } from './problem-details.ts';
 export { problemResponse, problemSchema, timestamp, validationProblem } from './schemas.ts';

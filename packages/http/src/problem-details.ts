@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpProblem, problem, PROBLEM_CONTENT_TYPE, VALIDATION_PROBLEM } from './problem.ts';
@@ -49,6 +49,22 @@ async function problemDetails(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) =>
     send(reply, 404, problem(404, `No route for ${request.method} ${request.url}`)),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a malformed URL such as
+ * `/v1/tasks/%`) bypass the error handler, so they are rendered here the same way.
+ */
+export function renderFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status =
+    error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400;
+  void send(reply, status, problem(status, error.message, { instance: request.url }));
 }
 
 function send(reply: FastifyReply, status: number, body: object, headers: Record<string, string> = {}) {

@@ -53,7 +53,10 @@ export function problem(
 ): ProblemDetails {
   const body: ProblemDetails = { type, title: STATUS_CODES[status] ?? 'Error', status };
   if (detail) body.detail = detail;
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined) body[key] = value;
+  // Extensions never overwrite the members every client relies on.
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined && key !== 'title' && key !== 'status' && key !== 'detail') body[key] = value;
+  }
   return body;
 }
 

@@ -5,14 +5,23 @@ import { z } from 'zod';
 import {
   HttpProblem,
   notFound,
+  problem,
   problemDetailsPlugin,
+  renderFrameworkError,
   serviceUnavailable,
   timestamp,
   VALIDATION_PROBLEM,
 } from '../src/index.ts';
 
-async function app() {
-  const instance = Fastify({ bodyLimit: 100 }).withTypeProvider<ZodTypeProvider>();
+/** What the app logged, one parsed pino line each. */
+type LogLine = { level: number; msg: string; err?: { message: string; code?: string } };
+
+async function app(logs: LogLine[] = []) {
+  const instance = Fastify({
+    bodyLimit: 100,
+    logger: { level: 'info', stream: { write: (line: string) => logs.push(JSON.parse(line) as LogLine) } },
+    frameworkErrors: renderFrameworkError,
+  }).withTypeProvider<ZodTypeProvider>();
   instance.setValidatorCompiler(validatorCompiler);
   instance.setSerializerCompiler(serializerCompiler);
   await instance.register(problemDetailsPlugin);
@@ -31,6 +40,7 @@ async function app() {
   instance.get('/crash', async () => {
     throw new Error('database password is hunter2');
   });
+  instance.get('/things/:id', async () => ({ ok: true }));
   instance.get('/when', { schema: { response: { 200: z.object({ at: timestamp }) } } }, async () => ({
     at: new Date('2026-01-02T03:04:05.000Z'),
   }));
@@ -87,6 +97,23 @@ describe('problem details', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('hunter2');
     expect(response.json()).toMatchObject({ status: 500, requestId: expect.any(String) });
+  });
+
+  it('renders errors raised before routing (a malformed URL) as 400 problems', async () => {
+    const response = await (await app()).inject('/things/%');
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status: 400, title: 'Bad Request', instance: '/things/%' });
+  });
+
+  it('never lets extensions overwrite title, status or detail', () => {
+    expect(problem(409, 'taken', { title: 'x', status: 200, detail: 'y', owner: 'alice' })).toEqual({
+      type: 'about:blank',
+      title: 'Conflict',
+      status: 409,
+      detail: 'taken',
+      owner: 'alice',
+    });
   });
 
   it('encodes timestamps as ISO strings', async () => {
