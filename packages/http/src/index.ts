@@ -10,3 +10,4 @@ export {
 } from './problem.ts';
 export { problemDetailsPlugin, renderFrameworkError } from './problem-details.ts';
 export { problemResponse, problemSchema, timestamp, validationProblem } from './schemas.ts';
+export { connectionFailure } from './unavailable.ts';

@@ -1,12 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { HttpProblem, problem, PROBLEM_CONTENT_TYPE, VALIDATION_PROBLEM } from './problem.ts';
+import {
+  HttpProblem,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  serviceUnavailable,
+  VALIDATION_PROBLEM,
+} from './problem.ts';
+import { connectionFailure } from './unavailable.ts';
 
 /**
  * Every error leaves as RFC 9457 problem+json. Client errors keep their status and say what was
- * wrong, field by field for validation; server errors are logged in full and answered with a
- * generic 500 that reveals nothing but the request id to quote.
+ * wrong, field by field for validation; a dependency that cannot be reached (database down,
+ * connection refused or cut) is a 503 with Retry-After; other server errors are logged in full
+ * and answered with a generic 500 that reveals nothing but the request id to quote.
  */
 async function problemDetails(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -34,6 +42,17 @@ async function problemDetails(app: FastifyInstance) {
     if (status >= 400 && status < 500) {
       // Fastify's own client errors: malformed JSON, body too large (413), unsupported media type…
       return send(reply, status, problem(status, error.message, { instance: request.url }));
+    }
+    const unreachable = connectionFailure(error);
+    if (unreachable) {
+      // An outage, not a bug: the same request succeeds once the dependency is back, and the
+      // probes report the outage already. The root cause is logged, not the wrapper, which may
+      // hold the query's parameters.
+      request.log.warn({ err: unreachable }, 'dependency unavailable');
+      const unavailable = serviceUnavailable(
+        'A service this request depends on is unavailable. Retry later.',
+      );
+      return send(reply, 503, unavailable.toJSON(request.url), unavailable.headers);
     }
     request.log.error({ err: error }, 'request failed');
     return send(

@@ -40,6 +40,11 @@ async function app(logs: LogLine[] = []) {
   instance.get('/crash', async () => {
     throw new Error('database password is hunter2');
   });
+  instance.get('/database-down', async () => {
+    // As drizzle wraps what node-postgres threw: the query and its parameters, then the cause.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    throw new Error('Failed query: select * from t where owner = $1\nparams: alice', { cause: refused });
+  });
   instance.get('/things/:id', async () => ({ ok: true }));
   instance.get('/when', { schema: { response: { 200: z.object({ at: timestamp }) } } }, async () => ({
     at: new Date('2026-01-02T03:04:05.000Z'),
@@ -97,6 +102,40 @@ describe('problem details', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('hunter2');
     expect(response.json()).toMatchObject({ status: 500, requestId: expect.any(String) });
+  });
+
+  it('answers 503 with Retry-After when a dependency cannot be reached, and warns instead of erring', async () => {
+    const logs: LogLine[] = [];
+    const response = await (await app(logs)).inject('/database-down');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toEqual({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'A service this request depends on is unavailable. Retry later.',
+      instance: '/database-down',
+    });
+    expect(response.body).not.toContain('alice');
+    const logged = logs.filter((line) => line.err);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'dependency unavailable',
+        err: expect.objectContaining({ code: 'ECONNREFUSED' }),
+      }),
+    ]);
+    // The root cause is logged, not the wrapper holding the query's parameters.
+    expect(JSON.stringify(logged)).not.toContain('alice');
+  });
+
+  it('logs other server errors at error level', async () => {
+    const logs: LogLine[] = [];
+    await (await app(logs)).inject('/crash');
+    expect(logs.filter((line) => line.err).map((line) => [line.level, line.msg])).toEqual([
+      [50, 'request failed'],
+    ]);
   });
 
   it('renders errors raised before routing (a malformed URL) as 400 problems', async () => {
