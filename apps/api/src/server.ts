@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
+import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
 
@@ -22,7 +23,12 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
   const redis = createRedis(config.REDIS_URL, 'producer', `api@${hostname()}`);
   // ioredis reconnects by itself; log instead of crashing on the 'error' event.
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+  // With tracing on, a job carries the trace of the request that queued it to the task-runner.
+  const producer = createProducer({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    telemetry: queueTelemetry(),
+  });
 
   const app = await buildApp({
     config,

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobs, retention, type JobName, type JobPayload } from './jobs.ts';
 
@@ -10,6 +10,12 @@ export interface ProducerOptions {
   timeoutMs?: number;
   /** Queue-level errors (connection lost, …); ioredis reconnects by itself, so they are only reported. */
   onError?: (error: Error) => void;
+  /**
+   * BullMQ's tracing integration (`queueTelemetry()` of @repo/telemetry; undefined while tracing
+   * is off): each add is a span, and its context travels inside the job, so the worker that runs
+   * it continues the same trace.
+   */
+  telemetry?: Telemetry;
 }
 
 /** The queue cannot take the job right now (Redis down or too slow); nothing was enqueued or it is unknown. */
@@ -56,6 +62,7 @@ export function createProducer(options: ProducerOptions): Producer {
         connection: options.connection,
         prefix: options.prefix,
         defaultJobOptions: { ...retention, ...jobs[name].options },
+        telemetry: options.telemetry,
       });
       existing.on('error', options.onError ?? (() => {}));
       queues.set(name, existing);
