@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Pool } from '@repo/db';
+import { problemDetailsPlugin, renderFrameworkError } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
@@ -10,7 +11,6 @@ import { signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
-import problemDetails, { renderFrameworkError } from './plugins/app/problem-details.ts';
 import openApi from './plugins/external/openapi.ts';
 import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDependencies) {
   // 5. metrics, then identity, then the rate limiter keyed by that identity;
   // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
   //    then /mcp (authenticated the same way; its tools check their permissions).
-  await app.register(problemDetails);
+  await app.register(problemDetailsPlugin);
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: config.UNDER_PRESSURE_MAX_HEAP_USED_BYTES,

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, serviceUnavailable } from '@repo/http';
 import { Agent, errors, request, type Dispatcher } from 'undici';
-import { HttpProblem, PROBLEM_CONTENT_TYPE, serviceUnavailable } from '../http/problem.ts';
 
 export interface AgentClientOptions {
   /** The agent service's base URL (AGENT_URL). */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { documents, tasks, type Database, type DocumentStatus } from '@repo/db';
+import { conflict, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
-import { conflict, serviceUnavailable } from '../http/problem.ts';
 import type { StopJob } from '../tasks/job-control.ts';
 
 export interface DocumentsServiceDependencies {

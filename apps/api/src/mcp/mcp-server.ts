@@ -1,10 +1,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { HttpProblem } from '@repo/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Permission, Principal } from '../auth/permissions.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
-import { HttpProblem } from '../http/problem.ts';
 import { pgText } from '../http/schemas.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';

@@ -1,10 +1,10 @@
 import { messageRoles } from '@repo/db';
+import { notFound, problemResponse, timestamp, validationProblem } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { page, pageQuery } from '../http/pagination.ts';
-import { notFound } from '../http/problem.ts';
-import { pgText, problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
+import { pgText } from '../http/schemas.ts';
 
 export const conversationId = z.object({ id: z.uuid() });
 

@@ -1,7 +1,6 @@
+import { problem, PROBLEM_CONTENT_TYPE, problemSchema } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem.ts';
-import { problemSchema } from '../http/schemas.ts';
 import type { Readiness } from '../readiness/readiness.ts';
 
 const checkResult = z.union([

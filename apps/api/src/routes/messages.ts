@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
+import { HttpProblem, notFound, problemResponse, validationProblem } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
-import { HttpProblem, notFound } from '../http/problem.ts';
-import { pgText, problemResponse, validationProblem } from '../http/schemas.ts';
+import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
 
 /** The agent's key format: the api refuses others itself instead of forwarding them to a 400. */

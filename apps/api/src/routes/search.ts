@@ -1,6 +1,7 @@
+import { validationProblem } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { pgText, validationProblem } from '../http/schemas.ts';
+import { pgText } from '../http/schemas.ts';
 import type { Search } from '../search/search-service.ts';
 
 const searchRequest = z.object({

@@ -1,9 +1,9 @@
 import { taskStatuses } from '@repo/db';
+import { notFound, problemResponse, timestamp, validationProblem } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageQuery } from '../http/pagination.ts';
-import { notFound } from '../http/problem.ts';
-import { pgText, problemResponse, timestamp, validationProblem } from '../http/schemas.ts';
+import { pgText } from '../http/schemas.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
 
 const taskId = z.object({ id: z.uuid() });

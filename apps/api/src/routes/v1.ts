@@ -1,9 +1,9 @@
+import { problemResponse } from '@repo/http';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { AgentClient } from '../agent/agent-client.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
-import { problemResponse } from '../http/schemas.ts';
 import { authorize } from '../plugins/app/authentication.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';

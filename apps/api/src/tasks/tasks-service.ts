@@ -1,9 +1,9 @@
 import { conversations, documents, tasks, type Database, type TaskStatus } from '@repo/db';
+import { conflict, HttpProblem, notFound, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
-import { conflict, HttpProblem, notFound, serviceUnavailable } from '../http/problem.ts';
 import type { StopJob, StopOutcome } from './job-control.ts';
 
 export interface TasksServiceDependencies {

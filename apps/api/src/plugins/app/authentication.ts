@@ -1,3 +1,4 @@
+import { HttpProblem, serviceUnavailable, VALIDATION_PROBLEM } from '@repo/http';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessTokenVerifier } from '../../auth/access-tokens.ts';
@@ -9,7 +10,6 @@ import {
   type Principal,
 } from '../../auth/permissions.ts';
 import { createServiceTokenMatcher } from '../../auth/service-token.ts';
-import { HttpProblem, serviceUnavailable, VALIDATION_PROBLEM } from '../../http/problem.ts';
 
 /** The header a service-token caller names the owner it acts for in. */
 export const OWNER_HEADER = 'x-keelson-owner';

@@ -1,8 +1,8 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import { HttpProblem } from '@repo/http';
 import type { Redis } from '@repo/queue';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpProblem } from '../../http/problem.ts';
 
 export interface RateLimitOptions {
   redis: Redis;

@@ -1,8 +1,8 @@
 import { getHeapStatistics } from 'node:v8';
 import underPressure from '@fastify/under-pressure';
+import { serviceUnavailable } from '@repo/http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { serviceUnavailable } from '../../http/problem.ts';
 
 export interface LoadSheddingOptions {
   maxEventLoopDelayMs: number;
