@@ -1,0 +1,109 @@
+import { createServer, type Socket } from 'node:net';
+import { tasks } from '@repo/db';
+import { createTcpProxy, type TcpProxy } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { insertDocument } from './support/fixtures.ts';
+import { createTestApp, type TestApp } from './support/test-app.ts';
+
+/**
+ * Postgres goes away (the proxy in front of it drops every connection and refuses new ones):
+ * reads and writes answer 503 problem+json with Retry-After, fast, instead of a 500; liveness is
+ * untouched, readiness fails; when Postgres is back the same app serves again by itself.
+ */
+describe('Postgres outage', () => {
+  let t: TestApp;
+  let postgres: TcpProxy;
+  let headers: { authorization: string };
+  let taskId: string;
+
+  beforeAll(async () => {
+    postgres = await createTcpProxy(inject('databaseUrl'));
+    t = await createTestApp({ databaseUrl: (url) => postgres.url(url) });
+    headers = await t.auth('alice');
+    await insertDocument(t.db, 'alice', 'Harbour pilots', ['Pilots board ships at the harbour mouth.']);
+    const [task] = await t.db
+      .insert(tasks)
+      .values({ ownerId: 'alice', type: 'agent-run', input: {} })
+      .returning({ id: tasks.id });
+    taskId = task!.id;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await postgres?.close();
+  });
+
+  const requests = () => [
+    { method: 'GET' as const, url: '/v1/documents', ok: 200 },
+    { method: 'POST' as const, url: '/v1/documents', payload: { title: 't', content: 'c' }, ok: 202 },
+    { method: 'GET' as const, url: `/v1/tasks/${taskId}`, ok: 200 },
+    { method: 'POST' as const, url: '/v1/search', payload: { query: 'harbour' }, ok: 200 },
+  ];
+
+  it('answers 503 problem+json with Retry-After while it is down, and serves again when it is back', async () => {
+    // Warm-up: the pool now holds open connections, so the cut breaks live ones, not only new ones.
+    for (const { ok, ...request } of requests()) {
+      expect((await t.app.inject({ ...request, headers })).statusCode, request.url).toBe(ok);
+    }
+
+    await postgres.cut();
+    const latencies: number[] = [];
+    for (const { ok: _ok, ...request } of [...requests(), ...requests()]) {
+      const started = performance.now();
+      const response = await t.app.inject({ ...request, headers });
+      latencies.push(performance.now() - started);
+      const what = `${request.method} ${request.url}`;
+      expect(response.statusCode, what).toBe(503);
+      expect(response.headers['retry-after'], what).toMatch(/^\d+$/);
+      expect(response.headers['content-type'], what).toMatch(/^application\/problem\+json/);
+      expect(response.json(), what).toEqual({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: expect.any(String),
+        instance: request.url,
+      });
+    }
+    // A refused connection fails at once: well under the pool's connect timeout (1 s in tests).
+    expect(Math.max(...latencies)).toBeLessThan(1_000);
+
+    expect((await t.app.inject('/health')).statusCode).toBe(200);
+    expect((await t.app.inject('/ready')).statusCode).toBe(503);
+
+    await postgres.restore();
+    await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
+    for (const { ok, ...request } of requests()) {
+      expect((await t.app.inject({ ...request, headers })).statusCode, request.url).toBe(ok);
+    }
+  });
+
+  it('answers 503 when a connection cannot be made in time (pool connect timeout)', async () => {
+    // A database that accepts connections and never answers (hung, or behind a black hole): the
+    // pool gives up after its connect timeout.
+    const accepted = new Set<Socket>();
+    const silent = createServer((socket) => void accepted.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const hung = await createTestApp({
+      database: t.database,
+      databaseUrl: (url) => {
+        const silentUrl = new URL(url);
+        silentUrl.hostname = '127.0.0.1';
+        silentUrl.port = String(port);
+        return silentUrl.href;
+      },
+    });
+    try {
+      const started = performance.now();
+      const response = await hung.app.inject({ url: '/v1/documents', headers });
+      const elapsed = performance.now() - started;
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toMatch(/^\d+$/);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(elapsed).toBeLessThan(1_500);
+    } finally {
+      await hung.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
