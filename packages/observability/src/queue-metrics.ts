@@ -19,8 +19,12 @@ export interface JobMetrics {
  * Job metrics, named after BullMQ's own vocabulary so dashboards read like the queue's UI:
  * `bullmq_job_duration_seconds{queue,outcome}`, `bullmq_job_failures_total{queue}` (final
  * failures) and `bullmq_job_retries_total{queue}` (failed attempts that will be retried).
+ *
+ * `queues`: the queues this process serves. Their failure and retry counters start at 0, so the
+ * series exist from the first scrape: `rate()`/`increase()` (the failing-jobs alert) see the
+ * first failure as an increase instead of the birth of a series, and panels are not empty.
  */
-export function createJobMetrics(registry: Registry): JobMetrics {
+export function createJobMetrics(registry: Registry, queues: readonly string[] = []): JobMetrics {
   const duration = new Histogram({
     name: 'bullmq_job_duration_seconds',
     help: 'Duration of one run of a job, by queue and outcome',
@@ -41,6 +45,10 @@ export function createJobMetrics(registry: Registry): JobMetrics {
     labelNames: ['queue'] as const,
     registers: [registry],
   });
+  for (const queue of queues) {
+    failures.inc({ queue }, 0);
+    retries.inc({ queue }, 0);
+  }
   return {
     observe(queue, outcome, seconds) {
       duration.observe({ queue, outcome }, seconds);

@@ -42,6 +42,18 @@ describe('the queue metrics', () => {
     expect(await sample(registry, 'bullmq_job_failures_total', { queue })).toBe(1);
   });
 
+  it('starts the failure and retry counters of the queues it is given at 0', async () => {
+    const registry = createMetricsRegistry('test', { defaultMetrics: false });
+    const metrics = createJobMetrics(registry, ['ingest-document', 'agent-run']);
+    for (const queue of ['ingest-document', 'agent-run']) {
+      expect(await sample(registry, 'bullmq_job_failures_total', { queue }), queue).toBe(0);
+      expect(await sample(registry, 'bullmq_job_retries_total', { queue }), queue).toBe(0);
+    }
+    expect(await sample(registry, 'bullmq_job_failures_total', { queue: 'maintenance' })).toBeUndefined();
+    metrics.observe('agent-run', 'failed', 1);
+    expect(await sample(registry, 'bullmq_job_failures_total', { queue: 'agent-run' })).toBe(1);
+  });
+
   it('reads queue depth at scrape time and drops the series when the read fails', async () => {
     const registry = createMetricsRegistry('test', { defaultMetrics: false });
     let waiting = 3;

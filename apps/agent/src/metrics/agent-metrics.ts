@@ -5,7 +5,7 @@ import { Counter, Histogram, type Registry } from '@repo/observability';
  * turns by outcome, tool calls by tool and outcome, model latency, tokens, errors by kind.
  */
 export function createAgentMetrics(registry: Registry) {
-  return {
+  const metrics = {
     turns: new Counter({
       name: 'agent_turns_total',
       help: 'Conversation turns, by outcome (ok, replayed, aborted, error)',
@@ -38,6 +38,18 @@ export function createAgentMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  // Every closed label set starts at 0, so each series exists from the first scrape: rate() and
+  // increase() (the provider-error ratio, its alert) count the first event, panels are not empty.
+  for (const outcome of TURN_OUTCOMES) metrics.turns.inc({ outcome }, 0);
+  for (const kind of ERROR_KINDS) metrics.errors.inc({ kind }, 0);
+  for (const direction of TOKEN_DIRECTIONS) metrics.tokens.inc({ direction }, 0);
+  return metrics;
 }
+
+/** `agent_turns_total{outcome}` (run-turn.ts). */
+export const TURN_OUTCOMES = ['ok', 'replayed', 'aborted', 'error'] as const;
+/** `agent_errors_total{kind}`: classify()'s kinds but `aborted` (not an error), and `no-model`. */
+export const ERROR_KINDS = ['provider', 'timeout', 'no-model', 'internal'] as const;
+export const TOKEN_DIRECTIONS = ['input', 'output'] as const;
 
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

@@ -16,7 +16,11 @@ const COUNTS_TIMEOUT_MS = 2_000;
  * the processor wrapper), queue depth read from Redis at scrape time, and the leader gauge.
  */
 export function createRunnerMetrics(registry: Registry, queues: readonly Queue[], logger: Logger) {
-  const jobs = createJobMetrics(registry);
+  // Every queue served starts with failures and retries at 0 (the alert rules take their rate).
+  const jobs = createJobMetrics(
+    registry,
+    queues.map((queue) => queue.name),
+  );
   const leader = createRoleGauge(
     registry,
     'task_runner_leader',
