@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
+import { shutdownTelemetry } from '@repo/telemetry';
+import { queueTelemetry } from '@repo/telemetry/queue';
 import closeWithGrace from 'close-with-grace';
 import { buildAgentApp } from './app.ts';
 import { loadConfig, type AgentConfig } from './config.ts';
@@ -34,7 +37,12 @@ const pool = createPool({
 });
 const redis = createRedis(config.REDIS_URL, 'producer', `agent@${hostname()}`);
 redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+const producer = createProducer({
+  connection: redis,
+  prefix: config.QUEUE_PREFIX,
+  // A summary job continues the trace of the turn that asked for it.
+  telemetry: queueTelemetry(),
+});
 
 const model = createLanguageModel(config);
 if (model) logger.info({ provider: model.provider, model: model.modelId }, 'model configured');
@@ -95,6 +103,12 @@ closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, e
   if (err) logger.error({ err }, 'shutting down after an unexpected error');
   else logger.info({ signal }, 'shutting down');
   await app.close();
+  // Last: the spans and log records of the final turns, flushed to the collector. A collector
+  // that does not answer costs at most 2 s of the budget (a no-op while tracing is off).
+  await Promise.race([
+    shutdownTelemetry().catch((error: unknown) => logger.warn({ err: error }, 'telemetry flush failed')),
+    sleep(2_000, undefined, { ref: false }),
+  ]);
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });

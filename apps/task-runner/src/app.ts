@@ -9,7 +9,7 @@ import {
   subscribeCancellations,
   type Redis,
 } from '@repo/queue';
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { TaskRunnerConfig } from './config.ts';
 import type { JobDefinition } from './jobs/job-definition.ts';
 import { upsertJobSchedulers } from './jobs/job-schedulers.ts';
@@ -62,6 +62,8 @@ export interface TaskRunnerDependencies {
   jobs?: (shared: JobTableDependencies) => JobDefinition[];
   /** The runner cannot go on (a migration failed): the process should exit non-zero. */
   onFatal?: (error: Error) => void;
+  /** BullMQ tracing for the producer and the workers (`queueTelemetry()`); none when undefined. */
+  telemetry?: Telemetry;
 }
 
 /** A failure that retrying as leader would only repeat. */
@@ -83,6 +85,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     connection: redis.queue,
     prefix: config.QUEUE_PREFIX,
     timeoutMs: 2_000,
+    telemetry: deps.telemetry,
     onError: (error) => {
       if (!isConnectionError(error)) logger.warn({ err: error }, 'queue error');
     },
@@ -162,6 +165,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
         fence: current.signal,
         lockDurationMs: config.JOB_LOCK_DURATION_MS,
         stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS,
+        telemetry: deps.telemetry,
       });
       phase = 'running';
       logger.info({ queues: queueNames }, 'workers started');

@@ -1,6 +1,8 @@
 import { ConfigError } from '@repo/config';
 import { createLogger, createMetricsRegistry } from '@repo/observability';
 import { RedisRequirementError } from '@repo/queue';
+import { shutdownTelemetry } from '@repo/telemetry';
+import { queueTelemetry } from '@repo/telemetry/queue';
 import closeWithGrace from 'close-with-grace';
 import { createTaskRunner } from './app.ts';
 import { loadConfig, type TaskRunnerConfig } from './config.ts';
@@ -31,6 +33,8 @@ const runner = createTaskRunner({
   db: connections.db,
   redis: connections.redis,
   metrics,
+  // Undefined while tracing is off; otherwise each job runs in the trace of whoever queued it.
+  telemetry: queueTelemetry(),
   onFatal: (error) => void exit(1, error),
 });
 const health = await buildHealthServer({
@@ -50,6 +54,9 @@ function shutdown(): Promise<void> {
     await within(health.close(), 1_000);
     await connections.close();
     logger.info({ runnerMs, totalMs: Math.round(performance.now() - started) }, 'task-runner stopped');
+    // Last, so the final jobs' spans and log records (this line's too) reach the collector; one
+    // that does not answer costs at most 2 s (a no-op while tracing is off).
+    if (!(await within(shutdownTelemetry(), 2_000))) logger.warn('telemetry flush timed out');
   })();
   return closing;
 }

@@ -1,6 +1,6 @@
 import type { JobMetrics, Logger } from '@repo/observability';
 import { isConnectionError, type Redis } from '@repo/queue';
-import { Worker } from 'bullmq';
+import { Worker, type Telemetry } from 'bullmq';
 import type { JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
 import { within } from '../support/time-bounds.ts';
@@ -18,6 +18,8 @@ export interface WorkersOptions {
   fence: AbortSignal;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** BullMQ tracing: each job is processed in a span continuing the trace that queued it. */
+  telemetry?: Telemetry;
 }
 
 /** How workers ended: every job finished, unfinished ones handed back, or Redis did not answer. */
@@ -60,6 +62,7 @@ export function startWorkers(options: WorkersOptions) {
         // Two crashes in the middle of the same job are tolerated; a third fails it (a poison job
         // that kills its process must not take down every leader in turn).
         maxStalledCount: 2,
+        telemetry: options.telemetry,
       },
     );
     worker.on('failed', (job, error) => {
