@@ -56,7 +56,7 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^ENV NODE_ENV=production$/m);
     expect(text).toMatch(/^HEALTHCHECK /m);
     expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
-    expect(text).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(text).toMatch(/^CMD \["node", (?:"--import=@repo\/telemetry\/register", )?"dist\/main\.js"\]$/m);
     // The dependency layer comes before any source: manifests (out/json) are copied first.
     expect(text.indexOf('out/json')).toBeLessThan(text.indexOf('out/full'));
     expect(text.indexOf('pnpm install')).toBeLessThan(text.indexOf('out/full'));
@@ -107,11 +107,38 @@ describe('compose.yaml', () => {
 });
 
 describe('the apps', () => {
-  it('start from dist/main.js, the file the images run', () => {
-    for (const app of ['api', 'task-runner']) {
-      expect(readJson<{ scripts: Record<string, string> }>(`apps/${app}/package.json`).scripts.start).toBe(
-        'node dist/main.js',
-      );
+  const apps = ['api', 'task-runner', 'agent'];
+  const PRELOAD = '--import=@repo/telemetry/register';
+  const manifest = (app: string) =>
+    readJson<{ scripts: Record<string, string>; dependencies: Record<string, string> }>(
+      `apps/${app}/package.json`,
+    );
+
+  it('start from dist/main.js, the file the images run, with the telemetry preload', () => {
+    for (const app of apps) expect(manifest(app).scripts.start, app).toBe(`node ${PRELOAD} dist/main.js`);
+  });
+
+  it('run dev from the sources with the preload resolved to them', () => {
+    for (const app of apps) {
+      const dev = manifest(app).scripts.dev!;
+      expect(dev, app).toMatch(/^node --conditions=@repo\/source .*--watch src\/main\.ts$/);
+      expect(dev, app).toContain(PRELOAD);
     }
   });
+
+  it('depend on @repo/telemetry, so `pnpm deploy` puts the preload in the image', () => {
+    for (const app of apps) expect(manifest(app).dependencies['@repo/telemetry'], app).toBe('workspace:*');
+  });
+
+  it.each(apps)(
+    'docker/%s/Dockerfile preloads telemetry in CMD (not NODE_OPTIONS: the healthcheck)',
+    (app) => {
+      const text = read(`docker/${app}/Dockerfile`);
+      expect(text).toMatch(/^CMD \["node", "--import=@repo\/telemetry\/register", "dist\/main\.js"\]$/m);
+      expect(text).toMatch(
+        /^CMD \["node", "--conditions=@repo\/source", "--import=@repo\/telemetry\/register", "--watch", "src\/main\.ts"\]$/m,
+      );
+      expect(text).not.toMatch(/^ENV .*NODE_OPTIONS/m);
+    },
+  );
 });
