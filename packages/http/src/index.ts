@@ -11,3 +11,4 @@ export {
 export { problemDetailsPlugin, renderFrameworkError } from './problem-details.ts';
 export { problemResponse, problemSchema, timestamp, validationProblem } from './schemas.ts';
 export { connectionFailure } from './unavailable.ts';
+export { requestIdOptions, requestIdPlugin } from './request-id.ts';
