@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Database, Pool } from '@repo/db';
-import { problemDetailsPlugin, renderFrameworkError } from '@repo/http';
+import { problemDetailsPlugin, renderFrameworkError, requestIdOptions, requestIdPlugin } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
@@ -58,9 +57,6 @@ export interface AppDependencies {
   embedQuery?: EmbedQuery;
 }
 
-/** An incoming request id is kept only if it is short and plain, so it is safe to log and echo. */
-const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
-
 /**
  * Builds the API from its dependencies. It never listens and never reads the environment, so a
  * test builds it with its own database and calls it through `app.inject`.
@@ -74,11 +70,7 @@ export async function buildApp(deps: AppDependencies) {
     // rate-limit key of anonymous callers) is the client's and cannot be forged by the client.
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     // Request ids: reuse the caller's (load balancer, upstream service) when it is well-formed.
-    requestIdHeader: false,
-    genReqId: (request) => {
-      const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    ...requestIdOptions,
     logController: createLogController(),
     // During close, new requests get 503 + `Connection: close` (Fastify's default, made explicit):
     // the load balancer retries them on another replica while in-flight ones finish here.
@@ -87,18 +79,17 @@ export async function buildApp(deps: AppDependencies) {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
 
   // Order, and why:
-  // 1. errors first, so whatever any later plugin throws is rendered as problem+json;
+  // 1. request ids and errors first, so every response names its id and whatever any later
+  //    plugin throws is rendered as problem+json;
   // 2. load shedding, the cheapest refusal, before any work is spent on a request;
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
   // 5. metrics, then identity, then the rate limiter keyed by that identity;
   // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
   //    then /mcp (authenticated the same way; its tools check their permissions).
+  await app.register(requestIdPlugin);
   await app.register(problemDetailsPlugin);
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
