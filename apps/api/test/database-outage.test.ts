@@ -1,4 +1,6 @@
 import { createServer, type Socket } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { tasks } from '@repo/db';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -73,6 +75,27 @@ describe('Postgres outage', () => {
     await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
     for (const { ok, ...request } of requests()) {
       expect((await t.app.inject({ ...request, headers })).statusCode, request.url).toBe(ok);
+    }
+  });
+
+  it('MCP tools say the outage is a 503 to retry, and work again when Postgres is back', async () => {
+    const url = new URL(`${await t.app.listen({ host: '127.0.0.1', port: 0 })}/mcp`);
+    const client = new Client({ name: 'outage-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    try {
+      const search = () => client.callTool({ name: 'search_documents', arguments: { query: 'harbour' } });
+      expect((await search()).isError).toBeFalsy();
+      await postgres.cut();
+      const failed = await search();
+      expect(failed.isError).toBe(true);
+      expect(failed.content).toEqual([
+        { type: 'text', text: 'A service this tool depends on is unavailable. Retry later. (HTTP 503)' },
+      ]);
+      await postgres.restore();
+      await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
+      expect((await search()).isError).toBeFalsy();
+    } finally {
+      await client.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { HttpProblem } from '@repo/http';
+import { connectionFailure, HttpProblem } from '@repo/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Permission, Principal } from '../auth/permissions.ts';
@@ -87,7 +87,10 @@ export function createMcpServer(
   );
   const owner = principal.ownerId;
 
-  /** Permission check, and errors as tool errors: expected ones say what; others only an id. */
+  /**
+   * Permission check, and errors as tool errors: expected ones and outages say what; others only
+   * an id.
+   */
   const guarded =
     <Args>(permission: Permission, run: (args: Args) => Promise<CallToolResult>) =>
     async (args: Args): Promise<CallToolResult> => {
@@ -99,6 +102,12 @@ export function createMcpServer(
       } catch (error) {
         if (error instanceof HttpProblem && error.status < 500) return refusal(error.message);
         if (error instanceof HttpProblem) return refusal(`${error.message} (HTTP ${error.status})`);
+        const unreachable = connectionFailure(error);
+        if (unreachable) {
+          // As over /v1: an outage (database down) is a 503 to retry, warned about, not a bug.
+          log.warn({ err: unreachable }, 'MCP tool: dependency unavailable');
+          return refusal('A service this tool depends on is unavailable. Retry later. (HTTP 503)');
+        }
         const reference = crypto.randomUUID();
         log.error({ err: error, reference }, 'MCP tool failed');
         return refusal(`The tool failed unexpectedly (reference ${reference}).`);
