@@ -30,6 +30,9 @@ const MESSAGES = [
   /^timeout exceeded when trying to connect$/,
   // A client whose connection broke earlier, used again.
   /^Client has encountered a connection error and is not queryable$/,
+  // node-postgres `query_timeout`: no answer on a connection. Set above statement_timeout, it
+  // fires only when the server or the network is gone (a live server cancels first, 57014).
+  /^Query read timeout$/,
 ];
 
 /**

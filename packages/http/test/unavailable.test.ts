@@ -62,6 +62,7 @@ describe('connectionFailure', () => {
     'Connection terminated',
     'timeout exceeded when trying to connect',
     'Client has encountered a connection error and is not queryable',
+    'Query read timeout',
   ])('finds what node-postgres says without a code: %s', (message) => {
     const error = new Error(message);
     expect(connectionFailure(new Error('Failed query', { cause: error }))).toBe(error);
