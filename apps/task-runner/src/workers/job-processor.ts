@@ -89,6 +89,9 @@ export function createJobProcessor(definition: JobDefinition, context: Processor
       );
       if (taskId) await taskState.succeeded(taskId, result ?? null);
       observe('completed');
+      // One line per run, inside the job's span: with tracing on it carries the trace_id that
+      // joins it to the request that queued the job.
+      log.info({ taskId, durationMs: Math.round(performance.now() - started) }, 'job completed');
       return result;
     } catch (caught) {
       if (interrupt.aborted) throw await handBack();
