@@ -9,6 +9,12 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** Idle connections are closed after this long; a quiet replica gives its connections back. */
   idleTimeoutMs?: number;
+  /**
+   * How long past the statement timeout the client itself gives up on a query (default 5 s). The
+   * server cancels a slow statement; this catches the case the server cannot: a connection that
+   * went silent (host gone, network partition), where the query would otherwise wait for the OS.
+   */
+  queryTimeoutGraceMs?: number;
   /** Called for errors on idle clients (e.g. the server restarted). Without a listener pg crashes the process. */
   onError: (error: Error) => void;
 }
@@ -21,8 +27,13 @@ export function createPool(options: PoolOptions): pg.Pool {
     statement_timeout: options.statementTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
-    // Detects a dead server on an idle connection instead of waiting for the OS TCP timeout.
+    // Client-side bound on a query: rejects with "Query read timeout" (answered as a 503 by
+    // @repo/http) when the server stops answering on an open connection.
+    query_timeout: options.statementTimeoutMs + (options.queryTimeoutGraceMs ?? 5_000),
+    // Detects a dead server on an idle connection. The first probe after 10 s of silence: without
+    // the delay, Node passes 0 and the OS default applies (2 hours on Linux).
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   pool.on('error', options.onError);
   return pool;

@@ -9,6 +9,12 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** The server is back on the same port. */
   restore(): Promise<void>;
+  /**
+   * Simulates a server that went silent (a host gone, a partition): connections stay open and new
+   * ones are accepted, but no byte moves in either direction until `thaw()`.
+   */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +28,7 @@ export async function createTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let frozen = false;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -37,6 +44,10 @@ export async function createTcpProxy(targetUrl: string): Promise<TcpProxy> {
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
         client.pipe(upstream).pipe(client);
+        if (frozen) {
+          client.pause();
+          upstream.pause();
+        }
       });
       next.once('error', reject);
       next.listen(port, '127.0.0.1', () => {
@@ -67,6 +78,14 @@ export async function createTcpProxy(targetUrl: string): Promise<TcpProxy> {
     },
     cut,
     restore: listen,
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
+    },
     close: cut,
   };
 }

@@ -1,0 +1,74 @@
+import { createTcpProxy, type TcpProxy } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPool, type Pool } from '../src/index.ts';
+
+let proxy: TcpProxy;
+const pools: Pool[] = [];
+
+beforeAll(async () => {
+  proxy = await createTcpProxy(inject('databaseUrl'));
+});
+
+afterAll(async () => {
+  proxy.thaw();
+  await Promise.all(pools.map((pool) => pool.end().catch(() => {})));
+  await proxy.close();
+});
+
+function poolThroughProxy(options: {
+  statementTimeoutMs: number;
+  queryTimeoutGraceMs: number;
+  connectTimeoutMs: number;
+}) {
+  const pool = createPool({
+    connectionString: proxy.url(inject('databaseUrl')),
+    applicationName: 'pool-test',
+    max: 2,
+    onError: () => {},
+    ...options,
+  });
+  pools.push(pool);
+  return pool;
+}
+
+describe('the pool against a server that goes silent', () => {
+  it('gives up on a query on an open connection after the statement timeout plus the grace', async () => {
+    const pool = poolThroughProxy({
+      statementTimeoutMs: 300,
+      queryTimeoutGraceMs: 200,
+      connectTimeoutMs: 5_000,
+    });
+    // A connection is open and idle in the pool before the server goes silent.
+    await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+
+    proxy.freeze();
+    try {
+      const started = performance.now();
+      await expect(pool.query('select 1')).rejects.toThrow(/Query read timeout/);
+      const elapsed = performance.now() - started;
+      // 300 + 200 ms: the client's own timer, not the server (which never sees the query).
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(4_000);
+    } finally {
+      proxy.thaw();
+    }
+  });
+
+  it('gives up on a new connection after the connect timeout', async () => {
+    const pool = poolThroughProxy({
+      statementTimeoutMs: 1_000,
+      queryTimeoutGraceMs: 1_000,
+      connectTimeoutMs: 400,
+    });
+    proxy.freeze();
+    try {
+      const started = performance.now();
+      await expect(pool.query('select 1')).rejects.toThrow(/timeout/i);
+      expect(performance.now() - started).toBeLessThan(4_000);
+    } finally {
+      proxy.thaw();
+    }
+    // The same pool serves again once the server answers.
+    await expect(pool.query('select 2 as two')).resolves.toMatchObject({ rows: [{ two: 2 }] });
+  });
+});
