@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { fastifySSE } from '@fastify/sse';
 import type { Database, Pool } from '@repo/db';
-import { problemDetailsPlugin } from '@repo/http';
+import { problemDetailsPlugin, requestIdOptions, requestIdPlugin } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -28,8 +27,6 @@ export interface AgentDependencies {
   requestSummary: (ownerId: string, conversationId: string) => void;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
-
 /**
  * The agent service without its process: built from its dependencies, never listening, so tests
  * run it through `inject` or on an ephemeral port with a fake model and real MCP servers.
@@ -39,21 +36,15 @@ export async function buildAgentApp(deps: AgentDependencies) {
     loggerInstance: deps.logger,
     logController: createLogController(),
     bodyLimit: 256 * 1024,
-    requestIdHeader: false,
     // The api forwards its request id, so one id follows a message through both services.
-    genReqId: (request) => {
-      const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    ...requestIdOptions,
     return503OnClosing: true,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
 
   // Cross-cutting first (errors, metrics, SSE), then authentication, then routes.
+  await app.register(requestIdPlugin);
   await app.register(problemDetailsPlugin);
   await app.register(httpMetricsPlugin, { registry: deps.registry, path: '/metrics' });
   await app.register(fastifySSE);

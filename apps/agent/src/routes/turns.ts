@@ -1,4 +1,13 @@
-import { HttpProblem, problem, problemResponse, timestamp, validationProblem } from '@repo/http';
+import {
+  connectionFailure,
+  HttpProblem,
+  problem,
+  problemResponse,
+  serviceUnavailable,
+  timestamp,
+  validationProblem,
+} from '@repo/http';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createEventQueue } from '../turns/event-queue.ts';
@@ -107,13 +116,28 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
         try {
           yield { event: 'done', data: view(await outcome) };
         } catch (error) {
-          if (!(error instanceof HttpProblem)) request.log.error({ err: error }, 'streamed turn failed');
-          const body =
-            error instanceof HttpProblem ? error.toJSON(request.url) : problem(500, 'The turn failed.');
-          yield { event: 'error', data: body };
+          yield { event: 'error', data: streamedProblem(error, request) };
         }
       }
       await reply.sse.send(events());
     },
   );
 };
+
+/**
+ * The `error` event of a stream that already answered 200: the same problem the JSON answer would
+ * have given — a dependency outage (the database gone mid-turn) is a 503 logged at warn, anything
+ * unexpected a 500 logged in full.
+ */
+function streamedProblem(error: unknown, request: FastifyRequest) {
+  if (error instanceof HttpProblem) return error.toJSON(request.url);
+  const unreachable = connectionFailure(error);
+  if (unreachable) {
+    request.log.warn({ err: unreachable }, 'streamed turn failed: dependency unavailable');
+    return serviceUnavailable('A service this turn depends on is unavailable. Retry later.').toJSON(
+      request.url,
+    );
+  }
+  request.log.error({ err: error }, 'streamed turn failed');
+  return problem(500, 'The turn failed.');
+}

@@ -40,6 +40,8 @@ export async function createTestAgent(
     responder?: Responder;
     servers?: McpServerSpec[];
     withModel?: boolean;
+    /** Rewrites the pool's database URL (e.g. through a TCP proxy that can take the database away). */
+    poolUrl?: (databaseUrl: string) => string;
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
@@ -56,7 +58,7 @@ export async function createTestAgent(
     ...options.env,
   });
   const pool = createPool({
-    connectionString: database.url,
+    connectionString: options.poolUrl?.(database.url) ?? database.url,
     applicationName: 'agent-test',
     max: 5,
     statementTimeoutMs: 10_000,
