@@ -438,8 +438,9 @@ describe('the prod profile', () => {
     expect(samples.length).toBeGreaterThan(5);
     expect(samples.every((s) => s.health === 200)).toBe(true);
     expect(samples.every((s) => s.ready === 503)).toBe(true);
-    // Liveness never failed under load either; reads and writes did, with answers, not hangs.
-    expect(Object.keys(result.failures).filter((key) => key.startsWith('health'))).toEqual([]);
+    // Liveness never failed under load either; reads and writes did, with answers, not hangs:
+    // 503 problem+json with Retry-After (the outage), never a 500 (a bug) or a timeout.
+    expect(Object.keys(result.failures).filter((key) => !/^(read|write) 503$/.test(key))).toEqual([]);
     expect(apiReady).toBeLessThan(20_000);
     expect(await lifeSigns()).toEqual(before);
     expect(await probe(`${stack.baseUrl}/ready`)).toBe(200);
