@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filesUnder, read, readJson, readYaml } from '../src/repository.ts';
+import { filesUnder, read, readJson, readYaml, ROOT } from '../src/repository.ts';
 
 /** The GitHub Actions workflows users get: they parse, pin every action, and run real scripts. */
 
@@ -106,10 +110,22 @@ describe('the CI workflows', () => {
     expect(services.redis!.image).toBe(compose.services.redis!.image);
   });
 
-  it('build one image per Dockerfile, from the repository root', () => {
+  it('build one image per app, from the repository root', () => {
     const images = workflows.find(({ file }) => file.endsWith('images.yml'))!.workflow;
+    // Run the listing step as the runner would, in this checkout: the apps' images, and only them
+    // (docker/ also holds the container suite's fake model provider, which is never released).
     const list = images.jobs.apps!.steps.map((s) => s.run ?? '').join('\n');
-    expect(list).toContain('docker/*/Dockerfile');
+    const output = join(mkdtempSync(join(tmpdir(), 'keelson-images-')), 'output');
+    writeFileSync(output, '');
+    const run = spawnSync('bash', ['-eo', 'pipefail', '-c', list], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, GITHUB_OUTPUT: output },
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const apps = JSON.parse(/^apps=(.*)$/m.exec(readFileSync(output, 'utf8'))![1]!) as string[];
+    expect(apps.sort()).toEqual(['agent', 'api', 'task-runner']);
+    expect(apps.sort()).toEqual(readdirSync(join(ROOT, 'apps')).sort());
     const build = images.jobs.push!.steps.find((s) =>
       s.uses?.startsWith('docker/build-push-action@'),
     ) as Step & {
