@@ -6,7 +6,11 @@
 #      any service runs the new code;
 #   3. update the task-runner (maximumPercent 100 / minimumHealthyPercent 0: the old one stops
 #      before the new one starts), then the agent, then the api, each waited for until stable and
-#      checked not to have been rolled back by the deployment circuit breaker.
+#      checked not to have been rolled back by the deployment circuit breaker;
+#   4. when this run created a Service Connect endpoint (the agent's `agent:3002`, the api's
+#      `api:3000`: first run, or a service that just became a server), start fresh tasks of the
+#      services that call it and started before it existed: ECS tasks only resolve the endpoints
+#      that existed when they started.
 #
 # Usage:   set -a; . ./my-ecs.env; set +a
 #          deploy/aws-ecs/deploy.sh <image-tag>
@@ -73,10 +77,9 @@ wait_until() {
 }
 
 deploy_service() {
-  local app="$1" task_definition="$2" name="keelson-$1" status rollout
+  local app="$1" task_definition="$2" name="keelson-$1" status
   render "$HERE/services/$app.json" "$WORK/$app.service.json"
-  status="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$name" \
-    --query 'services[0].status' --output text)"
+  status="$(service_status "$app")"
   if [[ "$status" == ACTIVE ]]; then
     # Re-apply what the file says on every deploy, except the api's and the agent's desiredCount:
     # autoscaling owns it. The task-runner's desiredCount (1) is part of its singleton guarantee.
@@ -93,16 +96,63 @@ deploy_service() {
     aws ecs create-service --cli-input-json "file://$WORK/$app.service.json" \
       --task-definition "$task_definition" >/dev/null
   fi
+  wait_for_rollout "$name" "$task_definition"
+}
+
+# Waits until the service is stable, then checks that the deployment that won runs the task
+# definition asked for: the circuit breaker rolls a failing deployment back to the previous one,
+# and the service is then "stable" again, so only the primary deployment tells.
+wait_for_rollout() {
+  local name="$1" task_definition="$2" rollout
   wait_until "$STABLE_TIMEOUT_S" services-stable --cluster "$ECS_CLUSTER" --services "$name" ||
     fail "$name did not become stable within ${STABLE_TIMEOUT_S}s"
-  # The circuit breaker rolls a failing deployment back to the previous task definition, and the
-  # service is then "stable" again: only the primary deployment tells whether ours won.
   rollout="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$name" \
     --query 'services[0].deployments[?status==`PRIMARY`] | [0].[rolloutState, taskDefinition]' \
     --output text)"
   [[ "$rollout" == "COMPLETED"$'\t'"$task_definition" ]] ||
     fail "$name did not complete on $task_definition (primary deployment: $rollout)"
   log "$name is running $task_definition"
+}
+
+service_status() {
+  aws ecs describe-services --cluster "$ECS_CLUSTER" --services "keelson-$1" \
+    --query 'services[0].status' --output text
+}
+
+# Service Connect endpoints: the agent serves the api and the task-runner (AGENT_URL), the api
+# serves the agent (API_MCP_URL, its /mcp). `clients_of <server>` names the callers.
+clients_of() {
+  case "$1" in
+    agent) printf 'task-runner api' ;;
+    api) printf 'agent' ;;
+  esac
+}
+
+# Whether <app>'s running deployment already serves its Service Connect endpoint (discovery name
+# = app name, services/<app>.json). False for a service that does not exist yet.
+serves_endpoint() {
+  local names
+  names="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "keelson-$1" \
+    --query 'services[0].deployments[?status==`PRIMARY`] | [0].serviceConnectResources[].discoveryName' \
+    --output text)"
+  [[ " $names " == *[[:space:]]"$1"[[:space:]]* ]]
+}
+
+# A new deployment of the service's current task definition: fresh tasks, which resolve every
+# endpoint that exists now.
+redeploy_service() {
+  local app="$1" name="keelson-$1" task_definition
+  if [[ "$(service_status "$app")" != ACTIVE ]]; then
+    log "not restarting $name: it does not exist yet (deploy it to give it the new endpoints)"
+    return
+  fi
+  task_definition="$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$name" \
+    --query 'services[0].taskDefinition' --output text)"
+  jq -n --arg cluster "$ECS_CLUSTER" --arg service "$name" \
+    '{cluster: $cluster, service: $service, forceNewDeployment: true}' >"$WORK/$app.restart.json"
+  log "restarting $name: it started before a Service Connect endpoint it calls existed"
+  aws ecs update-service --cli-input-json "file://$WORK/$app.restart.json" >/dev/null
+  wait_for_rollout "$name" "$task_definition"
 }
 
 # 0. The ALB's deregistration delay: in-flight requests get this long before the api task is stopped.
@@ -140,8 +190,30 @@ fi
 log "migrations applied"
 
 # 3. Services, in dependency order: the singleton worker, the internal agent, the public api last.
+#    First note which Service Connect endpoints this run is about to create.
+new_endpoints=""
+for app in agent api; do
+  [[ " $DEPLOY_SERVICES " == *" $app "* ]] || continue
+  serves_endpoint "$app" || new_endpoints="$new_endpoints $app"
+done
+deployed=""
 for app in task-runner agent api; do
   [[ " $DEPLOY_SERVICES " == *" $app "* ]] || { log "skipping $app (not in DEPLOY_SERVICES)"; continue; }
   deploy_service "$app" "$(task_definition_of "$app")"
+  deployed="$deployed $app"
+done
+
+# 4. Callers that started before an endpoint they use existed: deployed before its server in this
+#    run, or not deployed in this run at all. (Callers deployed after it resolve it already.)
+restart=""
+for server in $new_endpoints; do
+  before_server="${deployed%% "$server"*}"
+  for client in $(clients_of "$server"); do
+    if [[ " $deployed " == *" $client "* && " $before_server " != *" $client "* ]]; then continue; fi
+    restart="$restart $client"
+  done
+done
+for app in task-runner agent api; do
+  if [[ " $restart " == *" $app "* ]]; then redeploy_service "$app"; fi
 done
 log "done: $IMAGE_TAG"

@@ -86,7 +86,9 @@ describe('deploy/aws-ecs/deploy.sh', () => {
   });
 
   it('re-applies the singleton deployment settings and leaves the api/agent desiredCount to autoscaling', () => {
-    const updates = deploy().calls.filter((c) => step(c) === 'ecs update-service');
+    const updates = deploy().calls.filter(
+      (c) => step(c) === 'ecs update-service' && c.input?.forceNewDeployment === undefined,
+    );
     for (const update of updates) {
       for (const key of Object.keys(update.input!))
         expect(UPDATE_SERVICE_KEYS, service(update)).toContain(key);
@@ -108,6 +110,39 @@ describe('deploy/aws-ecs/deploy.sh', () => {
     expect(created[0]!.args).toContain(
       'arn:aws:ecs:eu-west-1:123456789012:task-definition/keelson-task-runner:7',
     );
+  });
+
+  it('restarts the callers that started before a Service Connect endpoint existed (first run)', () => {
+    const { status, calls, stderr } = deploy({ FAKE_SERVICE_STATUS: 'None' });
+    expect(status, stderr).toBe(0);
+    const created = calls.filter((c) => step(c) === 'ecs create-service');
+    const restarts = calls.filter((c) => step(c) === 'ecs update-service');
+    // The task-runner started before `agent` existed, the agent before `api`; the api came last.
+    expect(restarts.map(service)).toEqual(['keelson-task-runner', 'keelson-agent']);
+    expect(calls.indexOf(restarts[0]!)).toBeGreaterThan(calls.indexOf(created.at(-1)!));
+    for (const restart of restarts) {
+      expect(restart.input).toEqual({
+        cluster: ecsExampleValues().ECS_CLUSTER,
+        service: service(restart),
+        forceNewDeployment: true,
+      });
+      const waited = calls.findIndex(
+        (c, j) => j > calls.indexOf(restart) && step(c) === 'ecs wait services-stable',
+      );
+      expect(waited, service(restart)).toBeGreaterThan(calls.indexOf(restart));
+    }
+  });
+
+  it('restarts only the callers of an endpoint this run added, and nothing on a routine deploy', () => {
+    // An upgrade where the api becomes a Service Connect server: its caller, the agent, was
+    // updated before it and cannot resolve `api` until it restarts.
+    const upgrade = deploy({ FAKE_ENDPOINTS: 'agent' });
+    expect(upgrade.status, upgrade.stderr).toBe(0);
+    const forced = upgrade.calls.filter((c) => c.input?.forceNewDeployment === true);
+    expect(forced.map(service)).toEqual(['keelson-agent']);
+
+    const routine = deploy();
+    expect(routine.calls.some((c) => c.input?.forceNewDeployment === true)).toBe(false);
   });
 
   it('stops before any service when the migration fails', () => {

@@ -132,21 +132,26 @@ describe('ECS services', () => {
     );
   });
 
-  it('exposes the agent inside the cluster only, through Service Connect on its named port', () => {
-    const { serviceConnectConfiguration } = ecs.services.agent;
-    const container = ecs.taskDefinitions.agent.containerDefinitions[0]!;
-    const [server] = serviceConnectConfiguration.services;
-    expect(container.portMappings.map((m) => m.name)).toContain(server!.portName);
-    expect(server!.clientAliases).toEqual([
-      { port: container.portMappings[0]!.containerPort, dnsName: 'agent' },
-    ]);
-    // Its callers join the same namespace as clients.
-    for (const caller of [ecs.services.api, ecs.services['task-runner']]) {
-      expect(caller.serviceConnectConfiguration).toEqual({
-        enabled: true,
-        namespace: serviceConnectConfiguration.namespace,
-      });
-    }
+  it.each(['agent', 'api'] as const)(
+    'exposes the %s inside the cluster through Service Connect, on its named container port',
+    (name) => {
+      const { serviceConnectConfiguration } = ecs.services[name];
+      const container = ecs.taskDefinitions[name].containerDefinitions[0]!;
+      const [server] = serviceConnectConfiguration.services;
+      expect(serviceConnectConfiguration.services).toHaveLength(1);
+      const port = container.portMappings.find((m) => m.name === server!.portName);
+      expect(port?.appProtocol, 'http: Service Connect applies its HTTP timeouts').toBe('http');
+      expect(server!.discoveryName).toBe(name);
+      expect(server!.clientAliases).toEqual([{ port: port!.containerPort, dnsName: name }]);
+    },
+  );
+
+  it('puts every service in one Service Connect namespace (clients resolve only their own namespace)', () => {
+    const namespaces = Object.values(ecs.services).map((s) => s.serviceConnectConfiguration);
+    for (const config of namespaces) expect(config).toMatchObject({ enabled: true });
+    expect(new Set(namespaces.map((c) => c.namespace))).toEqual(new Set(['${SERVICE_CONNECT_NAMESPACE}']));
+    // The task-runner serves nothing; it is a client only.
+    expect(ecs.services['task-runner'].serviceConnectConfiguration).not.toHaveProperty('services');
   });
 
   it('gives the api target group a readiness check on the api port', () => {

@@ -3,7 +3,10 @@
  * A stand-in for the AWS CLI, for running deploy/aws-ecs/deploy.sh without AWS. Every call is
  * appended to $FAKE_AWS_LOG as one JSON line ({ args, input }), with the JSON of any
  * `--cli-input-json file://…`. Answers are what the real CLI prints for the queries deploy.sh makes.
- * $FAKE_MIGRATE_EXIT sets the migrate container's exit code; $FAKE_SERVICE_STATUS the services'.
+ * $FAKE_MIGRATE_EXIT sets the migrate container's exit code; $FAKE_SERVICE_STATUS the status of the
+ * services not created during the run (a service the script created is ACTIVE from then on);
+ * $FAKE_ENDPOINTS the Service Connect discovery names the existing services already serve
+ * (default: each its own, `agent` and `api`).
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -42,14 +45,25 @@ switch (command) {
     break;
   case 'ecs describe-services': {
     const name = option('--services')!;
+    const exists = name in state || (process.env.FAKE_SERVICE_STATUS ?? 'ACTIVE') === 'ACTIVE';
+    const app = name.replace(/^keelson-/, '');
     if (query.includes('rolloutState')) console.log(`COMPLETED\t${state[name]}`);
-    else console.log(process.env.FAKE_SERVICE_STATUS ?? 'ACTIVE');
+    else if (query.includes('serviceConnectResources')) {
+      const served = (process.env.FAKE_ENDPOINTS ?? 'agent api').split(' ');
+      // The CLI prints None for an empty or missing result.
+      console.log(exists && served.includes(app) ? app : 'None');
+    } else if (query === 'services[0].taskDefinition')
+      console.log(state[name] ?? `arn:aws:ecs:eu-west-1:123456789012:task-definition/${name}:6`);
+    else console.log(name in state ? 'ACTIVE' : (process.env.FAKE_SERVICE_STATUS ?? 'ACTIVE'));
     break;
   }
   case 'ecs update-service':
   case 'ecs create-service': {
     const name = String(input!.service ?? input!.serviceName);
-    state[name] = option('--task-definition') ?? String(input!.taskDefinition);
+    // A forced new deployment keeps the task definition the service runs.
+    const taskDefinition = option('--task-definition') ?? (input!.taskDefinition as string | undefined);
+    state[name] =
+      taskDefinition ?? state[name] ?? `arn:aws:ecs:eu-west-1:123456789012:task-definition/${name}:6`;
     writeFileSync(stateFile, JSON.stringify(state));
     console.log('{}');
     break;
