@@ -28,6 +28,15 @@ const watch = (app: string) => [
   'package.json',
 ];
 
+/**
+ * A service's address on the private network: Railway names every service
+ * `<service name>.railway.internal` (https://docs.railway.com/private-networking). These URLs
+ * are literals, not references: a reference (`agent.env.RAILWAY_PRIVATE_DOMAIN`) is the whole
+ * value, and the apps need a scheme and a port around it. Renaming a service means changing them.
+ */
+const PORTS = { api: 3000, agent: 3002, 'task-runner': 3001 } as const;
+const internalUrl = (name: keyof typeof PORTS) => `http://${name}.railway.internal:${PORTS[name]}`;
+
 const dockerfile = (app: string) => ({
   builder: 'DOCKERFILE' as const,
   dockerfilePath: `docker/${app}/Dockerfile`,
@@ -60,16 +69,19 @@ export default defineRailway((ctx) => {
       ...runtime,
       // `::` listens on IPv4 and IPv6: Railway's private network is IPv6-only in older environments.
       HOST: '::',
-      PORT: '3000',
+      PORT: String(PORTS.api),
       DATABASE_URL: db.env.DATABASE_URL,
       REDIS_URL: cache.env.REDIS_URL,
       // Set once by hand as shared variables of the environment (sealed); see deployment.md.
       JWT_SECRET: ctx.shared.JWT_SECRET,
+      // Presented to the agent on every call; the agent expects the same value.
       SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
+      AGENT_URL: internalUrl('agent'),
     },
   });
 
-  // Internal only: no domain, reached at http://agent.railway.internal:3002.
+  // Internal only: no domain, reached at http://agent.railway.internal:3002 by the api and the
+  // task-runner.
   const agent = service('agent', {
     source: github(REPOSITORY, { branch: BRANCH }),
     build: dockerfile('agent'),
@@ -86,12 +98,15 @@ export default defineRailway((ctx) => {
     env: {
       ...runtime,
       HOST: '::',
-      PORT: '3002',
+      PORT: String(PORTS.agent),
       DATABASE_URL: db.env.DATABASE_URL,
       REDIS_URL: cache.env.REDIS_URL,
+      // What the api and the task-runner must present; also sent to the api's MCP endpoint.
       SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
       AGENT_MODEL: 'openai:gpt-4.1-mini',
       OPENAI_API_KEY: ctx.shared.OPENAI_API_KEY,
+      // The stack's own tools, on the api's private address (not through its public domain).
+      API_MCP_URL: `${internalUrl('api')}/mcp`,
     },
   });
 
@@ -116,10 +131,13 @@ export default defineRailway((ctx) => {
     env: {
       ...runtime,
       // Railway probes the healthcheck on PORT; the task-runner serves it on HEALTH_PORT.
-      PORT: '3001',
-      HEALTH_PORT: '3001',
+      PORT: String(PORTS['task-runner']),
+      HEALTH_PORT: String(PORTS['task-runner']),
       DATABASE_URL: db.env.DATABASE_URL,
       REDIS_URL: cache.env.REDIS_URL,
+      // agent-run and summarize-conversation jobs call the agent, with the service token.
+      AGENT_URL: internalUrl('agent'),
+      SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
     },
   });
 

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DatabaseNode } from 'railway/iac';
 import { validateGraph } from 'railway/iac';
 import { describe, expect, it } from 'vitest';
 import { RAILWAY_FILE, railwayProject, railwayResources, railwayServices } from '../src/platforms.ts';
 import { WORKLOADS } from '../src/apps.ts';
+import { ROOT } from '../src/repository.ts';
 
 /**
  * `.railway/railway.ts` is type-checked against the `railway` SDK by tsc (it is imported by
@@ -71,6 +74,28 @@ describe('the Railway configuration', () => {
       const service = services.find((s) => s.name === name)!;
       expect(service.networking?.customDomains, name).toBeUndefined();
       expect(service.networking?.serviceDomains, name).toBeUndefined();
+    }
+  });
+
+  it('works on the IPv6-only private network of older environments', async () => {
+    // Listening on `::` accepts IPv6 (and IPv4): the agent and the api are called over it.
+    for (const name of ['api', 'agent']) {
+      const host = services.find((s) => s.name === name)!.variables?.HOST;
+      expect(host, name).toEqual({ type: 'literal', value: '::' });
+    }
+    // Redis: the client built with the queue package's own options resolves either address
+    // family (ioredis >= 5.8.2 defaults to family 0; Railway's docs still ask for it by hand).
+    const queue = (await import(pathToFileURL(join(ROOT, 'packages/queue/src/redis.ts')).href)) as {
+      Redis: new (url: string, options: object) => { options: { family?: number }; disconnect(): void };
+      redisOptions: (role: 'producer' | 'worker') => object;
+    };
+    for (const role of ['producer', 'worker'] as const) {
+      const client = new queue.Redis('redis://default:secret@redis.railway.internal:6379', {
+        ...queue.redisOptions(role),
+        lazyConnect: true,
+      });
+      expect(client.options.family, role).toBe(0);
+      client.disconnect();
     }
   });
 });
