@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { exists, filesUnder, read, ROOT } from './repository.ts';
+import { filesUnder, read, ROOT } from './repository.ts';
 
 /**
  * What the deployment configurations must agree with, read from the apps' own code: the
@@ -60,15 +60,8 @@ export const WORKLOADS: Record<Workload, WorkloadDefinition> = {
 export const MIGRATE_COMMAND = 'node dist/migrate.js';
 export const MIGRATE_SOURCE = 'apps/task-runner/src/migrate.ts';
 
-/**
- * The agent is configured on every platform already, but it lands later: until `apps/agent`
- * exists its invariants cannot be checked, and a test says so (test/agent.test.ts).
- */
-export const AGENT_LANDED = exists('apps/agent');
-
-/** The workloads whose invariants are checked now. */
-export const checkedWorkloads = (): Workload[] =>
-  AGENT_LANDED ? ['api', 'task-runner', 'agent', 'migrate'] : ['api', 'task-runner', 'migrate'];
+/** The workloads whose invariants are checked: all of them. */
+export const checkedWorkloads = (): Workload[] => ['api', 'task-runner', 'agent', 'migrate'];
 
 /** Apps with a long-running process (every workload but the one-off migrate command). */
 export const checkedApps = (): AppName[] => checkedWorkloads().filter((w): w is AppName => w !== 'migrate');
@@ -183,15 +176,17 @@ export const placeholders = (names: readonly string[]): Env =>
   Object.fromEntries(names.map((name) => [name, placeholderFor(name)]));
 
 /**
- * The GET routes an app registers, from its source: `app.get('/ready', …)` and the metrics
- * plugin's `path: '/metrics'`. A scan rather than building the app: building needs its
- * connections, and the probe routes are registered at the root in every app.
+ * The routes an app registers for a method, from its source: `app.get('/ready', …)`, and for
+ * GET also the metrics plugin's `path: '/metrics'`. A scan rather than building the app:
+ * building needs its connections, and these routes are registered at the root in every app.
  */
-export function registeredRoutes(app: AppName): Set<string> {
+export function registeredRoutes(app: AppName, method: 'get' | 'post' = 'get'): Set<string> {
   const routes = new Set<string>();
+  const call = new RegExp(`\\.${method}\\(\\s*['"\`](\\/[^'"\`]*)['"\`]`, 'g');
   for (const file of filesUnder(WORKLOADS[app].sourceDir!, '.ts')) {
     const text = read(file);
-    for (const match of text.matchAll(/\.get\(\s*['"`](\/[^'"`]*)['"`]/g)) routes.add(match[1]!);
+    for (const match of text.matchAll(call)) routes.add(match[1]!);
+    if (method !== 'get') continue;
     for (const match of text.matchAll(/\bpath:\s*['"`](\/[^'"`]*)['"`]/g)) routes.add(match[1]!);
   }
   return routes;

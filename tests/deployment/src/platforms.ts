@@ -43,6 +43,14 @@ export interface Deployment {
   dockerfile?: string;
   image?: string;
   command?: string;
+  /** Reachable from the internet (a public domain, a web service, a load balancer, a public IP). */
+  public: boolean;
+  /**
+   * Where the other services reach it on the platform's private network, when the configuration
+   * decides it; undefined where the platform generates the name (Render's `<name>-<suffix>`) or
+   * nothing can call it.
+   */
+  privateAddress?: { host: string; port: number };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,20 +102,21 @@ const RENDER_SERVICES: Record<string, Workload> = {
   'keelson-agent': 'agent',
 };
 
-function renderEnv(blueprint: RenderBlueprint, vars: RenderEnvVar[]): Record<string, Source> {
+function renderEnv(blueprint: RenderBlueprint, vars: RenderEnvVar[], owner: string): Record<string, Source> {
   const env: Record<string, Source> = {};
   for (const variable of vars) {
     if (variable.fromGroup !== undefined) {
       const group = blueprint.envVarGroups?.find((g) => g.name === variable.fromGroup);
       if (!group) throw new Error(`render.yaml: no envVarGroup named ${variable.fromGroup}`);
-      Object.assign(env, renderEnv(blueprint, group.envVars));
+      // A group's generated value is one value for every service that uses the group.
+      Object.assign(env, renderEnv(blueprint, group.envVars, `envVarGroup ${group.name}`));
       continue;
     }
     const key = variable.key!;
     if (variable.value !== undefined) env[key] = { kind: 'literal', value: String(variable.value) };
-    else if (variable.generateValue) env[key] = { kind: 'secret', from: 'generateValue' };
+    else if (variable.generateValue) env[key] = { kind: 'secret', from: `generateValue (${owner})` };
     else if (variable.sync === false)
-      env[key] = { kind: 'secret', from: 'sync: false (set in the dashboard)' };
+      env[key] = { kind: 'secret', from: `sync: false (set in the dashboard of ${owner})` };
     else if (variable.fromDatabase)
       env[key] = { kind: 'reference', from: `fromDatabase ${variable.fromDatabase.name}` };
     else if (variable.fromService)
@@ -122,7 +131,7 @@ function renderDeployments(): Deployment[] {
   for (const service of blueprint.services) {
     const workload = RENDER_SERVICES[service.name];
     if (!workload) continue;
-    const env = renderEnv(blueprint, service.envVars ?? []);
+    const env = renderEnv(blueprint, service.envVars ?? [], service.name);
     const port = env.PORT?.kind === 'literal' ? Number(env.PORT.value) : undefined;
     const base = {
       platform: 'render' as const,
@@ -131,6 +140,9 @@ function renderDeployments(): Deployment[] {
       graceSeconds: service.maxShutdownDelaySeconds ?? RENDER_DEFAULT_SHUTDOWN_DELAY_S,
       instances: service.numInstances,
       dockerfile: service.dockerfilePath?.replace(/^\.\//, ''),
+      // Only web services get an onrender.com URL; private services and workers have none
+      // (https://render.com/docs/private-services). Internal hostnames carry a generated suffix.
+      public: service.type === 'web',
     };
     deployments.push({
       ...base,
@@ -197,6 +209,7 @@ async function railwayDeployments(): Promise<Deployment[]> {
       Object.entries(service.variables ?? {}).map(([name, value]) => [name, railwaySource(value)]),
     );
     const port = env.PORT?.kind === 'literal' ? Number(env.PORT.value) : undefined;
+    const { customDomains, serviceDomains } = service.networking ?? {};
     const base = {
       platform: 'railway' as const,
       where: `${RAILWAY_FILE} service("${service.name}")`,
@@ -204,6 +217,10 @@ async function railwayDeployments(): Promise<Deployment[]> {
       // Railway's default draining time is 0 s (https://docs.railway.com/variables/reference).
       graceSeconds: service.deploy?.drainingSeconds ?? 0,
       dockerfile: service.build?.dockerfilePath ?? undefined,
+      public: Object.keys(customDomains ?? {}).length + Object.keys(serviceDomains ?? {}).length > 0,
+      // Every service is `<name>.railway.internal` on the private network
+      // (https://docs.railway.com/private-networking); it listens on its PORT.
+      privateAddress: port === undefined ? undefined : { host: `${service.name}.railway.internal`, port },
     };
     deployments.push({
       ...base,
@@ -270,6 +287,11 @@ function ecsDeployments(): Deployment[] {
       const group = ecs.targetGroup;
       healthChecks.push({ path: group.HealthCheckPath, port: group.Port, purposes: ['routing', 'liveness'] });
     }
+    // Service Connect: the one client alias of the service's server entry, if it has one.
+    const alias = (
+      service?.serviceConnectConfiguration as
+        { services?: { clientAliases?: { dnsName?: string; port?: number }[] }[] } | undefined
+    )?.services?.[0]?.clientAliases?.[0];
     deployments.push({
       platform: 'ecs',
       workload,
@@ -280,6 +302,11 @@ function ecsDeployments(): Deployment[] {
       healthChecks,
       image: container.image.replace(/:[^:/]+$/, ''),
       command: container.command?.join(' '),
+      public:
+        service !== undefined &&
+        ('loadBalancers' in service ||
+          service.networkConfiguration.awsvpcConfiguration.assignPublicIp !== 'DISABLED'),
+      privateAddress: alias?.dnsName && alias.port ? { host: alias.dnsName, port: alias.port } : undefined,
     });
   }
   return deployments;

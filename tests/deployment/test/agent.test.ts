@@ -1,25 +1,132 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_LANDED, checkedWorkloads } from '../src/apps.ts';
-import { exists } from '../src/repository.ts';
+import { registeredRoutes, WORKLOADS, type AppName } from '../src/apps.ts';
+import { manuallySetVariables } from '../src/deployment-doc.ts';
+import { ecs } from '../src/ecs-definitions.ts';
+import { deployments, PLATFORMS, renderBlueprint, type Deployment, type Platform } from '../src/platforms.ts';
+import { runtimeConfig } from '../src/runtime-config.ts';
 
 /**
- * The agent is configured on every platform already (a private service on port 3002, /health and
- * /ready, SERVICE_AUTH_TOKEN, DATABASE_URL, REDIS_URL, AGENT_MODEL and its provider key), but its
- * code lands later. Until apps/agent exists this file asserts exactly that and nothing else; once
- * it exists, the agent joins every invariant (test/invariants.test.ts, deployment-doc.test.ts):
- * its config schema, shutdown budget, routes, Dockerfile and port are then checked like the others.
+ * The agent on every platform: private, reached by the api and the task-runner (AGENT_URL) at the
+ * address the platform gives it on its private network, itself reaching the api's MCP endpoint
+ * (API_MCP_URL) the same way, all of them sharing one SERVICE_AUTH_TOKEN. Where a platform
+ * generates the internal hostnames (Render), the URLs are set by hand and deployment.md says so.
  */
-describe('the agent', () => {
-  if (!AGENT_LANDED) {
-    it('has not landed yet: apps/agent does not exist, so its invariants wait for it', () => {
-      expect(exists('apps/agent')).toBe(false);
-    });
-    return;
-  }
 
-  it('has landed: apps/agent exists and every invariant checks it', () => {
-    expect(checkedWorkloads()).toContain('agent');
-    expect(exists('apps/agent/src/config.ts')).toBe(true);
-    expect(exists('docker/agent/Dockerfile')).toBe(true);
+const all = await deployments();
+const on = (platform: Platform, workload: AppName): Deployment => {
+  const deployment = all.find((d) => d.platform === platform && d.workload === workload);
+  if (!deployment) throw new Error(`${platform} has no ${workload}`);
+  return deployment;
+};
+
+/** The port an app listens on there, from its own config (PORT for the api and the agent). */
+const listensOn = async (deployment: Deployment) =>
+  (await runtimeConfig(deployment))[WORKLOADS[deployment.workload].portVariable!] as number;
+
+/**
+ * Checks that `caller`'s `variable` is an http URL to `target`'s private address and returns its
+ * path, or, where the platform leaves the address to the operator, that the variable is set by
+ * hand and listed so in deployment.md.
+ */
+async function expectPrivateUrl(caller: Deployment, variable: string, target: Deployment) {
+  const source = caller.env[variable];
+  const where = `${caller.where}: ${variable}`;
+  if (!target.privateAddress) {
+    expect(source?.kind, `${where} (no predictable address: set by hand)`).toBe('secret');
+    expect(manuallySetVariables(caller.platform, caller.workload), where).toContain(variable);
+    return undefined;
+  }
+  expect(source?.kind, where).toBe('literal');
+  const url = new URL(source?.kind === 'literal' ? source.value : '');
+  expect(url.protocol, where).toBe('http:');
+  expect(url.hostname, where).toBe(target.privateAddress.host);
+  expect(Number(url.port), where).toBe(target.privateAddress.port);
+  expect(target.privateAddress.port, `${target.where}: its private port is the one it listens on`).toBe(
+    await listensOn(target),
+  );
+  return url.pathname;
+}
+
+describe('the agent on every platform', () => {
+  it('is private: no public domain, web service, load balancer or public IP (while the api is public)', () => {
+    for (const platform of PLATFORMS) {
+      expect(on(platform, 'agent').public, on(platform, 'agent').where).toBe(false);
+      expect(on(platform, 'task-runner').public, on(platform, 'task-runner').where).toBe(false);
+      // Railway's generated domains are not part of its IaC: the api gets one in the dashboard.
+      if (platform !== 'railway') expect(on(platform, 'api').public, on(platform, 'api').where).toBe(true);
+    }
+    const render = renderBlueprint().services.find((s) => s.name === 'keelson-agent');
+    expect(render?.type, 'Render: a private service').toBe('pserv');
+  });
+
+  it('is called by the api and the task-runner at its private address, on the port it listens on', async () => {
+    for (const platform of PLATFORMS) {
+      for (const caller of ['api', 'task-runner'] as const) {
+        const path = await expectPrivateUrl(on(platform, caller), 'AGENT_URL', on(platform, 'agent'));
+        if (path !== undefined)
+          expect(path, `${platform} ${caller}: AGENT_URL is the agent's root`).toBe('/');
+      }
+    }
+  });
+
+  it("reaches the api's MCP endpoint at the api's private address", async () => {
+    const postRoutes = registeredRoutes('api', 'post');
+    expect([...postRoutes]).toContain('/mcp');
+    for (const platform of PLATFORMS) {
+      const path = await expectPrivateUrl(on(platform, 'agent'), 'API_MCP_URL', on(platform, 'api'));
+      if (path !== undefined) expect([...postRoutes], `${platform}: API_MCP_URL path`).toContain(path);
+    }
+  });
+
+  it('shares one SERVICE_AUTH_TOKEN, never a literal, with every caller', () => {
+    for (const platform of PLATFORMS) {
+      const sources = (['agent', 'api', 'task-runner'] as const).map((workload) => {
+        const source = on(platform, workload).env.SERVICE_AUTH_TOKEN;
+        expect(source?.kind, `${platform} ${workload}: SERVICE_AUTH_TOKEN`).toBe('secret');
+        return JSON.stringify(source);
+      });
+      expect(new Set(sources).size, `${platform}: one value for the agent and its callers`).toBe(1);
+    }
+  });
+
+  it('is health-checked as each platform allows: readiness on Railway, liveness on ECS, none on Render', () => {
+    // Railway gates a deploy on the path, then never probes it again: readiness.
+    expect(on('railway', 'agent').healthChecks).toEqual([
+      expect.objectContaining({ path: '/ready', purposes: ['routing'] }),
+    ]);
+    // ECS restarts a task whose container check keeps failing: liveness.
+    expect(on('ecs', 'agent').healthChecks).toEqual([
+      expect.objectContaining({ path: '/health', purposes: ['liveness'] }),
+    ]);
+    // Render's HTTP health checks are for web services only (https://render.com/docs/health-checks).
+    expect(on('render', 'agent').healthChecks).toEqual([]);
+  });
+});
+
+describe('Service Connect on ECS', () => {
+  const timeoutOf = (name: 'api' | 'agent') => {
+    const [server] = ecs.services[name].serviceConnectConfiguration.services;
+    return server!.timeout as { perRequestTimeoutSeconds?: number; idleTimeoutSeconds?: number };
+  };
+  // 0 turns a Service Connect timeout off; otherwise it must outlast the caller's own deadline.
+  const outlasts = (seconds: number | undefined, deadlineS: number) =>
+    seconds !== undefined && (seconds === 0 || seconds > deadlineS);
+
+  it("never ends a call to the agent before its callers' own deadlines", async () => {
+    const api = await runtimeConfig(on('ecs', 'api'));
+    const runner = await runtimeConfig(on('ecs', 'task-runner'));
+    // The api waits AGENT_TIMEOUT_MS for each chunk; a background run takes up to AGENT_RUN_TIMEOUT_MS.
+    const deadlineS = Math.max(api.AGENT_TIMEOUT_MS as number, runner.AGENT_RUN_TIMEOUT_MS as number) / 1000;
+    const { perRequestTimeoutSeconds, idleTimeoutSeconds } = timeoutOf('agent');
+    expect(outlasts(perRequestTimeoutSeconds, deadlineS), `perRequest ${perRequestTimeoutSeconds}`).toBe(
+      true,
+    );
+    expect(outlasts(idleTimeoutSeconds, deadlineS), `idle ${idleTimeoutSeconds}`).toBe(true);
+  });
+
+  it("never ends the agent's MCP calls to the api before the agent's MCP_TIMEOUT_MS", async () => {
+    const agent = await runtimeConfig(on('ecs', 'agent'));
+    const deadlineS = (agent.MCP_TIMEOUT_MS as number) / 1000;
+    expect(outlasts(timeoutOf('api').perRequestTimeoutSeconds, deadlineS)).toBe(true);
   });
 });

@@ -6,47 +6,26 @@ import {
   loaderOf,
   MIGRATE_COMMAND,
   MIGRATE_SOURCE,
-  placeholderFor,
   problemsOf,
   registeredRoutes,
   WORKLOADS,
   type AppName,
-  type Env,
 } from '../src/apps.ts';
 import { ecs } from '../src/ecs-definitions.ts';
 import { deployments, PLATFORMS, type Deployment } from '../src/platforms.ts';
 import { exists, read } from '../src/repository.ts';
 import { manuallySetVariables } from '../src/deployment-doc.ts';
+import { runtimeConfig, runtimeEnvironment } from '../src/runtime-config.ts';
 
 /**
  * The invariants every platform must keep, each derived from the apps' code (their config
  * schemas, defaults and routes) rather than restated here. One `it` per invariant; each walks
- * every platform and every workload whose code exists (the agent's once apps/agent exists).
+ * every platform and every workload.
  */
 
 const all = await deployments();
 const checked = new Set(checkedWorkloads());
 const deployed = all.filter((d) => checked.has(d.workload));
-
-/** The environment a deployment gives its process: literals as written, the rest as placeholders. */
-function environmentOf(deployment: Deployment): Env {
-  return Object.fromEntries(
-    Object.entries(deployment.env).map(([name, source]) => [
-      name,
-      source.kind === 'literal' ? source.value : placeholderFor(name),
-    ]),
-  );
-}
-
-/** The config the app would run with on that platform (values set by hand given placeholders). */
-async function runtimeConfig(deployment: Deployment) {
-  const load = await loaderOf(deployment.workload);
-  const manual = manuallySetVariables(deployment.platform, deployment.workload);
-  return load({ ...placeholdersFor(manual), ...environmentOf(deployment) });
-}
-
-const placeholdersFor = (names: Iterable<string>): Env =>
-  Object.fromEntries([...names].map((name) => [name, placeholderFor(name)]));
 
 /**
  * SIGTERM → SIGKILL must exceed the app's own shutdown budget by this much: after the budget the
@@ -82,8 +61,7 @@ describe('every platform', () => {
   it('gives each app an environment its production config accepts', async () => {
     for (const deployment of deployed) {
       const load = await loaderOf(deployment.workload);
-      const manual = manuallySetVariables(deployment.platform, deployment.workload);
-      const env = { ...placeholdersFor(manual), ...environmentOf(deployment) };
+      const env = runtimeEnvironment(deployment);
       expect(env.NODE_ENV, `${deployment.where}: NODE_ENV`).toBe('production');
       expect(problemsOf(load, env), deployment.where).toEqual([]);
     }
