@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listen } from './network.ts';
 import { secret } from './secret.ts';
 
 /**
@@ -37,7 +38,7 @@ export const runtime = {
 };
 
 export const http = {
-  HOST: z.string().default('0.0.0.0'),
+  ...listen,
   PORT: int(1, 65535).default(3000),
 };
 
