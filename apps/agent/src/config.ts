@@ -1,4 +1,15 @@
-import { database, http, int, parseEnv, queue, redis, runtime, secret, type Env } from '@repo/config';
+import {
+  database,
+  http,
+  int,
+  parseEnv,
+  queue,
+  redis,
+  runtime,
+  secret,
+  serviceUrl,
+  type Env,
+} from '@repo/config';
 import { weakSecretReason } from '@repo/config';
 import { z } from 'zod';
 
@@ -82,8 +93,11 @@ const schema = z
     /** Retries of a failed model call (429, 5xx, network), with the AI SDK's exponential backoff. */
     AGENT_MODEL_RETRIES: int(0, 10).default(2),
 
-    /** The api's MCP endpoint: the stack's own tools (search documents, tasks). Unset: none. */
-    API_MCP_URL: httpUrl.optional(),
+    /**
+     * The api's MCP endpoint: the stack's own tools (search documents, tasks). A scheme-less
+     * `host:port` (Render's `hostport`) means http://host:port/mcp. Unset: none.
+     */
+    API_MCP_URL: serviceUrl({ path: '/mcp' }).optional(),
     /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
     AGENT_MCP_SERVERS: mcpServers.default([]),
     MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),

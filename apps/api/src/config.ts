@@ -10,6 +10,7 @@ import {
   redis,
   runtime,
   serviceAuth,
+  serviceUrl,
   trustProxy,
   type Env,
 } from '@repo/config';
@@ -25,8 +26,6 @@ const auth = {
   ...jwt,
   ...serviceAuth,
 };
-
-const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
 
 /** Production refuses these values: each is public, or one anybody would guess. */
 const knownDefaults = [DEVELOPMENT_JWT_SECRET];
@@ -86,9 +85,10 @@ const schema = z
     UNDER_PRESSURE_RETRY_AFTER_S: int(1, 3_600).default(10),
     /**
      * The agent service (e.g. http://agent:3002), called with SERVICE_AUTH_TOKEN for the caller.
+     * A scheme-less `host:port` (Render's `hostport`) means http://host:port.
      * Unset: the conversation routes still work, sending a message answers 503 naming it.
      */
-    AGENT_URL: httpUrl.optional(),
+    AGENT_URL: serviceUrl().optional(),
     /**
      * How long the api waits for the agent's response headers — for a JSON turn, the whole turn;
      * for a streamed one, the first event, and then for each next chunk. Keep it above the

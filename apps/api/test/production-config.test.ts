@@ -118,9 +118,9 @@ describe('the agent service settings', () => {
     const agent = { ...development, SERVICE_AUTH_TOKEN: 's'.repeat(48), AGENT_URL: 'http://agent:3002' };
     expect(loadConfig(agent)).toMatchObject({ AGENT_URL: 'http://agent:3002', AGENT_TIMEOUT_MS: 120_000 });
     expect(loadConfig(development).AGENT_URL).toBeUndefined();
-    expect(() => loadConfig({ ...agent, AGENT_URL: 'agent:3002' })).toThrowError(
-      /AGENT_URL: expected an http/,
-    );
+    // A scheme-less host:port is Render's `hostport` (test/config.test.ts); a bare name is not enough.
+    expect(loadConfig({ ...agent, AGENT_URL: 'agent:3002' }).AGENT_URL).toBe('http://agent:3002');
+    expect(() => loadConfig({ ...agent, AGENT_URL: 'agent' })).toThrowError(/AGENT_URL: expected an http/);
     expect(() => loadConfig({ ...agent, AGENT_TIMEOUT_MS: '10' })).toThrowError(
       /AGENT_TIMEOUT_MS: must be at least 100/,
     );

@@ -1,4 +1,15 @@
-import { database, int, parseEnv, queue, redis, runtime, secret, type Env } from '@repo/config';
+import {
+  database,
+  int,
+  listen,
+  parseEnv,
+  queue,
+  redis,
+  runtime,
+  secret,
+  serviceUrl,
+  type Env,
+} from '@repo/config';
 import { z } from 'zod';
 
 const MINUTE = 60_000;
@@ -9,6 +20,8 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    /** The health server's address (`::` where the private network is IPv6-only, as on older Railway environments). */
+    ...listen,
     /** Internal port for /health, /ready, /metrics (and /queues outside production); never published. */
     HEALTH_PORT: int(1, 65535).default(3001),
     /**
@@ -54,8 +67,9 @@ const schema = z
     /**
      * The agent service, for `agent-run` and `summarize-conversation` jobs. Unset: those jobs fail
      * at once with an error naming this variable (the rest of the runner works without an agent).
+     * A scheme-less `host:port` (Render's `hostport`) means http://host:port.
      */
-    AGENT_URL: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }).optional(),
+    AGENT_URL: serviceUrl().optional(),
     /** The token the agent expects from internal callers (the same value the api and agent have). */
     SERVICE_AUTH_TOKEN: secret(z.string()).optional(),
     AGENT_RUN_CONCURRENCY: int(1, 64).default(2),

@@ -38,4 +38,39 @@ describe('the task-runner config', () => {
       ]);
     }
   });
+
+  it('serves its health port on every IPv4 interface by default, and on IPv6 and IPv4 with ::', () => {
+    expect(loadConfig(required).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ ...required, HOST: '::' }).HOST).toBe('::');
+    expect(() => loadConfig({ ...required, HOST: 'task-runner' })).toThrow(
+      /HOST: expected an IP address to listen on: 0\.0\.0\.0 .*:: .*\(got "task-runner"\)/,
+    );
+  });
+
+  describe('AGENT_URL', () => {
+    const token = { SERVICE_AUTH_TOKEN: 's'.repeat(48) };
+
+    it("takes an http(s) URL as written, and reads Render's scheme-less hostport as http://host:port", () => {
+      expect(loadConfig({ ...required, ...token, AGENT_URL: 'http://agent:3002' }).AGENT_URL).toBe(
+        'http://agent:3002',
+      );
+      expect(loadConfig({ ...required, ...token, AGENT_URL: 'keelson-agent-d4f1:3002' }).AGENT_URL).toBe(
+        'http://keelson-agent-d4f1:3002',
+      );
+    });
+
+    it('still requires SERVICE_AUTH_TOKEN with a host:port', () => {
+      expect(() => loadConfig({ ...required, AGENT_URL: 'keelson-agent-d4f1:3002' })).toThrow(
+        /SERVICE_AUTH_TOKEN: is required when AGENT_URL is set/,
+      );
+    });
+
+    it('refuses anything else, naming both accepted forms', () => {
+      for (const value of ['keelson-agent-d4f1', 'tcp://agent:3002', 'agent:99999']) {
+        expect(() => loadConfig({ ...required, ...token, AGENT_URL: value }), value).toThrow(
+          `AGENT_URL: expected an http:// or https:// URL, or host:port (read as http://host:port) (got ${JSON.stringify(value)})`,
+        );
+      }
+    });
+  });
 });

@@ -1,0 +1,65 @@
+import { ConfigError } from '@repo/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+/** The agent's listen address and the api's MCP endpoint, as each platform configuration writes them. */
+
+const required = {
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:9/app',
+  REDIS_URL: 'redis://127.0.0.1:9',
+  SERVICE_AUTH_TOKEN: 's'.repeat(48),
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the agent config: HOST', () => {
+  it('listens on every IPv4 interface by default, and on IPv6 and IPv4 with ::', () => {
+    expect(loadConfig(required)).toMatchObject({ HOST: '0.0.0.0', PORT: 3002 });
+    expect(loadConfig({ ...required, HOST: '::' }).HOST).toBe('::');
+  });
+
+  it('refuses a hostname or an address with a port, naming the IP literals it accepts', () => {
+    for (const host of ['agent', '[::]:3002']) {
+      expect(problemsOf({ ...required, HOST: host }), host).toEqual([
+        expect.stringMatching(/^HOST: expected an IP address to listen on: 0\.0\.0\.0 .*:: /),
+      ]);
+    }
+  });
+});
+
+describe('the agent config: API_MCP_URL', () => {
+  it('is unset by default: no stack tools', () => {
+    expect(loadConfig(required).API_MCP_URL).toBeUndefined();
+  });
+
+  it('takes an http(s) URL as written, with its own path', () => {
+    expect(loadConfig({ ...required, API_MCP_URL: 'http://lb:8080/mcp' }).API_MCP_URL).toBe(
+      'http://lb:8080/mcp',
+    );
+    expect(loadConfig({ ...required, API_MCP_URL: 'https://api.example.com/tools/mcp' }).API_MCP_URL).toBe(
+      'https://api.example.com/tools/mcp',
+    );
+  });
+
+  it("reads Render's scheme-less hostport as the api's MCP endpoint, http://host:port/mcp", () => {
+    expect(loadConfig({ ...required, API_MCP_URL: 'keelson-api-a1b2:3000' }).API_MCP_URL).toBe(
+      'http://keelson-api-a1b2:3000/mcp',
+    );
+  });
+
+  it('refuses anything else, naming both accepted forms', () => {
+    for (const value of ['keelson-api-a1b2', 'ws://api:3000/mcp', 'api:3000/mcp']) {
+      expect(problemsOf({ ...required, API_MCP_URL: value }), value).toEqual([
+        `API_MCP_URL: expected an http:// or https:// URL, or host:port (read as http://host:port/mcp) (got ${JSON.stringify(value)})`,
+      ]);
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { ConfigError } from '@repo/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+/** The api's listen address and its agent's address, as each platform configuration writes them. */
+
+const required = {
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:9/app',
+  REDIS_URL: 'redis://127.0.0.1:9',
+  SERVICE_AUTH_TOKEN: 's'.repeat(48),
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the api config: HOST', () => {
+  it('listens on every IPv4 interface by default, and on IPv6 and IPv4 with ::', () => {
+    expect(loadConfig(required).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ ...required, HOST: '::' }).HOST).toBe('::');
+    expect(loadConfig({ ...required, HOST: '127.0.0.1' }).HOST).toBe('127.0.0.1');
+  });
+
+  it('refuses a hostname, naming the IP literals it accepts', () => {
+    expect(problemsOf({ ...required, HOST: 'localhost' })).toEqual([
+      expect.stringMatching(
+        /^HOST: expected an IP address to listen on: 0\.0\.0\.0 .*:: .*\(got "localhost"\)$/,
+      ),
+    ]);
+  });
+});
+
+describe('the api config: AGENT_URL', () => {
+  it('takes an http(s) URL as written', () => {
+    expect(loadConfig({ ...required, AGENT_URL: 'http://agent:3002' }).AGENT_URL).toBe('http://agent:3002');
+    expect(loadConfig({ ...required, AGENT_URL: 'https://agent.internal/' }).AGENT_URL).toBe(
+      'https://agent.internal/',
+    );
+  });
+
+  it("reads Render's scheme-less hostport as http://host:port", () => {
+    expect(loadConfig({ ...required, AGENT_URL: 'keelson-agent-d4f1:3002' }).AGENT_URL).toBe(
+      'http://keelson-agent-d4f1:3002',
+    );
+  });
+
+  it('still requires SERVICE_AUTH_TOKEN with a host:port', () => {
+    expect(
+      problemsOf({ ...required, SERVICE_AUTH_TOKEN: undefined, AGENT_URL: 'keelson-agent-d4f1:3002' }),
+    ).toEqual([expect.stringMatching(/^SERVICE_AUTH_TOKEN: is required because AGENT_URL is set/)]);
+  });
+
+  it('refuses anything else, naming both accepted forms', () => {
+    for (const value of ['keelson-agent-d4f1', 'ftp://agent:3002', 'agent:3002/v1']) {
+      expect(problemsOf({ ...required, AGENT_URL: value }), value).toEqual([
+        `AGENT_URL: expected an http:// or https:// URL, or host:port (read as http://host:port) (got ${JSON.stringify(value)})`,
+      ]);
+    }
+  });
+});
