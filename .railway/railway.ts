@@ -97,6 +97,7 @@ export default defineRailway((ctx) => {
     },
     env: {
       ...runtime,
+      // As the api: the api and the task-runner call it over the private network.
       HOST: '::',
       PORT: String(PORTS.agent),
       DATABASE_URL: db.env.DATABASE_URL,
@@ -130,6 +131,8 @@ export default defineRailway((ctx) => {
     },
     env: {
       ...runtime,
+      // The health server, on IPv6 too: the private network of older environments is IPv6-only.
+      HOST: '::',
       // Railway probes the healthcheck on PORT; the task-runner serves it on HEALTH_PORT.
       PORT: String(PORTS['task-runner']),
       HEALTH_PORT: String(PORTS['task-runner']),

@@ -3,9 +3,17 @@ import { pathToFileURL } from 'node:url';
 import type { DatabaseNode } from 'railway/iac';
 import { validateGraph } from 'railway/iac';
 import { describe, expect, it } from 'vitest';
-import { RAILWAY_FILE, railwayProject, railwayResources, railwayServices } from '../src/platforms.ts';
-import { WORKLOADS } from '../src/apps.ts';
+import { configFacts, WORKLOADS, type AppName } from '../src/apps.ts';
+import {
+  deployments,
+  RAILWAY_FILE,
+  railwayProject,
+  railwayResources,
+  railwayServices,
+  type Deployment,
+} from '../src/platforms.ts';
 import { ROOT } from '../src/repository.ts';
+import { runtimeConfig } from '../src/runtime-config.ts';
 
 /**
  * `.railway/railway.ts` is type-checked against the `railway` SDK by tsc (it is imported by
@@ -78,11 +86,17 @@ describe('the Railway configuration', () => {
   });
 
   it('works on the IPv6-only private network of older environments', async () => {
-    // Listening on `::` accepts IPv6 (and IPv4): the agent and the api are called over it.
-    for (const name of ['api', 'agent']) {
-      const host = services.find((s) => s.name === name)!.variables?.HOST;
-      expect(host, name).toEqual({ type: 'literal', value: '::' });
+    // Listening on `::` accepts IPv6 (and IPv4): the api and the agent are called over the
+    // private network, and the task-runner's health port is scraped over it. Each app's own
+    // config reads HOST and keeps `::` (it would silently listen on 0.0.0.0 otherwise).
+    for (const deployment of (await deployments()).filter(
+      (d): d is Deployment & { workload: AppName } => d.platform === 'railway' && d.workload !== 'migrate',
+    )) {
+      expect(deployment.env.HOST, deployment.where).toEqual({ kind: 'literal', value: '::' });
+      expect((await configFacts(deployment.workload)).variables, deployment.where).toContain('HOST');
+      expect((await runtimeConfig(deployment)).HOST, deployment.where).toBe('::');
     }
+    expect(services.map((s) => s.name).sort()).toEqual(['agent', 'api', 'task-runner']);
     // Redis: the client built with the queue package's own options resolves either address
     // family (ioredis >= 5.8.2 defaults to family 0; Railway's docs still ask for it by hand).
     const queue = (await import(pathToFileURL(join(ROOT, 'packages/queue/src/redis.ts')).href)) as {
