@@ -2,12 +2,19 @@ import { loaderOf, placeholderFor, placeholders, type Env } from './apps.ts';
 import { manuallySetVariables } from './deployment-doc.ts';
 import type { Deployment } from './platforms.ts';
 
-/** The environment a deployment gives its process: literals as written, the rest as placeholders. */
+/**
+ * The environment a deployment gives its process: literals as written, references in the form the
+ * platform gives them where known (Render's `hostport`), the rest as placeholders.
+ */
 export function environmentOf(deployment: Deployment): Env {
   return Object.fromEntries(
     Object.entries(deployment.env).map(([name, source]) => [
       name,
-      source.kind === 'literal' ? source.value : placeholderFor(name),
+      source.kind === 'literal'
+        ? source.value
+        : source.kind === 'reference' && source.example !== undefined
+          ? source.example
+          : placeholderFor(name),
     ]),
   );
 }

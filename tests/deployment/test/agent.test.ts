@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { registeredRoutes, WORKLOADS, type AppName } from '../src/apps.ts';
-import { manuallySetVariables } from '../src/deployment-doc.ts';
 import { ecs } from '../src/ecs-definitions.ts';
 import { deployments, PLATFORMS, renderBlueprint, type Deployment, type Platform } from '../src/platforms.ts';
 import { runtimeConfig } from '../src/runtime-config.ts';
@@ -9,7 +8,8 @@ import { runtimeConfig } from '../src/runtime-config.ts';
  * The agent on every platform: private, reached by the api and the task-runner (AGENT_URL) at the
  * address the platform gives it on its private network, itself reaching the api's MCP endpoint
  * (API_MCP_URL) the same way, all of them sharing one SERVICE_AUTH_TOKEN. Where a platform
- * generates the internal hostnames (Render), the URLs are set by hand and deployment.md says so.
+ * generates the internal hostnames (Render), the configuration references them and the apps'
+ * configs turn the platform's `host:port` into the URL.
  */
 
 const all = await deployments();
@@ -24,26 +24,32 @@ const listensOn = async (deployment: Deployment) =>
   (await runtimeConfig(deployment))[WORKLOADS[deployment.workload].portVariable!] as number;
 
 /**
- * Checks that `caller`'s `variable` is an http URL to `target`'s private address and returns its
- * path, or, where the platform leaves the address to the operator, that the variable is set by
- * hand and listed so in deployment.md.
+ * Checks that `caller`'s `variable`, parsed by the caller's own config, is an http URL to
+ * `target`'s private address on the port `target` listens on, and returns its path. The address
+ * is either written in the configuration (Railway, ECS) or filled in by the platform from the
+ * target (Render's `fromService … property: hostport`, a scheme-less `host:port`).
  */
 async function expectPrivateUrl(caller: Deployment, variable: string, target: Deployment) {
   const source = caller.env[variable];
   const where = `${caller.where}: ${variable}`;
-  if (!target.privateAddress) {
-    expect(source?.kind, `${where} (no predictable address: set by hand)`).toBe('secret');
-    expect(manuallySetVariables(caller.platform, caller.workload), where).toContain(variable);
-    return undefined;
-  }
-  expect(source?.kind, where).toBe('literal');
-  const url = new URL(source?.kind === 'literal' ? source.value : '');
+  expect(['literal', 'reference'], `${where}: set by the configuration, not by hand`).toContain(source?.kind);
+  const value = (await runtimeConfig(caller))[variable];
+  expect(typeof value, where).toBe('string');
+  const url = new URL(value as string);
   expect(url.protocol, where).toBe('http:');
-  expect(url.hostname, where).toBe(target.privateAddress.host);
-  expect(Number(url.port), where).toBe(target.privateAddress.port);
-  expect(target.privateAddress.port, `${target.where}: its private port is the one it listens on`).toBe(
-    await listensOn(target),
-  );
+  expect(Number(url.port), `${where}: the port ${target.workload} listens on`).toBe(await listensOn(target));
+  if (source?.kind === 'reference') {
+    expect(source.target, `${where}: references ${target.workload}`).toBe(target.workload);
+    expect(source.example, `${where}: a value in the platform's form`).toBeDefined();
+    expect(`${url.hostname}:${url.port}`, where).toBe(source.example);
+  } else {
+    expect(source?.kind, where).toBe('literal');
+    expect(target.privateAddress, `${target.where}: a private address`).toBeDefined();
+    expect(url.hostname, where).toBe(target.privateAddress!.host);
+    expect(target.privateAddress!.port, `${target.where}: its private port is the one it listens on`).toBe(
+      await listensOn(target),
+    );
+  }
   return url.pathname;
 }
 
@@ -63,8 +69,7 @@ describe('the agent on every platform', () => {
     for (const platform of PLATFORMS) {
       for (const caller of ['api', 'task-runner'] as const) {
         const path = await expectPrivateUrl(on(platform, caller), 'AGENT_URL', on(platform, 'agent'));
-        if (path !== undefined)
-          expect(path, `${platform} ${caller}: AGENT_URL is the agent's root`).toBe('/');
+        expect(path, `${platform} ${caller}: AGENT_URL is the agent's root`).toBe('/');
       }
     }
   });
@@ -74,7 +79,7 @@ describe('the agent on every platform', () => {
     expect([...postRoutes]).toContain('/mcp');
     for (const platform of PLATFORMS) {
       const path = await expectPrivateUrl(on(platform, 'agent'), 'API_MCP_URL', on(platform, 'api'));
-      if (path !== undefined) expect([...postRoutes], `${platform}: API_MCP_URL path`).toContain(path);
+      expect([...postRoutes], `${platform}: API_MCP_URL path`).toContain(path);
     }
   });
 

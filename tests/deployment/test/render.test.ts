@@ -55,6 +55,35 @@ describe('the Render Blueprint', () => {
     }
   });
 
+  it('wires the internal calls by hostport, to services that receive private traffic on the port they bind', () => {
+    const references = blueprint.services.flatMap((service) =>
+      (service.envVars ?? [])
+        .filter((variable) => variable.fromService?.property === 'hostport')
+        .map((variable) => ({ caller: service.name, key: variable.key!, ...variable.fromService! })),
+    );
+    expect(references.map(({ caller, key, name }) => `${caller} ${key} → ${name}`).sort()).toEqual([
+      'keelson-agent API_MCP_URL → keelson-api',
+      'keelson-api AGENT_URL → keelson-agent',
+      'keelson-task-runner AGENT_URL → keelson-agent',
+    ]);
+    for (const { caller, key, name } of references) {
+      const target = byName(name);
+      const where = `${caller} ${key} → ${name}`;
+      // Workers receive no private traffic; free web services neither (https://render.com/docs/private-network).
+      expect(['pserv', 'web'], where).toContain(target.type);
+      if (target.type === 'web') expect(target.plan, where).not.toBe('free');
+      // The port the app binds is its PORT, set here; the ports Render keeps for itself are not usable.
+      const port = Number(target.envVars?.find((v) => v.key === 'PORT')?.value);
+      expect(Number.isInteger(port), `${where}: ${name} sets PORT`).toBe(true);
+      expect([10000, 18012, 18013, 19099], where).not.toContain(port);
+    }
+    // Nothing internal is left to the dashboard: only credentials from outside are entered there.
+    const byHand = blueprint.services.flatMap((s) =>
+      (s.envVars ?? []).filter((v) => v.sync === false).map((v) => `${s.name} ${v.key}`),
+    );
+    expect(byHand).toEqual(['keelson-agent OPENAI_API_KEY']);
+  });
+
   it('gives BullMQ a Key Value that never evicts, reachable only inside Render', () => {
     const keyValue = blueprint.services.find((s) => s.type === 'keyvalue')!;
     expect(keyValue.maxmemoryPolicy).toBe('noeviction');
