@@ -76,7 +76,7 @@ closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS + 5_000, logger }, async ({ s
   await shutdown();
 });
 
-await health.listen({ host: '0.0.0.0', port: config.HEALTH_PORT });
+await health.listen({ host: config.HOST, port: config.HEALTH_PORT });
 try {
   await runner.start();
 } catch (error) {

@@ -111,4 +111,23 @@ describe('the task-runner process', () => {
     // It stopped before leadership: nothing was migrated.
     expect(output).not.toContain('elected leader');
   });
+  it('serves its health endpoints on HOST (:: on an IPv6-only private network)', async () => {
+    const stack = await stackFor('ipv6');
+    const runner = await spawnRunner('runner-ipv6', { ...stack.env, HOST: '::1' });
+    runners.push(runner);
+    const port = runner.port;
+    const health = await waitFor(
+      () =>
+        fetch(`http://[::1]:${port}/health`).then(
+          (response) => response.status,
+          () => undefined,
+        ),
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the health server on [::1]' },
+    );
+    expect(health).toBe(200);
+    // Bound to the IPv6 loopback only: the IPv4 default is not listening.
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    runner.kill('SIGTERM');
+    expect((await runner.exited).code).toBe(0);
+  });
 });
