@@ -1,4 +1,4 @@
-import { ConfigError } from '@repo/config';
+import { configProblems } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
@@ -10,15 +10,7 @@ const required = {
   SERVICE_AUTH_TOKEN: 's'.repeat(48),
 };
 
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string | undefined>) => configProblems(() => loadConfig(env));
 
 describe('the api config: HOST', () => {
   it('listens on every IPv4 interface by default, and on IPv6 and IPv4 with ::', () => {

@@ -1,4 +1,4 @@
-export { ConfigError, parseEnv, type Env } from './parse-env.ts';
+export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
 export { booleanString, database, http, int, queue, redis, runtime } from './schemas.ts';

@@ -79,3 +79,17 @@ function describe(issue: z.core.$ZodIssue, value: string | undefined, field: z.Z
   const shown = field && isSecret(field) ? '(secret, not shown)' : JSON.stringify(value);
   return `${issue.message} (got ${shown})`;
 }
+
+/**
+ * The problems `load` reports (`NAME: why`), or none when the environment is valid; any other
+ * error is rethrown. For a `config check` step, and for tests that assert on the messages.
+ */
+export function configProblems(load: () => unknown): readonly string[] {
+  try {
+    load();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}

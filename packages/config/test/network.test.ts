@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, listen, parseEnv, serviceUrl } from '../src/index.ts';
+import { configProblems, listen, parseEnv, serviceUrl } from '../src/index.ts';
 
 const schema = z.object({
   ...listen,
@@ -10,15 +10,7 @@ const schema = z.object({
 
 const parse = (env: Record<string, string>) => parseEnv(schema, env);
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parse(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string>) => configProblems(() => parse(env));
 
 describe('HOST (listen)', () => {
   it('listens on every IPv4 interface unless told otherwise', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, database, http, int, parseEnv, redis, runtime, secret } from '../src/index.ts';
+import { configProblems, database, http, int, parseEnv, redis, runtime, secret } from '../src/index.ts';
 
 const schema = z.object({
   ...runtime,
@@ -14,15 +14,7 @@ const schema = z.object({
 });
 const valid = { DATABASE_URL: 'postgres://u:p@db:5432/app', REDIS_URL: 'redis://cache:6379' };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseEnv(schema, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string>) => configProblems(() => parseEnv(schema, env));
 
 function secretFile(contents: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'config-test-')), 'secret');
@@ -109,5 +101,20 @@ describe('parseEnv', () => {
     const bounded = z.object({ N: int(1, 5) });
     expect(() => parseEnv(bounded, { N: '6' })).toThrowError(/N: must be at most 5/);
     expect(() => parseEnv(bounded, { N: '1.5' })).toThrowError(/N: expected a whole number/);
+  });
+});
+
+describe('configProblems', () => {
+  it('lists the problems of an invalid environment, none of a valid one, and rethrows anything else', () => {
+    expect(configProblems(() => parseEnv(schema, valid))).toEqual([]);
+    expect(configProblems(() => parseEnv(schema, {}))).toEqual([
+      expect.stringMatching(/^DATABASE_URL: /),
+      expect.stringMatching(/^REDIS_URL: /),
+    ]);
+    expect(() =>
+      configProblems(() => {
+        throw new TypeError('not a config problem');
+      }),
+    ).toThrow(TypeError);
   });
 });
