@@ -122,7 +122,7 @@ describe('the task-runner process', () => {
           (response) => response.status,
           () => undefined,
         ),
-      { timeoutMs: 20_000, intervalMs: 100, what: 'the health server on [::1]' },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'the health server on [::1]' },
     );
     expect(health).toBe(200);
     // Bound to the IPv6 loopback only: the IPv4 default is not listening.

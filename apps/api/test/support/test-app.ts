@@ -42,6 +42,8 @@ export interface TestAppOptions {
   embedQuery?: EmbedQuery;
   /** A database prepared by the caller (shared with another service); the caller drops it. */
   database?: TestDatabase;
+  /** The pool's connect timeout (default 5 s: a loaded CI machine can take a second to connect). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -67,6 +69,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     BODY_LIMIT_BYTES: String(64 * 1024),
     // High enough that no test but the rate-limit ones ever meets it.
     RATE_LIMIT_MAX: '100000',
+    // Likewise for load shedding: on a 2-core machine running the whole suite, the event loop of
+    // a test process can stall for over a second. The hardening tests set their own thresholds.
+    UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '30000',
     ...options.env,
   });
   const pool = createPool({
@@ -74,7 +79,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     applicationName: 'api-test',
     max: 5,
     statementTimeoutMs: 5_000,
-    connectTimeoutMs: 1_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     onError: () => {},
   });
   const redis = createRedis(config.REDIS_URL, 'producer', 'api-test');

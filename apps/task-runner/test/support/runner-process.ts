@@ -82,7 +82,7 @@ export async function spawnRunner(name: string, env: Record<string, string>): Pr
     port,
     output: () => chunks.join(''),
     status,
-    async waitForStatus(predicate, what, timeoutMs = 20_000) {
+    async waitForStatus(predicate, what, timeoutMs = 60_000) {
       try {
         return await waitFor(
           async () => {
