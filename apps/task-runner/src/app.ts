@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMigrations, type Database } from '@repo/db';
+import { connectionFailure } from '@repo/http';
 import type { Logger, Registry } from '@repo/observability';
 import {
   assertRedisRequirements,
@@ -146,6 +147,11 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
         migrations.applied = [...migrations.applied, ...result.applied];
       } catch (error) {
         migrations.state = 'failed';
+        // Postgres unreachable or still starting up (57P03) is not a broken migration: a leader
+        // re-elected the moment the database returns steps down and tries again, instead of
+        // exiting (the container suite's Postgres outage caught exactly that restart).
+        if (connectionFailure(error))
+          throw new Error('migrations could not reach Postgres', { cause: error });
         throw new FatalError('migrations failed', { cause: error });
       }
       if (ended(current)) return;
