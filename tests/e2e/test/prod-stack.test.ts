@@ -436,8 +436,8 @@ describe('the prod profile', () => {
       `${result.requests} total, ${result.failed} failed ${JSON.stringify(result.failures)}`,
     );
     expect(samples.length).toBeGreaterThan(5);
-    expect(samples.every((s) => s.health === 200)).toBe(true);
-    expect(samples.every((s) => s.ready === 503)).toBe(true);
+    // Listed, not counted, so a failure shows which probe answered what.
+    expect(samples.filter((s) => !(s.health === 200 && s.ready === 503))).toEqual([]);
     // Liveness never failed under load either; reads and writes did, answering 503 (the outage),
     // never another 5xx (a 500 is a bug) or a timeout. A rare reset keep-alive socket between the
     // load client and HAProxy (UND_ERR_SOCKET, seen once in ~430 requests) is reported, not failed.
