@@ -54,7 +54,7 @@ async function problemDetails(app: FastifyInstance) {
       );
       return send(reply, 503, unavailable.toJSON(request.url), unavailable.headers);
     }
-    request.log.error({ err: error }, 'request failed');
+    request.log.error({ err: withoutQueryParameters(error) }, 'request failed');
     return send(
       reply,
       status,
@@ -92,3 +92,27 @@ function send(reply: FastifyReply, status: number, body: object, headers: Record
 }
 
 export const problemDetailsPlugin = fp(problemDetails, { name: 'problem-details' });
+
+/**
+ * drizzle's DrizzleQueryError carries the failed query's parameters — user data: document
+ * content, titles, owner ids — in `params` and in its message. The log keeps the SQL, the count
+ * of parameters, the stack and the cause (the database's own error), not the values.
+ */
+function withoutQueryParameters(error: unknown): unknown {
+  if (
+    !(error instanceof Error) ||
+    !('query' in error) ||
+    !('params' in error) ||
+    !Array.isArray(error.params)
+  ) {
+    return error;
+  }
+  const redacted = new Error(
+    `Failed query: ${String(error.query)}\nparams: ${error.params.length} redacted`,
+    { cause: error.cause },
+  );
+  redacted.name = error.name;
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.startsWith('    at '));
+  redacted.stack = [`${redacted.name}: ${redacted.message}`, ...frames].join('\n');
+  return redacted;
+}

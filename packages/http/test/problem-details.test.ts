@@ -37,6 +37,16 @@ async function app(logs: LogLine[] = []) {
   instance.get('/teapot', async () => {
     throw new HttpProblem(418, 'short and stout', { type: 'urn:test:teapot', extensions: { spout: true } });
   });
+  instance.get('/query-failed', async () => {
+    // The shape of drizzle's DrizzleQueryError (its message lists the parameter values).
+    const params = ['alice', 'a secret document body'];
+    throw Object.assign(
+      new Error(`Failed query: insert into documents values ($1, $2)\nparams: ${params.join(',')}`, {
+        cause: Object.assign(new Error('value too long for type character varying(300)'), { code: '22001' }),
+      }),
+      { query: 'insert into documents values ($1, $2)', params },
+    );
+  });
   instance.get('/crash', async () => {
     throw new Error('database password is hunter2');
   });
@@ -136,6 +146,22 @@ describe('problem details', () => {
     expect(logs.filter((line) => line.err).map((line) => [line.level, line.msg])).toEqual([
       [50, 'request failed'],
     ]);
+  });
+
+  it('logs a failed query with its SQL and cause but without its parameter values', async () => {
+    const logs: LogLine[] = [];
+    const response = await (await app(logs)).inject('/query-failed');
+    expect(response.statusCode).toBe(500);
+    const logged = logs.filter((line) => line.err);
+    expect(logged).toHaveLength(1);
+    // pino's serializer appends the causes' messages; the SQL stays, the values do not.
+    expect(logged[0]!.err!.message).toMatch(
+      /^Failed query: insert into documents values \(\$1, \$2\)\nparams: 2 redacted: value too long/,
+    );
+    const text = JSON.stringify(logged);
+    expect(text).toContain('value too long');
+    expect(text).not.toContain('alice');
+    expect(text).not.toContain('secret document body');
   });
 
   it('renders errors raised before routing (a malformed URL) as 400 problems', async () => {
