@@ -4,7 +4,8 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from './support/sse.ts';
 import { insertConversation, insertDocument } from './support/fixtures.ts';
-import { freePort, createTestStack, type TestStack } from './support/test-stack.ts';
+import { freePort } from '@repo/testing';
+import { createTestStack, type TestStack } from './support/test-stack.ts';
 import type { TestApp } from './support/test-app.ts';
 
 /**

@@ -3,3 +3,4 @@ import './provided-context.ts';
 export { createTestDatabase, type TestDatabase } from './database.ts';
 export { uniqueId, waitFor } from './wait.ts';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { freePort } from './free-port.ts';

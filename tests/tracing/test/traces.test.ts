@@ -9,7 +9,8 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from '../../../packages/telemetry/test/support/otlp-receiver.ts';
-import { freePort, REPO_ROOT, startService, type ServiceProcess } from './support/service-process.ts';
+import { freePort } from '@repo/testing';
+import { REPO_ROOT, startService, type ServiceProcess } from './support/service-process.ts';
 
 /** OTLP SpanKind. */
 const SERVER = 2;

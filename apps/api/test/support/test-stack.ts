@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
 import { createDatabase, createPool, runMigrations, type Pool } from '@repo/db';
 import { startFakeLlm, type FakeLlm, type Responder } from '@repo/fake-llm';
 import { createMetricsRegistry } from '@repo/observability';
-import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 // The agent is built by its own production factory, exactly as its own tests build it
 // (apps/agent/test/support/test-agent.ts): this file is the api's end of the same contract.
@@ -25,15 +24,6 @@ export interface TestStack {
   /** Another api on the same database (other AGENT_URL / timeouts); closed with the stack. */
   apiWith(env: Record<string, string>): Promise<TestApp>;
   close(): Promise<void>;
-}
-
-/** A port nobody listens on right now (for the api, whose URL the agent must know first). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@repo/testing';
+import { freePort, waitFor } from '@repo/testing';
 import type { RunnerStatus } from '../../src/app.ts';
 
 const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,17 +29,6 @@ export interface RunnerProcess {
   ): Promise<RunnerStatus>;
   exited: Promise<Exit>;
   kill(signal: NodeJS.Signals): void;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function spawnRunner(name: string, env: Record<string, string>): Promise<RunnerProcess> {
