@@ -80,6 +80,19 @@ export class ProdStack {
     return this.project.compose(['exec', '-T', 'api-prod', 'node', 'dist/cli/mint-token.js', owner]);
   }
 
+  /** Scales the task-runner to `replicas` without touching its dependencies or running replicas. */
+  async scaleTaskRunner(replicas: number): Promise<void> {
+    await this.project.compose([
+      'up',
+      '--detach',
+      '--no-deps',
+      '--no-recreate',
+      '--scale',
+      `task-runner-prod=${replicas}`,
+      'task-runner-prod',
+    ]);
+  }
+
   /** Runs SQL as the database owner over the container's local socket; rows as `a|b` lines. */
   async sql(statement: string): Promise<string[]> {
     const postgres = await this.project.containerId('postgres-prod');

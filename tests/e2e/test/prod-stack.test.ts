@@ -241,15 +241,7 @@ describe('the prod profile', () => {
   });
 
   it('keeps one task-runner leading: a second replica stands by and takes over when the leader stops', async () => {
-    await stack.project.compose([
-      'up',
-      '--detach',
-      '--no-deps',
-      '--no-recreate',
-      '--scale',
-      'task-runner-prod=2',
-      'task-runner-prod',
-    ]);
+    await stack.scaleTaskRunner(2);
     const [first, second] = await stack.project.containerIds('task-runner-prod');
     const statuses = await waitFor(
       async () => {
@@ -287,15 +279,7 @@ describe('the prod profile', () => {
 
     // Back to one replica: the stopped leader goes, the new leader stays.
     await docker(['rm', leader]);
-    await stack.project.compose([
-      'up',
-      '--detach',
-      '--no-deps',
-      '--no-recreate',
-      '--scale',
-      'task-runner-prod=1',
-      'task-runner-prod',
-    ]);
+    await stack.scaleTaskRunner(1);
     expect(await stack.project.containerIds('task-runner-prod')).toEqual([standby]);
   });
 
