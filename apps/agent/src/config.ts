@@ -9,8 +9,8 @@ import {
   secret,
   serviceUrl,
   type Env,
+  weakSecretReason,
 } from '@repo/config';
-import { weakSecretReason } from '@repo/config';
 import { z } from 'zod';
 
 export const PROVIDERS = ['openai', 'anthropic', 'google', 'openai-compatible'] as const;
