@@ -63,6 +63,7 @@ fail() { log "FAILED: $*"; exit 1; }
 render() {
   local text name
   text="$(<"$1")"
+  # No registry credentials given: the images are pulled without any (ECS refuses an empty ARN).
   if [[ -z "${REGISTRY_CREDENTIALS_ARN:-}" ]]; then
     text="$(jq 'del(.containerDefinitions[]?.repositoryCredentials)' <<<"$text")"
   fi
