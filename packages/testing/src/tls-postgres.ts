@@ -64,62 +64,20 @@ export async function createTestCertificates(): Promise<TestCertificates> {
 }
 
 async function makeCertificates(dir: string): Promise<void> {
-  const config = join(dir, 'openssl.cnf');
-  await writeFile(config, OPENSSL_CONFIG);
-  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const newCa = (name: string, subject: string) =>
-    openssl(
-      'req',
-      '-x509',
-      '-config',
-      config,
-      '-extensions',
-      'ca',
-      ...newKey,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-subj',
-      subject,
+  await writeFile(join(dir, 'openssl.cnf'), OPENSSL_CONFIG);
+  // Each command is one line of words (no argument has a space), run in `dir`.
+  const openssl = (command: string) => run('openssl', command.split(' '), { cwd: dir });
+  const newKey = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+  for (const ca of ['ca', 'other-ca']) {
+    await openssl(
+      `req -x509 -config openssl.cnf -extensions ca ${newKey} -keyout ${ca}.key -out ${ca}.crt -days 2 -subj /CN=keelson-test-${ca}`,
     );
-  await newCa('ca', '/CN=Keelson test CA');
-  await newCa('other-ca', '/CN=Keelson unrelated test CA');
+  }
   await openssl(
-    'req',
-    '-new',
-    '-config',
-    config,
-    ...newKey,
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=localhost',
+    `req -new -config openssl.cnf ${newKey} -keyout server.key -out server.csr -subj /CN=localhost`,
   );
   await openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-set_serial',
-    '1',
-    '-days',
-    '2',
-    '-extfile',
-    config,
-    '-extensions',
-    'server',
-    '-out',
-    'server.crt',
+    'x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 1 -days 2 -extfile openssl.cnf -extensions server -out server.crt',
   );
   // Read by the container's init script, whichever user it runs as; it installs its own 0600 copy.
   await chmod(join(dir, 'server.key'), 0o644);
