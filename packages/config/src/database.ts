@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { secret } from './secret.ts';
 
 /**
- * How the apps reach Postgres: the URL, the pool's limits, and TLS. TLS is set by two variables of
- * its own, read the same way whatever node-postgres version is installed:
+ * Where and how the apps connect to Postgres: the URL, and TLS (the pool's limits are in
+ * schemas.ts). TLS is set by two variables of its own, read the same way whatever node-postgres
+ * version is installed:
  *
  * - `DATABASE_SSL_MODE`: `disable` (plaintext), `require` (encrypted, the server is not
  *   authenticated) or `verify-full` (encrypted, and the certificate must chain to a trusted CA and
@@ -15,8 +16,9 @@ import { secret } from './secret.ts';
  * `sslmode` in DATABASE_URL is honoured with libpq's meaning too, so a provider's URL can be used
  * as given; when DATABASE_SSL_MODE is set as well, the two must agree. Why not leave the URL to
  * node-postgres: pg-connection-string 2.x reads `sslmode=require` as verify-full against Node's
- * store (which refuses RDS) and its 3.x reads it as libpq does (no verification at all), and any
- * TLS parameter in the URL replaces the `ssl` options given in code (node-postgres's SSL page).
+ * store (which refuses RDS), its next major (3.0, with pg 9) will read it as libpq does (no
+ * verification at all), and any TLS parameter in the URL replaces the `ssl` options given in code
+ * (node-postgres's SSL page). @repo/db takes `sslmode` out of the URL it hands to node-postgres.
  */
 
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
