@@ -5,6 +5,7 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
@@ -126,7 +127,8 @@ const schema = z
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
-  });
+  })
+  .superRefine(refineDatabase);
 
 export type AgentConfig = z.infer<typeof schema>;
 

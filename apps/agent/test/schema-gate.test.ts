@@ -50,7 +50,7 @@ describe('an agent whose migrations are not applied yet', () => {
   });
 
   it('serves turns once the migrations are applied, without a restart', async () => {
-    await runMigrations({ connectionString: t.config.DATABASE_URL, logger });
+    await runMigrations({ connectionString: t.config.DATABASE_URL, tls: { mode: 'disable' }, logger });
     const conversationId = await t.conversation();
     const response = await post(`/v1/conversations/${conversationId}/turns`);
     expect(response.statusCode, response.body).toBe(200);

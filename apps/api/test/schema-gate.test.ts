@@ -57,7 +57,7 @@ describe('an api replica whose migrations are not applied yet', () => {
   });
 
   it('serves every route once the migrations are applied, without a restart', async () => {
-    await runMigrations({ connectionString: t.database.url, logger: silentLogger });
+    await runMigrations({ connectionString: t.database.url, tls: { mode: 'disable' }, logger: silentLogger });
     const list = await t.app.inject({ url: '/v1/documents', headers: alice });
     expect(list.statusCode, list.body).toBe(200);
     expect((await mcpList(alice)).statusCode).toBe(200);

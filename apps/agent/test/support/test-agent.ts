@@ -48,7 +48,8 @@ export async function createTestAgent(
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
-  if (options.migrate ?? true) await runMigrations({ connectionString: database.url, logger });
+  if (options.migrate ?? true)
+    await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -62,6 +63,7 @@ export async function createTestAgent(
   });
   const pool = createPool({
     connectionString: options.poolUrl?.(database.url) ?? database.url,
+    tls: { mode: 'disable' },
     applicationName: 'agent-test',
     max: 5,
     statementTimeoutMs: 10_000,
