@@ -270,7 +270,9 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
         `${app}: the Service selects its pods`,
       ).toBe(true);
       const { env } = environmentOf(objects, template);
-      const port = (await loaderOf(app))(env)[WORKLOADS[app].portVariable!];
+      const config = (await loaderOf(app))(env);
+      // Where /metrics is served: a port of its own when the app's config has one, else its port.
+      const port = config.METRICS_PORT ?? config[WORKLOADS[app].portVariable!];
       for (const endpoint of spec.endpoints) {
         expect([...registeredRoutes(app)], app).toContain(endpoint.path);
         const target = service.ports.find((p) => p.name === endpoint.port)?.targetPort;
