@@ -1,6 +1,8 @@
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { createLogger } from '@repo/observability';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createToolbox, type Toolbox } from '../src/tools/mcp-toolbox.ts';
+import { createSchemaValidators } from '../src/tools/schema-validators.ts';
 import { startTestMcpServer, type TestMcpServer } from './support/mcp-server.ts';
 
 const logger = createLogger({ service: 'agent-test', level: 'silent' });
@@ -9,8 +11,8 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function server(): Promise<TestMcpServer> {
-  const started = await startTestMcpServer();
+async function server(options: { structured?: boolean } = {}): Promise<TestMcpServer> {
+  const started = await startTestMcpServer(0, options);
   cleanup.push(() => started.stop());
   return started;
 }
@@ -101,5 +103,41 @@ describe('the MCP toolbox', () => {
     cleanup.push(() => back.stop());
     const fresh = await box.toolsFor('alice');
     await expect(execute(fresh, 'math__add', { a: 'one' })).rejects.toThrow(/validation/i);
+  });
+});
+
+describe('tool output schemas', () => {
+  it('are compiled once, not on every turn that lists the tools (the SDK default leaks them)', async () => {
+    const compilations = vi.spyOn(AjvJsonSchemaValidator.prototype, 'getValidator');
+    try {
+      const structured = await server({ structured: true });
+      const box = toolbox([{ name: 'math', url: structured.url, headers: {} }]);
+      for (let turn = 0; turn < 20; turn++) await box.toolsFor('alice');
+      // One tool of the three has an output schema: one compilation in twenty listings.
+      expect(compilations).toHaveBeenCalledTimes(1);
+      // Its output is still validated against the schema, and passed on.
+      const tools = await box.toolsFor('alice');
+      expect(await execute(tools, 'math__stats', { values: [1, 2, 6] })).toEqual({ mean: 3, count: 3 });
+    } finally {
+      compilations.mockRestore();
+    }
+  });
+
+  it('validate what they describe, and keep at most `max` compilations', () => {
+    const validators = createSchemaValidators(2);
+    const schema = () => ({
+      type: 'object' as const,
+      properties: { n: { type: 'number' as const } },
+      required: ['n'],
+    });
+    const validate = validators.getValidator(schema());
+    expect(validate({ n: 1 })).toMatchObject({ valid: true, data: { n: 1 } });
+    expect(validate({ n: 'one' })).toMatchObject({ valid: false, errorMessage: expect.any(String) });
+    // Equal content, another object (as every listing parses anew): the same compilation.
+    expect(validators.getValidator(schema())).toBe(validate);
+    validators.getValidator({ type: 'string' });
+    validators.getValidator({ type: 'boolean' });
+    // Pushed out by two newer schemas: compiled again.
+    expect(validators.getValidator(schema())).not.toBe(validate);
   });
 });

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Logger } from '@repo/observability';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
+import { createSchemaValidators } from './schema-validators.ts';
 
 export interface McpServerSpec {
   name: string;
@@ -46,6 +47,8 @@ export const OWNER_HEADER = 'x-keelson-owner';
 export function createToolbox(options: ToolboxOptions) {
   const cooldownMs = options.cooldownMs ?? 30_000;
   const states: ServerState[] = options.servers.map((spec) => ({ spec, tools: [], unavailableUntil: 0 }));
+  // Shared by the clients, so a schema listed on every turn is compiled once (see the module).
+  const jsonSchemaValidator = createSchemaValidators();
 
   const markUnavailable = async (state: ServerState, error: unknown) => {
     state.lastError = error instanceof Error ? error.message : String(error);
@@ -62,7 +65,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const connect = async (state: ServerState): Promise<Client> => {
     if (state.client) return state.client;
-    const client = new Client({ name: 'keelson-agent', version: '1.0.0' });
+    const client = new Client({ name: 'keelson-agent', version: '1.0.0' }, { jsonSchemaValidator });
     const transport = new StreamableHTTPClientTransport(new URL(state.spec.url), {
       requestInit: { headers: state.spec.headers },
       fetch: state.spec.ownerScoped ? ownerFetch : undefined,
