@@ -85,7 +85,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     origin,
     logFile,
     rssBytes: () => residentBytes(child.pid!),
-    toggleProfile: () => child.kill('SIGUSR2'),
+    toggleProfile: () => child.kill('SIGURG'),
     async stop() {
       if (exitCode !== undefined) return;
       child.kill('SIGTERM');

@@ -1,8 +1,10 @@
 /**
  * Loaded into a service with `--import` only when the bench profiles (`pnpm bench:profile`): each
- * SIGUSR2 starts V8's sampling profiler, or stops it and writes `<BENCH_PROFILE_DIR>/<n>.cpuprofile`
+ * SIGURG starts V8's sampling profiler, or stops it and writes `<BENCH_PROFILE_DIR>/<n>.cpuprofile`
  * (n = 1, 2, …), so a profile covers exactly one load and not the start-up or the idle seconds
- * around it. The same sampler as `node --cpu-prof`, switched on and off from outside.
+ * around it. The same sampler as `node --cpu-prof`, switched on and off from outside. SIGURG,
+ * because its default is to be ignored and nothing else here listens to it (close-with-grace, in
+ * the apps, shuts down on SIGUSR2).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -16,7 +18,7 @@ session.connect();
 let running = false;
 let written = 0;
 
-process.on('SIGUSR2', () => {
+process.on('SIGURG', () => {
   void (async () => {
     if (!running) {
       running = true;
