@@ -21,8 +21,8 @@ export interface ToolboxOptions {
   retries: number;
   /** A server that failed is skipped for this long before it is tried again. */
   cooldownMs?: number;
-  /** A server's tool list is asked for again once it is this old (0: on every turn). */
-  listTtlMs: number;
+  /** A server's tool list is asked for again once it is this old (0, the default: on every turn). */
+  listTtlMs?: number;
   logger: Logger;
   onToolCall?: (tool: string, outcome: 'ok' | 'error', seconds: number) => void;
 }
@@ -90,7 +90,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const refresh = async (state: ServerState): Promise<void> => {
     if (Date.now() < state.unavailableUntil) return;
-    if (state.listedAt > 0 && Date.now() - state.listedAt < options.listTtlMs) return;
+    if (state.listedAt > 0 && Date.now() - state.listedAt < (options.listTtlMs ?? 0)) return;
     try {
       const client = await connect(state);
       const { tools } = await client.listTools(undefined, { timeout: options.timeoutMs });
