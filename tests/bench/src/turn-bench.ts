@@ -171,9 +171,10 @@ export async function measureTurnMemory(
   const turn = turnTarget(stack);
   const agent: MemorySample[] = [];
   const api: MemorySample[] = [];
-  // Turns cut off by the end of the earlier timed steps, left without a reply.
-  const before = await storedTurns(stack);
-  const cutOff = before.userMessages - before.replies;
+  // Replies can only grow: every turn answered 200 from here on must add one (turns cut off at the
+  // end of the earlier timed steps may still store a user message now, so those are not compared).
+  const repliesBefore = (await storedTurns(stack)).replies;
+  let answered = 0;
   for (const checkpoint of options.checkpoints) {
     const { userMessages } = await storedTurns(stack);
     if (checkpoint > userMessages) {
@@ -188,11 +189,13 @@ export async function measureTurnMemory(
       if (result!.non2xx > 0 || result!.errors > 0) {
         throw new Error(`sustained turns: ${result!.non2xx} non-2xx answers, ${result!.errors} errors`);
       }
+      answered += result!.responses2xx;
     }
-    // An `amount` step ends when every turn was answered: none is cut off, each must have its reply.
     const stored = await storedTurns(stack);
-    if (stored.userMessages - stored.replies > cutOff) {
-      throw new Error(`sustained turns: ${stored.userMessages} user messages, ${stored.replies} replies`);
+    if (stored.replies - repliesBefore < answered) {
+      throw new Error(
+        `sustained turns: ${answered} answered 200, ${stored.replies - repliesBefore} replies stored`,
+      );
     }
     const sample = async (service: ApiStack['agent']) => ({
       turns: stored.userMessages,
