@@ -63,10 +63,12 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
   try {
     const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'bench');
     cleanup.push(() => database.drop());
-    await runMigrations({ connectionString: database.url, logger: silent });
+    await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger: silent });
     const pool = createPool({
       connectionString: database.url,
       applicationName: 'bench',
+      // The test Postgres of compose.yaml speaks plain TCP on loopback, as the apps' default does.
+      tls: { mode: 'disable' },
       max: 2,
       statementTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,
