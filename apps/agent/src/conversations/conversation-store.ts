@@ -86,33 +86,40 @@ export function createConversationStore(db: Database) {
       return { message: existing!, ...(answer ? { replay: answer } : {}) };
     },
 
-    /** A turn's output, all at once: a failed turn leaves no half-written answer. */
+    /**
+     * A turn's output, all at once: a failed turn leaves no half-written answer. One statement —
+     * the conversation's `updated_at` is moved in a data-modifying CTE of the insert — so it is
+     * atomic without a transaction's four round trips (BEGIN, INSERT, UPDATE, COMMIT).
+     */
     async appendOutput(
       conversationId: string,
       rows: readonly OutputMessage[],
       usage: { inputTokens?: number; outputTokens?: number },
     ): Promise<Message[]> {
       if (rows.length === 0) return [];
-      return db.transaction(async (tx) => {
-        const stored = await tx
-          .insert(messages)
-          .values(
-            rows.map((row, i) => ({
-              conversationId,
-              ...row,
-              // The provider's usage belongs to the turn; it is recorded on its final message.
-              ...(i === rows.length - 1
-                ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }
-                : {}),
-            })),
-          )
-          .returning();
-        await tx
-          .update(conversations)
-          .set({ updatedAt: new Date() })
-          .where(eq(conversations.id, conversationId));
-        return stored;
-      });
+      const touched = db
+        .$with('touched')
+        .as(
+          db
+            .update(conversations)
+            .set({ updatedAt: new Date() })
+            .where(eq(conversations.id, conversationId))
+            .returning({ id: conversations.id }),
+        );
+      return db
+        .with(touched)
+        .insert(messages)
+        .values(
+          rows.map((row, i) => ({
+            conversationId,
+            ...row,
+            // The provider's usage belongs to the turn; it is recorded on its final message.
+            ...(i === rows.length - 1
+              ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }
+              : {}),
+          })),
+        )
+        .returning();
     },
 
     /** Moves the summary forward; never backwards, if two summaries race. */
