@@ -32,8 +32,10 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
       delete headers[name.toLowerCase()];
     },
   };
+  // helmet throws a bad option itself; its callback's error argument is kept for compatibility only.
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error;
+    if (error)
+      throw error instanceof Error ? error : new Error('helmet refused its options', { cause: error });
   });
   return headers;
 }
