@@ -128,8 +128,7 @@ export async function runReplicaBench(load: ReplicaLoad): Promise<ReplicaResults
   try {
     await queue.pause();
     const scaleTo = async (count: number) => {
-      while (running.length < count)
-        running.push(await startRunnerReplica(stack.env, join(logDir, `runner-${running.length + 1}.log`)));
+      while (running.length < count) running.push(await startRunnerReplica(stack.env, logDir));
       while (running.length > count) await running.pop()!.stop();
     };
     // The first replica leads and migrates the empty database before any document is stored.
