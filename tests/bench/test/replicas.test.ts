@@ -13,5 +13,7 @@ it('runs rounds with one and two task-runner replicas and reports throughput and
     expect(row.cpuPer1000Jobs.runners).toBeGreaterThan(0);
   }
   expect(results.rows[0]!.speedup).toEqual({ median: 1, min: 1, max: 1 });
-  expect(formatReplicaResults(results)).toMatch(/^2 +\d+/m);
+  const table = formatReplicaResults(results);
+  expect(table).toMatch(/^2 +\d+/m);
+  console.info(table);
 });
