@@ -5,9 +5,11 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
+  sse,
   type Env,
   weakSecretReason,
 } from '@repo/config';
@@ -57,6 +59,7 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    ...sse,
     /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
     SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
 
@@ -124,7 +127,8 @@ const schema = z
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
-  });
+  })
+  .superRefine(refineDatabase);
 
 export type AgentConfig = z.infer<typeof schema>;
 
