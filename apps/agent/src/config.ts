@@ -1,5 +1,6 @@
 import {
   database,
+  DEVELOPMENT_SERVICE_TOKEN,
   http,
   int,
   parseEnv,
@@ -46,8 +47,11 @@ const mcpServers = z
     ),
   );
 
-/** Development only: compose and tests share this value; production refuses it. */
-export const DEVELOPMENT_SERVICE_TOKEN = 'dev-service-token-change-me-in-production-0000';
+/**
+ * The dev profile's service token (compose.yaml). Published, so accepted only with
+ * NODE_ENV=development or test (`parseEnv` refuses it anywhere else, like every published value).
+ */
+export { DEVELOPMENT_SERVICE_TOKEN };
 
 const schema = z
   .object({
@@ -121,7 +125,7 @@ const schema = z
       }
     }
     if (config.NODE_ENV === 'production') {
-      const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
+      const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
   });

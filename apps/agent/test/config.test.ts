@@ -1,4 +1,4 @@
-import { configProblems } from '@repo/config';
+import { configProblems, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
@@ -52,6 +52,27 @@ describe('the agent config: API_MCP_URL', () => {
       expect(problemsOf({ ...required, API_MCP_URL: value }), value).toEqual([
         `API_MCP_URL: expected an http:// or https:// URL, or host:port (read as http://host:port/mcp) (got ${JSON.stringify(value)})`,
       ]);
+    }
+  });
+});
+
+describe('the agent config: SERVICE_AUTH_TOKEN', () => {
+  it('refuses the published development token in production, and with NODE_ENV unset', () => {
+    for (const NODE_ENV of ['production', undefined]) {
+      expect(problemsOf({ ...required, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual([
+        expect.stringMatching(/^SERVICE_AUTH_TOKEN: is a published default value/),
+      ]);
+    }
+    expect(problemsOf({ ...required, NODE_ENV: 'production', SERVICE_AUTH_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/),
+    ]);
+  });
+
+  it('accepts it with NODE_ENV=development (compose) or test', () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(problemsOf({ ...required, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual(
+        [],
+      );
     }
   });
 });

@@ -1,6 +1,7 @@
 import {
   cors,
   database,
+  DEVELOPMENT_JWT_SECRET,
   http,
   int,
   jwt,
@@ -17,18 +18,16 @@ import {
 import { z } from 'zod';
 
 /**
- * Used when JWT_SECRET is unset outside production, so `dev` and the `token` script work with no
- * setup. It is public (it is right here), which is why production refuses to start with it.
+ * Used when JWT_SECRET is unset and NODE_ENV=development (explicitly: unset means production), so
+ * `dev` and the `token` script work with no setup. It is public (it is in this repository), which
+ * is why every other mode refuses to start without a secret of its own, and refuses this one.
  */
-export const DEVELOPMENT_JWT_SECRET = 'keelson-development-jwt-secret-never-use-in-production';
+export { DEVELOPMENT_JWT_SECRET };
 
 const auth = {
   ...jwt,
   ...serviceAuth,
 };
-
-/** Production refuses these values: each is public, or one anybody would guess. */
-const knownDefaults = [DEVELOPMENT_JWT_SECRET];
 
 function refuseInsecureProduction(
   config: { NODE_ENV: string; AGENT_URL?: string | undefined } & Parameters<typeof productionProblems>[0],
@@ -48,8 +47,16 @@ function refuseInsecureProduction(
       message: 'is required because AGENT_URL is set: the api calls the agent service with it',
     });
   }
+  if (config.NODE_ENV === 'test' && config.JWT_SECRET === undefined && config.JWT_JWKS_URL === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message:
+        'is required unless NODE_ENV=development (or set JWT_JWKS_URL): only development signs with the public development secret',
+    });
+  }
   if (config.NODE_ENV !== 'production') return;
-  for (const [name, message] of productionProblems(config, { knownDefaults })) {
+  for (const [name, message] of productionProblems(config)) {
     ctx.addIssue({ code: 'custom', path: [name], message });
   }
 }
@@ -113,8 +120,11 @@ export function loadTokenConfig(env: Env = process.env) {
   return parseEnv(tokenSchema, env);
 }
 
-/** The HS256 secret in force: the configured one, or the public development one outside production. */
+/**
+ * The HS256 secret in force: the configured one, or the public development one with
+ * NODE_ENV=development (the configuration refuses every other mode without a secret).
+ */
 export function signingSecret(config: Pick<ApiConfig, 'NODE_ENV' | 'JWT_SECRET' | 'JWT_JWKS_URL'>) {
   if (config.JWT_JWKS_URL !== undefined) return undefined;
-  return config.JWT_SECRET ?? (config.NODE_ENV === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
+  return config.JWT_SECRET ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_JWT_SECRET : undefined);
 }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/access-tokens.ts';
+import { DEVELOPMENT_JWT_SECRET } from '../src/config.ts';
 import { openApiDocument } from '../src/openapi-document.ts';
 import { createTestApp, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, type TestApp } from './support/test-app.ts';
 
@@ -382,5 +383,15 @@ describe('the token command', () => {
   it('refuses to mint without an owner, or with the default secret in production', async () => {
     await expect(mint([], { JWT_SECRET: TEST_JWT_SECRET })).rejects.toMatchObject({ stderr: /usage: token/ });
     await expect(mint(['dave'], { NODE_ENV: 'production' })).rejects.toMatchObject({ stderr: /JWT_SECRET/ });
+  });
+
+  it('signs with the public development secret only when NODE_ENV=development says so', async () => {
+    // Unset is production: no secret, no token.
+    await expect(mint(['dave'], {})).rejects.toMatchObject({
+      stderr: /JWT_SECRET: is required in production/,
+    });
+    const { stdout } = await mint(['dave'], { NODE_ENV: 'development' });
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(DEVELOPMENT_JWT_SECRET));
+    expect(payload.sub).toBe('dave');
   });
 });

@@ -5,6 +5,8 @@ import { loadConfig } from '../src/config.ts';
 /** The api's listen address and its agent's address, as each platform configuration writes them. */
 
 const required = {
+  // An unset NODE_ENV is production: these cases are about addresses, not its secret rules.
+  NODE_ENV: 'development',
   DATABASE_URL: 'postgres://u:p@127.0.0.1:9/app',
   REDIS_URL: 'redis://127.0.0.1:9',
   SERVICE_AUTH_TOKEN: 's'.repeat(48),

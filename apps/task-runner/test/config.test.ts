@@ -1,4 +1,4 @@
-import { ConfigError } from '@repo/config';
+import { configProblems, ConfigError, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
@@ -72,5 +72,27 @@ describe('the task-runner config', () => {
         );
       }
     });
+  });
+});
+
+describe('the task-runner config: SERVICE_AUTH_TOKEN', () => {
+  const agent = { ...required, AGENT_URL: 'http://agent:3002' };
+  const problemsOf = (env: Record<string, string | undefined>) => configProblems(() => loadConfig(env));
+
+  it('refuses the published development token in production, and with NODE_ENV unset', () => {
+    for (const NODE_ENV of ['production', undefined]) {
+      expect(problemsOf({ ...agent, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual([
+        expect.stringMatching(/^SERVICE_AUTH_TOKEN: is a published default value/),
+      ]);
+    }
+  });
+
+  it('refuses a short token in production, as the api and the agent do', () => {
+    expect(problemsOf({ ...agent, NODE_ENV: 'production', SERVICE_AUTH_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/),
+    ]);
+    expect(
+      problemsOf({ ...agent, NODE_ENV: 'development', SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN }),
+    ).toEqual([]);
   });
 });

@@ -48,6 +48,8 @@ export async function createTestAgent(
   await runMigrations({ connectionString: database.url, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
+    // The development token and the test database's password are published values: test only.
+    NODE_ENV: 'test',
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
     SERVICE_AUTH_TOKEN: TOKEN,

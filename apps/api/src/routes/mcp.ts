@@ -12,7 +12,11 @@ const BATCH_REFUSED =
   'Batches are not supported: send one JSON-RPC message per request (MCP 2025-06-18 removed batching).';
 
 /** A JSON-RPC error answering a request whose id could not be (or was not) read. */
-const jsonRpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
+const jsonRpcError = (code: number, message: string) => ({
+  jsonrpc: '2.0',
+  error: { code, message },
+  id: null,
+});
 
 const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
