@@ -320,6 +320,44 @@ describe('JWKS (RS256 / ES256 from an identity provider)', () => {
     expect(await documentsWith(await sign(ec, 'ES256', 'ec-1'))).toBe(200);
   });
 
+  it('tells applications of one provider apart by audience only: hence production requires JWT_AUDIENCE', async () => {
+    // This app (like the config before production required it) has no JWT_AUDIENCE: a token the
+    // provider issued for another application of the same tenant is as good as one for us.
+    const forAnotherApp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setSubject('carol')
+      .setIssuer('https://idp.test')
+      .setAudience('another-application')
+      .setExpirationTime('5m')
+      .sign(rsa);
+    expect(await documentsWith(forAnotherApp)).toBe(200);
+
+    const strict = await createTestApp({
+      env: {
+        JWT_SECRET: '',
+        JWT_JWKS_URL: jwksUrl,
+        JWT_ISSUER: 'https://idp.test',
+        JWT_AUDIENCE: 'keelson-api',
+      },
+    });
+    try {
+      const status = async (token: string) =>
+        (await strict.app.inject({ url: '/v1/documents', headers: { authorization: `Bearer ${token}` } }))
+          .statusCode;
+      expect(await status(forAnotherApp)).toBe(401);
+      const forUs = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+        .setSubject('carol')
+        .setIssuer('https://idp.test')
+        .setAudience('keelson-api')
+        .setExpirationTime('5m')
+        .sign(rsa);
+      expect(await status(forUs)).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses HS256 tokens, unknown keys and keys of another provider', async () => {
     const hs256 = await signAccessToken({
       secret: TEST_JWT_SECRET,

@@ -79,6 +79,20 @@ describe('production start-up refuses an insecure configuration, saying which an
       /DATABASE_URL: carries a password published in this repository/,
     ],
     [
+      'a JWKS without JWT_AUDIENCE (a token for any application of the provider would do)',
+      {
+        JWT_SECRET: undefined,
+        JWT_JWKS_URL: 'https://idp.example.com/jwks.json',
+        JWT_ISSUER: 'https://idp.example.com/',
+      },
+      /JWT_AUDIENCE: is required in production with JWT_JWKS_URL/,
+    ],
+    [
+      'a JWKS without JWT_ISSUER',
+      { JWT_SECRET: undefined, JWT_JWKS_URL: 'https://idp.example.com/jwks.json', JWT_AUDIENCE: 'keelson' },
+      /JWT_ISSUER: is required in production with JWT_JWKS_URL/,
+    ],
+    [
       'a wildcard CORS origin',
       { CORS_ORIGINS: 'https://app.example.com,*' },
       /CORS_ORIGINS: must not contain "\*" in production/,

@@ -138,6 +138,23 @@ export function productionProblems(config: SecurityConfig): [name: string, reaso
       'must use https in production: keys fetched over plain http can be replaced in transit',
     ]);
   }
+  if (config.JWT_JWKS_URL !== undefined) {
+    // A shared identity provider signs tokens for every application of its tenant with the same
+    // keys: only `aud` (and `iss`, when several providers or tenants share key infrastructure)
+    // says a token was issued for this api.
+    if (config.JWT_AUDIENCE === undefined) {
+      problems.push([
+        'JWT_AUDIENCE',
+        'is required in production with JWT_JWKS_URL: without it a token the identity provider issued for any other application is accepted; set the audience it issues for this api',
+      ]);
+    }
+    if (config.JWT_ISSUER === undefined) {
+      problems.push([
+        'JWT_ISSUER',
+        "is required in production with JWT_JWKS_URL: without it a token from any issuer whose keys the set holds is accepted; set the provider's issuer URL",
+      ]);
+    }
+  }
   if (config.SERVICE_AUTH_TOKEN !== undefined) {
     const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
     if (reason) problems.push(['SERVICE_AUTH_TOKEN', reason]);
