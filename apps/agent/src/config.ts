@@ -102,8 +102,12 @@ const schema = z
      * `host:port` (Render's `hostport`) means http://host:port/mcp. Unset: none.
      */
     API_MCP_URL: serviceUrl({ path: '/mcp' }).optional(),
-    /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
-    AGENT_MCP_SERVERS: mcpServers.default([]),
+    /**
+     * More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}].
+     * Secret: the headers usually carry the servers' credentials, so it may come from
+     * AGENT_MCP_SERVERS_FILE and a configuration error never prints it.
+     */
+    AGENT_MCP_SERVERS: secret(mcpServers).default([]),
     MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),
     MCP_RETRIES: int(0, 5).default(1),
 

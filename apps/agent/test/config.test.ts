@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { configProblems, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -74,5 +77,27 @@ describe('the agent config: SERVICE_AUTH_TOKEN', () => {
         [],
       );
     }
+  });
+});
+
+describe('the agent config: AGENT_MCP_SERVERS (it can hold auth headers)', () => {
+  const servers = (authorization: string, url = 'http://weather:8000/mcp') =>
+    JSON.stringify([{ name: 'weather', url, headers: { authorization } }]);
+
+  it('never prints the value in a configuration error', () => {
+    const secretHeader = 'Bearer weather-credential-0123456789';
+    for (const value of [servers(secretHeader, 'not a url'), `${servers(secretHeader)} trailing`]) {
+      const problems = problemsOf({ ...required, AGENT_MCP_SERVERS: value });
+      expect(problems).toEqual([expect.stringMatching(/^AGENT_MCP_SERVERS: /)]);
+      expect(problems.join('\n')).not.toContain('weather-credential');
+    }
+  });
+
+  it('is read from AGENT_MCP_SERVERS_FILE, as a secret', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'agent-config-')), 'mcp-servers.json');
+    writeFileSync(path, `${servers('Bearer from-a-file')}\n`);
+    expect(loadConfig({ ...required, AGENT_MCP_SERVERS_FILE: path }).AGENT_MCP_SERVERS).toEqual([
+      { name: 'weather', url: 'http://weather:8000/mcp', headers: { authorization: 'Bearer from-a-file' } },
+    ]);
   });
 });
