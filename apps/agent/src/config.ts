@@ -2,6 +2,7 @@ import {
   database,
   DEVELOPMENT_SERVICE_TOKEN,
   http,
+  httpServerTimeouts,
   int,
   parseEnv,
   queue,
@@ -61,6 +62,11 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    /**
+     * Slow clients: the whole request within 30 s. A JSON turn writes nothing until it ends, and the
+     * task-runner waits up to its AGENT_RUN_TIMEOUT_MS (5 min) for one: silence is allowed 10 min.
+     */
+    ...httpServerTimeouts({ idleTimeoutMs: 600_000 }),
     /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
     SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
 
@@ -127,6 +133,12 @@ const schema = z
       if (needs.baseUrl && configured[needs.baseUrl] === undefined) {
         problem(needs.baseUrl, `is required because AGENT_MODEL uses the ${provider} provider`);
       }
+    }
+    if (config.HTTP_IDLE_TIMEOUT_MS <= config.AGENT_MODEL_TIMEOUT_MS) {
+      problem(
+        'HTTP_IDLE_TIMEOUT_MS',
+        'must be longer than AGENT_MODEL_TIMEOUT_MS: a turn may be silent for a whole model step, and would be cut',
+      );
     }
     if (config.NODE_ENV === 'production') {
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);

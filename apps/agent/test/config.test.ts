@@ -101,3 +101,16 @@ describe('the agent config: AGENT_MCP_SERVERS (it can hold auth headers)', () =>
     ]);
   });
 });
+
+describe('the agent config: HTTP timeouts', () => {
+  it('refuses an idle timeout a model step could reach', () => {
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '60000' })).toEqual([
+      expect.stringMatching(/^HTTP_IDLE_TIMEOUT_MS: must be longer than AGENT_MODEL_TIMEOUT_MS/),
+    ]);
+    expect(loadConfig(required)).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_IDLE_TIMEOUT_MS: 600_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+    });
+  });
+});

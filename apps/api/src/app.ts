@@ -1,5 +1,11 @@
 import type { Database, Pool } from '@repo/db';
-import { problemDetailsPlugin, renderFrameworkError, requestIdOptions, requestIdPlugin } from '@repo/http';
+import {
+  problemDetailsPlugin,
+  renderFrameworkError,
+  requestIdOptions,
+  requestIdPlugin,
+  serverTimeoutOptions,
+} from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
@@ -42,6 +48,9 @@ export type AppConfig = Pick<
   | 'UNDER_PRESSURE_RETRY_AFTER_S'
   | 'AGENT_URL'
   | 'AGENT_TIMEOUT_MS'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'HTTP_IDLE_TIMEOUT_MS'
+  | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
 >;
 
 export interface AppDependencies {
@@ -66,6 +75,8 @@ export async function buildApp(deps: AppDependencies) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // A request trickled a byte at a time is cut (408) once HTTP_REQUEST_TIMEOUT_MS has passed.
+    ...serverTimeoutOptions(config),
     // X-Forwarded-For is believed only from the load balancer's addresses, so `request.ip` (the
     // rate-limit key of anonymous callers) is the client's and cannot be forged by the client.
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,

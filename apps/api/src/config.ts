@@ -3,6 +3,7 @@ import {
   database,
   DEVELOPMENT_JWT_SECRET,
   http,
+  httpServerTimeouts,
   int,
   jwt,
   parseEnv,
@@ -71,6 +72,11 @@ const schema = z
     ...auth,
     ...cors,
     ...trustProxy,
+    /**
+     * Slow clients: the whole request within 30 s, silence up to 150 s (the load balancer's
+     * `timeout server`, above AGENT_TIMEOUT_MS: a JSON turn is silent until the agent answers).
+     */
+    ...httpServerTimeouts({ idleTimeoutMs: 150_000 }),
     /** Larger bodies are refused with 413 before they are parsed. */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
@@ -103,7 +109,12 @@ const schema = z
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })
-  .superRefine(refuseInsecureProduction);
+  .superRefine(refuseInsecureProduction)
+  .refine((config) => config.HTTP_IDLE_TIMEOUT_MS > config.AGENT_TIMEOUT_MS, {
+    path: ['HTTP_IDLE_TIMEOUT_MS'],
+    message:
+      'must be longer than AGENT_TIMEOUT_MS: a JSON turn writes nothing until the agent answers, and would be cut',
+  });
 
 export type ApiConfig = z.infer<typeof schema>;
 

@@ -58,3 +58,15 @@ describe('the api config: AGENT_URL', () => {
     }
   });
 });
+
+describe('the api config: HTTP timeouts', () => {
+  it('refuses an idle timeout a JSON turn could reach, naming both settings', () => {
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '120000' })).toEqual([
+      expect.stringMatching(/^HTTP_IDLE_TIMEOUT_MS: must be longer than AGENT_TIMEOUT_MS/),
+    ]);
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '60000', AGENT_TIMEOUT_MS: '30000' })).toEqual([]);
+    expect(problemsOf({ ...required, HTTP_REQUEST_TIMEOUT_MS: '10' })).toEqual([
+      expect.stringMatching(/^HTTP_REQUEST_TIMEOUT_MS: must be at least 1000/),
+    ]);
+  });
+});

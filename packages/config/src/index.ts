@@ -1,4 +1,5 @@
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
+export { httpServerTimeouts, type HttpServerTimeouts } from './http-server.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
 export {
