@@ -97,7 +97,8 @@ export async function buildApp(deps: AppDependencies) {
   // 2. load shedding, the cheapest refusal, before any work is spent on a request;
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
-  // 5. metrics, then identity, then the rate limiter keyed by that identity;
+  // 5. metrics (measured here, served on their own port), then identity, then the rate limiter
+  //    keyed by that identity;
   // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
   //    then /mcp (authenticated the same way; its tools check their permissions).
   await app.register(requestIdPlugin);
@@ -110,7 +111,8 @@ export async function buildApp(deps: AppDependencies) {
   });
   await app.register(securityHeaders, { corsOrigins: config.CORS_ORIGINS });
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
-  await app.register(httpMetricsPlugin, { registry: deps.metrics, path: '/metrics' });
+  // Measured here, served on METRICS_PORT by the metrics server (metrics/metrics-server.ts).
+  await app.register(httpMetricsPlugin, { registry: deps.metrics });
   await app.register(authentication, {
     verifyAccessToken: createAccessTokenVerifier({
       secret: signingSecret(config),
@@ -152,7 +154,9 @@ export async function buildApp(deps: AppDependencies) {
       : undefined;
   if (agent) app.addHook('onClose', () => agent.close());
 
-  await app.register(healthRoutes, { readiness: createReadiness({ pool: deps.pool, redis: deps.redis }) });
+  await app.register(healthRoutes, {
+    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, logger: deps.logger }),
+  });
   await app.register(v1Routes, {
     documents,
     search,

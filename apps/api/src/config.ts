@@ -77,6 +77,11 @@ const schema = z
      * `timeout server`, above AGENT_TIMEOUT_MS: a JSON turn is silent until the agent answers).
      */
     ...httpServerTimeouts({ idleTimeoutMs: 150_000 }),
+    /**
+     * `/metrics` is served on this port only, never on PORT: the load balancer routes PORT, so
+     * the metrics stay on the private network where Prometheus scrapes them.
+     */
+    METRICS_PORT: int(1, 65535).default(9464),
     /** Larger bodies are refused with 413 before they are parsed. */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
@@ -110,6 +115,10 @@ const schema = z
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })
   .superRefine(refuseInsecureProduction)
+  .refine((config) => config.METRICS_PORT !== config.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT: the metrics are served on a port the load balancer does not route',
+  })
   .refine((config) => config.HTTP_IDLE_TIMEOUT_MS > config.AGENT_TIMEOUT_MS, {
     path: ['HTTP_IDLE_TIMEOUT_MS'],
     message:

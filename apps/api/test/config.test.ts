@@ -70,3 +70,12 @@ describe('the api config: HTTP timeouts', () => {
     ]);
   });
 });
+
+describe('the api config: METRICS_PORT', () => {
+  it('serves metrics on 9464 by default, and refuses the public port', () => {
+    expect(loadConfig(required).METRICS_PORT).toBe(9464);
+    expect(problemsOf({ ...required, PORT: '9000', METRICS_PORT: '9000' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT: must differ from PORT/),
+    ]);
+  });
+});

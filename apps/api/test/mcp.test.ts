@@ -205,7 +205,7 @@ describe('the /mcp endpoint over HTTP', () => {
       id: 1,
       result: { serverInfo: { name: 'keelson' }, capabilities: { tools: expect.any(Object) } },
     });
-    const metrics = await t.app.inject('/metrics');
+    const metrics = await t.metricsServer.inject('/metrics');
     expect(metrics.body).toMatch(/route="\/mcp",status_code="200"/);
   });
 

@@ -100,7 +100,7 @@ describe('prometheus.yml', () => {
   const job = (name: string) => config.scrape_configs.find((scrape) => scrape.job_name === name);
 
   it.each([
-    ['api', 3000],
+    ['api', 9464],
     ['task-runner', 3001],
     ['agent', 3002],
   ] as const)('scrapes every %s replica: DNS A records of the compose service, port %i', (service, port) => {
