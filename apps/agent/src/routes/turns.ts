@@ -94,6 +94,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
         content: request.body.content,
         idempotencyKey: request.headers['idempotency-key'],
         signal: controller.signal,
+        requestId: request.id,
       };
 
       if (!reply.sse) return view(await runTurn(turns, input));
@@ -139,5 +140,5 @@ function streamedProblem(error: unknown, request: FastifyRequest) {
     );
   }
   request.log.error({ err: error }, 'streamed turn failed');
-  return problem(500, 'The turn failed.');
+  return problem(500, 'The turn failed. Quote the request id when reporting it.', { requestId: request.id });
 }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Logger } from '@repo/observability';
+import { safeErrorMessage, type Logger } from '@repo/observability';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
 
 export interface McpServerSpec {
@@ -48,7 +48,7 @@ export function createToolbox(options: ToolboxOptions) {
   const states: ServerState[] = options.servers.map((spec) => ({ spec, tools: [], unavailableUntil: 0 }));
 
   const markUnavailable = async (state: ServerState, error: unknown) => {
-    state.lastError = error instanceof Error ? error.message : String(error);
+    state.lastError = safeErrorMessage(error);
     state.unavailableUntil = Date.now() + cooldownMs;
     state.tools = [];
     const client = state.client;
@@ -109,7 +109,10 @@ export function createToolbox(options: ToolboxOptions) {
       }
     }
     await markUnavailable(state, lastError);
-    throw new Error(`tool ${name} on ${state.spec.name} failed: ${String(lastError)}`);
+    // The model reads this, and the client sees it as the tool's result: no credential-shaped text.
+    throw new Error(`tool ${name} on ${state.spec.name} failed: ${safeErrorMessage(lastError)}`, {
+      cause: lastError,
+    });
   };
 
   return {

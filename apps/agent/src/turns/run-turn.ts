@@ -30,6 +30,8 @@ export interface TurnInput {
   idempotencyKey?: string;
   /** Aborted when the client goes away: the model call is cancelled with it. */
   signal: AbortSignal;
+  /** The request's id: a failed turn's problem carries it, so the client can quote it. */
+  requestId?: string;
 }
 
 /** What a streaming caller hears while the turn runs. */
@@ -149,7 +151,10 @@ export async function runTurn(
       replayed: false,
     };
   } catch (error) {
-    const { kind, problem } = classify(input.signal.aborted ? (input.signal.reason ?? error) : error);
+    const { kind, problem } = classify(
+      input.signal.aborted ? (input.signal.reason ?? error) : error,
+      input.requestId,
+    );
     metrics.turns.inc({ outcome: kind === 'aborted' ? 'aborted' : 'error' });
     if (kind !== 'aborted') metrics.errors.inc({ kind });
     deps.logger.warn(

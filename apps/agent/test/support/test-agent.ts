@@ -42,6 +42,8 @@ export async function createTestAgent(
     withModel?: boolean;
     /** Rewrites the pool's database URL (e.g. through a TCP proxy that can take the database away). */
     poolUrl?: (databaseUrl: string) => string;
+    /** The app's and the toolbox's logger (default: silent), e.g. to read what a failure logged. */
+    logger?: Logger;
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
@@ -75,13 +77,13 @@ export async function createTestAgent(
     timeoutMs: 1_000,
     retries: 0,
     cooldownMs: 0,
-    logger,
+    logger: options.logger ?? logger,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
   const summaryRequests: string[] = [];
   const app = await buildAgentApp({
     config,
-    logger,
+    logger: options.logger ?? logger,
     pool,
     db,
     model: createLanguageModel(config),

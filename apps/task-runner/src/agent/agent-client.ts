@@ -37,8 +37,11 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       signal: init.signal,
     });
     if (response.ok) return (await response.json()) as T;
-    const problem = (await response.json().catch(() => ({}))) as { detail?: string };
-    const message = `agent answered ${response.status}: ${problem.detail ?? response.statusText}`;
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string; requestId?: unknown };
+    // The agent's words (never a provider's: the agent keeps those in its log), and its request
+    // id, which finds that log line.
+    const reference = typeof problem.requestId === 'string' ? ` (agent request ${problem.requestId})` : '';
+    const message = `agent answered ${response.status}: ${problem.detail ?? response.statusText}${reference}`;
     const permanent =
       response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
     throw permanent ? new UnrecoverableError(message) : new Error(message);

@@ -26,7 +26,11 @@ export interface JobDefinition<Payload = unknown> {
   /** A run taking longer is aborted through `context.signal` and counts as a failed attempt. */
   timeoutMs: number;
   process(payload: Payload, context: JobContext): Promise<unknown>;
-  /** Called once when the last attempt failed, to record the failure where users see it. */
+  /**
+   * Called once when the last attempt failed, to record the failure where users see it. The error
+   * is the one to show them (query parameters and credential-shaped text removed); its `cause` is
+   * the original.
+   */
   onFinalFailure?(payload: Payload, error: Error): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { JobMetrics, JobOutcome, Logger } from '@repo/observability';
+import { safeErrorMessage, type JobMetrics, type JobOutcome, type Logger } from '@repo/observability';
 import { UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
 import { taskIdOf, type JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
@@ -106,8 +106,11 @@ export function createJobProcessor(definition: JobDefinition, context: Processor
         : toError(caught);
       const final = caught instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, 'job attempt failed');
-      if (taskId) await taskState.failed(taskId, error.message, final);
-      if (final) await definition.onFinalFailure?.(payload, error);
+      // What the task's owner reads: no query parameters, nothing credential-shaped (the log above
+      // keeps the cause for the operator).
+      const told = safeErrorMessage(error);
+      if (taskId) await taskState.failed(taskId, told, final);
+      if (final) await definition.onFinalFailure?.(payload, new Error(told, { cause: error }));
       observe(final ? 'failed' : 'retrying');
       throw error;
     }
