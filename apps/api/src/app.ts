@@ -48,6 +48,8 @@ export type AppConfig = Pick<
   | 'UNDER_PRESSURE_RETRY_AFTER_S'
   | 'AGENT_URL'
   | 'AGENT_TIMEOUT_MS'
+  | 'AGENT_RUN_MAX_DEPTH'
+  | 'AGENT_RUN_MAX_OPEN_PER_OWNER'
   | 'HTTP_REQUEST_TIMEOUT_MS'
   | 'HTTP_IDLE_TIMEOUT_MS'
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
@@ -142,7 +144,13 @@ export async function buildApp(deps: AppDependencies) {
     logger: deps.logger,
   });
   const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
-  const tasks = createTasksService({ db: deps.db, producer: deps.producer, stopJob, logger: deps.logger });
+  const tasks = createTasksService({
+    db: deps.db,
+    producer: deps.producer,
+    stopJob,
+    logger: deps.logger,
+    limits: { maxDepth: config.AGENT_RUN_MAX_DEPTH, maxOpenPerOwner: config.AGENT_RUN_MAX_OPEN_PER_OWNER },
+  });
   // The config refuses AGENT_URL without SERVICE_AUTH_TOKEN, so both are set or the agent is off.
   const agent =
     config.AGENT_URL !== undefined && config.SERVICE_AUTH_TOKEN !== undefined

@@ -113,6 +113,14 @@ const schema = z
      * agent's AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
+    /**
+     * An agent run may queue another (the `create_task` tool), which may queue another…: a model
+     * following instructions planted in a document would never stop. A run queued by an agent
+     * run is one level deeper than it; beyond this depth, queueing is refused (403).
+     */
+    AGENT_RUN_MAX_DEPTH: int(0, 20).default(3),
+    /** Agent runs an owner may have queued or running at once; one more is refused (429). */
+    AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
   })
   .superRefine(refuseInsecureProduction)
   .refine((config) => config.METRICS_PORT !== config.PORT, {

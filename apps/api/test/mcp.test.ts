@@ -281,7 +281,13 @@ describe('tool permissions', () => {
       {
         search: createSearchService({ db: t.db }),
         documents: createDocumentsService({ db: t.db, producer: t.producer, stopJob, logger: silentLogger }),
-        tasks: createTasksService({ db: t.db, producer: t.producer, stopJob, logger: silentLogger }),
+        tasks: createTasksService({
+          db: t.db,
+          producer: t.producer,
+          stopJob,
+          logger: silentLogger,
+          limits: { maxDepth: 3, maxOpenPerOwner: 20 },
+        }),
       },
       silentLogger,
     );

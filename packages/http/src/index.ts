@@ -13,3 +13,4 @@ export { problemResponse, problemSchema, timestamp, validationProblem } from './
 export { connectionFailure } from './unavailable.ts';
 export { requestIdOptions, requestIdPlugin } from './request-id.ts';
 export { serverTimeoutOptions, type ServerTimeoutSettings } from './server-timeouts.ts';
+export { MAX_RUN_DEPTH_VALUE, RUN_DEPTH_HEADER } from './internal-headers.ts';

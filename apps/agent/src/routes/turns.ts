@@ -1,6 +1,8 @@
 import {
   connectionFailure,
   HttpProblem,
+  MAX_RUN_DEPTH_VALUE,
+  RUN_DEPTH_HEADER,
   problem,
   problemResponse,
   serviceUnavailable,
@@ -69,7 +71,10 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       schema: {
         summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
         params: z.object({ conversationId: z.uuid() }),
-        headers: z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional() }),
+        headers: z.object({
+          'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional(),
+          [RUN_DEPTH_HEADER]: z.coerce.number().int().min(0).max(MAX_RUN_DEPTH_VALUE).optional(),
+        }),
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
         response: {
           200: turnResponse,
@@ -95,6 +100,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
         idempotencyKey: request.headers['idempotency-key'],
         signal: controller.signal,
         requestId: request.id,
+        runDepth: request.headers[RUN_DEPTH_HEADER],
       };
 
       if (!reply.sse) return view(await runTurn(turns, input));

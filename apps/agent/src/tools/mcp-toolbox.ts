@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { RUN_DEPTH_HEADER } from '@repo/http';
 import { safeErrorMessage, type Logger } from '@repo/observability';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
 
@@ -32,8 +33,16 @@ interface ServerState {
   lastError?: string;
 }
 
-/** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
-const turnOwner = new AsyncLocalStorage<string>();
+/**
+ * The turn a call belongs to: the owner it acts for, and the depth of the agent run it is part
+ * of. The fetch of owner-scoped servers (the api) adds both to every request, so the api scopes
+ * the call to the owner and counts a run queued from here one level deeper.
+ */
+interface TurnScope {
+  ownerId: string;
+  runDepth: number;
+}
+const turnScope = new AsyncLocalStorage<TurnScope>();
 export const OWNER_HEADER = 'x-keelson-owner';
 
 /**
@@ -124,9 +133,13 @@ export function createToolbox(options: ToolboxOptions) {
       await Promise.all(states.filter((state) => !state.spec.ownerScoped).map(refresh));
     },
 
-    /** The tools available for one turn, acting for `ownerId`. */
-    async toolsFor(ownerId: string): Promise<ToolSet> {
-      await turnOwner.run(ownerId, () => Promise.all(states.map(refresh)));
+    /**
+     * The tools available for one turn, acting for `ownerId`, inside an agent run `runDepth`
+     * levels deep (0: a conversation turn, or a run a user queued).
+     */
+    async toolsFor(ownerId: string, runDepth = 0): Promise<ToolSet> {
+      const scope: TurnScope = { ownerId, runDepth };
+      await turnScope.run(scope, () => Promise.all(states.map(refresh)));
       const tools: ToolSet = {};
       for (const state of states) {
         for (const definition of state.tools) {
@@ -138,7 +151,7 @@ export function createToolbox(options: ToolboxOptions) {
             execute: async (input, { abortSignal }) => {
               const started = performance.now();
               try {
-                const result = await turnOwner.run(ownerId, () =>
+                const result = await turnScope.run(scope, () =>
                   call(state, definition.name, input, abortSignal),
                 );
                 const output = toolOutput(result);
@@ -174,12 +187,13 @@ export function createToolbox(options: ToolboxOptions) {
 
 export type Toolbox = ReturnType<typeof createToolbox>;
 
-/** Adds the current turn's owner to requests of owner-scoped servers. */
+/** Adds the current turn's owner and run depth to requests of owner-scoped servers. */
 const ownerFetch: typeof fetch = (input, init) => {
-  const owner = turnOwner.getStore();
-  if (!owner) return fetch(input, init);
+  const scope = turnScope.getStore();
+  if (!scope) return fetch(input, init);
   const headers = new Headers(init?.headers);
-  headers.set(OWNER_HEADER, owner);
+  headers.set(OWNER_HEADER, scope.ownerId);
+  headers.set(RUN_DEPTH_HEADER, String(scope.runDepth));
   return fetch(input, { ...init, headers });
 };
 

@@ -1,3 +1,4 @@
+import { RUN_DEPTH_HEADER } from '@repo/http';
 import { UnrecoverableError } from 'bullmq';
 
 export interface AgentClientOptions {
@@ -23,7 +24,7 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
   const call = async <T>(
     path: string,
     ownerId: string,
-    init: { body?: unknown; idempotencyKey?: string; signal: AbortSignal },
+    init: { body?: unknown; idempotencyKey?: string; runDepth?: number; signal: AbortSignal },
   ) => {
     const response = await fetch(new URL(path, url), {
       method: 'POST',
@@ -32,6 +33,7 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
         'x-keelson-owner': ownerId,
         'content-type': 'application/json',
         ...(init.idempotencyKey ? { 'idempotency-key': init.idempotencyKey } : {}),
+        ...(init.runDepth === undefined ? {} : { [RUN_DEPTH_HEADER]: String(init.runDepth) }),
       },
       body: JSON.stringify(init.body ?? {}),
       signal: init.signal,
@@ -54,11 +56,14 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       conversationId: string;
       content: string;
       idempotencyKey: string;
+      /** How deep in a chain of agent runs this one is (0: a user queued it). */
+      runDepth: number;
       signal: AbortSignal;
     }) {
       return call<TurnReply>(`/v1/conversations/${input.conversationId}/turns`, input.ownerId, {
         body: { content: input.content },
         idempotencyKey: input.idempotencyKey,
+        runDepth: input.runDepth,
         signal: input.signal,
       });
     },
