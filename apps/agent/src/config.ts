@@ -7,6 +7,7 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
@@ -144,7 +145,8 @@ const schema = z
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
-  });
+  })
+  .superRefine(refineDatabase);
 
 export type AgentConfig = z.infer<typeof schema>;
 

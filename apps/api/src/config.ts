@@ -10,6 +10,7 @@ import {
   productionProblems,
   queue,
   redis,
+  refineDatabase,
   runtime,
   serviceAuth,
   serviceUrl,
@@ -123,6 +124,7 @@ const schema = z
     AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
   })
   .superRefine(refuseInsecureProduction)
+  .superRefine(refineDatabase)
   .refine((config) => config.METRICS_PORT !== config.PORT, {
     path: ['METRICS_PORT'],
     message: 'must differ from PORT: the metrics are served on a port the load balancer does not route',

@@ -1,3 +1,14 @@
+export {
+  databaseConnection,
+  databaseProblems,
+  databaseTls,
+  DATABASE_SSL_MODES,
+  refineDatabase,
+  URL_TLS_PARAMETERS,
+  type DatabaseConnectionConfig,
+  type DatabaseSslMode,
+  type DatabaseTls,
+} from './database.ts';
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
 export { httpServerTimeouts, type HttpServerTimeouts } from './http-server.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';

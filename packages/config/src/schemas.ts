@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseConnection } from './database.ts';
 import { listen } from './network.ts';
 import { secret } from './secret.ts';
 
@@ -50,8 +51,9 @@ export const http = {
   PORT: int(1, 65535).default(3000),
 };
 
+/** See database.ts for TLS (DATABASE_SSL_MODE, DATABASE_SSL_CA) and how it reads DATABASE_URL. */
 export const database = {
-  DATABASE_URL: secret(url(['postgres:', 'postgresql:'])),
+  ...databaseConnection,
   /** Per process. With N replicas, N × this must stay under the server's max_connections. */
   DATABASE_POOL_MAX: int(1, 100).default(10),
   /** Any single statement running longer than this is cancelled by Postgres itself. */
