@@ -11,6 +11,7 @@ import {
   runtime,
   secret,
   serviceUrl,
+  sse,
   type Env,
   weakSecretReason,
 } from '@repo/config';
@@ -63,6 +64,7 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    ...sse,
     /**
      * Slow clients: the whole request within 30 s. A JSON turn writes nothing until it ends, and the
      * task-runner waits up to its AGENT_RUN_TIMEOUT_MS (5 min) for one: silence is allowed 10 min.

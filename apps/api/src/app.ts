@@ -1,9 +1,10 @@
-import type { Database, Pool } from '@repo/db';
+import { createMigrationGate, type Database, type Pool } from '@repo/db';
 import {
   problemDetailsPlugin,
   renderFrameworkError,
   requestIdOptions,
   requestIdPlugin,
+  schemaGatePlugin,
   serverTimeoutOptions,
 } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
@@ -53,6 +54,7 @@ export type AppConfig = Pick<
   | 'HTTP_REQUEST_TIMEOUT_MS'
   | 'HTTP_IDLE_TIMEOUT_MS'
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
+  | 'SSE_HEARTBEAT_MS'
 >;
 
 export interface AppDependencies {
@@ -96,7 +98,8 @@ export async function buildApp(deps: AppDependencies) {
   // Order, and why:
   // 1. request ids and errors first, so every response names its id and whatever any later
   //    plugin throws is rendered as problem+json;
-  // 2. load shedding, the cheapest refusal, before any work is spent on a request;
+  // 2. load shedding, the cheapest refusal, before any work is spent on a request, then the schema
+  //    gate: no route that touches the database is served before this build's migrations are;
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
   // 5. metrics (measured here, served on their own port), then identity, then the rate limiter
@@ -110,6 +113,13 @@ export async function buildApp(deps: AppDependencies) {
     maxHeapUsedBytes: config.UNDER_PRESSURE_MAX_HEAP_USED_BYTES,
     sampleIntervalMs: config.UNDER_PRESSURE_SAMPLE_INTERVAL_MS,
     retryAfterSeconds: config.UNDER_PRESSURE_RETRY_AFTER_S,
+  });
+  // Readiness keeps traffic off an unmigrated replica where the platform routes on it; the gate
+  // covers what reaches the replica anyway (a private network, a platform routing on liveness).
+  const migrations = createMigrationGate(deps.pool);
+  await app.register(schemaGatePlugin, {
+    check: () => migrations.check(),
+    gated: (route) => route.startsWith('/v1/') || route === '/mcp',
   });
   await app.register(securityHeaders, { corsOrigins: config.CORS_ORIGINS });
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
@@ -163,7 +173,7 @@ export async function buildApp(deps: AppDependencies) {
   if (agent) app.addHook('onClose', () => agent.close());
 
   await app.register(healthRoutes, {
-    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, logger: deps.logger }),
+    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, migrations, logger: deps.logger }),
   });
   await app.register(v1Routes, {
     documents,
@@ -171,6 +181,7 @@ export async function buildApp(deps: AppDependencies) {
     tasks,
     conversations: createConversationsService({ db: deps.db, stopJob }),
     agent,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
 

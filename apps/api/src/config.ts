@@ -14,6 +14,7 @@ import {
   runtime,
   serviceAuth,
   serviceUrl,
+  sse,
   trustProxy,
   type Env,
 } from '@repo/config';
@@ -73,6 +74,7 @@ const schema = z
     ...auth,
     ...cors,
     ...trustProxy,
+    ...sse,
     /**
      * Slow clients: the whole request within 30 s, silence up to 150 s (the load balancer's
      * `timeout server`, above AGENT_TIMEOUT_MS: a JSON turn is silent until the agent answers).
@@ -110,8 +112,9 @@ const schema = z
     AGENT_URL: serviceUrl().optional(),
     /**
      * How long the api waits for the agent's response headers — for a JSON turn, the whole turn;
-     * for a streamed one, the first event, and then for each next chunk. Keep it above the
-     * agent's AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
+     * for a streamed one, the first event or heartbeat, and then for each next chunk (the agent's
+     * heartbeats count, so only a wedged agent hits it). Keep it above the agent's
+     * AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
     /**

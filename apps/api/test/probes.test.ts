@@ -1,4 +1,4 @@
-import { documents, tasks } from '@repo/db';
+import { createMigrationGate, documents, tasks } from '@repo/db';
 import { createLogger } from '@repo/observability';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -96,7 +96,7 @@ describe('probes before migrations', () => {
       { service: 'probe-test', level: 'warn' },
       { write: (line: string) => lines.push(line) },
     );
-    const readiness = createReadiness({ pool: t.pool, redis: t.redis, logger });
+    const readiness = createReadiness({ pool: t.pool, redis: t.redis, migrations: createMigrationGate(t.pool), logger });
     expect((await readiness()).checks.migrations).toEqual({ ok: false });
     expect(lines.join('')).toMatch(/"failures":\{"migrations":"pending migrations: 0000_enable_pgvector/);
   });

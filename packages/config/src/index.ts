@@ -20,7 +20,17 @@ export {
   PUBLISHED_SECRETS,
   publishedSecretReason,
 } from './published.ts';
-export { booleanString, database, DEFAULT_NODE_ENV, http, int, queue, redis, runtime } from './schemas.ts';
+export {
+  booleanString,
+  database,
+  DEFAULT_NODE_ENV,
+  http,
+  int,
+  queue,
+  redis,
+  runtime,
+  sse,
+} from './schemas.ts';
 export {
   commaList,
   cors,

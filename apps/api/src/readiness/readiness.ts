@@ -1,4 +1,4 @@
-import { checkMigrations, type Pool } from '@repo/db';
+import type { MigrationGate, Pool } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 
@@ -14,6 +14,8 @@ export interface ReadinessReport {
 export interface ReadinessDependencies {
   pool: Pool;
   redis: Redis;
+  /** The same check the schema gate asks before a request (latched once every migration is seen). */
+  migrations: MigrationGate;
   /** Why a check failed is logged here (once per check run), never sent to the caller. */
   logger: Logger;
   /** Each check must answer within this long; a hung dependency is a failed one. */
@@ -34,22 +36,19 @@ export interface ReadinessDependencies {
 export function createReadiness({
   pool,
   redis,
+  migrations,
   logger,
   timeoutMs = 2_000,
   cacheMs = 1_000,
 }: ReadinessDependencies) {
-  // Migrations are never un-applied, so once this process has seen them all it stops asking.
-  let migrationsSeen = false;
-
   const checks: Record<CheckName, () => Promise<void>> = {
     postgres: async () => {
       await pool.query('select 1');
     },
     migrations: async () => {
-      if (migrationsSeen) return;
-      const status = await checkMigrations(pool);
+      // Migrations are never un-applied: once this process has seen them all, it stops asking.
+      const status = await migrations.check();
       if (!status.upToDate) throw new Error(`pending migrations: ${status.pending.join(', ')}`);
-      migrationsSeen = true;
     },
     redis: async () => {
       await redis.ping();
