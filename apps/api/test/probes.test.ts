@@ -96,7 +96,12 @@ describe('probes before migrations', () => {
       { service: 'probe-test', level: 'warn' },
       { write: (line: string) => lines.push(line) },
     );
-    const readiness = createReadiness({ pool: t.pool, redis: t.redis, migrations: createMigrationGate(t.pool), logger });
+    const readiness = createReadiness({
+      pool: t.pool,
+      redis: t.redis,
+      migrations: createMigrationGate(t.pool),
+      logger,
+    });
     expect((await readiness()).checks.migrations).toEqual({ ok: false });
     expect(lines.join('')).toMatch(/"failures":\{"migrations":"pending migrations: 0000_enable_pgvector/);
   });
