@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createLogger, createMetricsRegistry, httpMetricsPlugin, safeErrorMessage } from '../src/index.ts';
+import {
+  createLogController,
+  createLogger,
+  createMetricsRegistry,
+  httpMetricsPlugin,
+  safeErrorMessage,
+} from '../src/index.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -179,5 +185,44 @@ describe("safeErrorMessage (what a task's owner may read)", () => {
       safeErrorMessage(new Error('401 from https://u:pw123@host/x?api_key=abc&x=1 with Bearer tok.en')),
     ).toBe('401 from https://u:[redacted]@host/x?api_key=[redacted]&x=1 with Bearer [redacted]');
     expect(safeErrorMessage(new Error('x'.repeat(5_000))).length).toBeLessThanOrEqual(1_001);
+
+describe('request logging', () => {
+  it('writes one line per request, with the request, the response and the time; none for probes', async () => {
+    const { lines, stream } = capture();
+    const app = Fastify({
+      loggerInstance: createLogger({ service: 'test', level: 'info' }, stream),
+      logController: createLogController(),
+    });
+    app.get('/items/:id', async () => ({ ok: true }));
+    app.get('/fails', async () => {
+      throw new Error('broken');
+    });
+    app.get('/probe', { config: { probe: true } }, async () => ({ ok: true }));
+
+    await app.inject({ url: '/items/1', headers: { authorization: 'Bearer s3cret' } });
+    await app.inject('/probe');
+    await app.inject('/fails');
+    await app.close();
+
+    const requests = lines.filter((line) => line.req !== undefined || line.res !== undefined);
+    expect(requests).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        requestId: expect.any(String),
+        req: expect.objectContaining({ method: 'GET', url: '/items/1' }),
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+      // Fastify's default error handler logs the error itself; the request line follows it.
+      expect.objectContaining({ level: 'error', msg: 'broken', res: { statusCode: 500 } }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'GET', url: '/fails' }),
+        res: { statusCode: 500 },
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('s3cret');
   });
 });

@@ -82,6 +82,7 @@ export async function createTestAgent(
     timeoutMs: 1_000,
     retries: 0,
     cooldownMs: 0,
+    listTtlMs: config.MCP_TOOLS_TTL_MS,
     logger: options.logger ?? logger,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
@@ -91,7 +92,7 @@ export async function createTestAgent(
     logger: options.logger ?? logger,
     pool,
     db,
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics,

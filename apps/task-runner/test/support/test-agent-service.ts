@@ -47,7 +47,7 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
     logger: silentLogger,
     pool,
     db: createDatabase(pool),
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics: createAgentMetrics(registry),
