@@ -185,6 +185,8 @@ describe("safeErrorMessage (what a task's owner may read)", () => {
       safeErrorMessage(new Error('401 from https://u:pw123@host/x?api_key=abc&x=1 with Bearer tok.en')),
     ).toBe('401 from https://u:[redacted]@host/x?api_key=[redacted]&x=1 with Bearer [redacted]');
     expect(safeErrorMessage(new Error('x'.repeat(5_000))).length).toBeLessThanOrEqual(1_001);
+  });
+});
 
 describe('request logging', () => {
   it('writes one line per request, with the request, the response and the time; none for probes', async () => {
