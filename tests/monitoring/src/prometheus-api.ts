@@ -72,3 +72,8 @@ export async function sampleValue(prometheusUrl: string, query: string): Promise
   const value = data.result[0]?.value[1];
   return value === undefined ? undefined : Number(value);
 }
+
+/** The running Prometheus's version, from its build information. */
+export async function prometheusVersion(prometheusUrl: string): Promise<string> {
+  return (await get<{ version: string }>(prometheusUrl, '/api/v1/status/buildinfo')).version;
+}
