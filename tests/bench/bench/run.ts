@@ -5,10 +5,12 @@ import { formatResults, writeResults } from '../src/report.ts';
 
 // `pnpm bench`: the full run, through vitest only because that is how @repo/testing hands out
 // Postgres and Redis and how the apps' test helpers reused here find them (inject()).
+// `pnpm --filter @repo/bench bench:profile` (BENCH_CPU_PROFILE=1) also profiles the task-runner.
 const RESULTS = fileURLToPath(new URL('../results/latest.json', import.meta.url));
 
 it('measures the api and the task-runner against their baselines', async () => {
-  const results = await runBenchmark(FULL_RUN);
+  const cpuProfile = process.env.BENCH_CPU_PROFILE === '1';
+  const results = await runBenchmark({ ...FULL_RUN, queue: { ...FULL_RUN.queue, cpuProfile } });
   writeResults(RESULTS, results);
   console.log(`${formatResults(results)}\n\nJSON: ${RESULTS}`);
   // Rates of error answers (429, 503, refused connections) are not rates of the api's work.

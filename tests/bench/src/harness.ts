@@ -10,7 +10,7 @@ import {
   type RoundLoad,
   type TargetLoad,
 } from './http-bench.ts';
-import { measureQueue, type QueueLoad, type QueueResult } from './queue-bench.ts';
+import { measureQueue, type QueueLoad, type QueueReport } from './queue-bench.ts';
 import { pairedRatios, type Spread } from './stats.ts';
 
 export interface BenchOptions {
@@ -42,13 +42,6 @@ export interface HttpRow {
   ratio: { requestsPerSecond: Spread; latencyP50: Spread; latencyP99: Spread };
 }
 
-export interface QueueRow {
-  name: string;
-  baseline: boolean;
-  result: QueueResult;
-  ratio: { jobsPerSecond: Spread };
-}
-
 export interface BenchResults {
   startedAt: string;
   machine: {
@@ -60,7 +53,8 @@ export interface BenchResults {
   };
   options: BenchOptions;
   http: HttpRow[];
-  queue: QueueRow[];
+  /** The task-runner against its two baselines, what one job sends to Postgres, and its profile. */
+  queue: QueueReport;
 }
 
 /** `pnpm bench`: 5 s of load per HTTP target in five 1-s rounds, 500 jobs per queue round. */
@@ -142,11 +136,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResults>
   const loadBefore = loadavg()[0]!;
   const http = await measureHttpRows(options.http);
   const queue = await measureQueue(options.queue);
-  const queueRatio = (result: QueueResult) =>
-    pairedRatios(
-      result.rounds.map((round) => round.jobsPerSecond),
-      queue.baseline.rounds.map((round) => round.jobsPerSecond),
-    );
   return {
     startedAt,
     machine: {
@@ -157,19 +146,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResults>
     },
     options,
     http,
-    queue: [
-      {
-        name: 'no-op BullMQ worker',
-        baseline: true,
-        result: queue.baseline,
-        ratio: { jobsPerSecond: queueRatio(queue.baseline) },
-      },
-      {
-        name: 'task-runner ingest-document',
-        baseline: false,
-        result: queue.ingest,
-        ratio: { jobsPerSecond: queueRatio(queue.ingest) },
-      },
-    ],
+    queue,
   };
 }

@@ -1,25 +1,51 @@
 import { randomUUID } from 'node:crypto';
-import { documents, tasks } from '@repo/db';
-import { createProducer, createRedis } from '@repo/queue';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPool, documents, tasks, type Pool } from '@repo/db';
+import { createProducer, createRedis, retention } from '@repo/queue';
 import { uniqueId, waitFor } from '@repo/testing';
 import { Worker, type Queue } from 'bullmq';
 import { eq } from 'drizzle-orm';
-// The task-runner as its own tests run it in-process: its app factory on a stack of its own
-// (database, queue prefix) whose producer enqueues the way the api does.
-import { createTestRunner } from '../../../apps/task-runner/test/support/test-runner.ts';
+import { inject } from 'vitest';
 import { documentText } from '../../../apps/task-runner/test/support/test-stack.ts';
+import {
+  monotonicUs,
+  readProfile,
+  summarizeProfile,
+  type ProfileSummary,
+  type ProfileWindow,
+} from './cpu-profile.ts';
+import {
+  captureIngestStatements,
+  describeStatements,
+  replayJob,
+  type JobStatements,
+} from './job-statements.ts';
+import {
+  eachParallel,
+  startRunnerTarget,
+  type RunnerTarget,
+  type SubmittedDocument,
+} from './runner-target.ts';
+import { pairedRatios, type Spread } from './stats.ts';
 
 const QUEUE = 'ingest-document';
 
 export interface QueueLoad {
   /** Jobs queued, then processed, in each round. */
   jobs: number;
-  /** Rounds of the baseline and the subject in turn. */
+  /** Rounds of the baselines and the subject in turn. */
   rounds: number;
+  /**
+   * Profile the runner process (`--cpu-prof`) and summarize the samples of its ingest rounds. The
+   * profiler slows it down, so these are not the runs to publish ratios from.
+   */
+  cpuProfile?: boolean;
 }
 
 export interface QueueRound {
-  /** From resuming the queue to the last job's completion (BullMQ's finishedOn). */
+  /** From resuming the queue (or starting the statements) to the last job's completion. */
   elapsedMs: number;
   jobsPerSecond: number;
 }
@@ -27,26 +53,51 @@ export interface QueueRound {
 export interface QueueResult {
   /** Per round. */
   jobs: number;
-  /** Jobs processed at once by the worker (the runner's INGEST_CONCURRENCY, for both). */
+  /** Jobs processed at once (the runner's INGEST_CONCURRENCY, for all three). */
   concurrency: number;
   /** Every job of every round over their total time. */
   jobsPerSecond: number;
   rounds: QueueRound[];
 }
 
-export interface QueueComparison {
-  baseline: QueueResult;
-  ingest: QueueResult;
+export interface QueueRow {
+  name: string;
+  baseline: boolean;
+  result: QueueResult;
+  /**
+   * Round by round: a baseline ÷ itself (1); the runner ÷ the lower of the two baselines of the
+   * same round (the nearer physical limit), and ÷ each of them.
+   */
+  ratio: { jobsPerSecond: Spread; vsNoop?: Spread; vsSql?: Spread };
 }
+
+/** What one ingest-document job sends to Postgres, as captured from the code. */
+export interface JobSql {
+  roundTrips: number;
+  transactions: number;
+  sql: string[];
+}
+
+export interface QueueReport {
+  rows: QueueRow[];
+  jobSql: JobSql;
+  /** The runner process's CPU profile over the measured ingest rounds (with `cpuProfileDir`). */
+  profile?: ProfileSummary & { file: string };
+}
+
+/** The runner's log file and CPU profiles go here (git-ignored, like latest.json). */
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 /**
  * Resumes a paused queue holding `jobs` waiting jobs and measures until the last one completed.
  * Enqueueing happened before, paused, so only processing is timed; the end is read from the jobs
- * themselves, so the polling interval does not blur it. Completed jobs are cleaned up after.
+ * themselves (BullMQ's finishedOn), so the polling interval does not blur it. Completed jobs are
+ * cleaned up after.
  */
-async function drain(queue: Queue, jobs: number): Promise<QueueRound> {
+async function drain(queue: Queue, jobs: number): Promise<QueueRound & ProfileWindow> {
   const counts = () => queue.getJobCounts('completed', 'failed', 'delayed');
   const before = (await counts()).completed ?? 0;
+  const startUs = monotonicUs();
   const resumedAt = Date.now();
   await queue.resume();
   const { completed, failed, delayed } = await waitFor(
@@ -57,7 +108,7 @@ async function drain(queue: Queue, jobs: number): Promise<QueueRound> {
         ? { completed: completed - before, failed, delayed }
         : undefined;
     },
-    { timeoutMs: 120_000, intervalMs: 25, what: `${jobs} completed ${queue.name} jobs` },
+    { timeoutMs: 180_000, intervalMs: 25, what: `${jobs} completed ${queue.name} jobs` },
   );
   if (completed !== jobs) {
     const [job] = await queue.getJobs(['failed', 'delayed'], 0, 0);
@@ -70,7 +121,12 @@ async function drain(queue: Queue, jobs: number): Promise<QueueRound> {
   const elapsedMs = Math.max(1, Math.max(...finished) - resumedAt);
   if (!Number.isFinite(elapsedMs)) throw new Error(`${queue.name}: completed jobs without finishedOn`);
   await queue.clean(0, 0, 'completed');
-  return { elapsedMs, jobsPerSecond: (jobs * 1_000) / elapsedMs };
+  return {
+    elapsedMs,
+    jobsPerSecond: (jobs * 1_000) / elapsedMs,
+    startUs,
+    endUs: startUs + elapsedMs * 1_000,
+  };
 }
 
 interface WorkerSettings {
@@ -80,9 +136,9 @@ interface WorkerSettings {
 }
 
 /**
- * The baseline: a BullMQ worker whose processor does nothing, on the same Redis, fed through the
- * same producer (@repo/queue: payload validation, retry policy, retention) with the same job kind.
- * What remains is BullMQ's own cost per job: fetch, lock, complete, events.
+ * The first baseline: a BullMQ worker whose processor does nothing, on the same Redis, fed through
+ * the same producer (@repo/queue: payload validation, retry policy, retention) with the same job
+ * kind and worker settings. What remains is BullMQ's own cost per job: fetch, lock, complete.
  */
 async function startNoopWorker(redisUrl: string, settings: WorkerSettings) {
   const prefix = uniqueId('bench-noop');
@@ -96,11 +152,11 @@ async function startNoopWorker(redisUrl: string, settings: WorkerSettings) {
   return {
     async round(jobs: number): Promise<QueueRound> {
       await queue.pause();
-      for (let i = 0; i < jobs; i++) {
-        const taskId = randomUUID();
-        await producer.enqueue(QUEUE, { taskId, documentId: randomUUID() }, { jobId: taskId });
-      }
-      return drain(queue, jobs);
+      await eachParallel(Array.from({ length: jobs }, randomUUID), 8, (taskId) =>
+        producer.enqueue(QUEUE, { taskId, documentId: randomUUID() }, { jobId: taskId }),
+      );
+      const { elapsedMs, jobsPerSecond } = await drain(queue, jobs);
+      return { elapsedMs, jobsPerSecond };
     },
     async close() {
       await worker.close();
@@ -112,17 +168,23 @@ async function startNoopWorker(redisUrl: string, settings: WorkerSettings) {
   };
 }
 
-/** Runs `submit` `count` times, `parallel` at a time. */
-async function submitAll(submit: () => Promise<unknown>, count: number, parallel = 8): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, count) }, async () => {
-      while (next < count) {
-        next++;
-        await submit();
-      }
-    }),
+/**
+ * The second baseline: the statements one ingestion sends to Postgres (captured from the runner's
+ * code), replayed with plain `pg` for fresh documents, as many jobs at once as the runner runs,
+ * on a pool of the runner's size. What remains is Postgres' own cost per job.
+ */
+async function sqlRound(
+  target: RunnerTarget,
+  pool: Pool,
+  job: JobStatements,
+  submitted: readonly SubmittedDocument[],
+): Promise<QueueRound> {
+  const started = performance.now();
+  await eachParallel(submitted, target.config.INGEST_CONCURRENCY, ({ documentId, taskId }) =>
+    replayJob(pool, job, documentId, taskId),
   );
+  const elapsedMs = Math.max(1, performance.now() - started);
+  return { elapsedMs, jobsPerSecond: (submitted.length * 1_000) / elapsedMs };
 }
 
 function summary(jobs: number, concurrency: number, rounds: QueueRound[]): QueueResult {
@@ -130,51 +192,116 @@ function summary(jobs: number, concurrency: number, rounds: QueueRound[]): Queue
   return { jobs, concurrency, jobsPerSecond: (jobs * rounds.length * 1_000) / totalMs, rounds };
 }
 
+const rates = (result: QueueResult) => result.rounds.map((round) => round.jobsPerSecond);
+
+function rows(noop: QueueResult, sql: QueueResult, ingest: QueueResult): QueueRow[] {
+  const lower = rates(noop).map((rate, round) => Math.min(rate, rates(sql)[round]!));
+  return [
+    {
+      name: 'no-op BullMQ worker',
+      baseline: true,
+      result: noop,
+      ratio: { jobsPerSecond: pairedRatios(rates(noop), rates(noop)) },
+    },
+    {
+      name: "raw pg: the job's statements",
+      baseline: true,
+      result: sql,
+      ratio: { jobsPerSecond: pairedRatios(rates(sql), rates(sql)) },
+    },
+    {
+      name: 'task-runner ingest-document',
+      baseline: false,
+      result: ingest,
+      ratio: {
+        jobsPerSecond: pairedRatios(rates(ingest), lower),
+        vsNoop: pairedRatios(rates(ingest), rates(noop)),
+        vsSql: pairedRatios(rates(ingest), rates(sql)),
+      },
+    },
+  ];
+}
+
 /**
- * The no-op baseline and the real task-runner (leading, every worker of its job table running)
- * in turn, round by round. The runner ingests small documents (submitted as the api does: document
- * row, task row, job): each job locks its document, splits it, stores its chunks and moves its
- * task row through running → succeeded in Postgres.
+ * The task-runner as its image runs it (compiled, its own process, production settings, info
+ * logs to a file) ingesting small documents, against its two physical limits measured in the same
+ * run, round by round in turn: a no-op BullMQ worker (the queue's own cost) and plain `pg` issuing
+ * the statements of one ingestion (Postgres' own cost). Each round queues `jobs` documents into a
+ * paused queue (as the api submits them: document row, task row, job), resumes it and times the
+ * drain. After the run every task must have succeeded and every document be `ready`, so a job that
+ * skips its work cannot look fast.
  */
-export async function measureQueue(load: QueueLoad, paragraphs = 10): Promise<QueueComparison> {
-  const t = await createTestRunner();
+export async function measureQueue(load: QueueLoad, paragraphs = 10): Promise<QueueReport> {
+  // Retention keeps this many completed jobs: a drain counts them.
+  if (load.jobs > retention.removeOnComplete.count)
+    throw new RangeError(`at most ${retention.removeOnComplete.count} jobs per round`);
+  const content = documentText(paragraphs, 'bench');
+  const job = await captureIngestStatements(content);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const target = await startRunnerTarget({
+    serverUrl: inject('databaseUrl'),
+    redisUrl: inject('redisUrl'),
+    logDir: RESULTS_DIR,
+    ...(load.cpuProfile ? { cpuProfileDir: join(RESULTS_DIR, 'profiles') } : {}),
+  });
   const settings: WorkerSettings = {
-    concurrency: t.config.INGEST_CONCURRENCY,
-    lockDuration: t.config.JOB_LOCK_DURATION_MS,
-    stalledInterval: t.config.JOB_STALLED_INTERVAL_MS,
+    concurrency: target.config.INGEST_CONCURRENCY,
+    lockDuration: target.config.JOB_LOCK_DURATION_MS,
+    stalledInterval: target.config.JOB_STALLED_INTERVAL_MS,
   };
+  // The runner's own pool settings (connections.ts), so the statements wait for connections alike.
+  const sqlPool = createPool({
+    connectionString: target.database.url,
+    applicationName: 'bench-raw-pg',
+    max: target.config.DATABASE_POOL_MAX,
+    statementTimeoutMs: target.config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: target.config.DATABASE_CONNECT_TIMEOUT_MS,
+    onError: () => {},
+  });
   let noop: Awaited<ReturnType<typeof startNoopWorker>> | undefined;
+  let profile: QueueReport['profile'];
   try {
-    noop = await startNoopWorker(t.redisUrl, settings);
-    await t.startLeading();
-    const queue = t.producer.queue(QUEUE);
-    const content = documentText(paragraphs, 'bench');
-    const baselineRounds: QueueRound[] = [];
+    noop = await startNoopWorker(target.redisUrl, settings);
+    const noopRounds: QueueRound[] = [];
+    const sqlRounds: QueueRound[] = [];
     const ingestRounds: QueueRound[] = [];
+    const windows: ProfileWindow[] = [];
     for (let round = 0; round < load.rounds; round++) {
-      baselineRounds.push(await noop.round(load.jobs));
-      await queue.pause();
-      await submitAll(() => t.submitDocument(content), load.jobs);
-      ingestRounds.push(await drain(queue, load.jobs));
+      noopRounds.push(await noop.round(load.jobs));
+      sqlRounds.push(await sqlRound(target, sqlPool, job, await target.insertDocuments(load.jobs, content)));
+      await target.queue.pause();
+      await target.enqueue(await target.insertDocuments(load.jobs, content));
+      const { startUs, endUs, ...measured } = await drain(target.queue, load.jobs);
+      ingestRounds.push(measured);
+      windows.push({ startUs, endUs });
     }
 
-    // The jobs completed; check they did the work, so a job that skipped it cannot look fast.
-    const expected = load.jobs * load.rounds;
-    const succeeded = await t.db.$count(tasks, eq(tasks.status, 'succeeded'));
-    const ready = await t.db.$count(documents, eq(documents.status, 'ready'));
-    if (succeeded !== expected || ready !== expected) {
-      throw new Error(
-        `ingest: ${succeeded}/${expected} tasks succeeded, ${ready}/${expected} documents ready`,
-      );
+    // Both kinds of rounds did the work: a replay that skipped it (or a job) cannot look fast.
+    const expected = 2 * load.jobs * load.rounds;
+    const ready = await target.db.$count(documents, eq(documents.status, 'ready'));
+    const succeeded = await target.db.$count(tasks, eq(tasks.status, 'succeeded'));
+    if (ready !== expected || succeeded !== expected) {
+      throw new Error(`${succeeded}/${expected} tasks succeeded, ${ready}/${expected} documents ready`);
     }
-    await t.runner.stop();
-    await queue.obliterate({ force: true });
+    const exit = await target.stop();
+    if (exit.code !== 0)
+      throw new Error(`the task-runner exited with ${exit.code ?? exit.signal}\n${target.stderr()}`);
+    if (exit.cpuProfile) {
+      profile = { file: exit.cpuProfile, ...summarizeProfile(readProfile(exit.cpuProfile), { windows }) };
+    }
+    const concurrency = settings.concurrency;
     return {
-      baseline: summary(load.jobs, settings.concurrency, baselineRounds),
-      ingest: summary(load.jobs, settings.concurrency, ingestRounds),
+      rows: rows(
+        summary(load.jobs, concurrency, noopRounds),
+        summary(load.jobs, concurrency, sqlRounds),
+        summary(load.jobs, concurrency, ingestRounds),
+      ),
+      jobSql: describeStatements(job),
+      ...(profile ? { profile } : {}),
     };
   } finally {
     await noop?.close();
-    await t.close();
+    await sqlPool.end();
+    await target.close();
   }
 }

@@ -1,24 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BenchResults } from './harness.ts';
-import type { Spread } from './stats.ts';
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
-  // First column left-aligned (names), the others right-aligned (numbers).
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-
-/** The median ratio, and the range of the rounds' ratios when there was more than one round. */
-function ratio(value: Spread, baseline: boolean): string {
-  if (baseline) return 'baseline';
-  const median = `${fixed(value.median, 2)}x`;
-  return value.min === value.max ? median : `${median} (${fixed(value.min, 2)}–${fixed(value.max, 2)})`;
-}
+import { formatQueue } from './queue-report.ts';
+import { fixed, ratio, table } from './table.ts';
 
 /** The results as a person reads them: one table per comparison, ratios next to the raw numbers. */
 export function formatResults(results: BenchResults): string {
@@ -37,16 +21,6 @@ export function formatResults(results: BenchResults): string {
       ratio(row.ratio.latencyP99, row.baseline),
     ]),
   );
-  const queueTable = table(
-    ['Queue', 'jobs', 'concurrency', 'jobs/s', 'jobs/s ratio'],
-    results.queue.map((row) => [
-      row.name,
-      `${row.result.rounds.length} × ${row.result.jobs}`,
-      String(row.result.concurrency),
-      fixed(row.result.jobsPerSecond, 0),
-      ratio(row.ratio.jobsPerSecond, row.baseline),
-    ]),
-  );
   const { machine } = results;
   return [
     `Keelson benchmark, ${results.startedAt} — node ${machine.node}, ${machine.cpus} cpus (${machine.cpuModel}), ` +
@@ -56,9 +30,7 @@ export function formatResults(results: BenchResults): string {
       `in ${http.rounds} rounds taken in turn. Ratio = api ÷ bare Fastify of the same round: median (min–max).`,
     httpTable,
     '',
-    `Queue: ${queue.rounds} rounds of ${queue.jobs} jobs each, queued while paused, timed from resume to the last ` +
-      `completion. Ratio = ingest ÷ no-op of the same round: median (min–max).`,
-    queueTable,
+    formatQueue(results.queue, queue),
   ].join('\n');
 }
 

@@ -53,12 +53,14 @@ describe('a benchmark run', () => {
     expect(results.http[0]!.ratio).toEqual({ requestsPerSecond: one, latencyP50: one, latencyP99: one });
   });
 
-  it('processes every queued job through the no-op worker and the real ingest worker', () => {
-    expect(results.queue.map((row) => [row.name, row.baseline])).toEqual([
+  it('processes every queued job through both baselines and the real task-runner process', () => {
+    const { rows } = results.queue;
+    expect(rows.map((row) => [row.name, row.baseline])).toEqual([
       ['no-op BullMQ worker', true],
+      ["raw pg: the job's statements", true],
       ['task-runner ingest-document', false],
     ]);
-    for (const { result, ratio } of results.queue) {
+    for (const { result, ratio } of rows) {
       const round = { elapsedMs: positive, jobsPerSecond: positive };
       expect(result).toEqual({
         jobs: TINY.queue.jobs,
@@ -71,7 +73,31 @@ describe('a benchmark run', () => {
       }
       ordered(ratio.jobsPerSecond);
     }
-    expect(results.queue[0]!.ratio.jobsPerSecond).toEqual({ median: 1, min: 1, max: 1 });
+    const one = { median: 1, min: 1, max: 1 };
+    expect(rows[0]!.ratio).toEqual({ jobsPerSecond: one });
+    expect(rows[1]!.ratio).toEqual({ jobsPerSecond: one });
+    // The runner against the lower of the two baselines of each round, and against each.
+    const [noop, sql, ingest] = rows.map((row) => row.result.rounds.map((round) => round.jobsPerSecond));
+    const lower = ingest!.map((rate, i) => rate / Math.min(noop![i]!, sql![i]!)).sort((a, b) => a - b);
+    expect(rows[2]!.ratio.jobsPerSecond).toEqual({
+      median: (lower[0]! + lower[1]!) / 2,
+      min: lower[0],
+      max: lower[1],
+    });
+    ordered(rows[2]!.ratio.vsNoop!);
+    ordered(rows[2]!.ratio.vsSql!);
+  });
+
+  it('replays the statements captured from one real job: the row lock, the chunks, the task state', () => {
+    const { roundTrips, transactions, sql } = results.queue.jobSql;
+    expect(sql).toHaveLength(roundTrips);
+    expect(transactions).toBeGreaterThanOrEqual(1);
+    expect(transactions).toBeLessThanOrEqual(roundTrips);
+    const statements = sql.join('\n');
+    expect(statements).toMatch(/for update/i);
+    expect(statements).toMatch(/insert into "chunks"/i);
+    expect(statements).toMatch(/update "tasks"/i);
+    expect(results.queue.profile).toBeUndefined();
   });
 
   it('records what it ran with and where', () => {
@@ -92,7 +118,7 @@ describe('the report', () => {
 
   it('is a table naming every scenario with its ratio', () => {
     const text = formatResults(results);
-    for (const row of [...results.http, ...results.queue]) expect(text).toContain(row.name);
+    for (const row of [...results.http, ...results.queue.rows]) expect(text).toContain(row.name);
     expect(text).toContain('baseline');
     expect(text).toMatch(/\d+\.\d\dx/);
   });
