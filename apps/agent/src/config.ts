@@ -5,9 +5,11 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
+  sse,
   type Env,
   weakSecretReason,
 } from '@repo/config';
@@ -57,6 +59,7 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    ...sse,
     /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
     SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
 
@@ -101,6 +104,8 @@ const schema = z
     /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
     AGENT_MCP_SERVERS: mcpServers.default([]),
     MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    /** A server's tool list is reused this long before it is asked again (0: asked on every turn). */
+    MCP_TOOLS_TTL_MS: int(0, 3_600_000).default(30_000),
     MCP_RETRIES: int(0, 5).default(1),
 
     /** SIGTERM lets running turns (and streams) finish for this long. */
@@ -124,7 +129,8 @@ const schema = z
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
-  });
+  })
+  .superRefine(refineDatabase);
 
 export type AgentConfig = z.infer<typeof schema>;
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { databaseTls } from '@repo/config';
 import { runMigrations, type Database } from '@repo/db';
 import { connectionFailure } from '@repo/http';
 import type { Logger, Registry } from '@repo/observability';
@@ -106,6 +107,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
 
   const lock = createLeaderLock({
     connectionString: config.DATABASE_URL,
+    tls: databaseTls(config),
     applicationName: 'task-runner-leader-lock',
     pollMs: config.LEADER_POLL_MS,
     heartbeatTimeoutMs: config.LEADER_HEARTBEAT_TIMEOUT_MS,
@@ -140,6 +142,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
       try {
         const result = await runMigrations({
           connectionString: config.DATABASE_URL,
+          tls: databaseTls(config),
           logger,
           applicationName: MIGRATOR_NAME,
         });

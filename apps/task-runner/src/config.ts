@@ -5,6 +5,7 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
@@ -91,7 +92,8 @@ const schema = z
       message:
         'must be longer than INGEST_TIMEOUT_MS and AGENT_RUN_TIMEOUT_MS, or running jobs would be declared stuck',
     },
-  );
+  )
+  .superRefine(refineDatabase);
 
 export type TaskRunnerConfig = z.infer<typeof schema>;
 

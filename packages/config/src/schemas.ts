@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseConnection } from './database.ts';
 import { listen } from './network.ts';
 import { secret } from './secret.ts';
 
@@ -42,8 +43,9 @@ export const http = {
   PORT: int(1, 65535).default(3000),
 };
 
+/** See database.ts for TLS (DATABASE_SSL_MODE, DATABASE_SSL_CA) and how it reads DATABASE_URL. */
 export const database = {
-  DATABASE_URL: secret(url(['postgres:', 'postgresql:'])),
+  ...databaseConnection,
   /** Per process. With N replicas, N × this must stay under the server's max_connections. */
   DATABASE_POOL_MAX: int(1, 100).default(10),
   /** Any single statement running longer than this is cancelled by Postgres itself. */
@@ -61,4 +63,13 @@ export const queue = {
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 lowercase letters, digits or dashes')
     .default('keelson'),
+};
+
+/**
+ * Server-sent event streams: a comment (`: heartbeat`) goes out whenever a stream has been silent
+ * this long, so no proxy on the path closes it as idle while a model thinks or a tool runs. Well
+ * under the shortest idle timeout we know of on the platforms (an AWS ALB's default 60 s).
+ */
+export const sse = {
+  SSE_HEARTBEAT_MS: int(100, 30_000).default(15_000),
 };

@@ -1,9 +1,19 @@
+export {
+  connectionConfig,
+  createClient,
+  DatabaseTlsError,
+  explainConnectFailure,
+  type ClientOptions,
+  type DatabaseConnection,
+} from './connection.ts';
 export { createDatabase, type Database, type Transaction } from './client.ts';
 export {
   checkMigrations,
+  createMigrationGate,
   MIGRATIONS_FOLDER,
   readBundledMigrations,
   type BundledMigration,
+  type MigrationGate,
   type MigrationStatus,
 } from './migrations.ts';
 export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';

@@ -1,107 +1,119 @@
+/**
+ * Reads a V8 CPU profile (`node --cpu-prof`) into the shares the bench README quotes: where the
+ * process spent its time, by self time per function, by package, and inclusive time of chosen
+ * frames. A sample's time is its `timeDelta`; shares are of the whole profile, idle included.
+ */
 import { readFileSync } from 'node:fs';
 
-/** The parts of V8's `.cpuprofile` (what `node --cpu-prof` writes) this summary reads. */
-interface CpuProfile {
-  nodes: Array<{
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }>;
-  /** µs on the monotonic clock (the one `process.hrtime` reads, in any process of the machine). */
-  startTime: number;
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  startTime: number;
+  endTime: number;
 }
 
-/** A span of time on the monotonic clock, in µs: `process.hrtime.bigint() / 1000n` at its start and end. */
-export interface ProfileWindow {
-  startUs: number;
-  endUs: number;
-}
-
-/** Now on the clock a `.cpuprofile` is stamped with. */
-export function monotonicUs(): number {
-  return Number(process.hrtime.bigint() / 1_000n);
-}
-
-export interface ProfileShare {
+export interface Share {
   name: string;
-  /** Self time, in ms. */
-  ms: number;
-  /** Of the whole profile, idle included. */
+  /** Of all sampled time, 0–1. */
   share: number;
 }
 
 export interface ProfileSummary {
   totalMs: number;
-  /** `(idle)`: the event loop waiting (on Postgres, Redis, timers). */
-  idleShare: number;
-  /** `(garbage collector)`. */
-  gcShare: number;
-  /** Functions by self time, highest first. */
-  frames: ProfileShare[];
-  /** The same time grouped by where the code lives: a package, Node's internals, the app. */
-  groups: ProfileShare[];
+  /** Self time by function (`name file:line`). */
+  functions: Share[];
+  /** Self time by package (`fastify`, `pg`, `node:internal`, `(idle)`, `app`…). */
+  packages: Share[];
+  /** Time with a frame matching each pattern anywhere on the stack (counted once per sample). */
+  inclusive: Share[];
 }
 
-/** `node_modules/.pnpm/x@1/node_modules/@scope/pkg/…` → `@scope/pkg`; app and workspace code by folder. */
-export function codeGroup(url: string, functionName: string): string {
+/** The package a frame belongs to: the folder after the last node_modules, `node:…`, or `app`. */
+export function packageOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
-  if (url.startsWith('node:')) return 'node internals';
-  const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (inPackage) return inPackage[1]!;
-  const inRepo = /\/(apps\/[^/]+|packages\/[^/]+|tests\/[^/]+)\//.exec(url);
-  return inRepo ? inRepo[1]! : url;
+  if (url.startsWith('node:')) return url.startsWith('node:internal') ? 'node:internal' : url;
+  const at = url.lastIndexOf('/node_modules/');
+  if (at === -1) return url.includes('/packages/') ? `@repo/${/\/packages\/([^/]+)/.exec(url)![1]}` : 'app';
+  const rest = url.slice(at + '/node_modules/'.length).split('/');
+  return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
 }
 
-function frameName(frame: CpuProfile['nodes'][number]['callFrame']): string {
-  const { functionName, url, lineNumber } = frame;
-  if (url === '') return functionName || '(anonymous)';
-  const file = url
-    .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
-    .replace(/^file:\/\/.*?\/(apps|packages|tests)\//, '$1/');
-  return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+function frameName(frame: CallFrame): string {
+  const file = frame.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*\/(apps|packages)\//, '$1/');
+  return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
 }
 
-function ranked(times: Map<string, number>, totalMs: number, limit: number): ProfileShare[] {
-  return [...times]
-    .map(([name, ms]) => ({ name, ms, share: ms / totalMs }))
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, limit);
-}
+const top = (totals: Map<string, number>, total: number, count: number): Share[] =>
+  [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, time]) => ({ name, share: time / total }));
 
-/**
- * Self time per function and per package of a `.cpuprofile`: where the CPU went. With `windows`,
- * only the samples taken inside them count (the measured load, not start-up and shutdown).
- */
 export function summarizeProfile(
   profile: CpuProfile,
-  { limit = 25, windows }: { limit?: number; windows?: readonly ProfileWindow[] } = {},
+  options: {
+    top?: number;
+    inclusive?: Record<string, RegExp>;
+    /** Only samples taken within [from, to) ms of the profile's start (e.g. the loaded seconds). */
+    windowMs?: [number, number];
+  } = {},
 ): ProfileSummary {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-  const frames = new Map<string, number>();
-  const groups = new Map<string, number>();
-  let totalMs = 0;
-  let at = profile.startTime;
-  profile.samples.forEach((id, i) => {
-    // timeDeltas[i] is the time before sample i; attributing it to sample i is V8's own convention.
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (windows && !windows.some((window) => at >= window.startUs && at <= window.endUs)) return;
-    const ms = delta / 1_000;
-    const frame = byId.get(id);
-    if (!frame) return;
-    totalMs += ms;
-    const name = frameName(frame);
-    frames.set(name, (frames.get(name) ?? 0) + ms);
-    const group = codeGroup(frame.url, frame.functionName);
-    groups.set(group, (groups.get(group) ?? 0) + ms);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+
+  const self = new Map<string, number>();
+  const packages = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  let clock = 0;
+  const [from, to] = options.windowMs ?? [0, Number.POSITIVE_INFINITY];
+  profile.samples.forEach((id, index) => {
+    const time = profile.timeDeltas[index] ?? 0;
+    clock += time;
+    if (clock < from * 1_000 || clock >= to * 1_000) return;
+    total += time;
+    const node = byId.get(id)!;
+    const name = frameName(node.callFrame);
+    self.set(name, (self.get(name) ?? 0) + time);
+    const pkg = packageOf(node.callFrame);
+    packages.set(pkg, (packages.get(pkg) ?? 0) + time);
+    if (!options.inclusive) return;
+    const matched = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame;
+      // The path after the last node_modules: pnpm's store folder names carry peer dependencies
+      // (`drizzle-orm@…_@opentelemetry+api@…`), which would match patterns they have nothing to do with.
+      const text = `${frame.functionName} ${packageOf(frame)} ${frame.url.replace(/^.*\/node_modules\//, '')}`;
+      for (const [label, pattern] of Object.entries(options.inclusive)) {
+        if (pattern.test(text)) matched.add(label);
+      }
+    }
+    for (const label of matched) inclusive.set(label, (inclusive.get(label) ?? 0) + time);
   });
+  const count = options.top ?? 25;
   return {
-    totalMs,
-    idleShare: (groups.get('(idle)') ?? 0) / totalMs,
-    gcShare: (groups.get('(garbage collector)') ?? 0) / totalMs,
-    frames: ranked(frames, totalMs, limit),
-    groups: ranked(groups, totalMs, limit),
+    totalMs: total / 1_000,
+    functions: top(self, total, count),
+    packages: top(packages, total, count),
+    inclusive: Object.keys(options.inclusive ?? {}).map((name) => ({
+      name,
+      share: (inclusive.get(name) ?? 0) / total,
+    })),
   };
 }
 
@@ -109,23 +121,15 @@ export function readProfile(path: string): CpuProfile {
   return JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
 }
 
-export function formatProfile(summary: ProfileSummary): string {
-  const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
-  const lines = (list: ProfileShare[]) => list.map((entry) => `${percent(entry.share)}  ${entry.name}`);
+export function formatSummary(summary: ProfileSummary): string {
+  const lines = (title: string, shares: Share[]) => [
+    title,
+    ...shares.map(({ name, share }) => `  ${(share * 100).toFixed(1).padStart(5)} %  ${name}`),
+  ];
   return [
-    `${(summary.totalMs / 1_000).toFixed(1)} s profiled; idle ${percent(summary.idleShare)}, GC ${percent(summary.gcShare)}`,
-    '',
-    'self time by package / area:',
-    ...lines(summary.groups),
-    '',
-    'self time by function:',
-    ...lines(summary.frames),
+    `${summary.totalMs.toFixed(0)} ms sampled`,
+    ...lines('self time by package:', summary.packages),
+    ...lines('self time by function:', summary.functions),
+    ...(summary.inclusive.length > 0 ? lines('inclusive (anywhere on the stack):', summary.inclusive) : []),
   ].join('\n');
-}
-
-// `node src/cpu-profile.ts <file.cpuprofile> [limit]`: the summary of one profile.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const [path, limit] = process.argv.slice(2);
-  if (!path) throw new Error('usage: node src/cpu-profile.ts <file.cpuprofile> [limit]');
-  console.log(formatProfile(summarizeProfile(readProfile(path), { limit: Number(limit ?? 25) })));
 }

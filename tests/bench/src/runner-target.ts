@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { createDatabase, createPool, documents, tasks, type Database, type Pool } from '@repo/db';
 import { createProducer, createRedis, type Producer } from '@repo/queue';
 import { createTestDatabase, freePort, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import type { Queue } from 'bullmq';
 import { loadConfig, type TaskRunnerConfig } from '../../../apps/task-runner/src/config.ts';
-import { PRODUCTION_ENV, startAppProcess, type AppExit, type AppProcess } from './app-process.ts';
+import { PROD_NODE_OPTIONS, startApp, type ServiceProcess } from './processes.ts';
 
 export interface SubmittedDocument {
   documentId: string;
@@ -15,6 +14,7 @@ export interface SubmittedDocument {
 export interface RunnerTarget {
   /** The configuration the process runs with: its production defaults (pool, concurrency, locks). */
   config: TaskRunnerConfig;
+  service: ServiceProcess;
   database: TestDatabase;
   redisUrl: string;
   /** A pool of the benchmark's own, for the rows the api would write and the checks after. */
@@ -27,19 +27,16 @@ export interface RunnerTarget {
   insertDocuments(count: number, content: string): Promise<SubmittedDocument[]>;
   /** Their jobs, as the api enqueues them (job id = task id). */
   enqueue(submitted: readonly SubmittedDocument[]): Promise<void>;
-  /** Stops the process (SIGTERM: it drains, releases its lock, exits) and reports how it ended. */
-  stop(): Promise<AppExit>;
-  /** What the process wrote to stderr. */
-  stderr(): string;
   close(): Promise<void>;
 }
 
 export interface RunnerTargetOptions {
   serverUrl: string;
   redisUrl: string;
-  /** Its stdout: every info log line, as a log collector would read it. */
+  /** Its log file goes here: every info line, as a log collector would read stdout. */
   logDir: string;
-  cpuProfileDir?: string;
+  /** Load the profiler preload (ServiceProcess.toggleProfile), profiles written here. */
+  profileDir?: string;
 }
 
 /** Runs `work` for each item, `parallel` at a time. */
@@ -57,9 +54,9 @@ export async function eachParallel<T>(
 }
 
 /**
- * Starts `node dist/main.js` of the task-runner (see startAppProcess) with nothing but its
+ * Starts the task-runner's `dist/main.js` as its image does (`startApp`), with nothing but its
  * connections set, so every other setting is the production default, and waits until it leads
- * with its workers running (it applies the migrations first).
+ * with its workers running (`/ready`: it applied the migrations first).
  */
 export async function startRunnerTarget(options: RunnerTargetOptions): Promise<RunnerTarget> {
   const database = await createTestDatabase(options.serverUrl, 'bench_runner');
@@ -71,25 +68,27 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
     QUEUE_PREFIX: prefix,
     HEALTH_PORT: String(port),
   };
-  const config = loadConfig({ ...PRODUCTION_ENV, ...env });
-  let child: AppProcess | undefined;
+  const config = loadConfig({ NODE_ENV: 'production', NODE_OPTIONS: PROD_NODE_OPTIONS, ...env });
   const pool = createPool({
     connectionString: database.url,
     applicationName: 'bench-producer',
     max: 8,
     statementTimeoutMs: 30_000,
     connectTimeoutMs: 2_000,
+    // The test Postgres of compose.yaml speaks plain TCP on loopback, as the apps' default does.
+    tls: { mode: 'disable' },
     onError: () => {},
   });
   const redis = createRedis(options.redisUrl, 'producer', 'bench-runner-producer');
   redis.on('error', () => {});
+  let service: ServiceProcess;
   try {
-    child = await startAppProcess({
-      app: 'task-runner',
+    service = await startApp('task-runner', {
       env,
-      readyUrl: `http://127.0.0.1:${port}/ready`,
-      logFile: join(options.logDir, 'task-runner.log'),
-      cpuProfileDir: options.cpuProfileDir,
+      port,
+      readyPath: '/ready',
+      logDir: options.logDir,
+      ...(options.profileDir ? { profileDir: options.profileDir } : {}),
     });
     await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
   } catch (error) {
@@ -101,11 +100,10 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
   const db = createDatabase(pool);
   const producer = createProducer({ connection: redis, prefix });
   const queue = producer.queue('ingest-document');
-  const running = child;
-  let exit: Promise<AppExit> | undefined;
 
   return {
     config,
+    service,
     database,
     redisUrl: options.redisUrl,
     db,
@@ -150,10 +148,8 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
         producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId }),
       );
     },
-    stop: () => (exit ??= running.stop()),
-    stderr: () => running.stderr(),
     async close() {
-      await (exit ??= running.stop());
+      await service.stop();
       await queue.obliterate({ force: true }).catch(() => {});
       await producer.close();
       redis.disconnect();

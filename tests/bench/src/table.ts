@@ -11,9 +11,10 @@ export function table(header: string[], rows: string[][]): string {
 export const fixed = (value: number, digits: number) =>
   Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 
-/** The median ratio, and the range of the rounds' ratios when there was more than one round. */
-export function ratio(value: Spread, baseline: boolean): string {
-  if (baseline) return 'baseline';
-  const median = `${fixed(value.median, 2)}x`;
-  return value.min === value.max ? median : `${median} (${fixed(value.min, 2)}–${fixed(value.max, 2)})`;
+/** The median, and the range of the rounds' values when there was more than one round. */
+export function spread(value: Spread, digits = 2, unit = 'x'): string {
+  const median = `${fixed(value.median, digits)}${unit}`;
+  return value.min === value.max
+    ? median
+    : `${median} (${fixed(value.min, digits)}–${fixed(value.max, digits)})`;
 }

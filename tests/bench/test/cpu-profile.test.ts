@@ -1,70 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { codeGroup, summarizeProfile } from '../src/cpu-profile.ts';
+import { packageOf, summarizeProfile, type CpuProfile } from '../src/cpu-profile.ts';
 
-const PNPM = 'file:///repo/node_modules/.pnpm';
-const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
+const PNPM = 'file:///repo/node_modules/.pnpm/drizzle-orm@0.45.4_@opentelemetry+api@1.10.0/node_modules';
 
-// Four nodes; samples every 1 ms (timeDeltas in µs) starting at t = 1 000 µs.
-const profile = {
-  startTime: 1_000,
+/** root → handler (app) → query (drizzle) → write (native); root → (idle). Times in µs. */
+const profile: CpuProfile = {
   nodes: [
-    { id: 1, callFrame: frame('(idle)') },
-    { id: 2, callFrame: frame('is', `${PNPM}/drizzle-orm@0.45.4_x/node_modules/drizzle-orm/entity.js`, 2) },
+    { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 5] },
+    {
+      id: 2,
+      callFrame: { functionName: 'handler', url: 'file:///repo/apps/api/dist/app.js', lineNumber: 9 },
+      children: [3],
+    },
     {
       id: 3,
-      callFrame: frame('splitText', 'file:///repo/apps/task-runner/dist/ingestion/text-splitter.js', 9),
+      callFrame: { functionName: 'query', url: `${PNPM}/drizzle-orm/session.js`, lineNumber: 0 },
+      children: [4],
     },
-    { id: 4, callFrame: frame('(garbage collector)') },
+    { id: 4, callFrame: { functionName: 'writev', url: '', lineNumber: -1 } },
+    { id: 5, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
   ],
-  samples: [1, 1, 2, 3, 3, 3, 4, 1],
+  samples: [4, 4, 3, 2, 5, 5, 5, 5],
   timeDeltas: [1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000],
+  startTime: 0,
+  endTime: 8_000,
 };
 
-describe('summarizeProfile', () => {
-  it('adds up self time per function and per package, idle and GC included', () => {
+describe('a CPU profile summary', () => {
+  it('attributes self time by function and by package, idle included', () => {
     const summary = summarizeProfile(profile);
     expect(summary.totalMs).toBe(8);
-    expect(summary.idleShare).toBe(3 / 8);
-    expect(summary.gcShare).toBe(1 / 8);
-    expect(summary.frames[0]).toEqual({ name: '(idle)', ms: 3, share: 3 / 8 });
-    expect(summary.frames[1]).toEqual({
-      name: 'splitText apps/task-runner/dist/ingestion/text-splitter.js:10',
-      ms: 3,
-      share: 3 / 8,
+    expect(summary.functions[0]).toEqual({ name: '(idle) :0', share: 0.5 });
+    expect(summary.packages).toEqual([
+      { name: '(idle)', share: 0.5 },
+      { name: '(native)', share: 0.25 },
+      { name: 'drizzle-orm', share: 0.125 },
+      { name: 'app', share: 0.125 },
+    ]);
+  });
+
+  it('counts a suspect once per sample wherever it is on the stack, not by pnpm folder names', () => {
+    const summary = summarizeProfile(profile, {
+      inclusive: { drizzle: / drizzle-orm /, opentelemetry: /opentelemetry/, writes: /^writev / },
     });
-    expect(summary.groups.map((group) => group.name)).toEqual([
-      '(idle)',
-      'apps/task-runner',
-      'drizzle-orm',
-      '(garbage collector)',
+    expect(summary.inclusive).toEqual([
+      { name: 'drizzle', share: 0.375 },
+      // The pnpm folder of drizzle names @opentelemetry/api (a peer); no frame is OpenTelemetry's.
+      { name: 'opentelemetry', share: 0 },
+      { name: 'writes', share: 0.25 },
     ]);
   });
 
-  it('counts only the samples inside the windows', () => {
-    // Samples are taken at 2 000, 3 000, … 9 000 µs: this window holds the 3rd to the 6th.
-    const summary = summarizeProfile(profile, { windows: [{ startUs: 4_000, endUs: 7_000 }] });
-    expect(summary.totalMs).toBe(4);
-    expect(summary.idleShare).toBe(0);
-    expect(summary.groups).toEqual([
-      { name: 'apps/task-runner', ms: 3, share: 3 / 4 },
-      { name: 'drizzle-orm', ms: 1, share: 1 / 4 },
-    ]);
+  it('keeps only the samples of a time window', () => {
+    const summary = summarizeProfile(profile, { windowMs: [0, 4] });
+    expect(summary.totalMs).toBe(3);
+    expect(summary.packages.map((share) => share.name)).toEqual(['(native)', 'drizzle-orm']);
   });
 
-  it('keeps the top entries only', () => {
-    expect(summarizeProfile(profile, { limit: 2 }).frames).toHaveLength(2);
-  });
-});
-
-describe('codeGroup', () => {
-  it('names the package, scoped or not, Node internals and workspace folders', () => {
-    expect(codeGroup(`${PNPM}/@pinojs+redact@1/node_modules/@pinojs/redact/index.js`, 'f')).toBe(
-      '@pinojs/redact',
+  it('names packages as installed: scoped, nested, Node internals, ours', () => {
+    expect(packageOf({ functionName: 'f', url: `${PNPM}/@fastify/rate-limit/index.js`, lineNumber: 0 })).toBe(
+      '@fastify/rate-limit',
     );
-    expect(codeGroup(`${PNPM}/pg@8/node_modules/pg/lib/client.js`, 'query')).toBe('pg');
-    expect(codeGroup('node:internal/streams/writable', 'write')).toBe('node internals');
-    expect(codeGroup('file:///repo/packages/db/dist/pool.js', 'createPool')).toBe('packages/db');
-    expect(codeGroup('', '(program)')).toBe('(program)');
-    expect(codeGroup('', 'writev')).toBe('(native)');
+    expect(packageOf({ functionName: 'f', url: 'node:internal/crypto/util', lineNumber: 0 })).toBe(
+      'node:internal',
+    );
+    expect(packageOf({ functionName: 'f', url: 'node:events', lineNumber: 0 })).toBe('node:events');
+    expect(packageOf({ functionName: 'f', url: 'file:///repo/packages/http/dist/x.js', lineNumber: 0 })).toBe(
+      '@repo/http',
+    );
+    expect(packageOf({ functionName: '(garbage collector)', url: '', lineNumber: -1 })).toBe(
+      '(garbage collector)',
+    );
   });
 });

@@ -4,7 +4,7 @@
  *   node dist/cli/migrate.js            (or `pnpm db:migrate` in the repository)
  * Exit code 0 when the schema is up to date, 1 on any failure, with the reason on stderr.
  */
-import { ConfigError } from '@repo/config';
+import { ConfigError, databaseTls } from '@repo/config';
 import { pino } from 'pino';
 import { runMigrations } from '../migrator.ts';
 import { loadMigrateConfig } from './config.ts';
@@ -20,7 +20,7 @@ try {
 
 const logger = pino({ level: config.LOG_LEVEL, base: { service: 'migrate' } });
 try {
-  await runMigrations({ connectionString: config.DATABASE_URL, logger });
+  await runMigrations({ connectionString: config.DATABASE_URL, tls: databaseTls(config), logger });
 } catch (error) {
   logger.fatal({ err: error }, 'migration failed');
   process.exitCode = 1;
