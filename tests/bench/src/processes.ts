@@ -112,7 +112,14 @@ export type AppName = 'api' | 'agent' | 'task-runner';
  */
 export async function startApp(
   app: AppName,
-  options: { env: Record<string, string>; port: number; logDir: string; profileDir?: string },
+  options: {
+    env: Record<string, string>;
+    port: number;
+    logDir: string;
+    profileDir?: string;
+    /** Answers 200 once the app can take load (default /health; the task-runner's leader: /ready). */
+    readyPath?: string;
+  },
 ): Promise<ServiceProcess> {
   const cwd = join(REPO_ROOT, 'apps', app);
   if (!existsSync(join(cwd, 'dist/main.js'))) {
@@ -133,5 +140,6 @@ export async function startApp(
     port: options.port,
     logDir: options.logDir,
     ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+    ...(options.readyPath ? { readyPath: options.readyPath } : {}),
   });
 }
