@@ -1,6 +1,6 @@
 import './provided-context.ts';
 
-export { createTestDatabase, type TestDatabase } from './database.ts';
+export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database.ts';
 export { uniqueId, waitFor } from './wait.ts';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { freePort } from './free-port.ts';

@@ -59,7 +59,7 @@ export async function eachParallel<T>(
  * with its workers running (`/ready`: it applied the migrations first).
  */
 export async function startRunnerTarget(options: RunnerTargetOptions): Promise<RunnerTarget> {
-  const database = await createTestDatabase(options.serverUrl, 'bench_runner');
+  const database = await createTestDatabase(options.serverUrl, 'bench_runner', { privateRole: true });
   const prefix = uniqueId('bench-runner');
   const port = await freePort();
   const env = {
