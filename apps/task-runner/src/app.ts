@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { migrationUrl } from '@repo/config';
 import { runMigrations, type Database } from '@repo/db';
 import { connectionFailure } from '@repo/http';
 import type { Logger, Registry } from '@repo/observability';
@@ -139,7 +140,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
       migrations.state = 'running';
       try {
         const result = await runMigrations({
-          connectionString: config.DATABASE_URL,
+          connectionString: migrationUrl(config),
           logger,
           applicationName: MIGRATOR_NAME,
         });

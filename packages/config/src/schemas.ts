@@ -51,6 +51,19 @@ export const database = {
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
 };
 
+/**
+ * The role migrations run as, where the apps' role may not change the schema (compose's prod
+ * profile gives the owner's URL). Unset: DATABASE_URL's, the one user a managed Postgres gives.
+ */
+export const migrationDatabase = {
+  MIGRATION_DATABASE_URL: secret(url(['postgres:', 'postgresql:'])).optional(),
+};
+
+/** Where to migrate: MIGRATION_DATABASE_URL, or DATABASE_URL when it is unset. */
+export function migrationUrl(config: { DATABASE_URL: string; MIGRATION_DATABASE_URL?: string | undefined }) {
+  return config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL;
+}
+
 export const redis = {
   REDIS_URL: secret(url(['redis:', 'rediss:'])),
 };

@@ -1,7 +1,7 @@
-import { database, parseEnv, runtime } from '@repo/config';
+import { database, migrationDatabase, parseEnv, runtime } from '@repo/config';
 import { z } from 'zod';
 
-const schema = z.object({ ...runtime, DATABASE_URL: database.DATABASE_URL });
+const schema = z.object({ ...runtime, DATABASE_URL: database.DATABASE_URL, ...migrationDatabase });
 
 export type MigrateConfig = z.infer<typeof schema>;
 
