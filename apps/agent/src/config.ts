@@ -5,6 +5,7 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
@@ -124,7 +125,8 @@ const schema = z
       const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
-  });
+  })
+  .superRefine(refineDatabase);
 
 export type AgentConfig = z.infer<typeof schema>;
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '@repo/config';
+import { ConfigError, databaseTls } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
@@ -29,6 +29,7 @@ try {
 const logger = createLogger({ service: 'agent', level: config.LOG_LEVEL });
 const pool = createPool({
   connectionString: config.DATABASE_URL,
+  tls: databaseTls(config),
   applicationName: `agent@${hostname()}`,
   max: config.DATABASE_POOL_MAX,
   statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,

@@ -20,6 +20,7 @@ const config = loadConfig({
 });
 const pool = createPool({
   connectionString: config.DATABASE_URL,
+  tls: { mode: 'disable' },
   applicationName: 'openapi',
   max: 1,
   statementTimeoutMs: 1_000,

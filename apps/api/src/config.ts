@@ -8,6 +8,7 @@ import {
   productionProblems,
   queue,
   redis,
+  refineDatabase,
   runtime,
   serviceAuth,
   serviceUrl,
@@ -96,7 +97,8 @@ const schema = z
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })
-  .superRefine(refuseInsecureProduction);
+  .superRefine(refuseInsecureProduction)
+  .superRefine(refineDatabase);
 
 export type ApiConfig = z.infer<typeof schema>;
 

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { databaseTls } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
@@ -14,6 +15,7 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
   const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
   const pool = createPool({
     connectionString: config.DATABASE_URL,
+    tls: databaseTls(config),
     applicationName: `api@${hostname()}`,
     max: config.DATABASE_POOL_MAX,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { migrationUrl } from '@repo/config';
+import { databaseTls, migrationConnection } from '@repo/config';
 import { runMigrations, type Database } from '@repo/db';
 import { connectionFailure } from '@repo/http';
 import type { Logger, Registry } from '@repo/observability';
@@ -107,6 +107,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
 
   const lock = createLeaderLock({
     connectionString: config.DATABASE_URL,
+    tls: databaseTls(config),
     applicationName: 'task-runner-leader-lock',
     pollMs: config.LEADER_POLL_MS,
     heartbeatTimeoutMs: config.LEADER_HEARTBEAT_TIMEOUT_MS,
@@ -140,7 +141,8 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
       migrations.state = 'running';
       try {
         const result = await runMigrations({
-          connectionString: migrationUrl(config),
+          // As the schema's owner (MIGRATION_DATABASE_URL), or as DATABASE_URL's role without it.
+          ...migrationConnection(config),
           logger,
           applicationName: MIGRATOR_NAME,
         });

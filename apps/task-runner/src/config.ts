@@ -6,6 +6,7 @@ import {
   parseEnv,
   queue,
   redis,
+  refineDatabase,
   runtime,
   secret,
   serviceUrl,
@@ -94,7 +95,8 @@ const schema = z
       message:
         'must be longer than INGEST_TIMEOUT_MS and AGENT_RUN_TIMEOUT_MS, or running jobs would be declared stuck',
     },
-  );
+  )
+  .superRefine(refineDatabase);
 
 export type TaskRunnerConfig = z.infer<typeof schema>;
 

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { databaseTls } from '@repo/config';
 import { createDatabase, createPool, type Database, type Pool } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import { createRedis } from '@repo/queue';
@@ -25,6 +26,7 @@ export function openConnections(
 ): Connections {
   const pool = createPool({
     connectionString: config.DATABASE_URL,
+    tls: databaseTls(config),
     applicationName: name,
     max: config.DATABASE_POOL_MAX,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,

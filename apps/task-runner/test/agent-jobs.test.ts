@@ -13,7 +13,11 @@ let agent: TestAgentService;
 
 beforeAll(async () => {
   stack = await createTestStack('agent-jobs');
-  await runMigrations({ connectionString: stack.database.url, logger: silentLogger });
+  await runMigrations({
+    connectionString: stack.database.url,
+    tls: { mode: 'disable' },
+    logger: silentLogger,
+  });
   agent = await startAgentService(stack.database.url, stack.redisUrl);
   t = await createTestRunner({ stack, env: { AGENT_URL: agent.url, SERVICE_AUTH_TOKEN: agent.token } });
   await t.startLeading();

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, migrationUrl } from '@repo/config';
+import { ConfigError, migrationConnection } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type TaskRunnerConfig } from '../src/config.ts';
 
 const required = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', REDIS_URL: 'redis://localhost:6379' };
 
@@ -51,6 +51,7 @@ describe('the task-runner config', () => {
   });
 
   it('migrates as MIGRATION_DATABASE_URL (a secret, also as _FILE), or as DATABASE_URL without it', () => {
+    const migrationUrl = (config: TaskRunnerConfig) => migrationConnection(config).connectionString;
     expect(migrationUrl(loadConfig(required))).toBe(required.DATABASE_URL);
     const owner = 'postgres://owner:o@localhost:5432/db';
     expect(migrationUrl(loadConfig({ ...required, MIGRATION_DATABASE_URL: owner }))).toBe(owner);

@@ -22,6 +22,7 @@ afterAll(async () => {
 function lock(name: string, connectionString = database.url, heartbeatTimeoutMs = 500) {
   return createLeaderLock({
     connectionString,
+    tls: { mode: 'disable' },
     applicationName: name,
     pollMs: POLL_MS,
     heartbeatTimeoutMs,

@@ -28,7 +28,11 @@ let worker: Worker;
 
 beforeAll(async () => {
   stack = await createTestStack('maintenance');
-  await runMigrations({ connectionString: stack.database.url, logger: silentLogger });
+  await runMigrations({
+    connectionString: stack.database.url,
+    tls: { mode: 'disable' },
+    logger: silentLogger,
+  });
   const ingest = ingestDocumentJob({
     db: stack.db,
     split: { chunkSize: 200, overlap: 0 },

@@ -1,17 +1,20 @@
+export {
+  databaseConnection,
+  databaseProblems,
+  databaseTls,
+  DATABASE_SSL_MODES,
+  migrationConnection,
+  migrationDatabase,
+  refineDatabase,
+  URL_TLS_PARAMETERS,
+  type DatabaseConnectionConfig,
+  type DatabaseSslMode,
+  type DatabaseTls,
+} from './database.ts';
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
-export {
-  booleanString,
-  database,
-  http,
-  int,
-  migrationDatabase,
-  migrationUrl,
-  queue,
-  redis,
-  runtime,
-} from './schemas.ts';
+export { booleanString, database, http, int, queue, redis, runtime } from './schemas.ts';
 export {
   commaList,
   cors,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseConnection } from './database.ts';
 import { listen } from './network.ts';
 import { secret } from './secret.ts';
 
@@ -42,27 +43,15 @@ export const http = {
   PORT: int(1, 65535).default(3000),
 };
 
+/** See database.ts for TLS (DATABASE_SSL_MODE, DATABASE_SSL_CA) and how it reads DATABASE_URL. */
 export const database = {
-  DATABASE_URL: secret(url(['postgres:', 'postgresql:'])),
+  ...databaseConnection,
   /** Per process. With N replicas, N × this must stay under the server's max_connections. */
   DATABASE_POOL_MAX: int(1, 100).default(10),
   /** Any single statement running longer than this is cancelled by Postgres itself. */
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
 };
-
-/**
- * The role migrations run as, where the apps' role may not change the schema (compose's prod
- * profile gives the owner's URL). Unset: DATABASE_URL's, the one user a managed Postgres gives.
- */
-export const migrationDatabase = {
-  MIGRATION_DATABASE_URL: secret(url(['postgres:', 'postgresql:'])).optional(),
-};
-
-/** Where to migrate: MIGRATION_DATABASE_URL, or DATABASE_URL when it is unset. */
-export function migrationUrl(config: { DATABASE_URL: string; MIGRATION_DATABASE_URL?: string | undefined }) {
-  return config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL;
-}
 
 export const redis = {
   REDIS_URL: secret(url(['redis:', 'rediss:'])),

@@ -1,3 +1,11 @@
+export {
+  connectionConfig,
+  createClient,
+  DatabaseTlsError,
+  explainConnectFailure,
+  type ClientOptions,
+  type DatabaseConnection,
+} from './connection.ts';
 export { createDatabase, type Database, type Transaction } from './client.ts';
 export {
   checkMigrations,

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import pg from 'pg';
 import type { Logger } from 'pino';
+import { createClient, type DatabaseConnection } from './connection.ts';
 import {
   MIGRATIONS_FOLDER,
   MIGRATIONS_TABLE,
@@ -16,8 +16,7 @@ import {
  */
 export const MIGRATION_LOCK_KEY = 7_201_900_001n;
 
-export interface MigrateOptions {
-  connectionString: string;
+export interface MigrateOptions extends DatabaseConnection {
   logger: Logger;
   migrationsFolder?: string;
   /** How long to wait for another migrator to finish before giving up. */
@@ -37,8 +36,9 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRes
 
   // A client of its own, not a pool: the advisory lock belongs to one session, and every
   // statement below must run on that session.
-  const client = new pg.Client({
+  const client = createClient({
     connectionString: options.connectionString,
+    tls: options.tls,
     application_name: options.applicationName ?? 'keelson-migrator',
   });
   await client.connect();

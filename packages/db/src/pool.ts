@@ -1,7 +1,7 @@
 import pg from 'pg';
+import { poolConfig, type DatabaseConnection } from './connection.ts';
 
-export interface PoolOptions {
-  connectionString: string;
+export interface PoolOptions extends DatabaseConnection {
   /** Shows up in `pg_stat_activity`, so a DBA can tell which service holds which connection. */
   applicationName: string;
   max: number;
@@ -20,21 +20,24 @@ export interface PoolOptions {
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    application_name: options.applicationName,
-    max: options.max,
-    statement_timeout: options.statementTimeoutMs,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
-    // Client-side bound on a query: rejects with "Query read timeout" (answered as a 503 by
-    // @repo/http) when the server stops answering on an open connection.
-    query_timeout: options.statementTimeoutMs + (options.queryTimeoutGraceMs ?? 5_000),
-    // Detects a dead server on an idle connection. The first probe after 10 s of silence: without
-    // the delay, Node passes 0 and the OS default applies (2 hours on Linux).
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-  });
+  const pool = new pg.Pool(
+    poolConfig({
+      connectionString: options.connectionString,
+      tls: options.tls,
+      application_name: options.applicationName,
+      max: options.max,
+      statement_timeout: options.statementTimeoutMs,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      // Client-side bound on a query: rejects with "Query read timeout" (answered as a 503 by
+      // @repo/http) when the server stops answering on an open connection.
+      query_timeout: options.statementTimeoutMs + (options.queryTimeoutGraceMs ?? 5_000),
+      // Detects a dead server on an idle connection. The first probe after 10 s of silence: without
+      // the delay, Node passes 0 and the OS default applies (2 hours on Linux).
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    }),
+  );
   pool.on('error', options.onError);
   return pool;
 }

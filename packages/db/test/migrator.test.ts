@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkMigrations, readBundledMigrations, runMigrations } from '../src/index.ts';
 
 const logger = pino({ level: 'silent' });
+/** The test server speaks plaintext (tls.test.ts covers TLS). */
+const PLAINTEXT = { mode: 'disable' } as const;
 let database: TestDatabase;
 let client: pg.Client;
 
@@ -30,7 +32,7 @@ describe('the migrator', () => {
 
   it('applies each migration exactly once when three migrators race', async () => {
     const results = await Promise.all(
-      [1, 2, 3].map(() => runMigrations({ connectionString: database.url, logger })),
+      [1, 2, 3].map(() => runMigrations({ connectionString: database.url, tls: PLAINTEXT, logger })),
     );
 
     // One run applied everything; the two that waited for the lock found nothing to do.
@@ -44,7 +46,9 @@ describe('the migrator', () => {
   });
 
   it('is a no-op when run again', async () => {
-    expect(await runMigrations({ connectionString: database.url, logger })).toEqual({ applied: [] });
+    expect(await runMigrations({ connectionString: database.url, tls: PLAINTEXT, logger })).toEqual({
+      applied: [],
+    });
   });
 
   it('created the schema: pgvector, and a generated full-text column with its GIN index', async () => {
@@ -77,14 +81,21 @@ describe('the migrator', () => {
       await admin.connect();
       await admin.query(`alter database "${broken.name}" set default_transaction_read_only = on`);
       await admin.end();
-      await expect(runMigrations({ connectionString: broken.url, logger })).rejects.toThrow(/read-only/);
+      await expect(runMigrations({ connectionString: broken.url, tls: PLAINTEXT, logger })).rejects.toThrow(
+        /read-only/,
+      );
       // The lock was released: a later run does not wait for it.
       const reset = new pg.Client({ connectionString: broken.url });
       await reset.connect();
       await reset.query('set default_transaction_read_only = off');
       await reset.query(`alter database "${broken.name}" reset default_transaction_read_only`);
       await reset.end();
-      const result = await runMigrations({ connectionString: broken.url, logger, lockTimeoutMs: 2_000 });
+      const result = await runMigrations({
+        connectionString: broken.url,
+        tls: PLAINTEXT,
+        logger,
+        lockTimeoutMs: 2_000,
+      });
       expect(result.applied).toHaveLength(bundled.length);
     } finally {
       await broken.drop();

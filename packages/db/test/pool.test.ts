@@ -22,6 +22,7 @@ function poolThroughProxy(options: {
 }) {
   const pool = createPool({
     connectionString: proxy.url(inject('databaseUrl')),
+    tls: { mode: 'disable' },
     applicationName: 'pool-test',
     max: 2,
     onError: () => {},

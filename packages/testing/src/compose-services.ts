@@ -26,25 +26,37 @@ const composeEnv = {
   REDIS_PORT: '0',
 };
 
-async function compose(...args: string[]): Promise<string> {
-  const { stdout } = await run(
-    'docker',
-    ['compose', '-p', TEST_PROJECT, '-f', `${REPO_ROOT}/compose.yaml`, ...args],
-    {
-      cwd: REPO_ROOT,
-      env: composeEnv,
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
+export interface ComposeProject {
+  project: string;
+  /** Compose files after compose.yaml (overrides), relative to the repository root. */
+  overrides?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `docker compose` on the repository's compose.yaml (plus overrides), in the given project. */
+export async function runCompose(target: ComposeProject, ...args: string[]): Promise<string> {
+  const files = ['compose.yaml', ...(target.overrides ?? [])].flatMap((file) => [
+    '-f',
+    `${REPO_ROOT}/${file}`,
+  ]);
+  const { stdout } = await run('docker', ['compose', '-p', target.project, ...files, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...composeEnv, ...target.env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout.trim();
 }
 
-async function publishedPort(service: string, port: number): Promise<string> {
-  const address = await compose('port', service, String(port));
+/** The loopback port Docker published for `service`'s `port`. */
+export async function publishedPort(target: ComposeProject, service: string, port: number): Promise<string> {
+  const address = await runCompose(target, 'port', service, String(port));
   const published = address.split(':').pop();
   if (!published) throw new Error(`compose did not publish ${service}:${port}`);
   return published;
 }
+
+const testServices: ComposeProject = { project: TEST_PROJECT };
+const compose = (...args: string[]) => runCompose(testServices, ...args);
 
 /**
  * Starts (or finds) Postgres and Redis from the project's own compose.yaml and returns their URLs.
@@ -60,8 +72,8 @@ export async function ensureServices(): Promise<ServiceUrls> {
   try {
     await compose('up', '--detach', '--wait', '--wait-timeout', '120', 'postgres', 'redis');
     const [pgPort, redisPort] = await Promise.all([
-      publishedPort('postgres', 5432),
-      publishedPort('redis', 6379),
+      publishedPort(testServices, 'postgres', 5432),
+      publishedPort(testServices, 'redis', 6379),
     ]);
     return {
       databaseUrl: `postgres://keelson:keelson@127.0.0.1:${pgPort}/keelson`,

@@ -4,3 +4,9 @@ export { createTestDatabase, type TestDatabase } from './database.ts';
 export { uniqueId, waitFor } from './wait.ts';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { freePort } from './free-port.ts';
+export {
+  createTestCertificates,
+  startTlsPostgres,
+  type TestCertificates,
+  type TlsPostgres,
+} from './tls-postgres.ts';

@@ -101,11 +101,26 @@ export function problemsOf(load: Loader, env: Env): string[] {
 
 const variableOf = (problem: string) => problem.slice(0, problem.indexOf(':'));
 
+/** A CA bundle as a secret store would hold it: a self-signed certificate, its key thrown away. */
+const PLACEHOLDER_CA = `-----BEGIN CERTIFICATE-----
+MIIBwDCCAWWgAwIBAgIUVGbXmyhcDmsRjXeBKDI1LkodkowwCgYIKoZIzj0EAwIw
+NDEyMDAGA1UEAwwpS2VlbHNvbiBwbGFjZWhvbGRlciBDQSAodGVzdHMtZGVwbG95
+bWVudCkwIBcNMjYxMjAyMTU0NjM3WhgPMjEyNjExMDgxNTQ2MzdaMDQxMjAwBgNV
+BAMMKUtlZWxzb24gcGxhY2Vob2xkZXIgQ0EgKHRlc3RzLWRlcGxveW1lbnQpMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnijJV5qUHm3+Psc3JyxtT7l1+h0pM6kS
+pEMqYagYKPQT+mlYFLFUbksOZkkHo6hwKmvAszIYl97lRsAR0ACqL6NTMFEwHQYD
+VR0OBBYEFPdU/AnKjBy1Lwqy1Ro99JmT9aLOMB8GA1UdIwQYMBaAFPdU/AnKjBy1
+Lwqy1Ro99JmT9aLOMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh
+AIyy5k4en2BwGbEMNUwPtTopeCiFmQeF3+LifxX5HCsUAiEA6qjFO/P7swc+Mhy9
+SifdKbPl95diUfVyrj3wTvDC6Q0=
+-----END CERTIFICATE-----`;
+
 /**
  * A stand-in for a value a platform provides at run time (a secret, a database URL): well-formed
  * for the schema, and strong enough for production's rules (32+ bytes, different per variable).
  */
 export function placeholderFor(name: string): string {
+  if (name === 'DATABASE_SSL_CA') return PLACEHOLDER_CA;
   if (name === 'DATABASE_URL') return 'postgres://keelson:placeholder@postgres.internal:5432/keelson';
   if (name === 'REDIS_URL') return 'redis://default:placeholder@redis.internal:6379';
   if (name.endsWith('_URL')) return 'https://placeholder.internal/';

@@ -12,10 +12,12 @@ const MIN_REASON = 10;
  */
 export function allowListProblems(workspaceYaml: string): string[] {
   const list = parseDocument(workspaceYaml).getIn(['audit', 'ignore'], true);
-  if (!isSeq(list)) return ['no `audit.ignore` list: write `audit:\n  ignore: []` (see the comment in pnpm-workspace.yaml)'];
+  if (!isSeq(list))
+    return ['no `audit.ignore` list: write `audit:\n  ignore: []` (see the comment in pnpm-workspace.yaml)'];
   return list.items.flatMap((item) => {
     const id = isScalar(item) ? String(item.value) : JSON.stringify(item);
-    if (!GHSA.test(id)) return [`${id}: not a GitHub advisory id (GHSA-xxxx-xxxx-xxxx), which is what pnpm matches`];
+    if (!GHSA.test(id))
+      return [`${id}: not a GitHub advisory id (GHSA-xxxx-xxxx-xxxx), which is what pnpm matches`];
     const reason = (isScalar(item) ? (item.comment ?? '') : '').trim();
     if (reason.length < MIN_REASON)
       return [`${id}: no reason (write it after the id: \`- GHSA-… # why it does not apply\`)`];

@@ -165,7 +165,8 @@ describe('the dependency advisory check (ci.yml `audit`, run here against a stan
    */
   async function audit(ignore?: string[]): Promise<{ code: number; output: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'keelson-audit-'));
-    for (const file of ['package.json', 'pnpm-lock.yaml', '.nvmrc']) copyFileSync(join(ROOT, file), join(dir, file));
+    for (const file of ['package.json', 'pnpm-lock.yaml', '.nvmrc'])
+      copyFileSync(join(ROOT, file), join(dir, file));
     const workspace = parse(read('pnpm-workspace.yaml')) as { audit?: { ignore?: string[] } };
     if (ignore) workspace.audit = { ignore };
     writeFileSync(join(dir, 'pnpm-workspace.yaml'), stringify(workspace));
@@ -200,12 +201,16 @@ describe('the dependency advisory check (ci.yml `audit`, run here against a stan
 
   it('fails on a high or a critical advisory, names it, and lets a moderate one pass', async () => {
     for (const severity of ['high', 'critical'] as const) {
-      advisories.report({ fastify: [{ ghsa: 'GHSA-2222-3333-4444', severity, vulnerableVersions: '<99.0.0' }] });
+      advisories.report({
+        fastify: [{ ghsa: 'GHSA-2222-3333-4444', severity, vulnerableVersions: '<99.0.0' }],
+      });
       const result = await audit();
       expect(result.code, severity).not.toBe(0);
       expect(result.output, severity).toContain('GHSA-2222-3333-4444');
     }
-    advisories.report({ fastify: [{ ghsa: 'GHSA-2222-3333-4444', severity: 'moderate', vulnerableVersions: '<99.0.0' }] });
+    advisories.report({
+      fastify: [{ ghsa: 'GHSA-2222-3333-4444', severity: 'moderate', vulnerableVersions: '<99.0.0' }],
+    });
     expect((await audit()).code).toBe(0);
   });
 
@@ -235,10 +240,11 @@ describe('the dependency advisory check (ci.yml `audit`, run here against a stan
   });
 
   it('refuses an allow-list entry without a reason, or that is not a GHSA id', () => {
-    const list = (...lines: string[]) => `audit:\n  ignore:\n${lines.map((line) => `    ${line}\n`).join('')}`;
-    expect(allowListProblems(list('- GHSA-2222-3333-4444 # only reached from the dev server; recheck 2027-01'))).toEqual(
-      [],
-    );
+    const list = (...lines: string[]) =>
+      `audit:\n  ignore:\n${lines.map((line) => `    ${line}\n`).join('')}`;
+    expect(
+      allowListProblems(list('- GHSA-2222-3333-4444 # only reached from the dev server; recheck 2027-01')),
+    ).toEqual([]);
     expect(allowListProblems(list('- GHSA-2222-3333-4444'))).toEqual([
       'GHSA-2222-3333-4444: no reason (write it after the id: `- GHSA-… # why it does not apply`)',
     ]);

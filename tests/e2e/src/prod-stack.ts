@@ -112,7 +112,17 @@ export class ProdStack {
   async sql(statement: string, role?: DatabaseRole): Promise<string[]> {
     const postgres = await this.project.containerId('postgres-prod');
     const target = role ? await databaseUrl(this.secretsDir, role) : 'postgres://postgres@/keelson';
-    const out = await docker(['exec', postgres, 'psql', target, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', statement]);
+    const out = await docker([
+      'exec',
+      postgres,
+      'psql',
+      target,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-qAt',
+      '-c',
+      statement,
+    ]);
     return out === '' ? [] : out.split('\n');
   }
 

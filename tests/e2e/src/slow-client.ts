@@ -56,7 +56,7 @@ export function slowRequest(port: number, request: SlowRequest): Promise<SlowRes
       // A reset after the answer is the server refusing the rest of the body: not a failure.
       if (!answered && received === '') reject(error);
     });
-    socket.on('connect', async () => {
+    const trickle = async () => {
       socket.write(request.head);
       for (const piece of request.trickle) {
         await sleep(request.gapMs);
@@ -64,6 +64,7 @@ export function slowRequest(port: number, request: SlowRequest): Promise<SlowRes
         socket.write(piece);
         written++;
       }
-    });
+    };
+    socket.on('connect', () => void trickle());
   });
 }

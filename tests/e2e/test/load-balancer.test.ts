@@ -111,7 +111,13 @@ describe('the load balancer (docker/lb/haproxy.cfg)', () => {
       // Routes that ignore the header: the key proves nothing there.
       { method: 'POST', path: '/v1/conversations', key: true, fail: '503-once', replayed: false },
       { method: 'POST', path: '/v1/search', key: true, fail: '503-once', replayed: false },
-      { method: 'POST', path: `/v1/tasks/${randomUUID()}/cancel`, key: true, fail: '503-once', replayed: false },
+      {
+        method: 'POST',
+        path: `/v1/tasks/${randomUUID()}/cancel`,
+        key: true,
+        fail: '503-once',
+        replayed: false,
+      },
       { method: 'POST', path: '/mcp', key: true, fail: '503-once', replayed: false },
       { method: 'POST', path: '/mcp', key: true, fail: 'close-once', replayed: false },
       // Not the exact path of an honouring route.
@@ -119,7 +125,13 @@ describe('the load balancer (docker/lb/haproxy.cfg)', () => {
       { method: 'POST', path: '/v1/conversations/x/messages', key: true, fail: '503-once', replayed: false },
       // Idempotent methods are replayed, key or not.
       { method: 'GET', path: '/v1/documents', key: false, fail: '503-once', replayed: true },
-      { method: 'DELETE', path: `/v1/documents/${randomUUID()}`, key: false, fail: 'close-once', replayed: true },
+      {
+        method: 'DELETE',
+        path: `/v1/documents/${randomUUID()}`,
+        key: false,
+        fail: 'close-once',
+        replayed: true,
+      },
     ];
     const outcomes = [];
     for (const c of cases) {

@@ -35,7 +35,17 @@ async function hostUrl(role: DatabaseRole): Promise<string> {
 async function sql(statement: string, role?: DatabaseRole): Promise<string[]> {
   const target = role ? await databaseUrl(secretsDir, role) : 'postgres://postgres@/keelson';
   const postgres = await project.containerId('postgres-prod');
-  const out = await docker(['exec', postgres, 'psql', target, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', statement]);
+  const out = await docker([
+    'exec',
+    postgres,
+    'psql',
+    target,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qAt',
+    '-c',
+    statement,
+  ]);
   return out === '' ? [] : out.split('\n');
 }
 
@@ -131,7 +141,10 @@ describe('the prod profile’s Postgres roles', () => {
       `insert into documents (owner_id, title, content, content_hash) values ('roles', 't', 'c', 'h') returning id`,
       'keelson_app',
     );
-    await sql(`insert into chunks (document_id, ordinal, content) values ('${document}', 0, 'c')`, 'keelson_app');
+    await sql(
+      `insert into chunks (document_id, ordinal, content) values ('${document}', 0, 'c')`,
+      'keelson_app',
+    );
     await sql(
       `insert into tasks (owner_id, type, input) values ('roles', 'ingest-document', '{}');
        update documents set status = 'ready' where id = '${document}';
@@ -139,9 +152,9 @@ describe('the prod profile’s Postgres roles', () => {
        delete from documents where id = '${document}'`,
       'keelson_app',
     );
-    expect(await sql(`select count(*) from chunks where document_id = '${document}'`, 'keelson_app')).toEqual([
-      '0',
-    ]);
+    expect(await sql(`select count(*) from chunks where document_id = '${document}'`, 'keelson_app')).toEqual(
+      ['0'],
+    );
     expect(await sql(`select count(*) from drizzle.__drizzle_migrations`, 'keelson_app')).toEqual([
       String(JOURNAL.entries.length),
     ]);

@@ -262,7 +262,9 @@ describe('the prod profile', () => {
     // the keys say which address the api believed. Each request claims another address.
     const forged = (n: number) => `203.0.113.${n}`;
     for (let n = 1; n <= 3; n++) {
-      const response = await fetch(`${stack.baseUrl}/v1/documents`, { headers: { 'x-forwarded-for': forged(n) } });
+      const response = await fetch(`${stack.baseUrl}/v1/documents`, {
+        headers: { 'x-forwarded-for': forged(n) },
+      });
       expect(response.status).toBe(401);
     }
     // Straight to a replica from other containers: the agent (on the load balancer's network) and
@@ -282,16 +284,18 @@ describe('the prod profile', () => {
       expect(status, service).toBe('401');
     }
 
-    const keys = (await stack.redis(['--scan', '--pattern', 'keelson:rate-limit:ip:*'], 'keelson')).split('\n');
+    const keys = (await stack.redis(['--scan', '--pattern', 'keelson:rate-limit:ip:*'], 'keelson')).split(
+      '\n',
+    );
     const believed = keys.map((key) => key.slice('keelson:rate-limit:ip:'.length));
     expect(believed.filter((address) => address.startsWith('203.0.113.'))).toEqual([]);
     // What was believed instead: the address each request really came from.
     const runner = await inspect(await stack.project.containerId('task-runner-prod'));
     expect(believed).toContain(ipOf(runner));
     const agent = await inspect(await stack.project.containerId('agent-prod'));
-    expect(believed.some((address) => [ipOf(agent, 'default'), ipOf(agent, 'ingress')].includes(address))).toBe(
-      true,
-    );
+    expect(
+      believed.some((address) => [ipOf(agent, 'default'), ipOf(agent, 'ingress')].includes(address)),
+    ).toBe(true);
   });
 
   it('answers a message through the published port: api → agent → fake model → the api’s MCP tools', async () => {

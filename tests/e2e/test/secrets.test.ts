@@ -9,12 +9,7 @@ import { REPO_ROOT } from '../src/compose.ts';
 
 const run = promisify(execFile);
 const SCRIPT = join(REPO_ROOT, 'scripts/create-secrets.sh');
-const PASSWORDS = [
-  'postgres-password',
-  'postgres-owner-password',
-  'postgres-app-password',
-  'redis-password',
-];
+const PASSWORDS = ['postgres-password', 'postgres-owner-password', 'postgres-app-password', 'redis-password'];
 const NAMES = [
   'jwt-secret',
   'service-auth-token',

@@ -45,7 +45,7 @@ export async function createTestAgent(
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
-  await runMigrations({ connectionString: database.url, logger });
+  await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -59,6 +59,7 @@ export async function createTestAgent(
   });
   const pool = createPool({
     connectionString: options.poolUrl?.(database.url) ?? database.url,
+    tls: { mode: 'disable' },
     applicationName: 'agent-test',
     max: 5,
     statementTimeoutMs: 10_000,

@@ -1,3 +1,4 @@
+import { databaseTls } from '@repo/config';
 import { createDatabase, createPool, runMigrations, type Database, type Pool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis, type Producer, type Redis } from '@repo/queue';
@@ -56,7 +57,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const shared = options.database;
   const database = shared ?? (await createTestDatabase(inject('databaseUrl'), 'api'));
   if (!shared && (options.migrate ?? true)) {
-    await runMigrations({ connectionString: database.url, logger: silentLogger });
+    await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger: silentLogger });
   }
   const prefix = options.prefix ?? uniqueId('api-test');
   const config = loadConfig({
@@ -76,6 +77,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const pool = createPool({
     connectionString: config.DATABASE_URL,
+    tls: databaseTls(config),
     applicationName: 'api-test',
     max: 5,
     statementTimeoutMs: 5_000,

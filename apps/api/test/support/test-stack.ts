@@ -36,7 +36,7 @@ export async function createTestStack(
   options: { apiEnv?: Record<string, string>; agentEnv?: Record<string, string>; responder?: Responder } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(inject('databaseUrl'), 'stack');
-  await runMigrations({ connectionString: database.url, logger: silentLogger });
+  await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger: silentLogger });
   const fake = await startFakeLlm(options.responder ? { responder: options.responder } : {});
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -53,6 +53,7 @@ export async function createTestStack(
   });
   const agentPool: Pool = createPool({
     connectionString: database.url,
+    tls: { mode: 'disable' },
     applicationName: 'agent-test',
     max: 5,
     statementTimeoutMs: 10_000,

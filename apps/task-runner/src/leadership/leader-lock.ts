@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, type DatabaseConnection } from '@repo/db';
 import type { Logger } from '@repo/observability';
-import pg from 'pg';
+import type pg from 'pg';
 import { bounded, within } from '../support/time-bounds.ts';
 
 /**
@@ -16,8 +17,7 @@ import { bounded, within } from '../support/time-bounds.ts';
  */
 export const LEADER_LOCK_KEY = 7_201_900_002n;
 
-export interface LeaderLockOptions {
-  connectionString: string;
+export interface LeaderLockOptions extends DatabaseConnection {
   applicationName: string;
   /** Standby: how often to try the lock. Leader: how often to check its session. */
   pollMs: number;
@@ -69,8 +69,9 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
   ].join('; ');
 
   async function connect(): Promise<pg.Client> {
-    const client = new pg.Client({
+    const client = createClient({
       connectionString: options.connectionString,
+      tls: options.tls,
       application_name: options.applicationName,
       connectionTimeoutMillis: options.connectTimeoutMs,
       keepAlive: true,

@@ -32,6 +32,7 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
   });
   const pool = createPool({
     connectionString: databaseUrl,
+    tls: { mode: 'disable' },
     applicationName: 'agent-for-runner-test',
     max: 3,
     statementTimeoutMs: 10_000,

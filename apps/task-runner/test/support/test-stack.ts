@@ -38,6 +38,7 @@ export async function createTestStack(
   const redisUrl = inject('redisUrl');
   const pool: Pool = createPool({
     connectionString: database.url,
+    tls: { mode: 'disable' },
     applicationName: `${label}-test`,
     max: 4,
     statementTimeoutMs: 30_000,

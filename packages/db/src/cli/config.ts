@@ -1,7 +1,9 @@
-import { database, migrationDatabase, parseEnv, runtime } from '@repo/config';
+import { databaseConnection, migrationDatabase, parseEnv, refineDatabase, runtime } from '@repo/config';
 import { z } from 'zod';
 
-const schema = z.object({ ...runtime, DATABASE_URL: database.DATABASE_URL, ...migrationDatabase });
+const schema = z
+  .object({ ...runtime, ...databaseConnection, ...migrationDatabase })
+  .superRefine(refineDatabase);
 
 export type MigrateConfig = z.infer<typeof schema>;
 

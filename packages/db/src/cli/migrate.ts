@@ -5,7 +5,7 @@
  * It connects to MIGRATION_DATABASE_URL, or to DATABASE_URL when that is unset.
  * Exit code 0 when the schema is up to date, 1 on any failure, with the reason on stderr.
  */
-import { ConfigError, migrationUrl } from '@repo/config';
+import { ConfigError, migrationConnection } from '@repo/config';
 import { pino } from 'pino';
 import { runMigrations } from '../migrator.ts';
 import { loadMigrateConfig } from './config.ts';
@@ -22,7 +22,7 @@ try {
 const logger = pino({ level: config.LOG_LEVEL, base: { service: 'migrate' } });
 try {
   // As the schema's owner when MIGRATION_DATABASE_URL names one (the apps' role cannot migrate).
-  await runMigrations({ connectionString: migrationUrl(config), logger });
+  await runMigrations({ ...migrationConnection(config), logger });
 } catch (error) {
   logger.fatal({ err: error }, 'migration failed');
   process.exitCode = 1;
