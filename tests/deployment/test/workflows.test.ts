@@ -147,6 +147,52 @@ describe('the CI workflows', () => {
   });
 });
 
+describe('Dependabot (.github/dependabot.yml)', () => {
+  interface Update {
+    'package-ecosystem': string;
+    directory?: string;
+    directories?: string[];
+    cooldown?: { 'default-days'?: number };
+    groups?: Record<string, { patterns?: string[]; 'update-types'?: string[] }>;
+  }
+  const { updates } = readYaml<{ version: number; updates: Update[] }>('.github/dependabot.yml');
+  const dirsOf = (update: Update) => update.directories ?? [update.directory!];
+  /** The folders a directory entry names (`/docker/*`: each folder under docker/). */
+  const expand = (dir: string) =>
+    dir.endsWith('/*')
+      ? readdirSync(join(ROOT, dir.slice(1, -2)), { withFileTypes: true })
+          .filter((entry) => entry.isDirectory())
+          .map((entry) => `${dir.slice(1, -2)}/${entry.name}`)
+      : [dir.slice(1) || '.'];
+
+  it('updates every ecosystem this repository pins, each in one group (one pull request per ecosystem)', () => {
+    expect(updates.map((u) => u['package-ecosystem']).sort()).toEqual(
+      ['docker', 'docker-compose', 'github-actions', 'npm'].sort(),
+    );
+    for (const update of updates) {
+      const groups = Object.values(update.groups ?? {});
+      expect(groups, update['package-ecosystem']).toHaveLength(1);
+      expect(groups[0]!.patterns, update['package-ecosystem']).toEqual(['*']);
+      expect(update.cooldown?.['default-days'], update['package-ecosystem']).toBeGreaterThan(0);
+    }
+  });
+
+  it('looks where the manifests are', () => {
+    const where = (ecosystem: string) => updates.find((u) => u['package-ecosystem'] === ecosystem)!;
+    const files = (ecosystem: string) => dirsOf(where(ecosystem)).flatMap(expand);
+    expect(files('npm')).toEqual(['.']);
+    expect(read('pnpm-lock.yaml')).toBeTruthy();
+    // Every folder of docker/ with a Dockerfile, and no other.
+    const dockerfiles = filesUnder('docker', 'Dockerfile').map((file) => file.replace(/\/Dockerfile$/, ''));
+    expect(files('docker').sort()).toEqual(dockerfiles.sort());
+    // compose.yaml and the monitoring profile's compose file.
+    expect(files('docker-compose').map((dir) => `${dir}/compose.yaml`.replace(/^\.\//, ''))).toEqual(
+      expect.arrayContaining(['compose.yaml', 'monitoring/compose.yaml']),
+    );
+    expect(files('github-actions')).toEqual(['.']);
+  });
+});
+
 describe('the dependency advisory check (ci.yml `audit`, run here against a stand-in advisory database)', () => {
   const job = workflows.find(({ file }) => file.endsWith('ci.yml'))!.workflow.jobs.audit!;
   const step = job.steps.find((s) => s.run?.includes('pnpm audit'))!;
