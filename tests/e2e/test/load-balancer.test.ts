@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { uniqueId, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,36 @@ describe('the load balancer (docker/lb/haproxy.cfg)', () => {
       (o) => o.seen !== (o.replayed ? 2 : 1) || (o.replayed ? o.response !== 200 : o.response === 200),
     );
     expect(wrong).toEqual([]);
+  });
+
+  it('answers Expect: 100-continue itself, so a client that waits for it (curl) sends its body', async () => {
+    const id = uniqueId('continue');
+    const body = JSON.stringify({ title: 'continue', content: 'x'.repeat(4096) });
+    // Without the 100, the body never comes and the request ends in 408 (timeout http-request).
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/documents',
+        headers: {
+          'x-test-id': id,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          expect: '100-continue',
+        },
+      });
+      request.on('continue', () => request.end(body));
+      request.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+    expect(status).toBe(200);
+    const received = (await seenByReplica(id)).find((entry) => entry.event === 'body');
+    expect(received?.bytes).toBe(Buffer.byteLength(body));
   });
 
   // Each of these outlasts `timeout client`, so they run side by side.
