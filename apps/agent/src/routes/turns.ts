@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   connectionFailure,
   HttpProblem,
@@ -58,14 +59,14 @@ const view = (result: TurnResult) => ({
 /**
  * `POST /v1/conversations/:id/turns` — one turn, for the owner named by the calling service.
  * `Accept: text/event-stream` streams it (text deltas, tool calls and results, then `done` with
- * the stored reply and usage); anything else gets one JSON answer. A client that disconnects
- * aborts the model call.
+ * the stored reply and usage, with a `: heartbeat` comment after every SSE_HEARTBEAT_MS of
+ * silence); anything else gets one JSON answer. A client that disconnects aborts the model call.
  */
 export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = async (app, { turns }) => {
   app.post(
     '/v1/conversations/:conversationId/turns',
     {
-      sse: { kind: 'dual', heartbeat: false },
+      sse: { kind: 'dual' },
       schema: {
         summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
         params: z.object({ conversationId: z.uuid() }),
@@ -99,16 +100,19 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       if (!reply.sse) return view(await runTurn(turns, input));
 
       // Streaming. A turn that fails before its first event (unknown conversation, no model,
-      // provider down) still answers with a plain problem+json status; later failures arrive as
-      // an `error` event because the 200 has been sent by then.
+      // provider down) still answers with a plain problem+json status, unless the model has been
+      // silent for a whole heartbeat interval: then the 200 goes out, and with it @fastify/sse's
+      // heartbeat comments, so that no proxy closes the stream as idle while the model thinks.
+      // Failures after the 200 arrive as an `error` event.
       const queue = createEventQueue<TurnEvent>();
       const outcome = runTurn(turns, input, (event) => queue.push(event));
       const settled = outcome.then(
         () => queue.close(),
         () => queue.close(),
       );
-      await queue.waitForActivity();
-      if (queue.idle) await outcome; // finished without events: throws its problem, if any
+      const active = await activityWithin(queue, turns.config.SSE_HEARTBEAT_MS);
+      if (!active) reply.sse.sendHeaders();
+      else if (queue.idle) await outcome; // finished without events: throws its problem, if any
 
       async function* events() {
         for await (const event of queue.drain()) yield { event: event.type, data: event };
@@ -123,6 +127,19 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
     },
   );
 };
+
+/** Whether the turn produced an event or finished within `ms` (false: it has been silent). */
+async function activityWithin(queue: { waitForActivity(): Promise<void> }, ms: number): Promise<boolean> {
+  const silence = new AbortController();
+  try {
+    return await Promise.race([
+      queue.waitForActivity().then(() => true),
+      delay(ms, false, { signal: silence.signal }),
+    ]);
+  } finally {
+    silence.abort();
+  }
+}
 
 /**
  * The `error` event of a stream that already answered 200: the same problem the JSON answer would
