@@ -45,7 +45,7 @@ const producer = createProducer({
   telemetry: queueTelemetry(),
 });
 
-const model = createLanguageModel(config);
+const model = await createLanguageModel(config);
 if (model) logger.info({ provider: model.provider, model: model.modelId }, 'model configured');
 else logger.warn(missingModelHint());
 
@@ -69,6 +69,7 @@ const metrics = createAgentMetrics(registry);
 const toolbox = createToolbox({
   servers,
   timeoutMs: config.MCP_TIMEOUT_MS,
+  listTtlMs: config.MCP_TOOLS_TTL_MS,
   retries: config.MCP_RETRIES,
   logger,
   onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),

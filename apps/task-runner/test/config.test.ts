@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, migrationConnection } from '@repo/config';
+import { configProblems, ConfigError, DEVELOPMENT_SERVICE_TOKEN, migrationConnection } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type TaskRunnerConfig } from '../src/config.ts';
 
@@ -91,5 +91,27 @@ describe('the task-runner config', () => {
         );
       }
     });
+  });
+});
+
+describe('the task-runner config: SERVICE_AUTH_TOKEN', () => {
+  const agent = { ...required, AGENT_URL: 'http://agent:3002' };
+  const problemsOf = (env: Record<string, string | undefined>) => configProblems(() => loadConfig(env));
+
+  it('refuses the published development token in production, and with NODE_ENV unset', () => {
+    for (const NODE_ENV of ['production', undefined]) {
+      expect(problemsOf({ ...agent, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual([
+        expect.stringMatching(/^SERVICE_AUTH_TOKEN: is a published default value/),
+      ]);
+    }
+  });
+
+  it('refuses a short token in production, as the api and the agent do', () => {
+    expect(problemsOf({ ...agent, NODE_ENV: 'production', SERVICE_AUTH_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/),
+    ]);
+    expect(
+      problemsOf({ ...agent, NODE_ENV: 'development', SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN }),
+    ).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ export { createTestDatabase, type TestDatabase } from './database.ts';
 export { uniqueId, waitFor } from './wait.ts';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { freePort } from './free-port.ts';
+export { trickle, type TrickleOutcome } from './trickle.ts';
 export {
   createTestCertificates,
   startTlsPostgres,

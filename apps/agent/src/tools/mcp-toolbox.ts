@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Logger } from '@repo/observability';
+import { RUN_DEPTH_HEADER } from '@repo/http';
+import { safeErrorMessage, type Logger } from '@repo/observability';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
+import { createSchemaValidators } from './schema-validators.ts';
 
 export interface McpServerSpec {
   name: string;
@@ -20,6 +22,8 @@ export interface ToolboxOptions {
   retries: number;
   /** A server that failed is skipped for this long before it is tried again. */
   cooldownMs?: number;
+  /** A server's tool list is asked for again once it is this old (0, the default: on every turn). */
+  listTtlMs?: number;
   logger: Logger;
   onToolCall?: (tool: string, outcome: 'ok' | 'error', seconds: number) => void;
 }
@@ -28,29 +32,50 @@ interface ServerState {
   spec: McpServerSpec;
   client?: Client;
   tools: { name: string; description?: string; inputSchema: Record<string, unknown> }[];
+  /** When `tools` was listed (0: never, or dropped since). */
+  listedAt: number;
   unavailableUntil: number;
   lastError?: string;
 }
 
-/** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
-const turnOwner = new AsyncLocalStorage<string>();
+/**
+ * The turn a call belongs to: the owner it acts for, and the depth of the agent run it is part
+ * of. The fetch of owner-scoped servers (the api) adds both to every request, so the api scopes
+ * the call to the owner and counts a run queued from here one level deeper.
+ */
+interface TurnScope {
+  ownerId: string;
+  runDepth: number;
+}
+const turnScope = new AsyncLocalStorage<TurnScope>();
 export const OWNER_HEADER = 'x-keelson-owner';
 
 /**
- * The agent's MCP clients: one per configured server. Each turn asks every server for its tool
- * list (bounded by the timeout), so a server that went down or got slow loses its tools for that
- * turn instead of failing it; a failed server rests for a cooldown, then is reconnected.
- * Tools are handed to the AI SDK as dynamic tools whose calls go back over MCP with a timeout
- * and retries.
+ * The agent's MCP clients: one per configured server. A turn asks a server for its tool list when
+ * the list it has is older than `listTtlMs` (bounded by the timeout), so a server that went down or
+ * got slow loses its tools instead of failing the turn; a failed server (listing, or a call after
+ * its retries) rests for a cooldown with no tools, then is reconnected and listed again. Listing on
+ * every turn was a request to the api's /mcp per turn: ~20 % of the api's CPU and a round trip on
+ * every turn (tests/bench/README.md); a server's tools change when it is redeployed, and a list
+ * at most `listTtlMs` old picks that up. Tools are handed to the AI SDK as dynamic tools whose calls
+ * go back over MCP with a timeout and retries.
  */
 export function createToolbox(options: ToolboxOptions) {
   const cooldownMs = options.cooldownMs ?? 30_000;
-  const states: ServerState[] = options.servers.map((spec) => ({ spec, tools: [], unavailableUntil: 0 }));
+  const states: ServerState[] = options.servers.map((spec) => ({
+    spec,
+    tools: [],
+    listedAt: 0,
+    unavailableUntil: 0,
+  }));
+  // Shared by the clients, so a schema listed on every turn is compiled once (see the module).
+  const jsonSchemaValidator = createSchemaValidators();
 
   const markUnavailable = async (state: ServerState, error: unknown) => {
-    state.lastError = error instanceof Error ? error.message : String(error);
+    state.lastError = safeErrorMessage(error);
     state.unavailableUntil = Date.now() + cooldownMs;
     state.tools = [];
+    state.listedAt = 0;
     const client = state.client;
     state.client = undefined;
     await client?.close().catch(() => {});
@@ -62,7 +87,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const connect = async (state: ServerState): Promise<Client> => {
     if (state.client) return state.client;
-    const client = new Client({ name: 'keelson-agent', version: '1.0.0' });
+    const client = new Client({ name: 'keelson-agent', version: '1.0.0' }, { jsonSchemaValidator });
     const transport = new StreamableHTTPClientTransport(new URL(state.spec.url), {
       requestInit: { headers: state.spec.headers },
       fetch: state.spec.ownerScoped ? ownerFetch : undefined,
@@ -74,6 +99,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const refresh = async (state: ServerState): Promise<void> => {
     if (Date.now() < state.unavailableUntil) return;
+    if (state.listedAt > 0 && Date.now() - state.listedAt < (options.listTtlMs ?? 0)) return;
     try {
       const client = await connect(state);
       const { tools } = await client.listTools(undefined, { timeout: options.timeoutMs });
@@ -82,6 +108,7 @@ export function createToolbox(options: ToolboxOptions) {
         description: tool.description,
         inputSchema: tool.inputSchema,
       }));
+      state.listedAt = Date.now();
       state.lastError = undefined;
     } catch (error) {
       await markUnavailable(state, error);
@@ -109,7 +136,10 @@ export function createToolbox(options: ToolboxOptions) {
       }
     }
     await markUnavailable(state, lastError);
-    throw new Error(`tool ${name} on ${state.spec.name} failed: ${String(lastError)}`);
+    // The model reads this, and the client sees it as the tool's result: no credential-shaped text.
+    throw new Error(`tool ${name} on ${state.spec.name} failed: ${safeErrorMessage(lastError)}`, {
+      cause: lastError,
+    });
   };
 
   return {
@@ -121,9 +151,13 @@ export function createToolbox(options: ToolboxOptions) {
       await Promise.all(states.filter((state) => !state.spec.ownerScoped).map(refresh));
     },
 
-    /** The tools available for one turn, acting for `ownerId`. */
-    async toolsFor(ownerId: string): Promise<ToolSet> {
-      await turnOwner.run(ownerId, () => Promise.all(states.map(refresh)));
+    /**
+     * The tools available for one turn, acting for `ownerId`, inside an agent run `runDepth`
+     * levels deep (0: a conversation turn, or a run a user queued).
+     */
+    async toolsFor(ownerId: string, runDepth = 0): Promise<ToolSet> {
+      const scope: TurnScope = { ownerId, runDepth };
+      await turnScope.run(scope, () => Promise.all(states.map(refresh)));
       const tools: ToolSet = {};
       for (const state of states) {
         for (const definition of state.tools) {
@@ -135,7 +169,7 @@ export function createToolbox(options: ToolboxOptions) {
             execute: async (input, { abortSignal }) => {
               const started = performance.now();
               try {
-                const result = await turnOwner.run(ownerId, () =>
+                const result = await turnScope.run(scope, () =>
                   call(state, definition.name, input, abortSignal),
                 );
                 const output = toolOutput(result);
@@ -171,12 +205,13 @@ export function createToolbox(options: ToolboxOptions) {
 
 export type Toolbox = ReturnType<typeof createToolbox>;
 
-/** Adds the current turn's owner to requests of owner-scoped servers. */
+/** Adds the current turn's owner and run depth to requests of owner-scoped servers. */
 const ownerFetch: typeof fetch = (input, init) => {
-  const owner = turnOwner.getStore();
-  if (!owner) return fetch(input, init);
+  const scope = turnScope.getStore();
+  if (!scope) return fetch(input, init);
   const headers = new Headers(init?.headers);
-  headers.set(OWNER_HEADER, owner);
+  headers.set(OWNER_HEADER, scope.ownerId);
+  headers.set(RUN_DEPTH_HEADER, String(scope.runDepth));
   return fetch(input, { ...init, headers });
 };
 

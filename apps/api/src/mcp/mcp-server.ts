@@ -1,9 +1,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { connectionFailure, HttpProblem } from '@repo/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import type { Permission, Principal } from '../auth/permissions.ts';
+import { queuedRunDepth, type Permission, type Principal } from '../auth/permissions.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { pgText } from '../http/schemas.ts';
 import type { Search } from '../search/search-service.ts';
@@ -64,6 +65,14 @@ const answer = (structured: object, text: string): CallToolResult => ({
 const refusal = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
 
 /**
+ * One for every server built here. Without it each server (one per request) creates its own Ajv
+ * with ajv-formats, which was a third of what building a server cost on the agent's per-turn tool
+ * listing (tests/bench/README.md). A server validates with it only elicitation answers, which
+ * these tools never ask for.
+ */
+const jsonSchemaValidator = new AjvJsonSchemaValidator();
+
+/**
  * The stack's tools for one caller, over MCP. A new server is built for every request (the
  * endpoint is stateless), so each tool closes over the principal the authentication plugin
  * established — a user's JWT or the service token acting for an owner — with its owner and
@@ -83,6 +92,7 @@ export function createMcpServer(
     {
       instructions:
         "Keelson: the user's documents (search, read) and background tasks (queue an agent run, read a task).",
+      jsonSchemaValidator,
     },
   );
   const owner = principal.ownerId;
@@ -198,6 +208,9 @@ export function createMcpServer(
           owner,
           { conversationId: args.conversationId, content: args.content },
           args.idempotencyKey,
+          // Called by the agent inside a run: one level deeper than that run (and refused past
+          // AGENT_RUN_MAX_DEPTH); called by a user's own MCP client: depth 0.
+          queuedRunDepth(principal),
         );
         return answer(
           created,
