@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseTls } from '@repo/config';
+import { migrationConnection } from '@repo/config';
 import { runMigrations } from '@repo/db';
 import { connectionFailure } from '@repo/http';
 import type { Gauge, Logger } from '@repo/observability';
@@ -83,8 +83,8 @@ export function createLeadership(options: LeadershipOptions) {
       migrations.state = 'running';
       try {
         const result = await runMigrations({
-          connectionString: config.DATABASE_URL,
-          tls: databaseTls(config),
+          // As the schema's owner (MIGRATION_DATABASE_URL), or as DATABASE_URL's role without it.
+          ...migrationConnection(config),
           logger,
           applicationName: MIGRATOR_NAME,
         });

@@ -23,6 +23,7 @@ export interface TestAgentService {
 export async function startAgentService(databaseUrl: string, redisUrl: string): Promise<TestAgentService> {
   const fake = await startFakeLlm();
   const config = loadConfig({
+    NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN,
