@@ -151,10 +151,9 @@ describe(`the prod profile with ${REPLICAS} task-runners`, () => {
         'PGAPPNAME=e2e-holder',
         postgres,
         'psql',
-        '-U',
-        'keelson',
-        '-d',
-        'keelson',
+        // The superuser on the container's own socket (trusted there): the prod profile's roles are
+        // keelson_owner and keelson_app, and row locks need no more than either.
+        'postgres://postgres@/keelson',
         '-c',
         `begin; select id from documents where id in (${held.map((id) => `'${id}'`).join(',')}) for update; select pg_sleep(300); commit;`,
       ]).catch(() => undefined);
