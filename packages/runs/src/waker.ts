@@ -6,7 +6,7 @@ export function createWaker() {
   let pending = false;
   let resolve: ((notified: boolean) => void) | undefined;
   return {
-    wake() {
+    wake: () => {
       pending = true;
       resolve?.(true);
     },
