@@ -40,10 +40,10 @@ describe('the MCP toolbox', () => {
     const extra = await server();
     const box = toolbox([{ name: 'math', url: extra.url, headers: {} }]);
     await box.start();
-    expect(box.status()).toEqual([{ name: 'math', available: true, tools: ['add', 'whoami'] }]);
+    expect(box.status()).toEqual([{ name: 'math', available: true, tools: ['add', 'wait', 'whoami'] }]);
 
     const tools = await box.toolsFor('alice');
-    expect(Object.keys(tools).sort()).toEqual(['math__add', 'math__whoami']);
+    expect(Object.keys(tools).sort()).toEqual(['math__add', 'math__wait', 'math__whoami']);
     expect(await execute(tools, 'math__add', { a: 2, b: 40 })).toBe('42');
   });
 

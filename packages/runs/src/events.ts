@@ -47,6 +47,8 @@ export const runErrorCodes = [
   'agent-shutdown',
   'model-failed',
   'model-timeout',
+  /** A dependency (Postgres) could not be reached. */
+  'unavailable',
   'internal',
 ] as const;
 export type RunErrorCode = (typeof runErrorCodes)[number];

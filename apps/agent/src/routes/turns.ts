@@ -1,19 +1,16 @@
-import {
-  connectionFailure,
-  HttpProblem,
-  problem,
-  problemResponse,
-  serviceUnavailable,
-  timestamp,
-  validationProblem,
-} from '@repo/http';
-import type { FastifyRequest } from 'fastify';
+import { HttpProblem, problemResponse, validationProblem, type ProblemDetails } from '@repo/http';
+import type { RunEvent } from '@repo/runs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createEventQueue } from '../turns/event-queue.ts';
-import { runTurn, type TurnDependencies, type TurnEvent, type TurnResult } from '../turns/run-turn.ts';
+import type { RunExecutor } from '../runs/run-executor.ts';
+import { problemOfEvent, type TurnView } from '../runs/run-outcomes.ts';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Names the run a turn started (or joined), on every answer: JSON, stream, or problem. */
+export const RUN_ID_HEADER = 'x-keelson-run-id';
+/** Set by the task-runner: the background agent-run task this turn answers. */
+export const TASK_ID_HEADER = 'x-keelson-task-id';
 
 const messageView = z.object({
   id: z.uuid(),
@@ -32,10 +29,12 @@ const messageView = z.object({
       }),
     )
     .nullable(),
-  createdAt: timestamp,
+  // An ISO string: the answer is the run's stored `done` event, JSON as it was streamed.
+  createdAt: z.iso.datetime({ offset: true }),
 });
 
 export const turnResponse = z.object({
+  runId: z.uuid().nullable(),
   userMessageId: z.uuid(),
   reply: messageView,
   messages: z.array(messageView),
@@ -45,23 +44,14 @@ export const turnResponse = z.object({
   replayed: z.boolean(),
 });
 
-const view = (result: TurnResult) => ({
-  userMessageId: result.userMessage.id,
-  reply: result.reply,
-  messages: result.messages,
-  usage: result.usage,
-  finishReason: result.finishReason,
-  steps: result.steps,
-  replayed: result.replayed,
-});
-
 /**
- * `POST /v1/conversations/:id/turns` — one turn, for the owner named by the calling service.
- * `Accept: text/event-stream` streams it (text deltas, tool calls and results, then `done` with
- * the stored reply and usage); anything else gets one JSON answer. A client that disconnects
- * aborts the model call.
+ * `POST /v1/conversations/:id/turns` — starts a run for the owner named by the calling service
+ * and follows it: `Accept: text/event-stream` streams its events (each with its number as the SSE
+ * `id:`), ending with `done`, `error` or `cancelled`; anything else gets one JSON answer when it
+ * ends. The run does not depend on this request: a caller that disconnects leaves it running (it
+ * can be followed again, from any replica of the api, with `GET /v1/runs/:id/events`).
  */
-export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = async (app, { turns }) => {
+export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor }> = async (app, { executor }) => {
   app.post(
     '/v1/conversations/:conversationId/turns',
     {
@@ -69,12 +59,18 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       schema: {
         summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
         params: z.object({ conversationId: z.uuid() }),
-        headers: z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional() }),
+        headers: z.object({
+          'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional(),
+          [TASK_ID_HEADER]: z.uuid().optional(),
+        }),
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
         response: {
           200: turnResponse,
           400: validationProblem,
           404: problemResponse('No such conversation for this owner.'),
+          409: problemResponse(
+            'Another run of the conversation is active (`activeRunId`), or this one was cancelled.',
+          ),
           502: problemResponse('The model provider failed after retries.'),
           503: problemResponse('No model provider is configured.'),
           504: problemResponse('The model did not answer in time.'),
@@ -82,62 +78,73 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       },
     },
     async (request, reply) => {
-      // Aborted when the caller disconnects, so the upstream model call stops with it.
-      const controller = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished)
-          controller.abort(new DOMException('client disconnected', 'AbortError'));
-      });
-      const input = {
+      const started = await executor.start({
         ownerId: request.ownerId,
         conversationId: request.params.conversationId,
         content: request.body.content,
         idempotencyKey: request.headers['idempotency-key'],
-        signal: controller.signal,
-      };
+        taskId: request.headers[TASK_ID_HEADER],
+      });
+      if (started.kind === 'answered') {
+        if (started.view.runId) reply.header(RUN_ID_HEADER, started.view.runId);
+        if (!reply.sse) return started.view;
+        await reply.sse.send({ event: 'done', data: started.view });
+        return;
+      }
 
-      if (!reply.sse) return view(await runTurn(turns, input));
+      const { runId } = started;
+      reply.header(RUN_ID_HEADER, runId);
+      // Following ends when the caller goes away; the run goes on.
+      const following = new AbortController();
+      reply.raw.on('close', () => following.abort());
+      const events = executor.follow(runId, 0, following.signal)[Symbol.asyncIterator]();
 
-      // Streaming. A turn that fails before its first event (unknown conversation, no model,
-      // provider down) still answers with a plain problem+json status; later failures arrive as
-      // an `error` event because the 200 has been sent by then.
-      const queue = createEventQueue<TurnEvent>();
-      const outcome = runTurn(turns, input, (event) => queue.push(event));
-      const settled = outcome.then(
-        () => queue.close(),
-        () => queue.close(),
-      );
-      await queue.waitForActivity();
-      if (queue.idle) await outcome; // finished without events: throws its problem, if any
+      if (!reply.sse) {
+        for (let next = await events.next(); !next.done; next = await events.next()) {
+          const answer = answerOf(next.value, runId);
+          if (answer) return answer;
+        }
+        throw lostRun(runId);
+      }
 
-      async function* events() {
-        for await (const event of queue.drain()) yield { event: event.type, data: event };
-        await settled;
-        try {
-          yield { event: 'done', data: view(await outcome) };
-        } catch (error) {
-          yield { event: 'error', data: streamedProblem(error, request) };
+      // A run that fails before its first event (the provider down, the model silent too long)
+      // still answers with a plain problem status; later failures arrive as an `error` event.
+      const first = await events.next();
+      if (!first.done && first.value.type === 'error')
+        throw problemOfEvent(first.value.data as ProblemDetails);
+      async function* stream() {
+        for (let next = first; !next.done; next = await events.next()) {
+          yield { id: String(next.value.seq), event: next.value.type, data: next.value.data };
         }
       }
-      await reply.sse.send(events());
+      await reply.sse.send(stream());
     },
   );
 };
 
-/**
- * The `error` event of a stream that already answered 200: the same problem the JSON answer would
- * have given — a dependency outage (the database gone mid-turn) is a 503 logged at warn, anything
- * unexpected a 500 logged in full.
- */
-function streamedProblem(error: unknown, request: FastifyRequest) {
-  if (error instanceof HttpProblem) return error.toJSON(request.url);
-  const unreachable = connectionFailure(error);
-  if (unreachable) {
-    request.log.warn({ err: unreachable }, 'streamed turn failed: dependency unavailable');
-    return serviceUnavailable('A service this turn depends on is unavailable. Retry later.').toJSON(
-      request.url,
-    );
+/** The JSON answer a final event stands for: the turn, or the problem to throw. */
+function answerOf(event: RunEvent, runId: string): TurnView | undefined {
+  switch (event.type) {
+    case 'done':
+      return event.data as TurnView;
+    case 'error':
+      throw problemOfEvent(event.data as ProblemDetails);
+    case 'cancelled':
+      throw new HttpProblem(
+        409,
+        'The run was cancelled before it finished; what it produced so far is stored.',
+        {
+          type: 'urn:keelson:problem:run-cancelled',
+          extensions: { runId },
+        },
+      );
+    default:
+      return undefined;
   }
-  request.log.error({ err: error }, 'streamed turn failed');
-  return problem(500, 'The turn failed.');
 }
+
+const lostRun = (runId: string) =>
+  new HttpProblem(409, 'The run was ended by another process; GET /v1/runs/:id says how.', {
+    type: 'urn:keelson:problem:run-ended',
+    extensions: { runId },
+  });

@@ -32,6 +32,13 @@ interface ServerState {
   lastError?: string;
 }
 
+/**
+ * Where a tool call's idempotency key travels: MCP's `_meta` of the `tools/call` request (the
+ * protocol's place for request metadata; reverse-DNS prefixed, as the spec asks). The api's
+ * `create_task` honours it; any MCP server may.
+ */
+export const IDEMPOTENCY_META_KEY = 'io.keelson/idempotency-key';
+
 /** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
 const turnOwner = new AsyncLocalStorage<string>();
 export const OWNER_HEADER = 'x-keelson-owner';
@@ -88,14 +95,25 @@ export function createToolbox(options: ToolboxOptions) {
     }
   };
 
-  const call = async (state: ServerState, name: string, input: unknown, signal?: AbortSignal) => {
+  const call = async (
+    state: ServerState,
+    name: string,
+    input: unknown,
+    idempotencyKey: string | undefined,
+    signal?: AbortSignal,
+  ) => {
     let lastError: unknown;
     for (let attempt = 0; attempt <= options.retries; attempt++) {
       signal?.throwIfAborted();
       try {
         const client = await connect(state);
         const result = await client.callTool(
-          { name, arguments: (input ?? {}) as Record<string, unknown> },
+          {
+            name,
+            arguments: (input ?? {}) as Record<string, unknown>,
+            // Every attempt carries the same key: a retry after a lost answer is not a second call.
+            ...(idempotencyKey === undefined ? {} : { _meta: { [IDEMPOTENCY_META_KEY]: idempotencyKey } }),
+          },
           undefined,
           { timeout: options.timeoutMs, signal },
         );
@@ -121,8 +139,14 @@ export function createToolbox(options: ToolboxOptions) {
       await Promise.all(states.filter((state) => !state.spec.ownerScoped).map(refresh));
     },
 
-    /** The tools available for one turn, acting for `ownerId`. */
-    async toolsFor(ownerId: string): Promise<ToolSet> {
+    /**
+     * The tools available for one turn, acting for `ownerId`. With `idempotencyKey`, each call
+     * carries the key it gives for the call's id in its `_meta`.
+     */
+    async toolsFor(
+      ownerId: string,
+      calls: { idempotencyKey?: (toolCallId: string) => string } = {},
+    ): Promise<ToolSet> {
       await turnOwner.run(ownerId, () => Promise.all(states.map(refresh)));
       const tools: ToolSet = {};
       for (const state of states) {
@@ -132,11 +156,12 @@ export function createToolbox(options: ToolboxOptions) {
           tools[exposed] = dynamicTool({
             description: definition.description ?? definition.name,
             inputSchema: jsonSchema(definition.inputSchema),
-            execute: async (input, { abortSignal }) => {
+            execute: async (input, { abortSignal, toolCallId }) => {
               const started = performance.now();
+              const key = calls.idempotencyKey?.(toolCallId);
               try {
                 const result = await turnOwner.run(ownerId, () =>
-                  call(state, definition.name, input, abortSignal),
+                  call(state, definition.name, input, key, abortSignal),
                 );
                 const output = toolOutput(result);
                 if (result.isError)
