@@ -3,30 +3,25 @@
  * The Railway CLI evaluates this file: `railway config plan`, then `railway config apply`.
  * It needs the `railway` SDK installed at the repository root (deployment.md, "Railway").
  *
- * Why this and not railway.json / railway.toml: those (Config as Code) describe one service's
- * deploy and the CLI now warns that they are on their way out; this file describes the whole
- * project (databases, the three services, replicas, draining, variables) in one place, and a
- * service may not be managed by both. tests/deployment evaluates it and checks it against the
- * apps' own configuration.
+ * Why this and not railway.json / railway.toml: Railway stopped reading those (Config as Code)
+ * on 2026-12-01; `railway config migrate` turns existing ones into a file like this. This file
+ * describes the whole project (databases, the three services, replicas, draining, variables) in
+ * one place. tests/deployment evaluates it and checks it against the apps' own configuration.
  */
-import { defineRailway, github, postgres, project, redis, service } from 'railway/iac';
+import { defineRailway, image, postgres, project, redis, service } from 'railway/iac';
 
-/** Your fork of this repository. The services build from its Dockerfiles (context: repo root). */
-const REPOSITORY = 'your-org/keelson';
-const BRANCH = 'main';
+/**
+ * The images the `images` workflow (.github/workflows/images.yml) pushes for a version tag of
+ * your fork: `git tag v1.2.3` → ghcr.io/<owner>/<repo>/<app>:1.2.3. Railway pulls them and
+ * builds nothing: its builder refuses the Dockerfiles' BuildKit cache mounts (it accepts only
+ * `id=s/<service id>-<target path>`, the service id written out), and a pulled image is the one
+ * CI built and tested. A release: push the tag, let the workflow finish, set VERSION, apply.
+ */
+const IMAGES = 'ghcr.io/your-org/keelson';
+const VERSION = '1.0.0';
 
 /** What every app container shares: production mode, and logs at info. */
 const runtime = { NODE_ENV: 'production', LOG_LEVEL: 'info' };
-
-/** Rebuild a service only when something its image is made of changed. */
-const watch = (app: string) => [
-  `apps/${app}/**`,
-  'packages/**',
-  `docker/${app}/**`,
-  'pnpm-lock.yaml',
-  'pnpm-workspace.yaml',
-  'package.json',
-];
 
 /**
  * A service's address on the private network: Railway names every service
@@ -37,27 +32,37 @@ const watch = (app: string) => [
 const PORTS = { api: 3000, agent: 3002, 'task-runner': 3001 } as const;
 const internalUrl = (name: keyof typeof PORTS) => `http://${name}.railway.internal:${PORTS[name]}`;
 
-const dockerfile = (app: string) => ({
-  builder: 'DOCKERFILE' as const,
-  dockerfilePath: `docker/${app}/Dockerfile`,
-  watchPatterns: watch(app),
-});
+/** The service's image of this release. */
+const release = (app: keyof typeof PORTS) => image(`${IMAGES}/${app}:${VERSION}`);
+
+/**
+ * Railway's Redis runs this start command: the template's own (the password REDIS_URL carries,
+ * snapshots, data on the service's volume, whose lost+found Redis would refuse), plus what
+ * BullMQ needs for good. `noeviction` on the command line survives every restart, where a
+ * `CONFIG SET` does not; the task-runner refuses to start without it. AOF: a job accepted is
+ * on disk within a second.
+ */
+const REDIS_START_COMMAND =
+  '/bin/sh -c "rm -rf $RAILWAY_VOLUME_MOUNT_PATH/lost+found/ && exec docker-entrypoint.sh redis-server ' +
+  '--requirepass $REDIS_PASSWORD --save 60 1 --dir $RAILWAY_VOLUME_MOUNT_PATH ' +
+  '--maxmemory-policy noeviction --appendonly yes --appendfsync everysec"';
 
 export default defineRailway((ctx) => {
   // Railway's Postgres image ships pgvector; the first migration creates the extension.
   const db = postgres('postgres');
-  // BullMQ needs maxmemory-policy noeviction: the task-runner checks it at start-up and refuses
-  // to run otherwise (deployment.md says how to set it on Railway's Redis).
+  // A database's settings are set on its node, the way `railway config pull` writes them.
   const cache = redis('redis');
+  cache.deploy = { ...cache.deploy, startCommand: REDIS_START_COMMAND };
 
   const api = service('api', {
-    source: github(REPOSITORY, { branch: BRANCH }),
-    build: dockerfile('api'),
+    source: release('api'),
     // Traffic switches to a new deployment once /ready answers 200: Postgres, Redis and every
     // migration this build ships. Railway does not probe it again after that.
     healthcheck: '/ready',
     healthcheckTimeout: 300,
     replicas: 2,
+    // A custom domain names the api's port, or the SDK sends it to 8080:
+    // domains: [{ domain: 'api.example.com', port: 3000 }],
     deploy: {
       restartPolicyType: 'ON_FAILURE',
       restartPolicyMaxRetries: 10,
@@ -83,8 +88,9 @@ export default defineRailway((ctx) => {
   // Internal only: no domain, reached at http://agent.railway.internal:3002 by the api and the
   // task-runner.
   const agent = service('agent', {
-    source: github(REPOSITORY, { branch: BRANCH }),
-    build: dockerfile('agent'),
+    source: release('agent'),
+    // As the api's: a new deployment takes over once its migrations are applied (/ready). Until
+    // then the agent also refuses turns itself, whatever reaches it over the private network.
     healthcheck: '/ready',
     healthcheckTimeout: 300,
     replicas: 1,
@@ -114,8 +120,7 @@ export default defineRailway((ctx) => {
   // The singleton worker. replicas: 1, and its Postgres leader lock makes the brief overlap of a
   // deploy (the new one starts before the old one stops) harmless: the newcomer waits as standby.
   const taskRunner = service('task-runner', {
-    source: github(REPOSITORY, { branch: BRANCH }),
-    build: dockerfile('task-runner'),
+    source: release('task-runner'),
     // Fails the deploy before the old runner is stopped if a migration fails.
     preDeploy: 'node dist/migrate.js',
     // The health port: ready = migrations applied and workers running, or a healthy standby.

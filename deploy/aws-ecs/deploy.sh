@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Deploys one image tag of Keelson to an existing ECS cluster on Fargate, in the only safe order:
 #
+#   0. apply the ALB's settings the api relies on: the target group's deregistration delay, and
+#      the load balancer's idle timeout (a JSON turn is silent until answered: AGENT_TIMEOUT_MS);
 #   1. register the task definitions (api, task-runner, agent, migrate) for this tag;
 #   2. run the one-off migrate task and wait for it: a non-zero exit stops the deploy here, before
 #      any service runs the new code;
@@ -30,8 +32,13 @@ export IMAGE_TAG
 VARIABLES=(
   AWS_REGION ECS_CLUSTER IMAGE_PREFIX IMAGE_TAG EXECUTION_ROLE_ARN TASK_ROLE_ARN SECRETS_ARN
   VPC_ID VPC_CIDR PRIVATE_SUBNET_1 PRIVATE_SUBNET_2 API_SECURITY_GROUP AGENT_SECURITY_GROUP
-  TASK_RUNNER_SECURITY_GROUP API_TARGET_GROUP_ARN SERVICE_CONNECT_NAMESPACE
+  TASK_RUNNER_SECURITY_GROUP API_TARGET_GROUP_ARN API_LOAD_BALANCER_ARN SERVICE_CONNECT_NAMESPACE
 )
+# Placeholders that may be left empty. REGISTRY_CREDENTIALS_ARN: a Secrets Manager secret with the
+# username and token of a private registry (GHCR packages of a private repository); empty, the
+# task definitions' repositoryCredentials are dropped (public images, or ECR through the
+# execution role).
+OPTIONAL_VARIABLES=(REGISTRY_CREDENTIALS_ARN)
 missing=()
 for name in "${VARIABLES[@]}"; do [[ -n "${!name:-}" ]] || missing+=("$name"); done
 if ((${#missing[@]})); then
@@ -56,7 +63,13 @@ fail() { log "FAILED: $*"; exit 1; }
 render() {
   local text name
   text="$(<"$1")"
-  for name in "${VARIABLES[@]}"; do text="${text//"\${$name}"/"${!name}"}"; done
+  # No registry credentials given: the images are pulled without any (ECS refuses an empty ARN).
+  if [[ -z "${REGISTRY_CREDENTIALS_ARN:-}" ]]; then
+    text="$(jq 'del(.containerDefinitions[]?.repositoryCredentials)' <<<"$text")"
+  fi
+  for name in "${VARIABLES[@]}" "${OPTIONAL_VARIABLES[@]}"; do
+    text="${text//"\${$name}"/"${!name:-}"}"
+  done
   if [[ "$text" == *'${'* ]]; then fail "unresolved placeholder in $1"; fi
   printf '%s\n' "$text" >"$2"
 }
@@ -86,7 +99,7 @@ deploy_service() {
     jq --arg td "$task_definition" --arg app "$app" '
       {cluster, service: .serviceName, taskDefinition: $td, deploymentConfiguration,
        networkConfiguration, loadBalancers, healthCheckGracePeriodSeconds,
-       serviceConnectConfiguration}
+       serviceConnectConfiguration, availabilityZoneRebalancing}
       + (if $app == "task-runner" then {desiredCount} else {} end)
       | with_entries(select(.value != null))' "$WORK/$app.service.json" >"$WORK/$app.update.json"
     log "updating $name → $task_definition"
@@ -155,10 +168,15 @@ redeploy_service() {
   wait_for_rollout "$name" "$task_definition"
 }
 
-# 0. The ALB's deregistration delay: in-flight requests get this long before the api task is stopped.
+# 0. The ALB's deregistration delay: in-flight requests get this long before the api task is
+#    stopped. Its idle timeout: a JSON turn sends nothing until it is answered, for up to the
+#    api's AGENT_TIMEOUT_MS (streams send heartbeats); the ALB's default 60 s would cut it.
 render "$HERE/target-group-attributes.json" "$WORK/target-group-attributes.json"
 aws elbv2 modify-target-group-attributes \
   --cli-input-json "file://$WORK/target-group-attributes.json" >/dev/null
+render "$HERE/load-balancer-attributes.json" "$WORK/load-balancer-attributes.json"
+aws elbv2 modify-load-balancer-attributes \
+  --cli-input-json "file://$WORK/load-balancer-attributes.json" >/dev/null
 
 # 1. Task definitions.
 # (Plain variables rather than an associative array: macOS still ships bash 3.2.)

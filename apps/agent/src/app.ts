@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fastifySSE } from '@fastify/sse';
-import type { Database, Pool } from '@repo/db';
-import { problemDetailsPlugin, requestIdOptions, requestIdPlugin } from '@repo/http';
+import { createMigrationGate, type Database, type Pool } from '@repo/db';
+import { problemDetailsPlugin, requestIdOptions, requestIdPlugin, schemaGatePlugin } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import { createRunFeed, subscribeRunCancels } from '@repo/runs';
@@ -54,12 +54,20 @@ export async function buildAgentApp(deps: AgentDependencies) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Cross-cutting first (errors, metrics, SSE), then authentication, then routes.
+  // Cross-cutting first (errors, metrics, SSE), then authentication, the schema gate, then routes.
   await app.register(requestIdPlugin);
   await app.register(problemDetailsPlugin);
   await app.register(httpMetricsPlugin, { registry: deps.registry, path: '/metrics' });
-  await app.register(fastifySSE);
+  // Streams send a comment after SSE_HEARTBEAT_MS of silence (see routes/turns.ts).
+  await app.register(fastifySSE, { heartbeatInterval: deps.config.SSE_HEARTBEAT_MS });
   await app.register(serviceAuth, { token: deps.config.SERVICE_AUTH_TOKEN });
+  // No turn before the migrations this build ships are applied: Render gives a private service
+  // no health check, so nothing else keeps a new instance from taking turns too early.
+  const migrations = createMigrationGate(deps.pool);
+  await app.register(schemaGatePlugin, {
+    check: () => migrations.check(),
+    gated: (route) => route.startsWith('/v1/'),
+  });
 
   const store = createConversationStore(deps.db);
   const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics };
@@ -92,7 +100,7 @@ export async function buildAgentApp(deps: AgentDependencies) {
   });
 
   await app.register(probeRoutes, { pool: deps.pool, model: deps.model, toolbox: deps.toolbox });
-  await app.register(turnRoutes, { executor });
+  await app.register(turnRoutes, { executor, heartbeatMs: deps.config.SSE_HEARTBEAT_MS });
   await app.register(summaryRoutes, { summaries: common });
   return app;
 }

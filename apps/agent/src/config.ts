@@ -9,6 +9,7 @@ import {
   runtime,
   secret,
   serviceUrl,
+  sse,
   type Env,
   weakSecretReason,
 } from '@repo/config';
@@ -58,6 +59,7 @@ const schema = z
     ...database,
     ...redis,
     ...queue,
+    ...sse,
     /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
     SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
 

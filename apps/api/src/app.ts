@@ -1,5 +1,11 @@
-import type { Database, Pool } from '@repo/db';
-import { problemDetailsPlugin, renderFrameworkError, requestIdOptions, requestIdPlugin } from '@repo/http';
+import { createMigrationGate, type Database, type Pool } from '@repo/db';
+import {
+  problemDetailsPlugin,
+  renderFrameworkError,
+  requestIdOptions,
+  requestIdPlugin,
+  schemaGatePlugin,
+} from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
@@ -42,6 +48,7 @@ export type AppConfig = Pick<
   | 'UNDER_PRESSURE_RETRY_AFTER_S'
   | 'AGENT_URL'
   | 'AGENT_TIMEOUT_MS'
+  | 'SSE_HEARTBEAT_MS'
 >;
 
 export interface AppDependencies {
@@ -83,7 +90,8 @@ export async function buildApp(deps: AppDependencies) {
   // Order, and why:
   // 1. request ids and errors first, so every response names its id and whatever any later
   //    plugin throws is rendered as problem+json;
-  // 2. load shedding, the cheapest refusal, before any work is spent on a request;
+  // 2. load shedding, the cheapest refusal, before any work is spent on a request, then the schema
+  //    gate: no route that touches the database is served before this build's migrations are;
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
   // 5. metrics, then identity, then the rate limiter keyed by that identity;
@@ -96,6 +104,13 @@ export async function buildApp(deps: AppDependencies) {
     maxHeapUsedBytes: config.UNDER_PRESSURE_MAX_HEAP_USED_BYTES,
     sampleIntervalMs: config.UNDER_PRESSURE_SAMPLE_INTERVAL_MS,
     retryAfterSeconds: config.UNDER_PRESSURE_RETRY_AFTER_S,
+  });
+  // Readiness keeps traffic off an unmigrated replica where the platform routes on it; the gate
+  // covers what reaches the replica anyway (a private network, a platform routing on liveness).
+  const migrations = createMigrationGate(deps.pool);
+  await app.register(schemaGatePlugin, {
+    check: () => migrations.check(),
+    gated: (route) => route.startsWith('/v1/') || route === '/mcp',
   });
   await app.register(securityHeaders, { corsOrigins: config.CORS_ORIGINS });
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
@@ -141,13 +156,16 @@ export async function buildApp(deps: AppDependencies) {
       : undefined;
   if (agent) app.addHook('onClose', () => agent.close());
 
-  await app.register(healthRoutes, { readiness: createReadiness({ pool: deps.pool, redis: deps.redis }) });
+  await app.register(healthRoutes, {
+    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, migrations }),
+  });
   await app.register(v1Routes, {
     documents,
     search,
     tasks,
     conversations: createConversationsService({ db: deps.db, stopJob }),
     agent,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
 

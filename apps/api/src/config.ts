@@ -12,6 +12,7 @@ import {
   runtime,
   serviceAuth,
   serviceUrl,
+  sse,
   trustProxy,
   type Env,
 } from '@repo/config';
@@ -65,6 +66,7 @@ const schema = z
     ...auth,
     ...cors,
     ...trustProxy,
+    ...sse,
     /** Larger bodies are refused with 413 before they are parsed. */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
@@ -92,8 +94,9 @@ const schema = z
     AGENT_URL: serviceUrl().optional(),
     /**
      * How long the api waits for the agent's response headers — for a JSON turn, the whole turn;
-     * for a streamed one, the first event, and then for each next chunk. Keep it above the
-     * agent's AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
+     * for a streamed one, the first event or heartbeat, and then for each next chunk (the agent's
+     * heartbeats count, so only a wedged agent hits it). Keep it above the agent's
+     * AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })

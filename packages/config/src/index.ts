@@ -12,7 +12,7 @@ export {
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
-export { booleanString, database, http, int, queue, redis, runtime } from './schemas.ts';
+export { booleanString, database, http, int, queue, redis, runtime, sse } from './schemas.ts';
 export {
   commaList,
   cors,

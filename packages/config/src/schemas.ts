@@ -64,3 +64,12 @@ export const queue = {
     .regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 lowercase letters, digits or dashes')
     .default('keelson'),
 };
+
+/**
+ * Server-sent event streams: a comment (`: heartbeat`) goes out whenever a stream has been silent
+ * this long, so no proxy on the path closes it as idle while a model thinks or a tool runs. Well
+ * under the shortest idle timeout we know of on the platforms (an AWS ALB's default 60 s).
+ */
+export const sse = {
+  SSE_HEARTBEAT_MS: int(100, 30_000).default(15_000),
+};

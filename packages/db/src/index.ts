@@ -9,9 +9,11 @@ export {
 export { createDatabase, type Database, type Transaction } from './client.ts';
 export {
   checkMigrations,
+  createMigrationGate,
   MIGRATIONS_FOLDER,
   readBundledMigrations,
   type BundledMigration,
+  type MigrationGate,
   type MigrationStatus,
 } from './migrations.ts';
 export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';

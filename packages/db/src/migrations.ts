@@ -52,3 +52,32 @@ export async function checkMigrations(
   const pending = bundled.filter((migration) => !recorded.has(migration.when)).map((m) => m.tag);
   return { upToDate: pending.length === 0, pending };
 }
+
+/**
+ * "Has this process seen every migration its build ships applied?", asked before a request is
+ * served: an instance that starts before its migrations ran (a platform that deploys it
+ * independently of the migrate step) must refuse traffic, whatever routes it there. Latched:
+ * migrations are never un-applied, so once the answer is yes the database is not asked again;
+ * until then concurrent callers share one check.
+ */
+export function createMigrationGate(
+  db: Queryable,
+  bundled: readonly BundledMigration[] = readBundledMigrations(),
+) {
+  let migrated = false;
+  let inFlight: Promise<MigrationStatus> | undefined;
+  return {
+    get migrated() {
+      return migrated;
+    },
+    async check(): Promise<MigrationStatus> {
+      if (migrated) return { upToDate: true, pending: [] };
+      inFlight ??= checkMigrations(db, bundled).finally(() => (inFlight = undefined));
+      const status = await inFlight;
+      if (status.upToDate) migrated = true;
+      return status;
+    },
+  };
+}
+
+export type MigrationGate = ReturnType<typeof createMigrationGate>;

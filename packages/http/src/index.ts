@@ -12,3 +12,4 @@ export { problemDetailsPlugin, renderFrameworkError } from './problem-details.ts
 export { problemResponse, problemSchema, timestamp, validationProblem } from './schemas.ts';
 export { connectionFailure } from './unavailable.ts';
 export { requestIdOptions, requestIdPlugin } from './request-id.ts';
+export { NOT_MIGRATED_PROBLEM, schemaGatePlugin, type SchemaGateOptions } from './schema-gate.ts';

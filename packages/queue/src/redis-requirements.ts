@@ -62,12 +62,17 @@ export function redisRequirementProblems(info: RedisServerInfo): string[] {
     );
   }
   if (info.maxmemoryPolicy !== REQUIRED_MAXMEMORY_POLICY) {
+    // CONFIG SET alone is undone by the next restart of Redis: the message leads with the
+    // settings a server reads at start-up, per platform (deployment.md, "Redis noeviction").
     problems.push(
       `maxmemory-policy is "${info.maxmemoryPolicy ?? 'unknown'}" but must be "${REQUIRED_MAXMEMORY_POLICY}": ` +
-        `under memory pressure Redis would evict job keys and lose jobs. Fix it with ` +
-        `\`redis-cli CONFIG SET maxmemory-policy ${REQUIRED_MAXMEMORY_POLICY}\` and make it permanent ` +
-        `(\`maxmemory-policy ${REQUIRED_MAXMEMORY_POLICY}\` in redis.conf, \`--maxmemory-policy ` +
-        `${REQUIRED_MAXMEMORY_POLICY}\` on the command line, or the parameter group of a managed Redis).`,
+        `under memory pressure Redis would evict job keys and lose jobs. Set it where Redis reads it at ` +
+        `start-up: \`--maxmemory-policy ${REQUIRED_MAXMEMORY_POLICY}\` on the redis-server command line ` +
+        `(on Railway, the Redis service's start command, which .railway/railway.ts sets), ` +
+        `\`maxmemory-policy ${REQUIRED_MAXMEMORY_POLICY}\` in redis.conf, \`maxmemoryPolicy: ` +
+        `${REQUIRED_MAXMEMORY_POLICY}\` on a Render Key Value, or the parameter group of ElastiCache. ` +
+        `\`redis-cli CONFIG SET maxmemory-policy ${REQUIRED_MAXMEMORY_POLICY}\` fixes a running server ` +
+        `only until it restarts.`,
     );
   }
   return problems;

@@ -34,6 +34,10 @@ describe('the Redis requirements', () => {
     const [policy] = redisRequirementProblems({ version: '7.2.4', maxmemoryPolicy: 'allkeys-lru' });
     expect(policy).toContain('maxmemory-policy is "allkeys-lru"');
     expect(policy).toContain('CONFIG SET maxmemory-policy noeviction');
+    // The fixes that survive a restart, the Railway one by name (CONFIG SET alone does not).
+    expect(policy).toContain('--maxmemory-policy noeviction` on the redis-server command line');
+    expect(policy).toContain("on Railway, the Redis service's start command");
+    expect(policy).toContain('only until it restarts');
 
     const [version] = redisRequirementProblems({ version: '6.0.16', maxmemoryPolicy: 'noeviction' });
     expect(version).toMatch(/Redis 6\.0\.16 is too old.*6\.2\.0/);

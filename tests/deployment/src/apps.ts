@@ -56,9 +56,16 @@ export const WORKLOADS: Record<Workload, WorkloadDefinition> = {
   },
 };
 
-/** The migrate command every platform runs, and the source it is built from. */
+/** The migrate command every platform runs. */
 export const MIGRATE_COMMAND = 'node dist/migrate.js';
-export const MIGRATE_SOURCE = 'apps/task-runner/src/migrate.ts';
+/**
+ * The images that ship it, and the source it is built from in each: the task-runner's (every
+ * platform's migrate step), and the agent's (Render runs it before a new agent instance boots).
+ */
+export const MIGRATE_SOURCES: Record<string, string> = {
+  'docker/task-runner/Dockerfile': 'apps/task-runner/src/migrate.ts',
+  'docker/agent/Dockerfile': 'apps/agent/src/migrate.ts',
+};
 
 /** The workloads whose invariants are checked: all of them. */
 export const checkedWorkloads = (): Workload[] => ['api', 'task-runner', 'agent', 'migrate'];

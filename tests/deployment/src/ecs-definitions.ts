@@ -5,11 +5,13 @@ import type {
 } from '@aws-sdk/client-ecs';
 import type {
   CreateTargetGroupCommandInput,
+  ModifyLoadBalancerAttributesCommandInput,
   ModifyTargetGroupAttributesCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import agentService from '../../../deploy/aws-ecs/services/agent.json' with { type: 'json' };
 import apiService from '../../../deploy/aws-ecs/services/api.json' with { type: 'json' };
 import taskRunnerService from '../../../deploy/aws-ecs/services/task-runner.json' with { type: 'json' };
+import loadBalancerAttributes from '../../../deploy/aws-ecs/load-balancer-attributes.json' with { type: 'json' };
 import targetGroupAttributes from '../../../deploy/aws-ecs/target-group-attributes.json' with { type: 'json' };
 import targetGroup from '../../../deploy/aws-ecs/target-group.json' with { type: 'json' };
 import agent from '../../../deploy/aws-ecs/task-definitions/agent.json' with { type: 'json' };
@@ -85,6 +87,10 @@ export const ecs = {
     typeof targetGroupAttributes,
     ModifyTargetGroupAttributesCommandInput
   >,
+  loadBalancerAttributes: loadBalancerAttributes satisfies Conforms<
+    typeof loadBalancerAttributes,
+    ModifyLoadBalancerAttributesCommandInput
+  >,
 };
 
 /** The container definition as the task definition files write it (all fields optional). */
@@ -106,4 +112,5 @@ export const UPDATE_SERVICE_KEYS = [
   'loadBalancers',
   'healthCheckGracePeriodSeconds',
   'serviceConnectConfiguration',
+  'availabilityZoneRebalancing',
 ] as const satisfies readonly (keyof UpdateServiceCommandInput)[];

@@ -247,6 +247,8 @@ async function railwayDeployments(): Promise<Deployment[]> {
       // Railway's default draining time is 0 s (https://docs.railway.com/variables/reference).
       graceSeconds: service.deploy?.drainingSeconds ?? 0,
       dockerfile: service.build?.dockerfilePath ?? undefined,
+      // An image source: the name without its tag, as for ECS.
+      image: service.source?.image?.replace(/:[^:/]+$/, '') ?? undefined,
       public: Object.keys(customDomains ?? {}).length + Object.keys(serviceDomains ?? {}).length > 0,
       // Every service is `<name>.railway.internal` on the private network
       // (https://docs.railway.com/private-networking); it listens on its PORT.

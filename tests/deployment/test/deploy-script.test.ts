@@ -42,13 +42,17 @@ function deploy(env: Record<string, string> = {}): { status: number | null; call
   return { status: result.status, calls, stderr: result.stderr };
 }
 
+/** One routine deploy (every variable of example.env, every service existing), shared by the checks that only read it. */
+let routineRun: ReturnType<typeof deploy> | undefined;
+const routine = () => (routineRun ??= deploy());
+
 const step = (call: Call) =>
   `${call.args[0]} ${call.args[1]}${call.args[1] === 'wait' ? ` ${call.args[2]}` : ''}`;
 const service = (call: Call) => String(call.input?.service ?? call.input?.serviceName);
 
 describe('deploy/aws-ecs/deploy.sh', () => {
   it('registers, migrates and waits, then updates task-runner → agent → api, each waited for', () => {
-    const { status, calls, stderr } = deploy();
+    const { status, calls, stderr } = routine();
     expect(status, stderr).toBe(0);
     const steps = calls.map(step);
     const registered = calls.filter((c) => step(c) === 'ecs register-task-definition');
@@ -86,7 +90,7 @@ describe('deploy/aws-ecs/deploy.sh', () => {
   });
 
   it('re-applies the singleton deployment settings and leaves the api/agent desiredCount to autoscaling', () => {
-    const updates = deploy().calls.filter(
+    const updates = routine().calls.filter(
       (c) => step(c) === 'ecs update-service' && c.input?.forceNewDeployment === undefined,
     );
     for (const update of updates) {
@@ -141,8 +145,41 @@ describe('deploy/aws-ecs/deploy.sh', () => {
     const forced = upgrade.calls.filter((c) => c.input?.forceNewDeployment === true);
     expect(forced.map(service)).toEqual(['keelson-agent']);
 
-    const routine = deploy();
-    expect(routine.calls.some((c) => c.input?.forceNewDeployment === true)).toBe(false);
+    expect(routine().calls.some((c) => c.input?.forceNewDeployment === true)).toBe(false);
+  });
+
+  it('pulls with registry credentials only when REGISTRY_CREDENTIALS_ARN is set', () => {
+    const registered = ({ calls }: { calls: Call[] }) =>
+      calls
+        .filter((c) => step(c) === 'ecs register-task-definition')
+        .map((c) => (c.input!.containerDefinitions as Record<string, unknown>[])[0]!);
+    // Public packages, or ECR through the execution role (example.env leaves it empty): no
+    // credentials, and no placeholder left.
+    expect(ecsExampleValues().REGISTRY_CREDENTIALS_ARN).toBe('');
+    const anonymous = registered(routine());
+    expect(anonymous).toHaveLength(4);
+    for (const container of anonymous) expect(container).not.toHaveProperty('repositoryCredentials');
+    // Private GHCR packages: every container pulls with the secret.
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keelson/ghcr-AbCdEf';
+    const authenticated = registered(deploy({ REGISTRY_CREDENTIALS_ARN: arn }));
+    expect(authenticated).toHaveLength(4);
+    for (const container of authenticated)
+      expect(container.repositoryCredentials).toEqual({ credentialsParameter: arn });
+  });
+
+  it("sets the ALB's idle timeout and deregistration delay before it touches a service", () => {
+    const { status, calls, stderr } = routine();
+    expect(status, stderr).toBe(0);
+    const idle = calls.findIndex((c) => step(c) === 'elbv2 modify-load-balancer-attributes');
+    expect(idle).toBeGreaterThanOrEqual(0);
+    expect(calls[idle]!.input).toEqual({
+      ...ecs.loadBalancerAttributes,
+      LoadBalancerArn: ecsExampleValues().API_LOAD_BALANCER_ARN,
+    });
+    const drain = calls.findIndex((c) => step(c) === 'elbv2 modify-target-group-attributes');
+    expect(drain).toBeGreaterThanOrEqual(0);
+    const firstService = calls.findIndex((c) => /^ecs (update|create)-service$/.test(step(c)));
+    expect(Math.max(idle, drain)).toBeLessThan(firstService);
   });
 
   it('stops before any service when the migration fails', () => {

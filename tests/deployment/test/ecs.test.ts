@@ -1,8 +1,12 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scriptVariables } from '../src/deploy-script.ts';
+import { section, SECTION_TITLES } from '../src/deployment-doc.ts';
 import { ecs, type ContainerDefinition } from '../src/ecs-definitions.ts';
-import { ecsSdk, elbv2Sdk } from '../src/sdk-enums.ts';
 import { ecsExampleValues, ECS_EXAMPLE_ENV } from '../src/platforms.ts';
-import { filesUnder, placeholdersIn, read } from '../src/repository.ts';
+import { filesUnder, placeholdersIn, read, ROOT } from '../src/repository.ts';
+import { ecsSdk, elbv2Sdk } from '../src/sdk-enums.ts';
 
 /**
  * The ECS files' shape is type-checked by tsc (src/ecs-definitions.ts). These checks add what a
@@ -13,6 +17,7 @@ const values = (enumObject: Record<string, string>) => Object.values(enumObject)
 const {
   ApplicationProtocol,
   AssignPublicIp,
+  AvailabilityZoneRebalancing,
   Compatibility,
   CPUArchitecture,
   DeploymentControllerType,
@@ -80,14 +85,24 @@ describe('ECS task definitions', () => {
       expect(container.essential).toBe(true);
       expect(container.user).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/); // a uid, never 0/root
       expect(container.readonlyRootFilesystem).toBe(true);
-      // The read-only root keeps a writable scratch /tmp, backed by a task volume.
-      const tmp = container.mountPoints?.find((mount) => mount.containerPath === '/tmp');
-      expect(definition.volumes.map((volume) => volume.name)).toContain(tmp?.sourceVolume);
+      // No scratch volume: a Fargate bind mount is root-owned (0755) unless the image declares the
+      // path, so the node user could not write to it anyway, and nothing writes to /tmp (below).
+      expect('volumes' in definition, 'volumes').toBe(false);
+      expect(container.mountPoints, 'mountPoints').toBeUndefined();
       expect(container.logConfiguration?.logDriver).toBe('awslogs');
       expect(container.logConfiguration?.options?.['awslogs-region']).toBe('${AWS_REGION}');
       expect(container.stopTimeout).toBeGreaterThan(0);
     },
   );
+
+  it('pull with the registry credentials deploy.sh is given (private GHCR packages), every one', () => {
+    for (const [name, definition] of taskDefinitions) {
+      const container = definition.containerDefinitions[0] as ContainerDefinition;
+      expect(container.repositoryCredentials, name).toEqual({
+        credentialsParameter: '${REGISTRY_CREDENTIALS_ARN}',
+      });
+    }
+  });
 
   it('runs the migrate task from the task-runner image with the migrate command', () => {
     const migrate = ecs.taskDefinitions.migrate.containerDefinitions[0]!;
@@ -118,6 +133,18 @@ describe('ECS services', () => {
       });
     },
   );
+
+  it('never rebalances the singleton task-runner across zones (unsupported with maximumPercent 100)', () => {
+    // CreateService defaults availabilityZoneRebalancing to ENABLED; AWS lists a service with
+    // maximumPercent 100 as unsupported for it (a rebalance would start a second runner first).
+    for (const [name, service] of services) {
+      if (service.deploymentConfiguration.maximumPercent > 100) continue;
+      expect((service as { availabilityZoneRebalancing?: string }).availabilityZoneRebalancing, name).toBe(
+        AvailabilityZoneRebalancing.DISABLED,
+      );
+    }
+    expect(ecs.services['task-runner'].deploymentConfiguration.maximumPercent).toBe(100);
+  });
 
   it('puts only the api behind the load balancer, on its container port, with a start-up grace', () => {
     const api = ecs.services.api;
@@ -164,18 +191,50 @@ describe('ECS services', () => {
 
 describe('ECS placeholders', () => {
   const templates = filesUnder('deploy/aws-ecs', '.json');
-  const script = read('deploy/aws-ecs/deploy.sh');
-  const scriptVariables = /^VARIABLES=\(([^)]*)\)/m.exec(script)![1]!.split(/\s+/).filter(Boolean);
+  const { required, optional } = scriptVariables();
 
   it('are all filled by deploy.sh and documented with an example in example.env', () => {
     const example = Object.keys(ecsExampleValues());
     for (const file of templates) {
       for (const name of placeholdersIn(read(file))) {
-        expect(scriptVariables, `${file}: \${${name}}`).toContain(name);
+        expect([...required, ...optional], `${file}: \${${name}}`).toContain(name);
         if (name !== 'IMAGE_TAG') expect(example, `${ECS_EXAMPLE_ENV}: ${name}`).toContain(name);
       }
     }
     // …and deploy.sh asks for nothing example.env does not explain.
-    for (const name of scriptVariables) if (name !== 'IMAGE_TAG') expect(example, name).toContain(name);
+    for (const name of [...required, ...optional])
+      if (name !== 'IMAGE_TAG') expect(example, name).toContain(name);
+  });
+});
+
+describe('deployment.md on ECS', () => {
+  it('asks for a NAT gateway (the model provider and GHCR are on the internet), endpoints only besides it', async () => {
+    // The agent's model is a hosted provider here, reached over the internet.
+    const agent = ecs.taskDefinitions.agent.containerDefinitions[0]!;
+    const model = agent.environment.find((variable) => variable.name === 'AGENT_MODEL')?.value;
+    expect(model).toMatch(/^(openai|anthropic|google):/);
+    const text = section(SECTION_TITLES.ecs)!;
+    const network = /^1\. A VPC[\s\S]*?(?=^2\. )/m.exec(text)?.[0] ?? '';
+    expect(network).toMatch(/NAT gateway/);
+    expect(network).not.toMatch(/NAT,? or VPC endpoints/);
+    // ECR through endpoints also needs S3, where image layers live.
+    expect(network).toMatch(/`ecr\.api`/);
+    expect(network).toMatch(/`ecr\.dkr`/);
+    expect(network).toMatch(/S3 gateway endpoint/);
+  });
+});
+
+describe('the apps on a read-only root', () => {
+  it('never write to the OS temp directory (the ECS tasks have no writable /tmp)', () => {
+    // Everything that goes into an image: the apps and the workspace packages they ship (not the
+    // test helpers). The production dependencies were checked in the built images: only their
+    // own test files use os.tmpdir().
+    const sources = (dir: string) =>
+      readdirSync(join(ROOT, dir)).flatMap((name) => filesUnder(`${dir}/${name}/src`, '.ts'));
+    const shipped = [...sources('apps'), ...sources('packages')].filter(
+      (file) => !file.startsWith('packages/testing/'),
+    );
+    expect(shipped.length).toBeGreaterThan(20);
+    for (const file of shipped) expect(read(file), file).not.toMatch(/\btmpdir\(|mkdtemp|['"`]\/tmp\b/);
   });
 });

@@ -5,7 +5,7 @@ import {
   configFacts,
   loaderOf,
   MIGRATE_COMMAND,
-  MIGRATE_SOURCE,
+  MIGRATE_SOURCES,
   problemsOf,
   registeredRoutes,
   WORKLOADS,
@@ -162,23 +162,48 @@ describe('every platform', () => {
 
   it('builds or pulls images that exist in the repository', () => {
     for (const deployment of deployed) {
-      const expected = WORKLOADS[deployment.workload].dockerfile;
-      if (deployment.dockerfile !== undefined) {
-        expect(deployment.dockerfile, deployment.where).toBe(expected);
-        expect(exists(deployment.dockerfile), `${deployment.where}: ${deployment.dockerfile}`).toBe(true);
-      }
-      if (deployment.image !== undefined) {
+      // The migrate command runs in any image that ships it; every app in its own.
+      const expected =
+        deployment.workload === 'migrate'
+          ? Object.keys(MIGRATE_SOURCES)
+          : [WORKLOADS[deployment.workload].dockerfile];
+      const dockerfile =
+        deployment.dockerfile ??
         // <IMAGE_PREFIX>/<app>: the images workflow pushes one per docker/<app>/Dockerfile.
-        const app = /\/([a-z-]+)$/.exec(deployment.image)?.[1];
-        expect(`docker/${app}/Dockerfile`, deployment.where).toBe(expected);
-        expect(exists(expected), `${deployment.where}: ${expected}`).toBe(true);
+        (deployment.image && `docker/${/\/([a-z-]+)$/.exec(deployment.image)?.[1]}/Dockerfile`);
+      expect(dockerfile, `${deployment.where}: builds or pulls nothing`).toBeDefined();
+      expect(expected, deployment.where).toContain(dockerfile);
+      expect(exists(dockerfile!), `${deployment.where}: ${dockerfile}`).toBe(true);
+    }
+  });
+
+  it('serves no request on a schema its build does not know', () => {
+    for (const app of ['api', 'agent'] as const) {
+      // Each app refuses traffic itself until it has seen its migrations applied (the schema
+      // gate; the apps' own tests show it on an unmigrated database) …
+      expect(read(`apps/${app}/src/app.ts`), app).toMatch(/register\(schemaGatePlugin\b/);
+      for (const platform of PLATFORMS) {
+        const deployment = all.find((d) => d.platform === platform && d.workload === app)!;
+        // … and every platform holds new instances back until they are applied: it routes on
+        // /ready (which checks them), or runs a migrate step of the service's own before a new
+        // instance starts, or (ECS) deploy.sh migrates before it updates any service.
+        const routedOnReadiness = deployment.healthChecks.some(
+          (check) => check.path === '/ready' && check.purposes.includes('routing'),
+        );
+        const ownMigrateStep = all.some(
+          (d) =>
+            d.platform === platform && d.workload === 'migrate' && d.where.startsWith(`${deployment.where} `),
+        );
+        expect(routedOnReadiness || ownMigrateStep || platform === 'ecs', deployment.where).toBe(true);
       }
     }
   });
 
-  it('migrates with the one-off command the task-runner image ships, before the new version serves', () => {
-    expect(exists(MIGRATE_SOURCE), MIGRATE_SOURCE).toBe(true);
-    expect(read(MIGRATE_SOURCE)).toMatch(/import ['"]@repo\/db\/migrate['"]/);
+  it('migrates with the one-off command its image ships, before the new version serves', () => {
+    for (const source of Object.values(MIGRATE_SOURCES)) {
+      expect(exists(source), source).toBe(true);
+      expect(read(source), source).toMatch(/import ['"]@repo\/db\/migrate['"]/);
+    }
     for (const platform of PLATFORMS) {
       const migrate = all.filter((d) => d.platform === platform && d.workload === 'migrate');
       expect(migrate.length, `${platform} runs the migrate command`).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MIGRATE_COMMAND, MIGRATE_SOURCES } from '../src/apps.ts';
 import { blueprintProblems } from '../src/render-schema.ts';
 import { renderBlueprint, RENDER_BLUEPRINT } from '../src/platforms.ts';
 import { readYaml } from '../src/repository.ts';
@@ -35,6 +36,19 @@ describe('the Render Blueprint', () => {
     // HTTP health checks are for web services only; a pserv gets TCP checks, a worker none.
     expect(byName('keelson-agent').healthCheckPath).toBeUndefined();
     expect(byName('keelson-task-runner').healthCheckPath).toBeUndefined();
+  });
+
+  it('migrates before a new agent boots: Render routes to a private service once its port is bound', () => {
+    const agent = byName('keelson-agent');
+    // No health check a private service could use: the platform's gate is the pre-deploy step,
+    // in the agent's own image (its deploy runs independently of the task-runner's).
+    expect(agent.healthCheckPath).toBeUndefined();
+    expect(agent.preDeployCommand).toBe(MIGRATE_COMMAND);
+    expect(Object.keys(MIGRATE_SOURCES)).toContain(agent.dockerfilePath?.replace(/^\.\//, ''));
+    // Render runs pre-deploy commands on paid instance types only.
+    expect(agent.plan).not.toBe('free');
+    // The web service needs none: it routes on /ready, which waits for the migrations.
+    expect(byName('keelson-api').healthCheckPath).toBe('/ready');
   });
 
   it('wires Postgres and Key Value by reference, to resources the Blueprint defines', () => {

@@ -1,5 +1,6 @@
 import { HttpProblem, problemResponse, validationProblem, type ProblemDetails } from '@repo/http';
 import type { RunEvent } from '@repo/runs';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RunExecutor } from '../runs/run-executor.ts';
@@ -48,14 +49,18 @@ export const turnResponse = z.object({
  * `POST /v1/conversations/:id/turns` — starts a run for the owner named by the calling service
  * and follows it: `Accept: text/event-stream` streams its events (each with its number as the SSE
  * `id:`), ending with `done`, `error` or `cancelled`; anything else gets one JSON answer when it
- * ends. The run does not depend on this request: a caller that disconnects leaves it running (it
- * can be followed again, from any replica of the api, with `GET /v1/runs/:id/events`).
+ * ends; a stream silent for SSE_HEARTBEAT_MS gets a `: heartbeat` comment. The run does not depend
+ * on this request: a caller that disconnects leaves it running (it can be followed again, from any
+ * replica of the api, with `GET /v1/runs/:id/events`).
  */
-export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor }> = async (app, { executor }) => {
+export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbeatMs: number }> = async (
+  app,
+  { executor, heartbeatMs },
+) => {
   app.post(
     '/v1/conversations/:conversationId/turns',
     {
-      sse: { kind: 'dual', heartbeat: false },
+      sse: { kind: 'dual' },
       schema: {
         summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
         params: z.object({ conversationId: z.uuid() }),
@@ -107,13 +112,18 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor }> = asyn
         throw lostRun(runId);
       }
 
-      // A run that fails before its first event (the provider down, the model silent too long)
-      // still answers with a plain problem status; later failures arrive as an `error` event.
-      const first = await events.next();
-      if (!first.done && first.value.type === 'error')
+      // A run that fails before its first event (the provider down, the model timing out) still
+      // answers with a plain problem status, unless the model has been silent for a whole
+      // heartbeat interval: then the 200 goes out, and with it @fastify/sse's heartbeat comments,
+      // so that no proxy closes the stream as idle while the model thinks. Failures after the 200
+      // arrive as an `error` event.
+      const pending = events.next();
+      const first = await within(pending, heartbeatMs);
+      if (first === SILENT) reply.sse.sendHeaders();
+      else if (!first.done && first.value.type === 'error')
         throw problemOfEvent(first.value.data as ProblemDetails);
       async function* stream() {
-        for (let next = first; !next.done; next = await events.next()) {
+        for (let next = first === SILENT ? await pending : first; !next.done; next = await events.next()) {
           yield { id: String(next.value.seq), event: next.value.type, data: next.value.data };
         }
       }
@@ -148,3 +158,15 @@ const lostRun = (runId: string) =>
     type: 'urn:keelson:problem:run-ended',
     extensions: { runId },
   });
+
+const SILENT = Symbol('silent');
+
+/** `promise`'s value, or SILENT when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof SILENT> {
+  const silence = new AbortController();
+  try {
+    return await Promise.race([promise, delay(ms, SILENT, { signal: silence.signal })]);
+  } finally {
+    silence.abort();
+  }
+}

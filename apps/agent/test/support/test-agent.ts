@@ -34,8 +34,9 @@ export interface TestAgent {
 }
 
 /**
- * The agent built by its production factory, on a migrated database of its own, with the fake
- * model as an OpenAI-compatible provider and the given MCP servers. `env` overrides config.
+ * The agent built by its production factory, on a database of its own (migrated unless
+ * `migrate: false`), with the fake model as an OpenAI-compatible provider and the given MCP
+ * servers. `env` overrides config.
  */
 export async function createTestAgent(
   options: {
@@ -43,6 +44,8 @@ export async function createTestAgent(
     responder?: Responder;
     servers?: McpServerSpec[];
     withModel?: boolean;
+    /** false: leave the database empty, as a new instance finds it before the migrate step. */
+    migrate?: boolean;
     /** Rewrites the pool's database URL (e.g. through a TCP proxy that can take the database away). */
     poolUrl?: (databaseUrl: string) => string;
     /** The MCP call timeout (default 1 s, so tests of a failing server are quick). */
@@ -50,7 +53,8 @@ export async function createTestAgent(
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
-  await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
+  if (options.migrate ?? true)
+    await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
     DATABASE_URL: database.url,

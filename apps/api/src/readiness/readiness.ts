@@ -1,4 +1,4 @@
-import { checkMigrations, type Pool } from '@repo/db';
+import type { MigrationGate, Pool } from '@repo/db';
 import type { Redis } from '@repo/queue';
 
 export type CheckName = 'postgres' | 'migrations' | 'redis';
@@ -12,6 +12,8 @@ export interface ReadinessReport {
 export interface ReadinessDependencies {
   pool: Pool;
   redis: Redis;
+  /** The same check the schema gate asks before a request (latched once every migration is seen). */
+  migrations: MigrationGate;
   /** Each check must answer within this long; a hung dependency is a failed one. */
   timeoutMs?: number;
 }
@@ -21,19 +23,15 @@ export interface ReadinessDependencies {
  * every migration this build ships (so a new image never serves against an old schema).
  * Checks run in parallel and never throw: each one reports its own error.
  */
-export function createReadiness({ pool, redis, timeoutMs = 2_000 }: ReadinessDependencies) {
-  // Migrations are never un-applied, so once this process has seen them all it stops asking.
-  let migrationsSeen = false;
-
+export function createReadiness({ pool, redis, migrations, timeoutMs = 2_000 }: ReadinessDependencies) {
   const checks: Record<CheckName, () => Promise<void>> = {
     postgres: async () => {
       await pool.query('select 1');
     },
     migrations: async () => {
-      if (migrationsSeen) return;
-      const status = await checkMigrations(pool);
+      // Migrations are never un-applied: once this process has seen them all, it stops asking.
+      const status = await migrations.check();
       if (!status.upToDate) throw new Error(`pending migrations: ${status.pending.join(', ')}`);
-      migrationsSeen = true;
     },
     redis: async () => {
       await redis.ping();

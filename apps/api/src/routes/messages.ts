@@ -3,6 +3,7 @@ import { HttpProblem, notFound, problemResponse, validationProblem } from '@repo
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
+import { settlesWithin, withHeartbeat } from '../agent/heartbeat.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
@@ -42,7 +43,9 @@ const sseEvent = (event: string, data: unknown) =>
 export const messageRoutes: FastifyPluginAsyncZod<{
   conversations: ConversationsService;
   agent: AgentClient | undefined;
-}> = async (app, { conversations, agent }) => {
+  /** A streamed answer silent this long gets a heartbeat comment (SSE_HEARTBEAT_MS). */
+  heartbeatMs: number;
+}> = async (app, { conversations, agent, heartbeatMs }) => {
   app.post(
     '/v1/conversations/:id/messages',
     {
@@ -125,19 +128,29 @@ export const messageRoutes: FastifyPluginAsyncZod<{
         return parsed.data;
       }
 
-      const events = await agent.streamTurn(turn);
+      // A turn the agent refuses at once (no model, unknown conversation, agent down) gets its
+      // own status code. Once the agent has kept the client waiting a whole heartbeat interval,
+      // the 200 goes out instead, with heartbeats, so no proxy closes the connection as idle; a
+      // later failure is then the stream's last `error` event.
+      const answer = agent.streamTurn(turn);
+      if (await settlesWithin(answer, heartbeatMs)) await answer;
+      let events: Readable | undefined;
+      async function* agentChunks() {
+        events = await answer;
+        for await (const chunk of events) yield chunk as Buffer;
+      }
       // Relayed chunk by chunk as the agent writes them (never parsed or buffered here). If the
       // agent's stream breaks off, the client still gets a last `error` event.
       async function* relay() {
         try {
-          for await (const chunk of events) yield chunk as Buffer;
+          yield* withHeartbeat(agentChunks(), heartbeatMs);
         } catch (error) {
           const problem = agent!.problemOf(error, upstream.signal);
           if (problem.status === CLIENT_CLOSED) return;
           request.log.warn({ err: error }, 'the agent stream broke off');
           yield sseEvent('error', problem.toJSON(request.url));
         } finally {
-          events.destroy();
+          events?.destroy();
         }
       }
       // Typed by the route's schema as the event-stream text it documents; Fastify pipes a stream.

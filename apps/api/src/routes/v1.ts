@@ -20,6 +20,8 @@ export interface V1Options {
   conversations: ConversationsService;
   /** Undefined without AGENT_URL: sending a message then answers 503. */
   agent: AgentClient | undefined;
+  /** SSE_HEARTBEAT_MS: a streamed answer silent this long gets a heartbeat comment. */
+  heartbeatMs: number;
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] =>
@@ -62,5 +64,9 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(searchRoutes, { search: options.search });
   await app.register(taskRoutes, { tasks: options.tasks });
   await app.register(conversationRoutes, { conversations: options.conversations });
-  await app.register(messageRoutes, { conversations: options.conversations, agent: options.agent });
+  await app.register(messageRoutes, {
+    conversations: options.conversations,
+    agent: options.agent,
+    heartbeatMs: options.heartbeatMs,
+  });
 };

@@ -25,3 +25,24 @@ export async function readEvents(
   }
   return events;
 }
+
+export type StreamItem = ParsedEvent | { comment: string };
+
+/**
+ * Everything a server-sent events response carries, in order: events and comments (heartbeats).
+ * A comment written into the middle of an event would break that event's JSON here.
+ */
+export async function readStream(response: Response): Promise<StreamItem[]> {
+  const items: StreamItem[] = [];
+  const stream = response
+    .body!.pipeThrough(new TextDecoderStream())
+    .pipeThrough(
+      new EventSourceParserStream({ onComment: (comment) => items.push({ comment: comment.trim() }) }),
+    );
+  for await (const message of stream) {
+    items.push({ event: message.event, data: JSON.parse(message.data) as unknown });
+  }
+  return items;
+}
+
+export const isComment = (item: StreamItem): item is { comment: string } => 'comment' in item;

@@ -70,6 +70,7 @@ switch (command) {
   }
   case 'ecs wait':
   case 'elbv2 modify-target-group-attributes':
+  case 'elbv2 modify-load-balancer-attributes':
     break;
   default:
     console.error(`fake aws: unexpected command ${args.join(' ')}`);
