@@ -20,14 +20,16 @@ export interface EndRunOptions {
   error: string;
   /** The final event, numbered here after everything the run stored or streamed. */
   event: RunEventInput;
+  /** The event is stored but could not be appended to the live stream (followers poll Postgres). */
+  onLiveError?: (error: unknown) => void;
 }
 
 /**
  * Ends a run that no agent is executing — a lost one (its lease ran out: the reaper), or one
  * waiting for a decision or an agent (cancelled by the api) — with a final event, so followers
  * on every replica see it end. The status change and the event commit together; the event is
- * then appended to the live stream (a failure there is reported, and followers still find it in
- * Postgres).
+ * then appended to the live stream (a failure there goes to `onLiveError`: followers still find it
+ * in Postgres, at their next poll).
  *
  * The event is numbered after the higher of the stored log and the live stream: an agent that
  * died may have streamed events it never stored, and a follower that saw them must see the final
@@ -60,7 +62,7 @@ export async function endRun(options: EndRunOptions): Promise<RunEvent | undefin
     await appendLive(options.redis, options.prefix, runId, [event], {
       final: true,
       ...(options.bounds ? { bounds: options.bounds } : {}),
-    });
+    }).catch((error: unknown) => options.onLiveError?.(error));
   }
   return event;
 }

@@ -12,7 +12,7 @@ export {
   type RunEventInput,
   type RunEventType,
 } from './events.ts';
-export { runCancelChannel, runEventsChannel, runStreamKey } from './keys.ts';
+export { runCancelChannel, runEventsChannel, runStreamKey, TOOL_IDEMPOTENCY_META_KEY } from './keys.ts';
 export {
   appendLive,
   DEFAULT_LIVE_STREAM_BOUNDS,

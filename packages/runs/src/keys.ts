@@ -15,3 +15,11 @@ export const runEventsChannel = (prefix: string, runId: string) => `${prefix}:ru
 
 /** "Stop run `id`": every agent listens; the one executing the run aborts it. */
 export const runCancelChannel = (prefix: string) => `${prefix}:cancel-run`;
+
+/**
+ * Where a tool call's idempotency key travels: the `_meta` of the MCP `tools/call` request (the
+ * protocol's place for request metadata; reverse-DNS prefixed, as the spec asks). The agent sends
+ * `<run id>:<tool call id>` with every call; the api's `create_task` honours it, and any MCP
+ * server may.
+ */
+export const TOOL_IDEMPOTENCY_META_KEY = 'io.keelson/idempotency-key';

@@ -111,6 +111,39 @@ describe('following a run', () => {
     expect(await seen).toEqual(range(1, 11));
   });
 
+  it("is woken by the run's notifications, not by its polls", async () => {
+    const patient = createRunFeed({
+      db: fixture.db,
+      redis: fixture.redis,
+      subscriber: fixture.subscriber,
+      prefix: fixture.prefix,
+      pollMs: 60_000,
+    });
+    try {
+      const runId = await fixture.newRun();
+      const seen: number[] = [];
+      const following = (async () => {
+        for await (const event of patient.follow(runId, 0)) seen.push(event.seq);
+      })();
+      // Polling once a minute, the follower can only keep up within the test's time if it is told:
+      // each event is appended once the previous one arrived.
+      let appended = 0;
+      await expect
+        .poll(async () => {
+          if (appended === seen.length) {
+            await appendLive(fixture.redis, fixture.prefix, runId, [delta(++appended)], { final: false });
+          }
+          return seen.length;
+        })
+        .toBeGreaterThanOrEqual(3);
+      await appendLive(fixture.redis, fixture.prefix, runId, [done(appended + 1)], { final: true });
+      await following;
+      expect(seen).toEqual(range(1, seen.length));
+    } finally {
+      patient.close();
+    }
+  });
+
   it('joins Postgres and a trimmed stream without a gap or a repeat', async () => {
     const runId = await fixture.newRun();
     // Postgres has 1-40; the stream kept only 30-45 (older entries trimmed).

@@ -113,12 +113,14 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
       }
 
       // A run that fails before its first event (the provider down, the model timing out) still
-      // answers with a plain problem status, unless the model has been silent for a whole
-      // heartbeat interval: then the 200 goes out, and with it @fastify/sse's heartbeat comments,
-      // so that no proxy closes the stream as idle while the model thinks. Failures after the 200
+      // answers with a plain problem status, unless the model has been silent for half a
+      // heartbeat interval: then the 200 goes out (naming the run), and with it @fastify/sse's
+      // heartbeat comments, so that no proxy closes the stream as idle while the model thinks.
+      // Half: the api relaying this stream sends its own 200 after a whole interval without this
+      // one, and then could not pass the run's id on to its client. Failures after the 200
       // arrive as an `error` event.
       const pending = events.next();
-      const first = await within(pending, heartbeatMs);
+      const first = await within(pending, heartbeatMs / 2);
       if (first === SILENT) reply.sse.sendHeaders();
       else if (!first.done && first.value.type === 'error')
         throw problemOfEvent(first.value.data as ProblemDetails);

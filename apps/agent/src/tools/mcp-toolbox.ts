@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Logger } from '@repo/observability';
+import { TOOL_IDEMPOTENCY_META_KEY } from '@repo/runs';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
 
 export interface McpServerSpec {
@@ -31,13 +32,6 @@ interface ServerState {
   unavailableUntil: number;
   lastError?: string;
 }
-
-/**
- * Where a tool call's idempotency key travels: MCP's `_meta` of the `tools/call` request (the
- * protocol's place for request metadata; reverse-DNS prefixed, as the spec asks). The api's
- * `create_task` honours it; any MCP server may.
- */
-export const IDEMPOTENCY_META_KEY = 'io.keelson/idempotency-key';
 
 /** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
 const turnOwner = new AsyncLocalStorage<string>();
@@ -112,7 +106,9 @@ export function createToolbox(options: ToolboxOptions) {
             name,
             arguments: (input ?? {}) as Record<string, unknown>,
             // Every attempt carries the same key: a retry after a lost answer is not a second call.
-            ...(idempotencyKey === undefined ? {} : { _meta: { [IDEMPOTENCY_META_KEY]: idempotencyKey } }),
+            ...(idempotencyKey === undefined
+              ? {}
+              : { _meta: { [TOOL_IDEMPOTENCY_META_KEY]: idempotencyKey } }),
           },
           undefined,
           { timeout: options.timeoutMs, signal },
