@@ -21,43 +21,49 @@ export interface RunEventSinkOptions {
 
 /**
  * Where an executing run's events go. Each event is numbered, then:
- * 1. kept in memory for the followers in this process — the HTTP response that started the run
- *    reads from here, without a Redis or Postgres round trip;
- * 2. appended to the run's Redis Stream, batched per turn of the event loop into one pipeline
- *    (sent without waiting: a live follower elsewhere is a best effort, Postgres is the record);
+ * 1. appended to the run's Redis Stream, batched: everything emitted while the previous batch was
+ *    on its way goes out in the next pipeline (one at a time, so they arrive in order);
+ * 2. once appended, handed to the followers in this process — the HTTP response that started the
+ *    run reads from here, without reading Redis or Postgres back. Not before: an event a client
+ *    has seen is always in the live stream, so if this agent dies, whatever ends the run (the
+ *    reaper) numbers its final event after it, and a client resuming after the last event it saw
+ *    still gets the end. (If Redis refuses the append, the events are handed over all the same.)
  * 3. held until the executor stores it in Postgres (`takeUnstored`: every flush, and the end).
  * The final event is `end()`ed only after it is stored, so no follower sees a run end that a
  * `GET /v1/runs/:id` would still show running.
  */
 export function createRunEventSink(options: RunEventSinkOptions) {
   const { runId, redis, prefix, logger } = options;
-  const log: RunEvent[] = [];
+  const bounds = options.bounds ? { bounds: options.bounds } : {};
+  const delivered: RunEvent[] = [];
   const wakers = new Set<() => void>();
   let seq = options.lastSeq;
   let unstored: RunEvent[] = [];
   let unsent: RunEvent[] = [];
-  let sending = false;
-  let ended = false;
+  let sending: Promise<void> = Promise.resolve();
+  let abandoned = false;
 
   const wakeAll = () => {
     for (const wake of wakers) wake();
   };
 
-  const sendLive = (final: boolean) => {
+  /** Sends what is waiting as one pipeline (nothing when an earlier send took it already). */
+  const send = async (final: boolean) => {
+    if (unsent.length === 0) return;
     const batch = unsent;
     unsent = [];
-    appendLive(redis, prefix, runId, batch, {
-      final,
-      ...(options.bounds ? { bounds: options.bounds } : {}),
-    }).catch((error: unknown) =>
+    await appendLive(redis, prefix, runId, batch, { final, ...bounds }).catch((error: unknown) =>
       logger.warn({ err: error, runId }, 'could not append run events to the live stream'),
     );
+    delivered.push(...batch);
+    wakeAll();
   };
 
-  const record = (event: RunEvent) => {
-    log.push(event);
+  // Chained: one pipeline at a time, in order; whatever was emitted while one was on its way
+  // goes out together in the next.
+  const publish = (event: RunEvent, final: boolean) => {
     unsent.push(event);
-    wakeAll();
+    sending = sending.then(() => send(final));
   };
 
   return {
@@ -68,16 +74,8 @@ export function createRunEventSink(options: RunEventSinkOptions) {
     /** Numbers and publishes an event of a running run. */
     emit(input: RunEventInput): RunEvent {
       const event = { seq: ++seq, ...input };
-      record(event);
       unstored.push(event);
-      if (!sending) {
-        sending = true;
-        // Everything emitted in this turn of the event loop goes out in one pipeline.
-        setImmediate(() => {
-          sending = false;
-          if (unsent.length > 0) sendLive(false);
-        });
-      }
+      publish(event, false);
       return event;
     },
 
@@ -99,14 +97,15 @@ export function createRunEventSink(options: RunEventSinkOptions) {
     /** Publishes the stored final event: followers here and elsewhere see the run end. */
     end(event: RunEvent) {
       seq = event.seq;
-      record(event);
-      ended = true;
-      sendLive(true);
+      publish(event, true);
     },
+
+    /** Resolves once every event published so far has been handed to the followers here. */
+    delivered: (): Promise<void> => sending,
 
     /** Ends local followers without a final event (the run was lost: another process ended it). */
     abandon() {
-      ended = true;
+      abandoned = true;
       wakeAll();
     },
 
@@ -115,15 +114,15 @@ export function createRunEventSink(options: RunEventSinkOptions) {
       const waker = createWaker();
       wakers.add(waker.wake);
       try {
-        let next = log.findIndex((event) => event.seq > afterSeq);
-        if (next === -1) next = log.length;
+        let next = delivered.findIndex((event) => event.seq > afterSeq);
+        if (next === -1) next = delivered.length;
         while (!signal?.aborted) {
-          while (next < log.length) {
-            const event = log[next++]!;
+          while (next < delivered.length) {
+            const event = delivered[next++]!;
             yield event;
             if (isTerminalEvent(event.type)) return;
           }
-          if (ended) return;
+          if (abandoned) return;
           await waker.wait(60_000, signal);
         }
       } finally {

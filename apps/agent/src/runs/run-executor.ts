@@ -137,7 +137,10 @@ export function createRunExecutor(options: RunExecutorOptions) {
         const run: ActiveRun = { sink, controller, settled: Promise.resolve() };
         active.set(opened.runId, run);
         const context = { runId: opened.runId, ownerId: input.ownerId, userMessageId: opened.userMessageId };
+        // Settled once its end is stored and handed to its followers (shutdown waits for that,
+        // so their responses are complete before the server closes).
         run.settled = execute(run, context, opened.conversation)
+          .then(() => sink.delivered())
           .catch((error: unknown) => logger.error({ err: error, runId: opened.runId }, 'run executor failed'))
           .finally(() => active.delete(opened.runId));
         return { kind: 'running', runId: opened.runId };
