@@ -74,7 +74,7 @@ describe('three task-runners on one database', () => {
       migrations: { state: 'applied', applied: bundled },
       workers: {
         running: true,
-        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'],
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance', 'reap-runs'],
       },
     });
     for (const standby of statuses.filter((status) => status.role === 'standby')) {

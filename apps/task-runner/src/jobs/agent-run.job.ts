@@ -34,14 +34,16 @@ export function agentRunJob(options: {
         ownerId: task.ownerId,
         conversationId,
         content: input.data.content,
-        // The task id: a retried or re-delivered job stores the user's message once and, if the
-        // turn completed before, gets the stored reply back instead of a second answer.
+        // The task id: a retried or re-delivered job stores the user's message once, follows the
+        // task's run if it is still going, and gets the stored reply back if it completed.
         idempotencyKey: `task-${taskId}`,
+        taskId,
         signal,
       });
       // The task's result: where the answer is, and what it cost.
       return {
         conversationId,
+        runId: turn.runId,
         userMessageId: turn.userMessageId,
         replyMessageId: turn.reply.id,
         reply: turn.reply.content,
