@@ -104,6 +104,8 @@ const schema = z
     /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
     AGENT_MCP_SERVERS: mcpServers.default([]),
     MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    /** A server's tool list is reused this long before it is asked again (0: asked on every turn). */
+    MCP_TOOLS_TTL_MS: int(0, 3_600_000).default(30_000),
     MCP_RETRIES: int(0, 5).default(1),
 
     /**

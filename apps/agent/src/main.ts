@@ -73,6 +73,7 @@ const metrics = createAgentMetrics(registry);
 const toolbox = createToolbox({
   servers,
   timeoutMs: config.MCP_TIMEOUT_MS,
+  listTtlMs: config.MCP_TOOLS_TTL_MS,
   retries: config.MCP_RETRIES,
   logger,
   onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),

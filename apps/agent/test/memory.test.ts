@@ -22,6 +22,21 @@ const say = (id: string, content: string) =>
   });
 
 describe('conversation memory', () => {
+  it("stores a turn's output and moves the conversation's latest activity, in one statement", async () => {
+    const id = await t.conversation();
+    const updatedAt = async () =>
+      (await t.db.select().from(conversations).where(eq(conversations.id, id)))[0]!.updatedAt;
+    const before = await updatedAt();
+    t.fake.setResponder(script({ text: 'Stored.' }));
+    expect((await say(id, 'Remember this.')).statusCode).toBe(200);
+    const stored = await t.db.select().from(messages).where(eq(messages.conversationId, id));
+    expect(stored.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Remember this.'],
+      ['assistant', 'Stored.'],
+    ]);
+    expect((await updatedAt()).getTime()).toBeGreaterThan(before.getTime());
+  });
+
   it('sends only the newest turns that fit the budget, asks for a summary, and uses it once written', async () => {
     const id = await t.conversation();
     t.fake.setResponder((request) => ({ text: `Noted: ${textOf(request.messages.at(-1)).slice(0, 40)}` }));

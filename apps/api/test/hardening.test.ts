@@ -1,5 +1,25 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELMET_OPTIONS } from '../src/plugins/external/security-headers.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
+
+/** The headers helmet's own middleware sets on a real Node response, for `HELMET_OPTIONS`. */
+async function headersOfHelmetMiddleware(): Promise<Record<string, string>> {
+  const middleware = helmet(HELMET_OPTIONS);
+  const server = createServer((request, response) => {
+    middleware(request, response, () => response.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const ignored = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+    return Object.fromEntries([...response.headers].filter(([name]) => !ignored.has(name)));
+  } finally {
+    server.close();
+  }
+}
 
 describe('security headers, CORS, request ids', () => {
   let t: TestApp;
@@ -20,6 +40,18 @@ describe('security headers, CORS, request ids', () => {
     });
     expect(response.headers['content-security-policy']).toMatch(/default-src 'none'/);
     expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('sets exactly the headers helmet’s middleware sets, computed once, on answers and errors alike', async () => {
+    const expected = await headersOfHelmetMiddleware();
+    expect(Object.keys(expected).length).toBeGreaterThan(8);
+    const answers = [
+      await t.app.inject({ url: '/health' }),
+      await t.app.inject({ url: '/v1/documents', headers: await t.auth('alice') }),
+      await t.app.inject({ url: '/v1/documents' }), // 401
+      await t.app.inject({ url: '/nowhere' }), // 404
+    ];
+    for (const response of answers) expect(response.headers).toMatchObject(expected);
   });
 
   it('answers a preflight from an allowed origin, with the headers the API uses', async () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createLogger, createMetricsRegistry, httpMetricsPlugin } from '../src/index.ts';
+import { createLogController, createLogger, createMetricsRegistry, httpMetricsPlugin } from '../src/index.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -61,5 +61,46 @@ describe('the HTTP metrics plugin', () => {
     // Node runtime defaults are on.
     expect(body).toContain('process_cpu_user_seconds_total');
     await app.close();
+  });
+});
+
+describe('request logging', () => {
+  it('writes one line per request, with the request, the response and the time; none for probes', async () => {
+    const { lines, stream } = capture();
+    const app = Fastify({
+      loggerInstance: createLogger({ service: 'test', level: 'info' }, stream),
+      logController: createLogController(),
+    });
+    app.get('/items/:id', async () => ({ ok: true }));
+    app.get('/fails', async () => {
+      throw new Error('broken');
+    });
+    app.get('/probe', { config: { probe: true } }, async () => ({ ok: true }));
+
+    await app.inject({ url: '/items/1', headers: { authorization: 'Bearer s3cret' } });
+    await app.inject('/probe');
+    await app.inject('/fails');
+    await app.close();
+
+    const requests = lines.filter((line) => line.req !== undefined || line.res !== undefined);
+    expect(requests).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        requestId: expect.any(String),
+        req: expect.objectContaining({ method: 'GET', url: '/items/1' }),
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+      // Fastify's default error handler logs the error itself; the request line follows it.
+      expect.objectContaining({ level: 'error', msg: 'broken', res: { statusCode: 500 } }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'GET', url: '/fails' }),
+        res: { statusCode: 500 },
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('s3cret');
   });
 });

@@ -1,87 +1,127 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import Fastify from 'fastify';
-
-const run = promisify(execFile);
-const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
-
-/** How hard and how long every HTTP target of a run is loaded: the same for all of them. */
-export interface HttpLoad {
-  /** Concurrent keep-alive connections (closed loop: each sends its next request on the answer). */
-  connections: number;
-  /** Load on each target before measuring, dropped. */
-  warmupS: number;
-  /** Measured load on each target, split into `rounds` equal rounds. */
-  durationS: number;
-  rounds: number;
-}
-
-export interface HttpTarget {
-  url: string;
-  headers?: Record<string, string>;
-}
-
-/** What the load client is asked to do (its argument). */
-export interface LoadPlan {
-  targets: HttpTarget[];
-  connections: number;
-  warmupS: number;
-  rounds: number;
-  roundS: number;
-}
-
-export interface LatencyMs {
-  p50: number;
-  p99: number;
-}
-
-export interface RoundLoad {
-  durationS: number;
-  /** 2xx responses per second. */
-  requestsPerSecond: number;
-  responses2xx: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  /** Of 2xx responses only. */
-  latencyMs: LatencyMs;
-}
-
-/** One target's measurements: each round, and the latency of all its rounds' responses together. */
-export interface TargetLoad {
-  rounds: RoundLoad[];
-  latencyMs: LatencyMs;
-}
-
-/**
- * Loads the targets from a separate process (src/load-client.ts, autocannon): each warmed up, then
- * `rounds` rounds in which every target is loaded in turn. Returns one TargetLoad per target.
- */
-export async function measureHttp(targets: HttpTarget[], load: HttpLoad): Promise<TargetLoad[]> {
-  const plan: LoadPlan = {
-    targets,
-    connections: load.connections,
-    warmupS: load.warmupS,
-    rounds: load.rounds,
-    roundS: load.durationS / load.rounds,
-  };
-  const { stdout } = await run(process.execPath, [LOAD_CLIENT, JSON.stringify(plan)], {
-    timeout: (targets.length * (load.warmupS + load.durationS) + 30) * 1_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as TargetLoad[];
-}
+import { join } from 'node:path';
+import { freePort } from '@repo/testing';
+import type { ApiStack } from './api-stack.ts';
+import { API_POOL_MAX } from './api-stack.ts';
+import { REPO_ROOT, startService } from './processes.ts';
+import { measureRounds, type Measured, type RoundsLoad, type Subject } from './rounds.ts';
+import { pairedRatios, type Spread } from './stats.ts';
 
 export const BARE_PATH = '/x';
 
+export interface HttpLoad extends RoundsLoad {
+  /** Concurrent keep-alive connections, and concurrent callers of the SQL baseline's pool. */
+  connections: number;
+}
+
+/** Subject ÷ baseline, round by round, summarised over the rounds (median, min, max). */
+export interface Comparison {
+  subject: string;
+  baseline: string;
+  ratio: { requestsPerSecond: Spread; latencyP50: Spread; latencyP99: Spread };
+}
+
+export interface HttpSection {
+  subjects: Measured[];
+  comparisons: Comparison[];
+}
+
+export const HTTP_SUBJECTS = {
+  bare: `bare Fastify GET ${BARE_PATH}`,
+  health: 'api GET /health',
+  documents: 'api GET /v1/documents?limit=20 (authenticated)',
+  sql: 'raw pg: the same statement',
+  documentsPaced: 'api GET /v1/documents?limit=20 at ½ its max rate',
+  sqlPaced: 'raw pg: the same statement at that rate',
+} as const;
+
+export function compare(subjects: Measured[], subject: string, baseline: string): Comparison {
+  const find = (name: string) => {
+    const found = subjects.find((measured) => measured.name === name);
+    if (!found) throw new Error(`no subject ${name}`);
+    return found.rounds;
+  };
+  const [of, base] = [find(subject), find(baseline)];
+  const paired = (pick: (round: (typeof of)[number]) => number) => pairedRatios(of.map(pick), base.map(pick));
+  return {
+    subject,
+    baseline,
+    ratio: {
+      requestsPerSecond: paired((round) => round.requestsPerSecond),
+      latencyP50: paired((round) => round.latencyMs.p50),
+      latencyP99: paired((round) => round.latencyMs.p99),
+    },
+  };
+}
+
 /**
- * The baseline: Fastify 5 with nothing registered but one route answering a small JSON body — the
- * same body as the api's /health, so the difference is everything the api adds around it.
+ * The HTTP rows. Baselines, measured in the same rounds:
+ * - bare Fastify (a process of its own) for `/health`: the cost of everything the api registers;
+ * - the documents route's own statement sent with `pg` from a pool of the api's size by as many
+ *   callers as there are connections: the cost of everything but the database work;
+ * - then both at half the api's maximum rate of the round (open loop), for the latency at a load
+ *   the api can carry (p99 < 15 ms is the goal).
  */
-export async function startBareServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ logger: false });
-  app.get(BARE_PATH, async () => ({ status: 'ok' }));
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, close: () => app.close() };
+export async function measureHttpRows(stack: ApiStack, load: HttpLoad, logDir: string): Promise<HttpSection> {
+  const port = await freePort();
+  const bare = await startService({
+    name: 'bare-fastify',
+    cwd: join(REPO_ROOT, 'tests/bench'),
+    args: ['src/servers/bare-fastify.ts'],
+    env: { NODE_ENV: 'production', PORT: String(port) },
+    port,
+    logDir,
+  });
+  try {
+    const { connections } = load;
+    const documents = {
+      kind: 'http' as const,
+      origin: stack.api.origin,
+      paths: ['/v1/documents?limit=20'],
+      headers: stack.auth,
+    };
+    const sql = {
+      kind: 'sql' as const,
+      databaseUrl: stack.databaseUrl,
+      poolMax: API_POOL_MAX,
+      statement: stack.listDocuments,
+    };
+    const subjects: Subject[] = [
+      {
+        name: HTTP_SUBJECTS.bare,
+        connections,
+        target: { kind: 'http', origin: bare.origin, paths: [BARE_PATH] },
+      },
+      {
+        name: HTTP_SUBJECTS.health,
+        connections,
+        target: { kind: 'http', origin: stack.api.origin, paths: ['/health'] },
+      },
+      { name: HTTP_SUBJECTS.documents, connections, target: documents },
+      { name: HTTP_SUBJECTS.sql, connections, target: sql },
+      {
+        name: HTTP_SUBJECTS.documentsPaced,
+        connections,
+        target: documents,
+        pace: { of: HTTP_SUBJECTS.documents, fraction: 0.5 },
+      },
+      {
+        name: HTTP_SUBJECTS.sqlPaced,
+        connections,
+        target: sql,
+        pace: { of: HTTP_SUBJECTS.documents, fraction: 0.5 },
+      },
+    ];
+    const measured = await measureRounds(subjects, load);
+    return {
+      subjects: measured,
+      comparisons: [
+        compare(measured, HTTP_SUBJECTS.health, HTTP_SUBJECTS.bare),
+        compare(measured, HTTP_SUBJECTS.documents, HTTP_SUBJECTS.sql),
+        compare(measured, HTTP_SUBJECTS.documents, HTTP_SUBJECTS.bare),
+        compare(measured, HTTP_SUBJECTS.documentsPaced, HTTP_SUBJECTS.sqlPaced),
+      ],
+    };
+  } finally {
+    await bare.stop();
+  }
 }

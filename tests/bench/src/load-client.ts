@@ -1,27 +1,59 @@
 /**
- * The load generator, run as a process of its own (see http-bench.ts): in the process that serves
- * the requests it would compete with the server for the same event loop and measure itself.
- * Input: one JSON argument (LoadPlan). Output: one JSON line (TargetLoad[], one per target) on stdout.
+ * The load generator, run as a process of its own (see load.ts): in a process that serves the
+ * requests it would compete with the server for the same event loop and measure itself.
+ * Input: the LoadPlan as JSON on stdin. Output: one JSON line (StepResult[], one per step) on stdout.
  */
+import { text as readAll } from 'node:stream/consumers';
 import autocannon from 'autocannon';
-import type { LoadPlan, RoundLoad, TargetLoad } from './http-bench.ts';
+import pg from 'pg';
+import type { HttpTarget, LoadPlan, LoadStep, SqlTarget, StepResult } from './load-plan.ts';
 import { percentile } from './stats.ts';
 
-const plan = JSON.parse(process.argv[2] ?? '') as LoadPlan;
+const plan = JSON.parse(await readAll(process.stdin)) as LoadPlan;
 
 interface Fired {
-  result: autocannon.Result;
-  /** Latency of every 2xx response in ms, at hrtime precision (autocannon's histogram keeps whole ms). */
+  durationS: number;
+  responses2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
   latencies: number[];
 }
 
-function fire(target: LoadPlan['targets'][number], durationS: number): Promise<Fired> {
+function fireHttp(target: HttpTarget, step: LoadStep, rate: number | undefined): Promise<Fired> {
   const latencies: number[] = [];
+  let next = 0;
+  const request = {
+    method: target.method ?? 'GET',
+    headers: target.headers,
+    body: target.body,
+    // One path after another, request by request (a conversation per turn, …).
+    setupRequest: (req: autocannon.Request) => ({
+      ...req,
+      path: target.paths[next++ % target.paths.length]!,
+    }),
+  };
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: target.url, connections: plan.connections, duration: durationS, headers: target.headers },
+      {
+        url: target.origin,
+        // autocannon refuses more connections than requests.
+        connections: Math.min(step.connections, step.amount ?? step.connections),
+        ...(step.amount === undefined ? { duration: step.durationS } : { amount: step.amount }),
+        ...(rate === undefined ? {} : { overallRate: rate }),
+        requests: [request],
+      },
       (error: Error | null, result: autocannon.Result) =>
-        error ? reject(error) : resolve({ result, latencies }),
+        error
+          ? reject(error)
+          : resolve({
+              durationS: result.duration,
+              responses2xx: result['2xx'],
+              non2xx: result.non2xx,
+              errors: result.errors,
+              timeouts: result.timeouts,
+              latencies,
+            }),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
@@ -29,34 +61,97 @@ function fire(target: LoadPlan['targets'][number], durationS: number): Promise<F
   });
 }
 
-const sorted = (values: readonly number[]) => Float64Array.from(values).sort();
+// One pool per SQL target for the whole plan: connected and warm, like the api's.
+const pools = new Map<SqlTarget, pg.Pool>();
+// Dates, times and intervals stay text, as drizzle reads them: it gives every query these type
+// parsers (drizzle-orm/node-postgres/session.js), so the rows cost the same to read here.
+const KEPT_AS_TEXT = new Set([1184, 1114, 1082, 1186, 1231, 1115, 1185, 1187, 1182]);
+const asText = (value: string) => value;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    KEPT_AS_TEXT.has(oid)
+      ? asText
+      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
+};
 
-// Warm-up of every target first (JIT, connection pools, caches on both ends); its numbers are dropped.
-if (plan.warmupS > 0) for (const target of plan.targets) await fire(target, plan.warmupS);
-
-// Then round by round, every target in turn: a burst of load from elsewhere on the machine hits
-// the rounds it overlaps, and a target and its baseline within the same round alike.
-const rounds: RoundLoad[][] = plan.targets.map(() => []);
-const pooled: number[][] = plan.targets.map(() => []);
-for (let round = 0; round < plan.rounds; round++) {
-  for (const [index, target] of plan.targets.entries()) {
-    const { result, latencies } = await fire(target, plan.roundS);
-    const ordered = sorted(latencies);
-    rounds[index]!.push({
-      durationS: result.duration,
-      requestsPerSecond: result['2xx'] / result.duration,
-      responses2xx: result['2xx'],
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      latencyMs: { p50: percentile(ordered, 50), p99: percentile(ordered, 99) },
-    });
-    pooled[index]!.push(...latencies);
+/**
+ * `connections` callers, each sending the statement again as soon as it returned (closed loop) or
+ * at its share of `rate` (open loop), through one pool of `poolMax` connections.
+ */
+async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefined): Promise<Fired> {
+  let pool = pools.get(target);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: target.databaseUrl, max: target.poolMax });
+    pools.set(target, pool);
   }
+  const { text, values, name, rowMode } = target.statement;
+  const query = { text, values, types, ...(name ? { name } : {}), ...(rowMode ? { rowMode } : {}) };
+  const latencies: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const started = performance.now();
+  const endAt = started + (step.durationS ?? Number.POSITIVE_INFINITY) * 1_000;
+  const more = () => (step.amount === undefined ? performance.now() < endAt : sent < step.amount);
+  const interval = rate === undefined ? 0 : (1_000 * step.connections) / rate;
+
+  await Promise.all(
+    Array.from({ length: step.connections }, async (_, caller) => {
+      // Open loop: caller i sends at its own fixed times, staggered across the interval.
+      let due = started + (interval * caller) / step.connections;
+      while (more()) {
+        if (interval > 0) {
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          due += interval;
+          if (!more()) break;
+        }
+        sent++;
+        const at = performance.now();
+        try {
+          await pool.query(query);
+          latencies.push(performance.now() - at);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return {
+    durationS: (performance.now() - started) / 1_000,
+    responses2xx: latencies.length,
+    non2xx: 0,
+    errors,
+    timeouts: 0,
+    latencies,
+  };
 }
 
-const output: TargetLoad[] = plan.targets.map((_, index) => {
-  const all = sorted(pooled[index]!);
-  return { rounds: rounds[index]!, latencyMs: { p50: percentile(all, 50), p99: percentile(all, 99) } };
-});
-process.stdout.write(`${JSON.stringify(output)}\n`);
+const sorted = (values: readonly number[]) => Float64Array.from(values).sort();
+
+const results: StepResult[] = [];
+for (const step of plan.steps) {
+  const target = plan.targets[step.target]!;
+  const rate = step.pace
+    ? Math.max(1, results[step.pace.ofStep]!.requestsPerSecond * step.pace.fraction)
+    : undefined;
+  const fired =
+    target.kind === 'http' ? await fireHttp(target, step, rate) : await fireSql(target, step, rate);
+  const ordered = sorted(fired.latencies);
+  results.push({
+    durationS: fired.durationS,
+    ...(rate === undefined ? {} : { pacedAt: rate }),
+    requestsPerSecond: fired.responses2xx / fired.durationS,
+    responses2xx: fired.responses2xx,
+    non2xx: fired.non2xx,
+    errors: fired.errors,
+    timeouts: fired.timeouts,
+    latencyMs: {
+      p50: percentile(ordered, 50),
+      p90: percentile(ordered, 90),
+      p99: percentile(ordered, 99),
+    },
+    latencies: fired.latencies,
+  });
+}
+await Promise.all([...pools.values()].map((pool) => pool.end()));
+process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BenchResults } from './harness.ts';
+import { HTTP_SUBJECTS } from './http-bench.ts';
+import type { Measured } from './rounds.ts';
 import type { Spread } from './stats.ts';
+import type { MemorySample } from './turn-bench.ts';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
@@ -12,53 +15,110 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const mib = (bytes: number) => fixed(bytes / 1024 ** 2, 0);
 
-/** The median ratio, and the range of the rounds' ratios when there was more than one round. */
-function ratio(value: Spread, baseline: boolean): string {
-  if (baseline) return 'baseline';
-  const median = `${fixed(value.median, 2)}x`;
-  return value.min === value.max ? median : `${median} (${fixed(value.min, 2)}–${fixed(value.max, 2)})`;
+/** The median, and the range of the rounds' values when there was more than one round. */
+function spread(value: Spread, digits = 2, unit = 'x'): string {
+  const median = `${fixed(value.median, digits)}${unit}`;
+  return value.min === value.max
+    ? median
+    : `${median} (${fixed(value.min, digits)}–${fixed(value.max, digits)})`;
 }
 
-/** The results as a person reads them: one table per comparison, ratios next to the raw numbers. */
+function subjectsTable(title: string, subjects: Measured[]): string {
+  return table(
+    [title, 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'paced at', 'non-2xx', 'errors'],
+    subjects.map((subject) => {
+      const paced = subject.rounds.map((round) => round.pacedAt).filter((rate) => rate !== undefined);
+      return [
+        subject.name,
+        String(subject.connections),
+        fixed(subject.requestsPerSecond, 0),
+        fixed(subject.latencyMs.p50, 2),
+        fixed(subject.latencyMs.p90, 2),
+        fixed(subject.latencyMs.p99, 2),
+        paced.length > 0 ? `${fixed(Math.min(...paced), 0)}–${fixed(Math.max(...paced), 0)}/s` : '',
+        String(subject.non2xx),
+        String(subject.errors),
+      ];
+    }),
+  );
+}
+
+function memoryRows(service: string, samples: MemorySample[]): string[][] {
+  return samples.map((sample) => [
+    service,
+    String(sample.turns),
+    mib(sample.rssBytes),
+    mib(sample.heapUsedBytes),
+    mib(sample.heapTotalBytes),
+    mib(sample.externalBytes),
+  ]);
+}
+
+/** The results as a person reads them: the raw numbers, then the ratios against the baselines. */
 export function formatResults(results: BenchResults): string {
-  const { http, queue } = results.options;
-  const httpTable = table(
-    ['HTTP', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'req/s ratio', 'p50 ratio', 'p99 ratio'],
-    results.http.map((row) => [
-      row.name,
-      fixed(row.result.requestsPerSecond, 0),
-      fixed(row.result.latencyMs.p50, 2),
-      fixed(row.result.latencyMs.p99, 2),
-      String(row.result.non2xx),
-      String(row.result.errors),
-      ratio(row.ratio.requestsPerSecond, row.baseline),
-      ratio(row.ratio.latencyP50, row.baseline),
-      ratio(row.ratio.latencyP99, row.baseline),
-    ]),
-  );
-  const queueTable = table(
-    ['Queue', 'jobs', 'concurrency', 'jobs/s', 'jobs/s ratio'],
-    results.queue.map((row) => [
-      row.name,
-      `${row.result.rounds.length} × ${row.result.jobs}`,
-      String(row.result.concurrency),
-      fixed(row.result.jobsPerSecond, 0),
-      ratio(row.ratio.jobsPerSecond, row.baseline),
-    ]),
-  );
-  const { machine } = results;
+  const { http, turns, memory, queue } = results;
+  const { machine, options } = results;
+  const ratioOf = (subject: string, baseline: string) =>
+    http.comparisons.find((row) => row.subject === subject && row.baseline === baseline)!;
+  const health = ratioOf(HTTP_SUBJECTS.health, HTTP_SUBJECTS.bare);
+  const documents = ratioOf(HTTP_SUBJECTS.documents, HTTP_SUBJECTS.sql);
+  const paced = http.subjects.find((subject) => subject.name === HTTP_SUBJECTS.documentsPaced)!;
   return [
     `Keelson benchmark, ${results.startedAt} — node ${machine.node}, ${machine.cpus} cpus (${machine.cpuModel}), ` +
-      `load average ${fixed(machine.loadAverage.before, 2)} before, ${fixed(machine.loadAverage.after, 2)} after`,
+      `load average ${fixed(machine.loadAverage.before, 2)} before, ${fixed(machine.loadAverage.after, 2)} after, ` +
+      `${fixed(machine.loadAverage.max, 2)} at most`,
     '',
-    `HTTP: ${http.connections} connections; each target warmed up ${http.warmupS} s, then loaded ${http.durationS} s ` +
-      `in ${http.rounds} rounds taken in turn. Ratio = api ÷ bare Fastify of the same round: median (min–max).`,
-    httpTable,
+    `HTTP: ${options.http.connections} connections; each subject warmed up ${options.http.warmupS} s, then loaded ` +
+      `${options.http.durationS} s in ${options.http.rounds} rounds taken in turn.`,
+    subjectsTable('HTTP', http.subjects),
     '',
-    `Queue: ${queue.rounds} rounds of ${queue.jobs} jobs each, queued while paused, timed from resume to the last ` +
-      `completion. Ratio = ingest ÷ no-op of the same round: median (min–max).`,
-    queueTable,
+    'Ratios, subject ÷ baseline of the same round: median (min–max).',
+    table(
+      ['subject', 'baseline', 'req/s ratio', 'p50 ratio', 'p99 ratio'],
+      http.comparisons.map((row) => [
+        row.subject,
+        row.baseline,
+        spread(row.ratio.requestsPerSecond),
+        spread(row.ratio.latencyP50),
+        spread(row.ratio.latencyP99),
+      ]),
+    ),
+    '',
+    `Turns: ${options.turns.latencyConnections} and ${options.turns.throughputConnections} clients, ` +
+      `${options.turns.durationS} s each in ${options.turns.rounds} rounds; every stored turn has its reply ` +
+      `(${turns.stored.userMessages} turns, ${turns.stored.replies} replies).`,
+    subjectsTable('Turns', turns.subjects),
+    '',
+    `Memory under sustained turns (${memory.connections} clients), MiB:`,
+    table(
+      ['service', 'turns', 'RSS', 'heap used', 'heap total', 'external'],
+      [...memoryRows('agent', memory.agent), ...memoryRows('api', memory.api)],
+    ),
+    '',
+    `Queue: ${options.queue.rounds} rounds of ${options.queue.jobs} jobs each, queued while paused, timed from ` +
+      `resume to the last completion. Ratio = ingest ÷ no-op of the same round: median (min–max).`,
+    table(
+      ['Queue', 'jobs', 'concurrency', 'jobs/s', 'jobs/s ratio'],
+      queue.map((row) => [
+        row.name,
+        `${row.result.rounds.length} × ${row.result.jobs}`,
+        String(row.result.concurrency),
+        fixed(row.result.jobsPerSecond, 0),
+        row.baseline ? 'baseline' : spread(row.ratio.jobsPerSecond),
+      ]),
+    ),
+    '',
+    'Against the goals of issue 13:',
+    `  /health ÷ bare Fastify, req/s               ${spread(health.ratio.requestsPerSecond)}   goal ≥ 0.85`,
+    `  /v1/documents ÷ raw pg, req/s               ${spread(documents.ratio.requestsPerSecond)}   goal ≥ 0.6`,
+    `  /v1/documents p99 at ½ its max rate         ${fixed(paced.latencyMs.p99, 1)} ms   goal < 15 ms`,
+    `  turn p50 − the model's own p50, 1 client    ${spread(turns.overheadP50Ms, 1, ' ms')}   goal ≤ 15 ms`,
+    `  turns/s, ${options.turns.throughputConnections} clients (one api, no load balancer)   ` +
+      `${fixed(turns.turnsPerSecond, 0)}   goal ≥ 100 (through the prod profile)`,
+    `  agent RSS after ${memory.agent.at(-1)!.turns} ÷ after ${memory.agent[0]!.turns} turns        ` +
+      `${fixed(memory.agentRssGrowth, 2)}x   goal ≤ 1.2`,
   ].join('\n');
 }
 

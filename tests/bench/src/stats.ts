@@ -23,3 +23,8 @@ export function spread(values: readonly number[]): Spread {
 export function pairedRatios(subject: readonly number[], baseline: readonly number[]): Spread {
   return spread(subject.map((value, round) => value / baseline[round]!));
 }
+
+/** Each round's subject − the baseline's value of the same round (e.g. milliseconds a layer adds). */
+export function pairedDifferences(subject: readonly number[], baseline: readonly number[]): Spread {
+  return spread(subject.map((value, round) => value - baseline[round]!));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairedRatios, percentile, spread } from '../src/stats.ts';
+import { pairedDifferences, pairedRatios, percentile, spread } from '../src/stats.ts';
 
 describe('percentile', () => {
   it('is the nearest rank of sorted values', () => {
@@ -23,5 +23,11 @@ describe('pairedRatios', () => {
   it('divides each round by the baseline of the same round, not by a pooled baseline', () => {
     // A noisy machine: round 2 ran at half speed for both; the ratio stays 0.5 in every round.
     expect(pairedRatios([50, 25, 50], [100, 50, 100])).toEqual({ median: 0.5, min: 0.5, max: 0.5 });
+  });
+});
+
+describe('pairedDifferences', () => {
+  it('subtracts the baseline of the same round from each round', () => {
+    expect(pairedDifferences([12, 30, 14], [2, 18, 3])).toEqual({ median: 11, min: 10, max: 12 });
   });
 });

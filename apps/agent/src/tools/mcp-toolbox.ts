@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Logger } from '@repo/observability';
 import { TOOL_IDEMPOTENCY_META_KEY } from '@repo/runs';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
+import { createSchemaValidators } from './schema-validators.ts';
 
 export interface McpServerSpec {
   name: string;
@@ -21,6 +22,8 @@ export interface ToolboxOptions {
   retries: number;
   /** A server that failed is skipped for this long before it is tried again. */
   cooldownMs?: number;
+  /** A server's tool list is asked for again once it is this old (0, the default: on every turn). */
+  listTtlMs?: number;
   logger: Logger;
   onToolCall?: (tool: string, outcome: 'ok' | 'error', seconds: number) => void;
 }
@@ -29,6 +32,8 @@ interface ServerState {
   spec: McpServerSpec;
   client?: Client;
   tools: { name: string; description?: string; inputSchema: Record<string, unknown> }[];
+  /** When `tools` was listed (0: never, or dropped since). */
+  listedAt: number;
   unavailableUntil: number;
   lastError?: string;
 }
@@ -38,20 +43,31 @@ const turnOwner = new AsyncLocalStorage<string>();
 export const OWNER_HEADER = 'x-keelson-owner';
 
 /**
- * The agent's MCP clients: one per configured server. Each turn asks every server for its tool
- * list (bounded by the timeout), so a server that went down or got slow loses its tools for that
- * turn instead of failing it; a failed server rests for a cooldown, then is reconnected.
- * Tools are handed to the AI SDK as dynamic tools whose calls go back over MCP with a timeout
- * and retries.
+ * The agent's MCP clients: one per configured server. A turn asks a server for its tool list when
+ * the list it has is older than `listTtlMs` (bounded by the timeout), so a server that went down or
+ * got slow loses its tools instead of failing the turn; a failed server (listing, or a call after
+ * its retries) rests for a cooldown with no tools, then is reconnected and listed again. Listing on
+ * every turn was a request to the api's /mcp per turn: ~20 % of the api's CPU and a round trip on
+ * every turn (tests/bench/README.md); a server's tools change when it is redeployed, and a list
+ * at most `listTtlMs` old picks that up. Tools are handed to the AI SDK as dynamic tools whose calls
+ * go back over MCP with a timeout and retries.
  */
 export function createToolbox(options: ToolboxOptions) {
   const cooldownMs = options.cooldownMs ?? 30_000;
-  const states: ServerState[] = options.servers.map((spec) => ({ spec, tools: [], unavailableUntil: 0 }));
+  const states: ServerState[] = options.servers.map((spec) => ({
+    spec,
+    tools: [],
+    listedAt: 0,
+    unavailableUntil: 0,
+  }));
+  // Shared by the clients, so a schema listed on every turn is compiled once (see the module).
+  const jsonSchemaValidator = createSchemaValidators();
 
   const markUnavailable = async (state: ServerState, error: unknown) => {
     state.lastError = error instanceof Error ? error.message : String(error);
     state.unavailableUntil = Date.now() + cooldownMs;
     state.tools = [];
+    state.listedAt = 0;
     const client = state.client;
     state.client = undefined;
     await client?.close().catch(() => {});
@@ -63,7 +79,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const connect = async (state: ServerState): Promise<Client> => {
     if (state.client) return state.client;
-    const client = new Client({ name: 'keelson-agent', version: '1.0.0' });
+    const client = new Client({ name: 'keelson-agent', version: '1.0.0' }, { jsonSchemaValidator });
     const transport = new StreamableHTTPClientTransport(new URL(state.spec.url), {
       requestInit: { headers: state.spec.headers },
       fetch: state.spec.ownerScoped ? ownerFetch : undefined,
@@ -75,6 +91,7 @@ export function createToolbox(options: ToolboxOptions) {
 
   const refresh = async (state: ServerState): Promise<void> => {
     if (Date.now() < state.unavailableUntil) return;
+    if (state.listedAt > 0 && Date.now() - state.listedAt < (options.listTtlMs ?? 0)) return;
     try {
       const client = await connect(state);
       const { tools } = await client.listTools(undefined, { timeout: options.timeoutMs });
@@ -83,6 +100,7 @@ export function createToolbox(options: ToolboxOptions) {
         description: tool.description,
         inputSchema: tool.inputSchema,
       }));
+      state.listedAt = Date.now();
       state.lastError = undefined;
     } catch (error) {
       await markUnavailable(state, error);

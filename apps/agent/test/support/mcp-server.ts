@@ -18,9 +18,13 @@ export interface TestMcpServer {
 /**
  * A real MCP server (the official SDK, stateless streamable HTTP) for tests: `add`, `wait` (which
  * stops when the caller cancels) and `whoami` tools, and a record of which owner header and which
- * idempotency key (`_meta`) each call carried.
+ * idempotency key (`_meta`) each call carried. `structured` adds `stats`, a tool with an output
+ * schema (as the api's tools have), answering `{mean, count}`.
  */
-export async function startTestMcpServer(port = 0): Promise<TestMcpServer> {
+export async function startTestMcpServer(
+  port = 0,
+  options: { structured?: boolean } = {},
+): Promise<TestMcpServer> {
   const calls: TestMcpServer['calls'] = [];
   const state = { delayMs: 0, cancelledWaits: 0 };
   const keyOf = (meta: Record<string, unknown> | undefined) =>
@@ -57,6 +61,21 @@ export async function startTestMcpServer(port = 0): Promise<TestMcpServer> {
       calls.push({ tool: 'whoami', owner });
       return { content: [{ type: 'text', text: owner ?? 'nobody' }] };
     });
+    if (options.structured) {
+      server.registerTool(
+        'stats',
+        {
+          description: 'Mean and count of numbers',
+          inputSchema: { values: z.array(z.number()).min(1) },
+          outputSchema: { mean: z.number(), count: z.number().int() },
+        },
+        async ({ values }) => {
+          calls.push({ tool: 'stats', owner });
+          const stats = { mean: values.reduce((a, b) => a + b, 0) / values.length, count: values.length };
+          return { content: [{ type: 'text', text: JSON.stringify(stats) }], structuredContent: stats };
+        },
+      );
+    }
     return server;
   };
 

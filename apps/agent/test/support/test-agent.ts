@@ -84,6 +84,7 @@ export async function createTestAgent(
     timeoutMs: options.toolTimeoutMs ?? 1_000,
     retries: 0,
     cooldownMs: 0,
+    listTtlMs: config.MCP_TOOLS_TTL_MS,
     logger,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });

@@ -48,7 +48,36 @@ const view = {
   chunkCount: sql<number>`(select count(*)::int from chunks where chunks.document_id = documents.id)`,
 };
 
+/**
+ * The list query, prepared once per variant (with or without a status filter, a cursor): built by
+ * drizzle once instead of on every request, and sent as a named statement, which Postgres parses
+ * and plans once per connection instead of on every request.
+ */
+function prepareList(db: Database, filtered: boolean, paged: boolean) {
+  return db
+    .select({ ...view, cursorTime: cursorTime(documents.createdAt) })
+    .from(documents)
+    .where(
+      and(
+        eq(documents.ownerId, sql.placeholder('ownerId')),
+        filtered ? eq(documents.status, sql.placeholder('status')) : undefined,
+        paged
+          ? after(documents.createdAt, documents.id, {
+              createdAt: sql.placeholder('cursorCreatedAt'),
+              id: sql.placeholder('cursorId'),
+            })
+          : undefined,
+      ),
+    )
+    .orderBy(desc(documents.createdAt), desc(documents.id))
+    .limit(sql.placeholder('limit'))
+    .prepare(`documents_list${filtered ? '_status' : ''}${paged ? '_after' : ''}`);
+}
+
 export function createDocumentsService({ db, producer, stopJob, logger }: DocumentsServiceDependencies) {
+  const lists = [false, true].map((filtered) =>
+    [false, true].map((paged) => prepareList(db, filtered, paged)),
+  );
   return {
     /**
      * Stores the document and its task, then enqueues the ingestion job.
@@ -149,18 +178,14 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
       ownerId: string,
       options: { limit: number; cursor?: Position | undefined; status?: DocumentStatus },
     ) {
-      const rows = await db
-        .select({ ...view, cursorTime: cursorTime(documents.createdAt) })
-        .from(documents)
-        .where(
-          and(
-            eq(documents.ownerId, ownerId),
-            options.status ? eq(documents.status, options.status) : undefined,
-            options.cursor ? after(documents.createdAt, documents.id, options.cursor) : undefined,
-          ),
-        )
-        .orderBy(desc(documents.createdAt), desc(documents.id))
-        .limit(options.limit + 1);
+      const list = lists[options.status ? 1 : 0]![options.cursor ? 1 : 0]!;
+      const rows = await list.execute({
+        ownerId,
+        status: options.status,
+        cursorCreatedAt: options.cursor?.createdAt,
+        cursorId: options.cursor?.id,
+        limit: options.limit + 1,
+      });
       return toPage(rows, options.limit);
     },
 

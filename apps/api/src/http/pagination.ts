@@ -1,4 +1,4 @@
-import { sql, type AnyColumn } from 'drizzle-orm';
+import { sql, type AnyColumn, type Placeholder } from 'drizzle-orm';
 import { z } from 'zod';
 
 /**
@@ -68,9 +68,15 @@ export const page = <T extends z.ZodType>(item: T) =>
 export const cursorTime = (createdAt: AnyColumn) =>
   sql<string>`to_char(${createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** Rows strictly after `at` in (created_at desc, id desc) order; one row comparison, served by the index. */
-export const after = (createdAt: AnyColumn, id: AnyColumn, at: Position) =>
-  sql`(${createdAt}, ${id}) < (${at.createdAt}::timestamptz, ${at.id}::uuid)`;
+/**
+ * Rows strictly after `at` in (created_at desc, id desc) order; one row comparison, served by the
+ * index. `at` may be placeholders, filled in when a prepared query runs.
+ */
+export const after = (
+  createdAt: AnyColumn,
+  id: AnyColumn,
+  at: Position | { createdAt: Placeholder; id: Placeholder },
+) => sql`(${createdAt}, ${id}) < (${at.createdAt}::timestamptz, ${at.id}::uuid)`;
 
 /** Splits `limit + 1` rows into a page and the cursor of the next one. */
 export function toPage<Row extends { cursorTime: string; id: string }>(rows: Row[], limit: number) {

@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { connectionFailure, HttpProblem } from '@repo/http';
 import { TOOL_IDEMPOTENCY_META_KEY } from '@repo/runs';
 import type { FastifyBaseLogger } from 'fastify';
@@ -80,6 +81,14 @@ const answer = (structured: object, text: string): CallToolResult => ({
 const refusal = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
 
 /**
+ * One for every server built here. Without it each server (one per request) creates its own Ajv
+ * with ajv-formats, which was a third of what building a server cost on the agent's per-turn tool
+ * listing (tests/bench/README.md). A server validates with it only elicitation answers, which
+ * these tools never ask for.
+ */
+const jsonSchemaValidator = new AjvJsonSchemaValidator();
+
+/**
  * The stack's tools for one caller, over MCP. A new server is built for every request (the
  * endpoint is stateless), so each tool closes over the principal the authentication plugin
  * established — a user's JWT or the service token acting for an owner — with its owner and
@@ -99,6 +108,7 @@ export function createMcpServer(
     {
       instructions:
         "Keelson: the user's documents (search, read) and background tasks (queue an agent run, read a task).",
+      jsonSchemaValidator,
     },
   );
   const owner = principal.ownerId;

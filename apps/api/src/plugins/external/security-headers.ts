@@ -1,7 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet, { type HelmetOptions } from 'helmet';
 
 export interface SecurityHeadersOptions {
   /** Allowed browser origins; empty: no cross-origin access at all. */
@@ -9,13 +10,46 @@ export interface SecurityHeadersOptions {
 }
 
 /**
- * helmet's headers on every response. The API serves JSON only, so its default CSP is tightened
- * to "nothing may load" (the docs page, outside production, sets its own). CORS lets exactly the
- * configured origins call the API from a browser; bearer tokens, not cookies, so no credentials.
+ * helmet's configuration: its defaults, with the CSP tightened to "nothing may load" because the
+ * API serves JSON only (the docs page, outside production, sets its own).
+ */
+export const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+};
+
+/**
+ * The headers helmet's middleware sets for `options`, computed once by running it against a
+ * response that records them. They depend on nothing in the request; @fastify/helmet built a new
+ * helmet middleware (options parsed, CSP string assembled) for every request, in two hooks.
+ */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string) {
+      headers[name.toLowerCase()] = value;
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  // helmet throws a bad option itself; its callback's error argument is kept for compatibility only.
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error)
+      throw error instanceof Error ? error : new Error('helmet refused its options', { cause: error });
+  });
+  return headers;
+}
+
+/**
+ * helmet's headers on every response (errors and 404s included: onRequest runs for them too).
+ * CORS lets exactly the configured origins call the API from a browser; bearer tokens, not
+ * cookies, so no credentials.
  */
 async function securityHeaders(app: FastifyInstance, { corsOrigins }: SecurityHeadersOptions) {
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  const headers = helmetHeaders(HELMET_OPTIONS);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(cors, {
     origin: corsOrigins.length === 0 ? false : corsOrigins.includes('*') ? '*' : corsOrigins,

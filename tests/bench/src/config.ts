@@ -1,0 +1,23 @@
+/**
+ * The environment the bench's own processes read: the harness sets it for the servers and the
+ * preload it spawns. Nothing else of the bench reads process.env; a bad value is named here.
+ */
+
+/** The harness's PATH, handed on to the services it spawns (and nothing else of its environment). */
+export const inheritedPath = (): string => process.env.PATH ?? '';
+
+/** PORT of a server process the harness started (bare Fastify, the scripted model). */
+export function serverPort(): number {
+  const port = Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`PORT must be a TCP port, got ${process.env.PORT}`);
+  }
+  return port;
+}
+
+/** Where profiler-preload.ts writes its profiles. */
+export function profileDir(): string {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) throw new Error('profiler-preload needs BENCH_PROFILE_DIR');
+  return dir;
+}
