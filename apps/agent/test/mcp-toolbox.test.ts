@@ -128,7 +128,11 @@ describe('tool lists', () => {
     vi.stubGlobal('fetch', countListings);
     try {
       for (let turn = 0; turn < 10; turn++) {
-        expect(Object.keys(await box.toolsFor('alice')).sort()).toEqual(['math__add', 'math__whoami']);
+        expect(Object.keys(await box.toolsFor('alice')).sort()).toEqual([
+          'math__add',
+          'math__wait',
+          'math__whoami',
+        ]);
       }
       expect(listings).toHaveBeenCalledTimes(1);
     } finally {
