@@ -17,7 +17,9 @@ export const STOP = {
 } as const;
 
 /** A message as the turn's answer shows it (the stored row minus what only the agent needs). */
-export const messageView = (message: Message) => ({
+export const messageView = (
+  message: Pick<Message, 'id' | 'role' | 'content' | 'toolCalls' | 'toolResults' | 'createdAt'>,
+) => ({
   id: message.id,
   role: message.role,
   content: message.content,

@@ -3,14 +3,14 @@ import {
   activeRunStatuses,
   conversations,
   messages,
+  runEvents,
   runs,
   runToolCalls,
   type Database,
   type Message,
   type Run,
-  type Transaction,
 } from '@repo/db';
-import { storeEvents, type RunEvent } from '@repo/runs';
+import type { RunEvent } from '@repo/runs';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { OutputMessage } from '../conversations/model-messages.ts';
 
@@ -247,7 +247,10 @@ export function createRunStore(db: Database) {
       return { cancelRequested: row.cancelRequestedAt !== null };
     },
 
-    /** Stores events and tool calls streamed so far (a batch), extending the lease with them. */
+    /**
+     * Stores events and tool calls streamed so far (a batch), extending the lease with them. One
+     * statement: the fenced update of the run, and the inserts only if it applied.
+     */
     async flush(
       runId: string,
       leaseOwner: string,
@@ -255,27 +258,30 @@ export function createRunStore(db: Database) {
       events: readonly RunEvent[],
       toolCalls: readonly ToolCallRecord[],
     ): Promise<{ cancelRequested: boolean }> {
-      return db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(runs)
-          .set({
-            lastSeq: events.at(-1)?.seq ?? sql`${runs.lastSeq}`,
-            leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
-            updatedAt: sql`now()`,
-          })
-          .where(held(runId, leaseOwner))
-          .returning({ cancelRequestedAt: runs.cancelRequestedAt });
-        if (!row) throw new RunLostError(runId);
-        await storeEvents(tx, runId, events);
-        await upsertToolCalls(tx, runId, toolCalls);
-        return { cancelRequested: row.cancelRequestedAt !== null };
-      });
+      const result = await db.execute<{ held: boolean; cancel_requested: boolean | null }>(sql`
+        with run as (
+          update ${runs}
+          set last_seq = coalesce(${events.at(-1)?.seq ?? null}::bigint, last_seq),
+              lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
+              updated_at = now()
+          where ${held(runId, leaseOwner)}
+          returning cancel_requested_at
+        ), ${insertEvents(runId, events)}, ${upsertToolCalls(runId, toolCalls)}
+        select exists (select from run) as held,
+               (select cancel_requested_at is not null from run) as cancel_requested
+      `);
+      const row = result.rows[0];
+      if (!row?.held) throw new RunLostError(runId);
+      return { cancelRequested: row.cancel_requested === true };
     },
 
     /**
-     * The end of a run, all at once: its output messages, the remaining events with the final one
-     * (built from the stored messages by `finalEvent`), its tool calls, and its status. Nothing is
-     * written when the run is no longer this agent's (RunLostError).
+     * The end of a run, all at once and in one statement (no transaction's round trips on the
+     * path of every turn): its status and usage, its output messages and the conversation's
+     * `updated_at`, the remaining events with the final one, its tool calls — each applied only
+     * if the run is still this agent's (RunLostError otherwise, and nothing is written). The
+     * messages' ids and times are chosen here, so the final event (built by `finalEvent` from
+     * them) holds exactly what is stored.
      */
     async finish(
       runId: string,
@@ -284,86 +290,123 @@ export function createRunStore(db: Database) {
       output: readonly OutputMessage[],
       outcome: RunOutcome,
       pending: { events: readonly RunEvent[]; toolCalls: readonly ToolCallRecord[] },
-      finalEvent: (stored: Message[]) => RunEvent,
-    ): Promise<{ stored: Message[]; event: RunEvent }> {
-      return db.transaction(async (tx) => {
-        const stored =
-          output.length === 0 ? [] : await storeOutput(tx, conversationId, output, outcome.usage);
-        const event = finalEvent(stored);
-        const reply = stored.filter((message) => message.role === 'assistant').at(-1);
-        const [row] = await tx
-          .update(runs)
-          .set({
-            status: outcome.status,
-            errorCode: outcome.errorCode ?? null,
-            error: outcome.error ?? null,
-            inputTokens: outcome.usage.inputTokens,
-            outputTokens: outcome.usage.outputTokens,
-            steps: outcome.steps,
-            finishReason: outcome.finishReason ?? null,
-            replyMessageId: reply?.id ?? null,
-            lastSeq: event.seq,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-            finishedAt: sql`now()`,
-            updatedAt: sql`now()`,
-          })
-          .where(held(runId, leaseOwner))
-          .returning({ id: runs.id });
-        if (!row) throw new RunLostError(runId);
-        await storeEvents(tx, runId, [...pending.events, event]);
-        await upsertToolCalls(tx, runId, pending.toolCalls);
-        return { stored, event };
-      });
+      finalEvent: (stored: StoredMessage[]) => RunEvent,
+    ): Promise<{ stored: StoredMessage[]; event: RunEvent }> {
+      const createdAt = new Date();
+      const stored: StoredMessage[] = output.map((row, i) => ({
+        ...row,
+        id: randomUUID(),
+        createdAt,
+        // The provider's usage belongs to the turn; it is recorded on its final message.
+        ...(i === output.length - 1
+          ? { inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens }
+          : { inputTokens: null, outputTokens: null }),
+      }));
+      const event = finalEvent(stored);
+      const reply = stored.filter((message) => message.role === 'assistant').at(-1);
+      const result = await db.execute<{ held: boolean }>(sql`
+        with run as (
+          update ${runs}
+          set status = ${outcome.status},
+              error_code = ${outcome.errorCode ?? null},
+              error = ${outcome.error ?? null},
+              input_tokens = ${outcome.usage.inputTokens},
+              output_tokens = ${outcome.usage.outputTokens},
+              steps = ${outcome.steps},
+              finish_reason = ${outcome.finishReason ?? null},
+              reply_message_id = ${reply?.id ?? null}::uuid,
+              last_seq = ${event.seq},
+              lease_owner = null,
+              lease_expires_at = null,
+              finished_at = now(),
+              updated_at = now()
+          where ${held(runId, leaseOwner)}
+          returning id
+        ), touched as (
+          update ${conversations} set updated_at = now()
+          where id = ${conversationId} and ${stored.length > 0} and exists (select from run)
+        ), output as (
+          insert into ${messages}
+            (id, conversation_id, role, content, tool_calls, tool_results, token_count, input_tokens,
+             output_tokens, created_at)
+          select m.id, ${conversationId}, m.role, m.content, m.tool_calls, m.tool_results, m.token_count,
+                 m.input_tokens, m.output_tokens, m.created_at
+          from rows from (jsonb_to_recordset(${json(stored.map(messageRow))}::jsonb) as (
+            id uuid, role text, content text, tool_calls jsonb, tool_results jsonb, token_count int,
+            input_tokens int, output_tokens int, created_at timestamptz
+          )) with ordinality as m(id, role, content, tool_calls, tool_results, token_count, input_tokens,
+                                  output_tokens, created_at, n)
+          where exists (select from run)
+          -- In order: each message's seq (an identity) follows the one before it.
+          order by m.n
+        ), ${insertEvents(runId, [...pending.events, event])}, ${upsertToolCalls(runId, pending.toolCalls)}
+        select exists (select from run) as held
+      `);
+      if (!result.rows[0]?.held) throw new RunLostError(runId);
+      return { stored, event };
     },
   };
 }
 
+/** A message of a run's output as it is stored (ids and times are chosen by the executor). */
+export type StoredMessage = OutputMessage & {
+  id: string;
+  createdAt: Date;
+  inputTokens: number | null;
+  outputTokens: number | null;
+};
+
+/** A message as a row of the jsonb parameter its insert reads (keys named like the columns). */
+const messageRow = (message: StoredMessage) => ({
+  id: message.id,
+  role: message.role,
+  content: message.content,
+  tool_calls: message.toolCalls,
+  tool_results: message.toolResults,
+  token_count: message.tokenCount,
+  input_tokens: message.inputTokens,
+  output_tokens: message.outputTokens,
+  created_at: message.createdAt.toISOString(),
+});
+
+/** JSON for a jsonb parameter: nulls left out (a missing key reads as SQL NULL). */
+const json = (value: unknown) =>
+  JSON.stringify(value, (_key, item: unknown) => (item === null ? undefined : item));
+
+/** A CTE `events` inserting numbered events, if the statement's `run` CTE returned a row. */
+function insertEvents(runId: string, events: readonly RunEvent[]) {
+  return sql`events as (
+    insert into ${runEvents} (run_id, seq, type, data)
+    select ${runId}, e.seq, e.type, e.data
+    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e(seq bigint, type text, data jsonb)
+    where exists (select from run)
+  )`;
+}
+
+/** A CTE `calls` recording tool calls (a later record of a call adds its outcome). */
+function upsertToolCalls(runId: string, calls: readonly ToolCallRecord[]) {
+  const rows = calls.map((call) => ({
+    tool_call_id: call.toolCallId,
+    tool_name: call.toolName,
+    input: call.input ?? null,
+    idempotency_key: call.idempotencyKey,
+    is_error: call.isError ?? null,
+    completed: call.isError !== undefined,
+  }));
+  return sql`calls as (
+    insert into ${runToolCalls} (run_id, tool_call_id, tool_name, input, idempotency_key, is_error, completed_at)
+    select ${runId}, c.tool_call_id, c.tool_name, c.input, c.idempotency_key, c.is_error,
+           case when c.completed then now() end
+    from jsonb_to_recordset(${json(rows)}::jsonb) as c(
+      tool_call_id text, tool_name text, input jsonb, idempotency_key text, is_error boolean, completed boolean
+    )
+    where exists (select from run)
+    on conflict (run_id, tool_call_id) do update
+      set is_error = excluded.is_error, completed_at = excluded.completed_at
+  )`;
+}
+
 export type RunStore = ReturnType<typeof createRunStore>;
-
-/** A run's output messages; the provider's usage is recorded on the last one (the answer). */
-async function storeOutput(
-  tx: Transaction,
-  conversationId: string,
-  rows: readonly OutputMessage[],
-  usage: RunOutcome['usage'],
-): Promise<Message[]> {
-  const stored = await tx
-    .insert(messages)
-    .values(
-      rows.map((row, i) => ({
-        conversationId,
-        ...row,
-        ...(i === rows.length - 1
-          ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens }
-          : {}),
-      })),
-    )
-    .returning();
-  await tx.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
-  return stored;
-}
-
-async function upsertToolCalls(tx: Transaction, runId: string, calls: readonly ToolCallRecord[]) {
-  if (calls.length === 0) return;
-  await tx
-    .insert(runToolCalls)
-    .values(
-      calls.map((call) => ({
-        runId,
-        toolCallId: call.toolCallId,
-        toolName: call.toolName,
-        input: call.input ?? null,
-        idempotencyKey: call.idempotencyKey,
-        isError: call.isError ?? null,
-        completedAt: call.isError === undefined ? null : new Date(),
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [runToolCalls.runId, runToolCalls.toolCallId],
-      set: { isError: sql`excluded.is_error`, completedAt: sql`excluded.completed_at` },
-    });
-}
 
 function isUniqueViolation(error: unknown): boolean {
   const candidate = error as { code?: unknown; cause?: { code?: unknown } };
