@@ -56,6 +56,10 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^ENV NODE_ENV=production$/m);
     expect(text).toMatch(/^HEALTHCHECK /m);
     expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    // tini's binary comes from a stage of its own: the runtime stage runs no package manager.
+    const runtime = text.slice(text.indexOf(' AS runtime'));
+    expect(runtime).toMatch(/^COPY --from=tini \/usr\/bin\/tini \/usr\/bin\/tini$/m);
+    expect(runtime).not.toMatch(/apt-get|dpkg -i/);
     expect(text).toMatch(/^CMD \["node", (?:"--import=@repo\/telemetry\/register", )?"dist\/main\.js"\]$/m);
     // The dependency layer comes before any source: manifests (out/json) are copied first.
     expect(text.indexOf('out/json')).toBeLessThan(text.indexOf('out/full'));

@@ -99,7 +99,7 @@ export async function createTestAgent(
     logger,
     pool,
     db,
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics,

@@ -60,7 +60,7 @@ export async function startAgentService(
     logger: silentLogger,
     pool,
     db: createDatabase(pool),
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics: createAgentMetrics(registry),
