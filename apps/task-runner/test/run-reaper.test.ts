@@ -58,7 +58,16 @@ describe('the run reaper', () => {
 
     const [failed] = await t.db.select().from(runs).where(eq(runs.id, lost));
     expect(failed).toMatchObject({ status: 'failed', errorCode: 'agent-lost', leaseOwner: null, lastSeq: 5 });
-    expect(await readStoredEvents(t.db, lost, 0)).toEqual([
+    // The events it had only streamed are stored now, before the final one.
+    const log = await readStoredEvents(t.db, lost, 0);
+    expect(log.map((event) => event.type)).toEqual([
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'error',
+    ]);
+    expect(log.slice(4)).toEqual([
       {
         seq: 5,
         type: 'error',

@@ -3,7 +3,7 @@ import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { storeEvents } from './event-log.ts';
 import type { RunEvent, RunEventInput } from './events.ts';
-import { appendLive, lastLiveSeq, type LiveStreamBounds } from './live-stream.ts';
+import { appendLive, readLive, type LiveStreamBounds } from './live-stream.ts';
 
 export interface EndRunOptions {
   db: Database;
@@ -27,19 +27,30 @@ export interface EndRunOptions {
 /**
  * Ends a run that no agent is executing — a lost one (its lease ran out: the reaper), or one
  * waiting for a decision or an agent (cancelled by the api) — with a final event, so followers
- * on every replica see it end. The status change and the event commit together; the event is
- * then appended to the live stream (a failure there goes to `onLiveError`: followers still find it
- * in Postgres, at their next poll).
+ * on every replica see it end. The status change and the event commit together; the event is then
+ * appended to the live stream (a failure there goes to `onLiveError`: followers still find it in
+ * Postgres, at their next poll).
  *
- * The event is numbered after the higher of the stored log and the live stream: an agent that
- * died may have streamed events it never stored, and a follower that saw them must see the final
- * event after them. Returns the event, or undefined when the run was not in a `from` status.
+ * An agent that died may have streamed events it never stored: those still in its live stream are
+ * stored here first, so the log holds everything a client could have seen, and the final event is
+ * numbered after them. Returns the event, or undefined when the run was not in a `from` status.
  */
 export async function endRun(options: EndRunOptions): Promise<RunEvent | undefined> {
   const { db, runId } = options;
-  const streamed = await lastLiveSeq(options.redis, options.prefix, runId).catch(() => 0);
+  const streamed = await readLive(options.redis, options.prefix, runId, 0).catch((): RunEvent[] => []);
   const event = await db.transaction(async (tx) => {
-    const [ended] = await tx
+    const [current] = await tx
+      .select({ lastSeq: runs.lastSeq })
+      .from(runs)
+      .where(and(eq(runs.id, runId), inArray(runs.status, [...options.from]), options.where))
+      .for('update');
+    if (!current) return undefined;
+    const unstored = streamed.filter((event) => event.seq > current.lastSeq);
+    const final: RunEvent = {
+      seq: Math.max(current.lastSeq, streamed.at(-1)?.seq ?? 0) + 1,
+      ...options.event,
+    };
+    await tx
       .update(runs)
       .set({
         status: options.status,
@@ -47,15 +58,12 @@ export async function endRun(options: EndRunOptions): Promise<RunEvent | undefin
         error: options.error,
         leaseOwner: null,
         leaseExpiresAt: null,
-        lastSeq: sql`greatest(${runs.lastSeq}, ${streamed}) + 1`,
+        lastSeq: final.seq,
         finishedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(runs.id, runId), inArray(runs.status, [...options.from]), options.where))
-      .returning({ lastSeq: runs.lastSeq });
-    if (!ended) return undefined;
-    const final: RunEvent = { seq: ended.lastSeq, ...options.event };
-    await storeEvents(tx, runId, [final]);
+      .where(eq(runs.id, runId));
+    await storeEvents(tx, runId, [...unstored, final]);
     return final;
   });
   if (event) {

@@ -171,12 +171,16 @@ describe('following a run', () => {
     await appendLive(fixture.redis, fixture.prefix, runId, [delta(1)], { final: false });
     setTimeout(() => controller.abort(), 300);
     expect(await seen).toEqual([1]);
-    const [, subscribers] = (await fixture.redis.call(
-      'pubsub',
-      'numsub',
-      `${fixture.prefix}:run-events:${runId}`,
-    )) as [string, number];
-    expect(subscribers).toBe(0);
+    await expect
+      .poll(async () => {
+        const [, subscribers] = (await fixture.redis.call(
+          'pubsub',
+          'numsub',
+          `${fixture.prefix}:run-events:${runId}`,
+        )) as [string, number];
+        return subscribers;
+      })
+      .toBe(0);
   });
 });
 
@@ -203,7 +207,13 @@ describe('ending a run no agent executes', () => {
     const [row] = await fixture.db.select().from(runs).where(eq(runs.id, runId));
     expect(row).toMatchObject({ status: 'failed', errorCode: 'agent-lost', lastSeq: 7, leaseOwner: null });
     expect(row!.finishedAt).toBeInstanceOf(Date);
-    expect((await readStoredEvents(fixture.db, runId, 6)).map((e) => e.type)).toEqual(['error']);
+    // What the lost agent had only streamed is in the log now, before the final event.
+    expect((await readStoredEvents(fixture.db, runId, 0)).map((e) => [e.seq, e.type])).toEqual([
+      ...range(1, 6).map((seq) => [seq, 'text-delta']),
+      [7, 'error'],
+    ]);
+    // A follower replaying the finished run from Postgres gets all of it.
+    expect(await collect(runId, 0)).toEqual(range(1, 7));
     // Once: a second attempt finds the run no longer running.
     const again = await endRun({
       db: fixture.db,
