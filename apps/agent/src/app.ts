@@ -16,6 +16,7 @@ import { probeRoutes } from './routes/probes.ts';
 import { summaryRoutes } from './routes/summaries.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { createRunExecutor } from './runs/run-executor.ts';
+import { createRunStart } from './runs/run-start.ts';
 import { createRunStore } from './runs/run-store.ts';
 import type { Toolbox } from './tools/mcp-toolbox.ts';
 
@@ -75,6 +76,7 @@ export async function buildAgentApp(deps: AgentDependencies) {
   const feed = createRunFeed({ db: deps.db, redis: deps.redis, subscriber: deps.subscriber, prefix });
   const executor = createRunExecutor({
     config: deps.config,
+    starts: createRunStart(deps.db),
     runs: createRunStore(deps.db),
     feed,
     redis: deps.redis,

@@ -3,32 +3,29 @@ import type { Logger } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import type { RunEvent, RunFeed } from '@repo/runs';
 import type { AgentConfig } from '../config.ts';
-import { fromResponseMessages, type OutputMessage } from '../conversations/model-messages.ts';
 import { estimateTokens } from '../memory/tokens.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import { missingModelHint, type ConfiguredModel } from '../models/language-model.ts';
-import {
-  createTurnProgress,
-  runTurn,
-  type TurnDependencies,
-  type TurnProgress,
-  type TurnResult,
-} from '../turns/run-turn.ts';
+import { createTurnProgress, runTurn, type TurnDependencies, type TurnProgress } from '../turns/run-turn.ts';
+import { countEnd, failedOutcome, planEnd, type Ending, type StoredEnding } from './run-ending.ts';
 import { createRunEventSink, type RunEventSink } from './run-event-sink.ts';
+import { keepLease } from './run-lease.ts';
 import {
   errorMetricKind,
   failureOf,
   messageView,
-  partialOutput,
   shutdownFailure,
   STOP,
   type Failure,
   type TurnView,
 } from './run-outcomes.ts';
-import { RunLostError, type RunOutcome, type RunStore } from './run-store.ts';
+import type { RunConversation, RunStart } from './run-start.ts';
+import { RunLostError, type RunStore } from './run-store.ts';
 
 export interface RunExecutorOptions {
   config: AgentConfig;
+  /** Starting runs (the one statement of a new run, idempotency keys). */
+  starts: RunStart;
   runs: RunStore;
   /** Follows runs executed by other agent instances (an idempotent retry that lands elsewhere). */
   feed: RunFeed;
@@ -65,12 +62,6 @@ interface ActiveRun {
   settled: Promise<void>;
 }
 
-type Ending =
-  | { kind: 'succeeded'; result: TurnResult }
-  | { kind: 'cancelled' }
-  | { kind: 'failed'; failure: Failure; error?: unknown }
-  | { kind: 'lost' };
-
 /**
  * Executes runs, detached from the HTTP request that started them: a client that goes away, or
  * an api replica that dies, leaves the run going to its end. Each run holds a lease in Postgres,
@@ -91,7 +82,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
       metrics.errors.inc({ kind: 'no-model' });
       throw new HttpProblem(503, missingModelHint(), { type: 'urn:keelson:problem:no-model' });
     }
-    const opened = await runs.open({
+    const opened = await options.starts.open({
       ...input,
       tokenCount: estimateTokens(input.content),
       provider: options.model.provider,
@@ -151,11 +142,15 @@ export function createRunExecutor(options: RunExecutorOptions) {
   async function execute(
     run: ActiveRun,
     context: { runId: string; ownerId: string; userMessageId: string },
-    conversation: { id: string; summary: string | null; summarizedThroughSeq: number },
+    conversation: RunConversation,
   ): Promise<void> {
     const { runId } = context;
     const progress = createTurnProgress(runId);
-    const keeper = keepLease(runId, run, progress);
+    const keeper = keepLease(
+      { runs, instanceId, leaseMs: config.RUN_LEASE_MS, flushMs: config.RUN_FLUSH_INTERVAL_MS, logger },
+      { runId, sink: run.sink, controller: run.controller },
+      progress,
+    );
     let ending: Ending;
     try {
       const result = await runTurn(
@@ -185,146 +180,39 @@ export function createRunExecutor(options: RunExecutorOptions) {
     }
     if (ending.kind === 'lost') {
       metrics.turns.inc({ outcome: 'aborted' });
-      logger.warn(
-        { runId },
-        'run lost: it was ended elsewhere (reaped, cancelled, or its conversation deleted)',
-      );
+      logger.warn({ runId }, 'run lost: it was ended elsewhere (reaped, or its conversation deleted)');
       run.sink.abandon();
       return;
     }
     await finish(run, context, conversation.id, progress, ending);
+    if (ending.kind === 'succeeded' && ending.result.outgrewBudget) {
+      options.requestSummary(context.ownerId, conversation.id);
+    }
   }
 
-  /**
-   * While the run executes: every RUN_FLUSH_INTERVAL_MS, store the events and tool calls emitted
-   * since the last time (a no-op when there are none), and renew the lease at least every third
-   * of RUN_LEASE_MS. Each store also answers whether a cancel was asked for, and fails when the
-   * run is no longer this agent's; both abort the run.
-   */
-  function keepLease(runId: string, run: ActiveRun, progress: TurnProgress) {
-    let chain: Promise<void> = Promise.resolve();
-    let renewedAt = Date.now();
-    const tick = () => {
-      chain = chain.then(async () => {
-        const events = run.sink.takeUnstored();
-        const calls = progress.takeToolCalls();
-        const due = Date.now() - renewedAt >= config.RUN_LEASE_MS / 3;
-        if (events.length === 0 && calls.length === 0 && !due) return;
-        try {
-          const { cancelRequested } =
-            events.length > 0 || calls.length > 0
-              ? await runs.flush(runId, instanceId, config.RUN_LEASE_MS, events, calls)
-              : await runs.renewLease(runId, instanceId, config.RUN_LEASE_MS);
-          renewedAt = Date.now();
-          if (cancelRequested) run.controller.abort(STOP.cancelled);
-        } catch (error) {
-          if (error instanceof RunLostError) {
-            run.controller.abort(STOP.lost);
-            return;
-          }
-          // Postgres may be back at the next tick; until the lease runs out, nothing is lost.
-          run.sink.restoreUnstored(events);
-          progress.restoreToolCalls(calls);
-          logger.warn({ err: error, runId }, 'could not store run events; retrying');
-        }
-      });
-    };
-    const timer = setInterval(tick, config.RUN_FLUSH_INTERVAL_MS);
-    return {
-      async stop() {
-        clearInterval(timer);
-        await chain;
-      },
-    };
-  }
-
-  /** Stores the run's end (output, events, status) in one transaction, then publishes its final event. */
+  /** Stores the run's end in one statement, then publishes its final event. */
   async function finish(
     run: ActiveRun,
-    context: { runId: string; ownerId: string; userMessageId: string },
+    context: { runId: string; userMessageId: string },
     conversationId: string,
     progress: TurnProgress,
-    ending: Exclude<Ending, { kind: 'lost' }>,
+    ending: StoredEnding,
   ): Promise<void> {
     const { runId } = context;
-    let output: OutputMessage[] = [];
-    let outcome: RunOutcome;
-    let build: (stored: ReturnType<typeof messageView>[]) => Pick<RunEvent, 'type' | 'data'>;
-    switch (ending.kind) {
-      case 'succeeded': {
-        const { result } = ending;
-        output = fromResponseMessages(result.responseMessages);
-        outcome = {
-          status: 'succeeded',
-          usage: result.usage,
-          steps: result.steps,
-          finishReason: result.finishReason,
-        };
-        build = (stored) => {
-          const reply = stored.filter((message) => message.role === 'assistant').at(-1);
-          if (!reply) throw new Error('the model produced no assistant message');
-          const view: TurnView = {
-            runId,
-            userMessageId: context.userMessageId,
-            reply,
-            messages: stored,
-            usage: result.usage,
-            finishReason: result.finishReason,
-            steps: result.steps,
-            replayed: false,
-          };
-          return { type: 'done', data: view };
-        };
-        break;
-      }
-      case 'cancelled':
-        output = partialOutput(progress);
-        outcome = {
-          status: 'cancelled',
-          errorCode: 'cancelled',
-          error: 'The run was cancelled.',
-          usage: progress.usage,
-          steps: progress.steps,
-          finishReason: 'cancelled',
-        };
-        build = (stored) => ({
-          type: 'cancelled',
-          data: {
-            runId,
-            status: 'cancelled',
-            code: 'cancelled',
-            reply: stored.filter((message) => message.role === 'assistant').at(-1) ?? null,
-          },
-        });
-        break;
-      case 'failed':
-        outcome = {
-          status: 'failed',
-          errorCode: ending.failure.code,
-          error: ending.failure.problem.detail ?? 'The turn failed.',
-          usage: progress.usage,
-          steps: progress.steps,
-        };
-        build = () => ({ type: 'error', data: { ...ending.failure.problem, code: ending.failure.code } });
-        break;
-    }
-
+    const planned = planEnd(ending, context, progress);
     const pending = { events: run.sink.takeUnstored(), toolCalls: progress.takeToolCalls() };
     try {
       const { event } = await runs.finish(
         runId,
         instanceId,
         conversationId,
-        output,
-        outcome,
+        planned.output,
+        planned.outcome,
         pending,
-        (stored) => ({
-          seq: run.sink.nextSeq(),
-          ...build(stored.map(messageView)),
-        }),
+        (stored) => ({ seq: run.sink.nextSeq(), ...planned.finalEvent(stored.map(messageView)) }),
       );
       run.sink.end(event);
-      count(ending, context, conversationId);
+      countEnd(metrics, logger, ending, { runId, conversationId });
     } catch (error) {
       if (error instanceof RunLostError) {
         metrics.turns.inc({ outcome: 'aborted' });
@@ -332,7 +220,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
         return;
       }
       // The end could not be stored (Postgres gone, or no answer to store): the followers hear it
-      // now as an error; storing it is retried until the lease would have run out.
+      // now as an error, and storing it is retried until the lease would have run out.
       const failure = failureOf(error, runId);
       logger.warn({ err: error, runId }, 'could not store the end of a run');
       metrics.turns.inc({ outcome: 'error' });
@@ -355,20 +243,21 @@ export function createRunExecutor(options: RunExecutorOptions) {
     pending: { events: RunEvent[]; toolCalls: ReturnType<TurnProgress['takeToolCalls']> },
     event: RunEvent,
   ): Promise<void> {
-    const outcome: RunOutcome = {
-      status: 'failed',
-      errorCode: failure.code,
-      error: failure.problem.detail ?? 'The turn failed.',
-      usage: progress.usage,
-      steps: progress.steps,
-    };
     // Every 250 ms: the run holds its conversation until its end is stored, so it is stored as
     // soon as Postgres answers again.
     const deadline = Date.now() + config.RUN_LEASE_MS;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       try {
-        await runs.finish(runId, instanceId, conversationId, [], outcome, pending, () => event);
+        await runs.finish(
+          runId,
+          instanceId,
+          conversationId,
+          [],
+          failedOutcome(failure, progress),
+          pending,
+          () => event,
+        );
         return;
       } catch (error) {
         if (error instanceof RunLostError) return;
@@ -378,37 +267,6 @@ export function createRunExecutor(options: RunExecutorOptions) {
       { runId },
       'gave up storing the end of a run; the reaper will fail it when its lease expires',
     );
-  }
-
-  function count(
-    ending: Exclude<Ending, { kind: 'lost' }>,
-    context: { runId: string; ownerId: string },
-    conversationId: string,
-  ) {
-    switch (ending.kind) {
-      case 'succeeded':
-        metrics.turns.inc({ outcome: 'ok' });
-        metrics.tokens.inc({ direction: 'input' }, ending.result.usage.inputTokens);
-        metrics.tokens.inc({ direction: 'output' }, ending.result.usage.outputTokens);
-        if (ending.result.outgrewBudget) options.requestSummary(context.ownerId, conversationId);
-        break;
-      case 'cancelled':
-        metrics.turns.inc({ outcome: 'aborted' });
-        logger.info({ runId: context.runId }, 'run cancelled');
-        break;
-      case 'failed': {
-        const { failure } = ending;
-        const shutDown = failure.code === 'agent-shutdown';
-        metrics.turns.inc({ outcome: shutDown ? 'aborted' : 'error' });
-        if (!shutDown) metrics.errors.inc({ kind: errorMetricKind(failure) });
-        const level = failure.unexpected ? 'error' : 'warn';
-        logger[level](
-          { err: ending.error, runId: context.runId, code: failure.code, conversationId },
-          'run failed; the user message is kept, no reply stored',
-        );
-        break;
-      }
-    }
   }
 
   return {

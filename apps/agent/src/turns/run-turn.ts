@@ -7,7 +7,8 @@ import { selectContext } from '../memory/context-window.ts';
 import { estimateTokens } from '../memory/tokens.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import type { ConfiguredModel } from '../models/language-model.ts';
-import type { RunConversation, ToolCallRecord } from '../runs/run-store.ts';
+import type { RunConversation } from '../runs/run-start.ts';
+import type { ToolCallRecord } from '../runs/run-store.ts';
 import type { Toolbox } from '../tools/mcp-toolbox.ts';
 
 export interface TurnDependencies {
