@@ -91,7 +91,12 @@ describe('compose.yaml', () => {
   });
 
   it('gives each app a stop_grace_period above its default shutdown budget', () => {
-    const required = { DATABASE_URL: 'postgres://u:p@db/app', REDIS_URL: 'redis://cache' };
+    // The dev services' mode (compose sets NODE_ENV=development; unset would mean production).
+    const required = {
+      NODE_ENV: 'development',
+      DATABASE_URL: 'postgres://u:p@db/app',
+      REDIS_URL: 'redis://cache',
+    };
     const budgets: Record<string, number> = {
       api: loadApiConfig(required).SHUTDOWN_TIMEOUT_MS,
       'task-runner': loadTaskRunnerConfig(required).SHUTDOWN_TIMEOUT_MS,

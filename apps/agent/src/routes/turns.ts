@@ -1,4 +1,11 @@
-import { HttpProblem, problemResponse, validationProblem, type ProblemDetails } from '@repo/http';
+import {
+  HttpProblem,
+  MAX_RUN_DEPTH_VALUE,
+  problemResponse,
+  RUN_DEPTH_HEADER,
+  validationProblem,
+  type ProblemDetails,
+} from '@repo/http';
 import type { RunEvent } from '@repo/runs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -67,6 +74,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
         headers: z.object({
           'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional(),
           [TASK_ID_HEADER]: z.uuid().optional(),
+          [RUN_DEPTH_HEADER]: z.coerce.number().int().min(0).max(MAX_RUN_DEPTH_VALUE).optional(),
         }),
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
         response: {
@@ -89,6 +97,8 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
         content: request.body.content,
         idempotencyKey: request.headers['idempotency-key'],
         taskId: request.headers[TASK_ID_HEADER],
+        requestId: request.id,
+        runDepth: request.headers[RUN_DEPTH_HEADER],
       });
       if (started.kind === 'answered') {
         if (started.view.runId) reply.header(RUN_ID_HEADER, started.view.runId);

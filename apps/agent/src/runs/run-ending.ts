@@ -130,7 +130,7 @@ export function countEnd(
       if (!shutDown) metrics.errors.inc({ kind: errorMetricKind(failure) });
       logger[failure.unexpected ? 'error' : 'warn'](
         { err: ending.error, runId: run.runId, code: failure.code, conversationId: run.conversationId },
-        'run failed; the user message is kept, no reply stored',
+        'turn failed; the user message is kept, no reply stored',
       );
       break;
     }

@@ -48,6 +48,13 @@ export interface StartRunInput {
   idempotencyKey?: string | undefined;
   /** The background agent-run task this run answers. */
   taskId?: string | undefined;
+  /** The starting request's id: a failed run's problem carries it, so the client can quote it. */
+  requestId?: string | undefined;
+  /**
+   * How deep in a chain of agent runs this one is (the task-runner says so; 0 for a conversation
+   * turn): handed to the api with every tool call, so a run this one queues is one level deeper.
+   */
+  runDepth?: number | undefined;
 }
 
 export type StartedRun =
@@ -127,7 +134,13 @@ export function createRunExecutor(options: RunExecutorOptions) {
         });
         const run: ActiveRun = { sink, controller, settled: Promise.resolve() };
         active.set(opened.runId, run);
-        const context = { runId: opened.runId, ownerId: input.ownerId, userMessageId: opened.userMessageId };
+        const context = {
+          runId: opened.runId,
+          ownerId: input.ownerId,
+          userMessageId: opened.userMessageId,
+          requestId: input.requestId,
+          runDepth: input.runDepth ?? 0,
+        };
         // Settled once its end is stored and handed to its followers (shutdown waits for that,
         // so their responses are complete before the server closes).
         run.settled = execute(run, context, opened.conversation)
@@ -141,7 +154,13 @@ export function createRunExecutor(options: RunExecutorOptions) {
 
   async function execute(
     run: ActiveRun,
-    context: { runId: string; ownerId: string; userMessageId: string },
+    context: {
+      runId: string;
+      ownerId: string;
+      userMessageId: string;
+      requestId: string | undefined;
+      runDepth: number;
+    },
     conversation: RunConversation,
   ): Promise<void> {
     const { runId } = context;
@@ -162,6 +181,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
           signal: run.controller.signal,
           emit: (event) => run.sink.emit(event),
           progress,
+          runDepth: context.runDepth,
         },
       );
       ending = { kind: 'succeeded', result };
@@ -174,7 +194,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
             ? { kind: 'cancelled' }
             : reason === STOP.shutdown
               ? { kind: 'failed', failure: shutdownFailure(runId) }
-              : { kind: 'failed', failure: failureOf(error, runId), error };
+              : { kind: 'failed', failure: failureOf(error, runId, context.requestId), error };
     } finally {
       await keeper.stop();
     }

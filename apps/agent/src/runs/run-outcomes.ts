@@ -62,9 +62,13 @@ const CODE_OF: Record<FailureKind, RunErrorCode> = {
 export const errorMetricKind = (failure: Failure): 'provider' | 'timeout' | 'internal' =>
   failure.kind === 'provider' || failure.kind === 'timeout' ? failure.kind : 'internal';
 
-/** Sorts what a run threw into what its `error` event and its row say. */
-export function failureOf(error: unknown, runId: string): Failure {
-  const { kind, problem: known } = classify(error);
+/**
+ * Sorts what a run threw into what its `error` event and its row say. `requestId` (the request
+ * that started the run) goes into the problem, so a client can quote it; a provider's own error
+ * text never does (classify's fixed words; the cause goes to the log only).
+ */
+export function failureOf(error: unknown, runId: string, requestId?: string): Failure {
+  const { kind, problem: known } = classify(error, requestId);
   if (known) return { code: CODE_OF[kind], kind, problem: { ...known.toJSON(), runId }, unexpected: false };
   if (connectionFailure(error)) {
     return {
@@ -77,7 +81,10 @@ export function failureOf(error: unknown, runId: string): Failure {
   return {
     code: 'internal',
     kind: 'internal',
-    problem: problem(500, 'The turn failed.', { runId }),
+    problem: problem(500, 'The turn failed. Quote the request id when reporting it.', {
+      runId,
+      ...(requestId === undefined ? {} : { requestId }),
+    }),
     unexpected: true,
   };
 }

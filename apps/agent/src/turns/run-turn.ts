@@ -29,6 +29,11 @@ export interface TurnInput {
   emit: (event: RunEventInput) => void;
   /** Filled as the turn goes, so whoever ends it early knows what it produced. */
   progress: TurnProgress;
+  /**
+   * How deep in a chain of agent runs this turn is (the task-runner says so; 0 for a conversation
+   * turn). Handed to the api with every tool call, so a run this turn queues is one level deeper.
+   */
+  runDepth?: number;
 }
 
 export interface TurnResult {
@@ -109,6 +114,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     budget: config.AGENT_TOKEN_BUDGET,
   });
   const tools: ToolSet = await deps.toolbox.toolsFor(input.ownerId, {
+    runDepth: input.runDepth ?? 0,
     idempotencyKey: (toolCallId) => toolCallKey(input.runId, toolCallId),
   });
 

@@ -50,6 +50,8 @@ export async function createTestAgent(
     poolUrl?: (databaseUrl: string) => string;
     /** The MCP call timeout (default 1 s, so tests of a failing server are quick). */
     toolTimeoutMs?: number;
+    /** The app's and the toolbox's logger (default: silent), e.g. to read what a failure logged. */
+    logger?: Logger;
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
@@ -57,6 +59,8 @@ export async function createTestAgent(
     await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
+    // The development token and the test database's password are published values: test only.
+    NODE_ENV: 'test',
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
     SERVICE_AUTH_TOKEN: TOKEN,
@@ -85,7 +89,7 @@ export async function createTestAgent(
     retries: 0,
     cooldownMs: 0,
     listTtlMs: config.MCP_TOOLS_TTL_MS,
-    logger,
+    logger: options.logger ?? logger,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
   const summaryRequests: string[] = [];
@@ -96,7 +100,7 @@ export async function createTestAgent(
   await waitFor(() => redis.status === 'ready' && subscriber.status === 'ready', { what: 'redis' });
   const app = await buildAgentApp({
     config,
-    logger,
+    logger: options.logger ?? logger,
     pool,
     db,
     model: await createLanguageModel(config),

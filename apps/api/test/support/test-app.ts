@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { signAccessToken } from '../../src/auth/access-tokens.ts';
 import { loadConfig, type ApiConfig } from '../../src/config.ts';
+import { buildMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.ts';
 import type { EmbedQuery } from '../../src/search/search-service.ts';
 
 /** 48 bytes: what production would accept, so tests run with realistic secrets. */
@@ -21,6 +22,8 @@ export interface TestApp {
   redis: Redis;
   producer: Producer;
   database: TestDatabase;
+  /** What METRICS_PORT serves, built by the production factory on the app's registry. */
+  metricsServer: MetricsServer;
   prefix: string;
   /** `Authorization` header of a user token for `owner` (valid for an hour unless told otherwise). */
   auth(owner: string, options?: { expiresInSeconds?: number }): Promise<{ authorization: string }>;
@@ -89,6 +92,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
   const producer = createProducer({ connection: redis, prefix });
   const db = createDatabase(pool);
+  const metrics = createMetricsRegistry('api', { defaultMetrics: false });
   const app = await buildApp({
     config,
     logger: silentLogger,
@@ -96,10 +100,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     db,
     redis,
     producer,
-    metrics: createMetricsRegistry('api', { defaultMetrics: false }),
+    metrics,
     ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
   });
   await app.ready();
+  const metricsServer = buildMetricsServer({ registry: metrics, logger: silentLogger });
   return {
     app,
     config,
@@ -108,6 +113,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     redis,
     producer,
     database,
+    metricsServer,
     prefix,
     async auth(owner, { expiresInSeconds } = {}) {
       const token = await signAccessToken({
@@ -120,6 +126,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { authorization: `Bearer ${token}` };
     },
     async close() {
+      await metricsServer.close();
       await app.close();
       await producer.close();
       redis.disconnect();

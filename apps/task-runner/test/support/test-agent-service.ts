@@ -29,6 +29,7 @@ export async function startAgentService(
 ): Promise<TestAgentService> {
   const fake = await startFakeLlm();
   const config = loadConfig({
+    NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN,
