@@ -27,6 +27,7 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
     '/v1/search': { query: 'text' },
     '/v1/conversations': {},
     '/v1/conversations/{id}/messages': { content: 'Hello' },
+    '/v1/chat': { id: ID, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Hello' }] }] },
     '/v1/tasks': { type: 'agent-run', input: { conversationId: ID, content: 'Hello' } },
   };
   return Object.entries(document.paths ?? {})
@@ -58,6 +59,7 @@ describe('bearer tokens (HS256)', () => {
       [
         'DELETE /v1/conversations/{id}',
         'DELETE /v1/documents/{id}',
+        'GET /v1/chat/{id}/stream',
         'GET /v1/conversations',
         'GET /v1/conversations/{id}',
         'GET /v1/conversations/{id}/runs',
@@ -67,6 +69,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/runs/{id}/events',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
+        'POST /v1/chat',
         'POST /v1/conversations',
         'POST /v1/conversations/{id}/messages',
         'POST /v1/documents',

@@ -9,6 +9,7 @@ import { authorize } from '../plugins/app/authentication.ts';
 import type { RunsService } from '../runs/runs-service.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
+import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
 import { messageRoutes } from './messages.ts';
@@ -73,6 +74,13 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(messageRoutes, {
     conversations: options.conversations,
     agent: options.agent,
+    heartbeatMs: options.heartbeatMs,
+  });
+  await app.register(chatRoutes, {
+    conversations: options.conversations,
+    runs: options.runs,
+    agent: options.agent,
+    feed: options.runFeed,
     heartbeatMs: options.heartbeatMs,
   });
   await app.register(runRoutes, {

@@ -147,6 +147,23 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
     },
 
     /**
+     * The active run (queued, running, awaiting approval) of the owner's conversation: `null` when
+     * none is active, undefined when there is no such conversation for this owner.
+     */
+    async active(ownerId: string, conversationId: string): Promise<string | null | undefined> {
+      const [row] = await db
+        .select({ conversationId: conversations.id, runId: runs.id })
+        .from(conversations)
+        .leftJoin(
+          runs,
+          and(eq(runs.conversationId, conversations.id), inArray(runs.status, [...activeRunStatuses])),
+        )
+        .where(and(eq(conversations.id, conversationId), eq(conversations.ownerId, ownerId)))
+        .limit(1);
+      return row ? row.runId : undefined;
+    },
+
+    /**
      * Cancels a run; idempotent. A finished run answers as it is (`accepted: false`). A running
      * one is stopped by its agent within about a second, which stores what it produced and ends
      * it (`accepted: true`: follow its events for the end). A run that no agent executes ends
