@@ -1,9 +1,18 @@
 import { runs } from '@repo/db';
 import { script, textOf, type Responder } from '@repo/fake-llm';
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import {
+  DefaultChatTransport,
+  readUIMessageStream,
+  UI_MESSAGE_STREAM_HEADERS,
+  type UIMessage,
+  type UIMessageChunk,
+} from 'ai';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessageMetadata } from '../src/chat/ui-message-chunks.ts';
+import {
+  UI_MESSAGE_STREAM_HEADERS as OUR_HEADERS,
+  type ChatMessageMetadata,
+} from '../src/chat/ui-message-chunks.ts';
 import { insertConversation } from './support/fixtures.ts';
 import type { TestApp } from './support/test-app.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
@@ -93,6 +102,8 @@ describe('the UI message stream (useChat)', () => {
       body: JSON.stringify({ id: conversationId, messages: [userMessage('hi')], trigger: 'submit-message' }),
     });
     expect(response.status).toBe(200);
+    // The api writes the AI SDK's headers itself (it does not load the package): the same ones.
+    expect(OUR_HEADERS).toEqual(UI_MESSAGE_STREAM_HEADERS);
     expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const runId = response.headers.get('x-keelson-run-id');

@@ -1,13 +1,16 @@
 import { Readable } from 'node:stream';
 import { HttpProblem, notFound, problemResponse, validationProblem } from '@repo/http';
 import type { RunEvent, RunFeed } from '@repo/runs';
-import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS } from 'ai';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import { withHeartbeat } from '../agent/heartbeat.ts';
 import { agentRunEvents } from '../chat/agent-events.ts';
-import { uiMessageChunks } from '../chat/ui-message-chunks.ts';
+import {
+  UI_MESSAGE_STREAM_HEADERS,
+  uiMessageChunks,
+  uiMessageStreamBytes,
+} from '../chat/ui-message-chunks.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { RunsService } from '../runs/runs-service.ts';
 import { RUN_ID_HEADER } from './runs.ts';
@@ -45,14 +48,11 @@ export const chatRoutes: FastifyPluginAsyncZod<{
   heartbeatMs: number;
 }> = async (app, { conversations, runs, agent, feed, heartbeatMs }) => {
   /** The chunks as the UI message stream's bytes, with heartbeat comments while the run is silent. */
-  const uiStream = (chunks: AsyncGenerator<unknown>) => {
-    const sse = ReadableStream.from(chunks).pipeThrough(new JsonToSseTransformStream());
-    async function* bytes() {
-      for await (const text of sse) yield Buffer.from(text);
-    }
+  const uiStream = (chunks: AsyncIterable<unknown>) =>
     // Typed by the route's schema as the event-stream text it documents; Fastify pipes a stream.
-    return Readable.from(withHeartbeat(bytes(), heartbeatMs), { objectMode: false }) as unknown as string;
-  };
+    Readable.from(withHeartbeat(uiMessageStreamBytes(chunks), heartbeatMs), {
+      objectMode: false,
+    }) as unknown as string;
 
   app.post(
     '/v1/chat',
