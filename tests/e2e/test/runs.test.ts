@@ -98,9 +98,27 @@ async function servingReplica(): Promise<string> {
   );
   const ip = busy.address.split(':')[0];
   for (const id of await stack.project.containerIds('api-prod')) {
-    if (ipOf(await inspect(id)) === ip) return id;
+    if (ipOf(await inspect(id), 'ingress') === ip) return id;
   }
   throw new Error(`no api container at ${busy.address}`);
+}
+
+/**
+ * A running, healthy api replica other than `except`: the replica the first test killed may still
+ * be restarting (`docker exec` into it fails).
+ */
+async function runningReplica(except: string): Promise<string> {
+  return waitFor(
+    async () => {
+      for (const id of await stack.project.containerIds('api-prod')) {
+        if (id === except) continue;
+        const { State } = await inspect(id);
+        if (State.Running && (State.Health === undefined || State.Health.Status === 'healthy')) return id;
+      }
+      return undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, what: 'another running api replica' },
+  );
 }
 
 const texts = (events: StreamedEvent[]) =>
@@ -128,6 +146,8 @@ describe('runs on the prod profile', () => {
       }
     });
     expect(killed).toBeDefined();
+    // A replica was really killed (readStream ends as "broken" when the handler throws, too).
+    await expect(killed).resolves.toMatch(/^[0-9a-f]{12,}$/);
     expect(first.broken || first.events.at(-1)?.event === 'error').toBe(true);
     // The events the agent sent before its api replica died (an `error` event the replica may
     // have written as it went is not one of them: it has no number).
@@ -157,15 +177,23 @@ describe('runs on the prod profile', () => {
     const runId = response.headers.get('x-keelson-run-id')!;
     let answered = 0;
     let status = 0;
+    // readStream ends a stream whose handler threw as "broken": keep the reason to report it.
+    let failed: unknown;
     const { events } = await readStream(response, async (event) => {
       if (event.id !== '5') return;
-      const serving = await servingReplica();
-      const others = (await stack.project.containerIds('api-prod')).filter((id) => id !== serving);
-      // Straight to another replica's own port, from inside its container.
-      const script = `fetch('http://127.0.0.1:3000/v1/runs/${runId}/cancel', { method: 'POST', headers: { authorization: 'Bearer ${token}' } }).then((r) => process.stdout.write(String(r.status)))`;
-      status = Number(await docker(['exec', others[0]!, 'node', '-e', script], { timeout: 30_000 }));
-      answered = performance.now();
+      try {
+        const serving = await servingReplica();
+        const other = await runningReplica(serving);
+        // Straight to another replica's own port, from inside its container.
+        const script = `fetch('http://127.0.0.1:3000/v1/runs/${runId}/cancel', { method: 'POST', headers: { authorization: 'Bearer ${token}' } }).then((r) => process.stdout.write(String(r.status)))`;
+        status = Number(await docker(['exec', other, 'node', '-e', script], { timeout: 30_000 }));
+        answered = performance.now();
+      } catch (error) {
+        failed = error;
+        throw error;
+      }
     });
+    expect(failed).toBeUndefined();
     const heardAfterMs = since(answered);
     expect(status).toBe(202);
     expect(events.at(-1)?.event).toBe('cancelled');
