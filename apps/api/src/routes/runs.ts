@@ -170,7 +170,9 @@ export const runRoutes: FastifyPluginAsyncZod<{
         params: runId,
         response: {
           200: runView.describe('The run has ended (now, or before this request).'),
-          202: runView.describe('Its agent is stopping it; `cancelRequestedAt` is set.'),
+          202: runView.describe(
+            'It was running: its agent is stopping it (`cancelRequestedAt` is set; the run as read back may already show its end).',
+          ),
           400: validationProblem,
           404: problemResponse('No such run.'),
         },

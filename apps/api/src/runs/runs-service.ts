@@ -166,14 +166,18 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
     /**
      * Cancels a run; idempotent. A finished run answers as it is (`accepted: false`). A running
      * one is stopped by its agent within about a second, which stores what it produced and ends
-     * it (`accepted: true`: follow its events for the end). A run that no agent executes ends
+     * it (`accepted: true`: follow its events for the end; the run as read back may already show
+     * that end). A run that no agent executes ends
      * here, at once.
      */
     async cancel(ownerId: string, runId: string): Promise<{ run: RunView; accepted: boolean } | undefined> {
       if (!(await find(ownerId, runId))) return undefined;
-      await settle(await requestCancel(db, eq(runs.id, runId)));
+      const requested = await requestCancel(db, eq(runs.id, runId));
+      await settle(requested);
       const row = (await find(ownerId, runId))!;
-      return { run: present(row), accepted: row.status === 'running' };
+      // Accepted when this request found the run running: its agent stops it. Decided by what
+      // the request found, not by the row read back — the agent may have stored the end already.
+      return { run: present(row), accepted: requested.some((run) => run.status === 'running') };
     },
 
     /**
