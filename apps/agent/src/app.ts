@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fastifySSE } from '@fastify/sse';
 import { createMigrationGate, type Database, type Pool } from '@repo/db';
 import {
@@ -8,6 +9,8 @@ import {
   serverTimeoutOptions,
 } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
+import type { Redis } from '@repo/queue';
+import { createRunFeed, subscribeRunCancels } from '@repo/runs';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import serviceAuth from './auth/service-auth.ts';
@@ -18,6 +21,9 @@ import type { ConfiguredModel } from './models/language-model.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { summaryRoutes } from './routes/summaries.ts';
 import { turnRoutes } from './routes/turns.ts';
+import { createRunExecutor } from './runs/run-executor.ts';
+import { createRunStart } from './runs/run-start.ts';
+import { createRunStore } from './runs/run-store.ts';
 import type { Toolbox } from './tools/mcp-toolbox.ts';
 
 export interface AgentDependencies {
@@ -31,6 +37,12 @@ export interface AgentDependencies {
   metrics: AgentMetrics;
   /** Queues a summarize-conversation job; a turn calls it and moves on. */
   requestSummary: (ownerId: string, conversationId: string) => void;
+  /** Commands: the runs' live streams (and the summary queue's producer in main.ts). */
+  redis: Redis;
+  /** Subscriptions only: run cancels, and notifications of runs followed from here. */
+  subscriber: Redis;
+  /** This process as its runs' lease holder; a new one per start unless a test names it. */
+  instanceId?: string;
 }
 
 /**
@@ -68,10 +80,37 @@ export async function buildAgentApp(deps: AgentDependencies) {
 
   const store = createConversationStore(deps.db);
   const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics };
-  await app.register(probeRoutes, { pool: deps.pool, model: deps.model, toolbox: deps.toolbox });
-  await app.register(turnRoutes, {
-    turns: { ...common, toolbox: deps.toolbox, logger: deps.logger, requestSummary: deps.requestSummary },
+  const prefix = deps.config.QUEUE_PREFIX;
+  const feed = createRunFeed({ db: deps.db, redis: deps.redis, subscriber: deps.subscriber, prefix });
+  const executor = createRunExecutor({
+    config: deps.config,
+    starts: createRunStart(deps.db),
+    runs: createRunStore(deps.db),
+    feed,
+    redis: deps.redis,
+    turns: { config: deps.config, store, toolbox: deps.toolbox, metrics: deps.metrics },
+    model: deps.model,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    requestSummary: deps.requestSummary,
+    instanceId: deps.instanceId ?? `agent-${randomUUID()}`,
   });
+  // A cancel from any api replica reaches every agent; the one executing the run stops it.
+  const stopListening = await subscribeRunCancels(deps.subscriber, prefix, (runId) => {
+    if (executor.cancel(runId)) deps.logger.info({ runId }, 'cancelling a run on request');
+  });
+  // On close, before in-flight requests are waited for: running runs get three quarters of the
+  // shutdown budget to finish, then end as `agent-shutdown` (their streams with them).
+  app.addHook('preClose', async () => {
+    await executor.drain(Math.round(deps.config.SHUTDOWN_TIMEOUT_MS * 0.75));
+  });
+  app.addHook('onClose', async () => {
+    feed.close();
+    await stopListening().catch(() => {});
+  });
+
+  await app.register(probeRoutes, { pool: deps.pool, model: deps.model, toolbox: deps.toolbox });
+  await app.register(turnRoutes, { executor, heartbeatMs: deps.config.SSE_HEARTBEAT_MS });
   await app.register(summaryRoutes, { summaries: common });
   return app;
 }

@@ -122,6 +122,15 @@ const schema = z
     MCP_TOOLS_TTL_MS: int(0, 3_600_000).default(30_000),
     MCP_RETRIES: int(0, 5).default(1),
 
+    /**
+     * A run's lease: the executing agent renews it every third of this while the run lives. A run
+     * whose agent died (kill -9, OOM) is failed by the task-runner's reaper once it expired, so
+     * this plus RUN_REAPER_INTERVAL_MS bounds how long a lost run shows `running`.
+     */
+    RUN_LEASE_MS: int(3_000, 600_000).default(15_000),
+    /** A running run stores its new events (and renews its lease with them) this often. */
+    RUN_FLUSH_INTERVAL_MS: int(20, 5_000).default(200),
+
     /** SIGTERM lets running turns (and streams) finish for this long. */
     SHUTDOWN_TIMEOUT_MS: int(1_000, 120_000).default(20_000),
   })
@@ -138,6 +147,13 @@ const schema = z
       if (needs.baseUrl && configured[needs.baseUrl] === undefined) {
         problem(needs.baseUrl, `is required because AGENT_MODEL uses the ${provider} provider`);
       }
+    }
+    // Renewals come with the flushes' ticks: at least three must fit in a lease.
+    if (config.RUN_FLUSH_INTERVAL_MS * 3 > config.RUN_LEASE_MS) {
+      problem(
+        'RUN_FLUSH_INTERVAL_MS',
+        'must be at most a third of RUN_LEASE_MS (the lease is renewed on its ticks)',
+      );
     }
     if (config.HTTP_IDLE_TIMEOUT_MS <= config.AGENT_MODEL_TIMEOUT_MS) {
       problem(

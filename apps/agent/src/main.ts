@@ -38,6 +38,10 @@ const pool = createPool({
 });
 const redis = createRedis(config.REDIS_URL, 'producer', `agent@${hostname()}`);
 redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+// Subscriptions (run cancels, followed runs) need a connection of their own; it waits for Redis
+// and resubscribes by itself after an outage.
+const subscriber = createRedis(config.REDIS_URL, 'worker', `agent-subscriber@${hostname()}`);
+subscriber.on('error', (error) => logger.warn({ err: error }, 'redis subscriber connection error'));
 const producer = createProducer({
   connection: redis,
   prefix: config.QUEUE_PREFIX,
@@ -84,6 +88,8 @@ const app = await buildAgentApp({
   toolbox,
   registry,
   metrics,
+  redis,
+  subscriber,
   requestSummary: (ownerId, conversationId) => {
     // One pending summary per conversation: bursts of turns make one job (BullMQ deduplication).
     producer
@@ -98,6 +104,7 @@ app.addHook('onClose', async () => {
   await toolbox.close();
   await producer.close();
   redis.disconnect();
+  subscriber.disconnect();
   await pool.end();
 });
 

@@ -50,10 +50,10 @@ describe('the MCP toolbox', () => {
     const extra = await server();
     const box = toolbox([{ name: 'math', url: extra.url, headers: {} }]);
     await box.start();
-    expect(box.status()).toEqual([{ name: 'math', available: true, tools: ['add', 'whoami'] }]);
+    expect(box.status()).toEqual([{ name: 'math', available: true, tools: ['add', 'wait', 'whoami'] }]);
 
     const tools = await box.toolsFor('alice');
-    expect(Object.keys(tools).sort()).toEqual(['math__add', 'math__whoami']);
+    expect(Object.keys(tools).sort()).toEqual(['math__add', 'math__wait', 'math__whoami']);
     expect(await execute(tools, 'math__add', { a: 2, b: 40 })).toBe('42');
   });
 
@@ -128,7 +128,11 @@ describe('tool lists', () => {
     vi.stubGlobal('fetch', countListings);
     try {
       for (let turn = 0; turn < 10; turn++) {
-        expect(Object.keys(await box.toolsFor('alice')).sort()).toEqual(['math__add', 'math__whoami']);
+        expect(Object.keys(await box.toolsFor('alice')).sort()).toEqual([
+          'math__add',
+          'math__wait',
+          'math__whoami',
+        ]);
       }
       expect(listings).toHaveBeenCalledTimes(1);
     } finally {

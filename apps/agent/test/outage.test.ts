@@ -1,4 +1,6 @@
+import { runs } from '@repo/db';
 import { script } from '@repo/fake-llm';
+import { eq } from 'drizzle-orm';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readEvents } from './support/sse.ts';
@@ -29,7 +31,7 @@ const turn = (conversationId: string, accept: string) =>
   });
 
 describe('the database going away during a turn', () => {
-  it('ends a streamed turn with a 503 problem event, a JSON turn with a 503, and serves again once it is back', async () => {
+  it('ends a streamed turn with a 503 problem event, a JSON turn with a 503, records the failed run and serves again once it is back', async () => {
     const id = await t.conversation();
     t.fake.setResponder(script({ text: 'word '.repeat(60), chunkDelayMs: 10 }));
 
@@ -54,7 +56,19 @@ describe('the database going away during a turn', () => {
     expect(plain.headers.get('retry-after')).toBe('5');
     expect(plain.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
+    // Once it is back, the run that could not store its end records it as failed (until then it
+    // holds the conversation: one active run per conversation), and the next message is served.
     await proxy.restore();
+    await expect
+      .poll(
+        async () =>
+          (await t.db.select({ status: runs.status }).from(runs).where(eq(runs.conversationId, id)))[0]
+            ?.status,
+        {
+          timeout: 5_000,
+        },
+      )
+      .toBe('failed');
     t.fake.setResponder(script({ text: 'Back again.' }));
     const again = await turn(id, 'application/json');
     expect(again.status).toBe(200);

@@ -192,6 +192,9 @@ describe('failures', () => {
         instance: `/v1/conversations/${id}/turns`,
         retried: 0,
         requestId: 'turn-with-a-bad-key',
+        // A run's failure names the run and its stable code.
+        runId: response.headers['x-keelson-run-id'],
+        code: 'model-failed',
       });
       expect(response.body).not.toContain('sk-proj');
 

@@ -8,7 +8,8 @@ import {
   serverTimeoutOptions,
 } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
-import type { Producer, Redis } from '@repo/queue';
+import { redisOptions, type Producer, type Redis } from '@repo/queue';
+import { createRunFeed, type RunFeed } from '@repo/runs';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
@@ -22,6 +23,7 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import { createRunsService } from './runs/runs-service.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { v1Routes } from './routes/v1.ts';
@@ -154,12 +156,48 @@ export async function buildApp(deps: AppDependencies) {
     logger: deps.logger,
   });
   const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
+  const runs = createRunsService({
+    db: deps.db,
+    redis: deps.redis,
+    prefix: config.QUEUE_PREFIX,
+    logger: deps.logger,
+  });
   const tasks = createTasksService({
     db: deps.db,
     producer: deps.producer,
     stopJob,
+    runs,
     logger: deps.logger,
     limits: { maxDepth: config.AGENT_RUN_MAX_DEPTH, maxOpenPerOwner: config.AGENT_RUN_MAX_OPEN_PER_OWNER },
+  });
+  // Following runs needs a subscriber connection (a subscribed connection runs no other command):
+  // opened by the first client that follows a run on this replica, so a replica that never serves
+  // one never opens it. It waits for Redis and resubscribes by itself after an outage.
+  let runFeed: { feed: RunFeed; subscriber: Redis } | undefined;
+  const feed = () => {
+    if (!runFeed) {
+      // The producer's options refuse commands while disconnected; a subscriber waits instead.
+      const subscriber = deps.redis.duplicate({
+        ...redisOptions('worker'),
+        enableOfflineQueue: true,
+        connectionName: 'api-run-feed',
+      });
+      subscriber.on('error', (error) =>
+        deps.logger.warn({ err: error }, 'redis subscriber connection error'),
+      );
+      const created = createRunFeed({
+        db: deps.db,
+        redis: deps.redis,
+        subscriber,
+        prefix: config.QUEUE_PREFIX,
+      });
+      runFeed = { feed: created, subscriber };
+    }
+    return runFeed.feed;
+  };
+  app.addHook('onClose', () => {
+    runFeed?.feed.close();
+    runFeed?.subscriber.disconnect();
   });
   // The config refuses AGENT_URL without SERVICE_AUTH_TOKEN, so both are set or the agent is off.
   const agent =
@@ -179,8 +217,10 @@ export async function buildApp(deps: AppDependencies) {
     documents,
     search,
     tasks,
-    conversations: createConversationsService({ db: deps.db, stopJob }),
+    conversations: createConversationsService({ db: deps.db, stopJob, runs }),
     agent,
+    runs,
+    runFeed: feed,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });

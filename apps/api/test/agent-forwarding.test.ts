@@ -127,8 +127,8 @@ describe('the full loop: user → api → agent → model → agent → api /mcp
     expect(deltas.at(-1)!.at - deltas[0]!.at).toBeGreaterThan(100);
   });
 
-  it('aborts the agent and its model call when the client disconnects mid-stream', async () => {
-    s.fake.setResponder(script({ text: 'word '.repeat(300), chunkDelayMs: 20 }));
+  it('leaves the run going when the client disconnects mid-stream: the reply is stored, nothing aborted', async () => {
+    s.fake.setResponder(script({ text: 'word '.repeat(40), chunkDelayMs: 10 }));
     const conversationId = await insertConversation(s.api.db, 'alice');
     const before = s.fake.disconnects;
     const controller = new AbortController();
@@ -137,12 +137,11 @@ describe('the full loop: user → api → agent → model → agent → api /mcp
       if (event.event === 'text-delta') controller.abort();
     });
     expect(events.some((e) => e.event === 'done')).toBe(false);
-    await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 1);
-    // The user's message is kept; no half-written reply.
-    await expect.poll(() => storedRoles(conversationId)).toEqual(['user']);
+    await expect.poll(() => storedRoles(conversationId), { timeout: 5_000 }).toEqual(['user', 'assistant']);
+    expect(s.fake.disconnects).toBe(before);
   });
 
-  it('aborts the agent’s model call when a client waiting for a JSON answer disconnects', async () => {
+  it('leaves the run going when a client waiting for a JSON answer disconnects; a cancel stops it', async () => {
     s.fake.setResponder(script({ hang: true }));
     const conversationId = await insertConversation(s.api.db, 'alice');
     const before = s.fake.disconnects;
@@ -153,6 +152,17 @@ describe('the full loop: user → api → agent → model → agent → api /mcp
       .toMatchObject({ content: 'wait for it' });
     controller.abort();
     await expect(pending).rejects.toThrow();
+    const runs = (
+      await s.api.app.inject({ url: `/v1/conversations/${conversationId}/runs`, headers: alice })
+    ).json<{ items: { id: string; status: string }[] }>();
+    expect(runs.items).toMatchObject([{ status: 'running' }]);
+    expect(s.fake.disconnects).toBe(before);
+    const cancelled = await s.api.app.inject({
+      method: 'POST',
+      url: `/v1/runs/${runs.items[0]!.id}/cancel`,
+      headers: alice,
+    });
+    expect(cancelled.statusCode).toBe(202);
     await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 1);
   });
 
@@ -222,6 +232,7 @@ describe('failures between the api and the agent', () => {
     const conversationId = await insertConversation(s.api.db, 'alice');
     const key = { 'idempotency-key': `retry-${conversationId}` };
     const before = s.fake.disconnects;
+    const requests = s.fake.requests.length;
 
     for (const accept of ['application/json', 'text/event-stream']) {
       const started = performance.now();
@@ -238,9 +249,24 @@ describe('failures between the api and the agent', () => {
       expect(elapsed, accept).toBeLessThan(900);
       expect(response.json(), accept).toMatchObject({ type: 'urn:keelson:problem:agent-timeout' });
     }
-    // Giving up aborted the agent's request, and with it the model call.
-    await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 2);
+    // Giving up ended the request to the agent, not the run: the retry with the key joined the
+    // same run (one model call), which is still waiting for the model. Cancelling it stops it.
+    expect(s.fake.requests.length - requests).toBe(1);
+    expect(s.fake.disconnects).toBe(before);
+    const [run] = (
+      await s.api.app.inject({ url: `/v1/conversations/${conversationId}/runs`, headers: alice })
+    ).json<{ items: { id: string }[] }>().items;
+    await s.api.app.inject({ method: 'POST', url: `/v1/runs/${run!.id}/cancel`, headers: alice });
+    await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 1);
+    await expect
+      .poll(
+        async () =>
+          (await s.api.app.inject({ url: `/v1/runs/${run!.id}`, headers: alice })).json<{ status: string }>()
+            .status,
+      )
+      .toBe('cancelled');
 
+    // A retry with the key after the cancelled run starts a new run for the same stored message.
     s.fake.setResponder(script({ text: 'Yes, here.' }));
     const retried = await send(conversationId, 'are you there?', key);
     expect(retried.status).toBe(200);

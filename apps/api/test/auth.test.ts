@@ -27,6 +27,7 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
     '/v1/search': { query: 'text' },
     '/v1/conversations': {},
     '/v1/conversations/{id}/messages': { content: 'Hello' },
+    '/v1/chat': { id: ID, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Hello' }] }] },
     '/v1/tasks': { type: 'agent-run', input: { conversationId: ID, content: 'Hello' } },
   };
   return Object.entries(document.paths ?? {})
@@ -58,15 +59,21 @@ describe('bearer tokens (HS256)', () => {
       [
         'DELETE /v1/conversations/{id}',
         'DELETE /v1/documents/{id}',
+        'GET /v1/chat/{id}/stream',
         'GET /v1/conversations',
         'GET /v1/conversations/{id}',
+        'GET /v1/conversations/{id}/runs',
         'GET /v1/documents',
         'GET /v1/documents/{id}',
+        'GET /v1/runs/{id}',
+        'GET /v1/runs/{id}/events',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
+        'POST /v1/chat',
         'POST /v1/conversations',
         'POST /v1/conversations/{id}/messages',
         'POST /v1/documents',
+        'POST /v1/runs/{id}/cancel',
         'POST /v1/search',
         'POST /v1/tasks',
         'POST /v1/tasks/{id}/cancel',
@@ -210,8 +217,12 @@ describe('the service token', () => {
     ['GET', `/v1/conversations/${ID}`, undefined],
     ['DELETE', `/v1/conversations/${ID}`, undefined],
     ['POST', `/v1/conversations/${ID}/messages`, { content: 'hi' }],
+    ['GET', `/v1/conversations/${ID}/runs`, undefined],
+    ['GET', `/v1/runs/${ID}`, undefined],
+    ['GET', `/v1/runs/${ID}/events`, undefined],
+    ['POST', `/v1/runs/${ID}/cancel`, undefined],
   ] as const)(
-    'is refused (403) for %s %s: creating, deleting, cancelling and conversations stay with users',
+    'is refused (403) for %s %s: creating, deleting, cancelling, conversations and runs stay with users',
     async (method, url, payload) => {
       const response = await t.app.inject({
         method,

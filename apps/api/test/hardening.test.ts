@@ -70,6 +70,35 @@ describe('security headers, CORS, request ids', () => {
     expect(response.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
+  it("lets a browser's useChat call the chat routes and resume runs (preflight, exposed run id)", async () => {
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/chat',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const resume = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/runs/00000000-0000-4000-8000-000000000000/events',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization,last-event-id',
+      },
+    });
+    expect(resume.headers['access-control-allow-headers']).toMatch(/last-event-id/);
+    const allowed = await t.app.inject({
+      url: '/v1/documents',
+      headers: { ...(await t.auth('alice')), origin: 'https://app.example.com' },
+    });
+    expect(allowed.headers['access-control-expose-headers']).toMatch(/x-keelson-run-id/);
+  });
+
   it('exposes response headers to allowed origins and nothing to others', async () => {
     const allowed = await t.app.inject({
       url: '/v1/documents',

@@ -9,6 +9,7 @@ import { createDocumentsService } from '../src/documents/documents-service.ts';
 import { createMcpServer } from '../src/mcp/mcp-server.ts';
 import { createSearchService } from '../src/search/search-service.ts';
 import { createJobControl } from '../src/tasks/job-control.ts';
+import { createRunsService } from '../src/runs/runs-service.ts';
 import { createTasksService } from '../src/tasks/tasks-service.ts';
 import { insertConversation, insertDocument } from './support/fixtures.ts';
 import { createTestApp, silentLogger, TEST_SERVICE_TOKEN, type TestApp } from './support/test-app.ts';
@@ -123,6 +124,31 @@ describe('POST /mcp with the service token (the agent service)', () => {
     const asBob = await connect(service('bob'));
     const bobs = await asBob.callTool({ name: 'search_documents', arguments: { query: 'keelson' } });
     expect((bobs.structuredContent as Hits).hits.map((hit) => hit.documentId)).toEqual([bobDocument]);
+  });
+
+  it('queues one task per tool call: create_task honours the idempotency key in the request _meta', async () => {
+    const client = await connect(service('alice'));
+    const key = `${crypto.randomUUID()}:call_1`;
+    const call = () =>
+      client.callTool({
+        name: 'create_task',
+        arguments: { conversationId, content: 'Once, however often it is sent' },
+        _meta: { 'io.keelson/idempotency-key': key },
+      });
+    const first = await call();
+    const retried = await call();
+    expect(first.isError).toBeFalsy();
+    expect((retried.structuredContent as { id: string }).id).toBe(
+      (first.structuredContent as { id: string }).id,
+    );
+    expect(textOf(retried)).toMatch(/^Already queued/);
+    expect(await t.db.$count(tasks, eq(tasks.idempotencyKey, key))).toBe(1);
+
+    // Without a key (argument or _meta), each call is a new task, as before.
+    const plain = () =>
+      client.callTool({ name: 'create_task', arguments: { conversationId, content: 'Twice' } });
+    const [a, b] = [await plain(), await plain()];
+    expect((a.structuredContent as { id: string }).id).not.toBe((b.structuredContent as { id: string }).id);
   });
 
   it('queues an agent run with create_task and reads it back with get_task', async () => {
@@ -285,6 +311,7 @@ describe('tool permissions', () => {
           db: t.db,
           producer: t.producer,
           stopJob,
+          runs: createRunsService({ db: t.db, redis: t.redis, prefix: t.prefix, logger: silentLogger }),
           logger: silentLogger,
           limits: { maxDepth: 3, maxOpenPerOwner: 20 },
         }),

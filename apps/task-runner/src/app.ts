@@ -93,7 +93,14 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     },
   });
   const taskState = createTaskState(db);
-  const definitions = (deps.jobs ?? jobTable)({ config, db, producer, taskState, logger });
+  const definitions = (deps.jobs ?? jobTable)({
+    config,
+    db,
+    producer,
+    redis: redis.queue,
+    taskState,
+    logger,
+  });
   const everyReplica = definitions.filter((definition) => definition.runsOn === 'every-replica');
   const leaderOnly = definitions.filter((definition) => definition.runsOn === 'leader');
   const queueNames = definitions.map((definition) => definition.name);

@@ -60,6 +60,11 @@ const schema = z
 
     /** How often the leader runs the `maintenance` job. */
     MAINTENANCE_INTERVAL_MS: int(MINUTE, 24 * 60 * MINUTE).default(10 * MINUTE),
+    /**
+     * How often the leader fails the agent runs whose lease expired (their agent died). A lost
+     * run shows `running` for at most the agent's RUN_LEASE_MS plus this.
+     */
+    RUN_REAPER_INTERVAL_MS: int(1_000, 10 * MINUTE).default(5_000),
     /** Finished tasks (succeeded, failed, cancelled) are deleted this many days after they finished. */
     TASK_RETENTION_DAYS: int(1, 3_650).default(30),
     /**

@@ -1,4 +1,4 @@
-import { conversations, messages, runMigrations, tasks } from '@repo/db';
+import { conversations, messages, runMigrations, runs, tasks } from '@repo/db';
 import { script } from '@repo/fake-llm';
 import { waitFor } from '@repo/testing';
 import { asc, eq } from 'drizzle-orm';
@@ -18,7 +18,7 @@ beforeAll(async () => {
     tls: { mode: 'disable' },
     logger: silentLogger,
   });
-  agent = await startAgentService(stack.database.url, stack.redisUrl);
+  agent = await startAgentService(stack.database.url, stack.redisUrl, { prefix: stack.prefix });
   t = await createTestRunner({ stack, env: { AGENT_URL: agent.url, SERVICE_AUTH_TOKEN: agent.token } });
   await t.startLeading();
 }, 60_000);
@@ -75,6 +75,10 @@ describe('agent-run jobs', () => {
       ['assistant', 'Background answer.'],
     ]);
     expect(stored[0]!.idempotencyKey).toBe(`task-${taskId}`);
+    // The turn was a run of the agent, recorded as this task's.
+    const runId = (task.result as { runId: string }).runId;
+    const [run] = await t.db.select().from(runs).where(eq(runs.id, runId));
+    expect(run).toMatchObject({ taskId, status: 'succeeded', userMessageId: stored[0]!.id });
   });
 
   it('retry a provider failure with backoff and store the message once', async () => {

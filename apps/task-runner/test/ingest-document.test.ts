@@ -33,7 +33,7 @@ describe('the ingest-document job', () => {
       migrations: { state: 'applied', applied: expect.arrayContaining(['0000_enable_pgvector']) },
       workers: {
         running: true,
-        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'],
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'reap-runs', 'maintenance'],
       },
     });
   });

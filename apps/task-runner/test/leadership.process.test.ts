@@ -59,7 +59,7 @@ async function chunkCounts(documentId: string) {
   return { stored, expected: splitText(document!.content, SPLIT).length, status: document!.status };
 }
 
-const EVERY_REPLICA = ['ingest-document', 'agent-run', 'summarize-conversation'];
+const EVERY_REPLICA = ['ingest-document', 'agent-run', 'summarize-conversation', 'reap-runs'];
 
 /**
  * Documents whose ingestion the test holds: their rows are locked, so their jobs wait inside

@@ -67,7 +67,7 @@ describe('leadership inside the runner', () => {
       workers: {
         running: true,
         replica: 'running',
-        queues: ['ingest-document', 'agent-run', 'summarize-conversation'],
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'reap-runs'],
       },
       migrations: { state: 'not-run' },
     });
@@ -75,6 +75,7 @@ describe('leadership inside the runner', () => {
       'ingest-document',
       'agent-run',
       'summarize-conversation',
+      'reap-runs',
       'maintenance',
       'leader-duty',
     ]);
@@ -116,7 +117,10 @@ describe('leadership inside the runner', () => {
     await waitFor(() => a.runner.status().phase === 'standby', { what: 'old leader standing by' });
     expect(a.runner.status()).toMatchObject({
       role: 'standby',
-      workers: { running: true, queues: ['ingest-document', 'agent-run', 'summarize-conversation'] },
+      workers: {
+        running: true,
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'reap-runs'],
+      },
       leadership: { terms: 1 },
     });
     expect(await sample(a.metrics, 'task_runner_leader')).toBe(0);

@@ -93,7 +93,7 @@ describe('a replica that is not the leader', () => {
       workers: {
         replica: 'running',
         pendingMigrations: [],
-        queues: ['ingest-document', 'agent-run', 'summarize-conversation'],
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'reap-runs'],
       },
       migrations: { state: 'not-run', applied: [] },
     });

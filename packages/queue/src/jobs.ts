@@ -60,6 +60,17 @@ export const jobs = {
       backoff: { type: 'exponential', delay: 10_000 },
     },
   },
+  /**
+   * Fails the agent runs whose agent died (since 0.3): a run `running` past its lease, which the
+   * executing agent renews while it lives. Produced only by the task-runner's own job scheduler,
+   * every few seconds; no payload. One attempt: the next tick is the retry.
+   */
+  'reap-runs': {
+    payload: z.object({}),
+    options: {
+      attempts: 1,
+    },
+  },
 } as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
 
 export type JobName = keyof typeof jobs;

@@ -48,6 +48,8 @@ export interface LbServer {
   server: string;
   status: string;
   address: string;
+  /** Requests it is serving now (`scur`; health checks are not sessions). */
+  sessions: number;
 }
 
 /**
@@ -180,6 +182,7 @@ export class ProdStack {
         server: at(row, 'svname'),
         status: at(row, 'status'),
         address: at(row, 'addr'),
+        sessions: Number(at(row, 'scur') || 0),
       }))
       .filter((server) => server.address !== '' && !server.status.startsWith('MAINT'));
   }
@@ -209,6 +212,23 @@ export class ProdStack {
    */
   async crash(container: string): Promise<void> {
     await docker(['exec', container, 'sh', '-c', 'kill -KILL $(cat /proc/1/task/1/children)']);
+  }
+
+  /** The scripted model's count of chat requests that mentioned `marker`, and how many were abandoned. */
+  async modelStats(marker: string): Promise<{ requests: number; disconnects: number }> {
+    const fake = await this.project.containerId('fake-llm');
+    const url = `http://127.0.0.1:8080/v1/fake/stats?contains=${encodeURIComponent(marker)}`;
+    const out = await docker(
+      [
+        'exec',
+        fake,
+        'node',
+        '-e',
+        `fetch(${JSON.stringify(url)}).then(async (r) => process.stdout.write(await r.text()))`,
+      ],
+      { timeout: 15_000 },
+    );
+    return JSON.parse(out) as { requests: number; disconnects: number };
   }
 
   /** Document statuses by id. */

@@ -15,6 +15,9 @@ export function textOf(message: ChatMessage | undefined): string {
 /**
  * A deterministic stand-in for a model, for the container suite where no test can script replies:
  * - after a tool result, it answers with that result quoted (so a test can see the tool was used);
+ * - asked to "stream slowly: <text>" (or "stream slowly every <n> ms: <text>"), it streams that
+ *   text back 8 characters at a time, one piece every n ms (100 by default): a model that takes its
+ *   time, for resuming, cancelling and killing a run in the middle;
  * - asked to "search …" with a `search_documents` tool available, it calls that tool;
  * - otherwise it echoes the user's last message.
  */
@@ -24,6 +27,8 @@ export const ruleBasedResponder: Responder = (request: ChatRequest) => {
     return { text: `Here is what I found: ${textOf(last).slice(0, 500)}` };
   }
   const question = textOf([...request.messages].reverse().find((m) => m.role === 'user'));
+  const slow = /^stream slowly(?: every (\d{1,5}) ms)?: ([\s\S]+)$/i.exec(question);
+  if (slow) return { text: slow[2]!, chunkDelayMs: slow[1] === undefined ? 100 : Number(slow[1]) };
   const search = /\bsearch\b:?\s*(.+)$/i.exec(question);
   if (search && request.tools?.some((t) => t.function.name === 'search_documents')) {
     return { toolCalls: [{ name: 'search_documents', arguments: { query: search[1]!.trim(), limit: 3 } }] };

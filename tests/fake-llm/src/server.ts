@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ruleBasedResponder } from './responders.ts';
+import { ruleBasedResponder, textOf } from './responders.ts';
 import type { ChatRequest, FakeReply, Responder } from './types.ts';
 
 export interface FakeLlm {
@@ -31,13 +31,19 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   let responder = options.responder ?? ruleBasedResponder;
   const requests: ChatRequest[] = [];
   const state = { disconnects: 0 };
+  // Each chat request's last user message, and whether its client went away before the answer.
+  const seen: { question: string; disconnected: boolean }[] = [];
   const open = new Set<ServerResponse>();
+  const chatOf = new WeakMap<ServerResponse, { question: string; disconnected: boolean }>();
 
   const server = createServer((req, res) => {
     open.add(res);
     res.on('close', () => {
       open.delete(res);
-      if (!res.writableFinished) state.disconnects++;
+      if (res.writableFinished) return;
+      state.disconnects++;
+      const record = chatOf.get(res);
+      if (record) record.disconnected = true;
     });
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -47,6 +53,17 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     if (req.method === 'GET' && req.url === '/health') return json(res, 200, { status: 'ok' });
+    // For tests that cannot reach into this process (the container suite): how many chat requests
+    // mentioned a marker in their last user message, and how many of those were abandoned.
+    const stats = /^\/v1\/fake\/stats(?:\?contains=([^&]*))?$/.exec(req.url ?? '');
+    if (req.method === 'GET' && stats) {
+      const marker = decodeURIComponent(stats[1] ?? '');
+      const matching = seen.filter((record) => record.question.includes(marker));
+      return json(res, 200, {
+        requests: matching.length,
+        disconnects: matching.filter((record) => record.disconnected).length,
+      });
+    }
     if (req.method === 'GET' && req.url === '/v1/models') {
       return json(res, 200, {
         object: 'list',
@@ -62,6 +79,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     for await (const chunk of req) raw += String(chunk);
     const request = JSON.parse(raw) as ChatRequest;
     const index = requests.push(request) - 1;
+    const record = {
+      question: textOf([...request.messages].reverse().find((message) => message.role === 'user')),
+      disconnected: false,
+    };
+    seen.push(record);
+    chatOf.set(res, record);
     const reply = await responder(request, index);
 
     if ('hang' in reply) return; // the client's timeout or abort ends it

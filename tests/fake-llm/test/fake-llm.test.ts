@@ -97,6 +97,36 @@ describe('the fake model, driven by the real AI SDK OpenAI provider', () => {
     );
   }, 20_000);
 
+  it('streams slowly when asked to, and reports per marker how many requests came and were abandoned', async () => {
+    fake = await startFakeLlm();
+    const started = performance.now();
+    const result = streamText({
+      model: modelFor(fake),
+      prompt: 'stream slowly every 50 ms: one two three four [m-1]',
+    });
+    const pieces: string[] = [];
+    for await (const text of result.textStream) pieces.push(text);
+    expect(pieces.join('')).toBe('one two three four [m-1]');
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+    // 8 characters a piece, 50 ms apart.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+
+    const abandoned = new AbortController();
+    const cut = streamText({
+      model: modelFor(fake),
+      prompt: 'stream slowly: a long answer that will not be read to its end [m-2]',
+      abortSignal: abandoned.signal,
+      maxRetries: 0,
+    });
+    // Aborted after the first piece (the SDK ends the stream with an abort part).
+    for await (const _text of cut.textStream) abandoned.abort();
+    const stats = async (marker: string) =>
+      (await fetch(`${fake!.url}/fake/stats?contains=${encodeURIComponent(marker)}`)).json();
+    expect(await stats('[m-1]')).toEqual({ requests: 1, disconnects: 0 });
+    await expect.poll(() => stats('[m-2]')).toEqual({ requests: 1, disconnects: 1 });
+    expect(await stats('[m-3]')).toEqual({ requests: 0, disconnects: 0 });
+  });
+
   it('hangs on request, so client timeouts and aborts can be tested, and counts the disconnect', async () => {
     fake = await startFakeLlm({ responder: script({ hang: true }) });
     await expect(
@@ -136,5 +166,17 @@ describe('the rule-based responder (the container default)', () => {
         1,
       ),
     ).toEqual({ text: 'Here is what I found: found it' });
+    expect(
+      ruleBasedResponder(
+        { model: 'm', messages: [{ role: 'user', content: 'stream slowly: take\nyour time' }] },
+        0,
+      ),
+    ).toEqual({ text: 'take\nyour time', chunkDelayMs: 100 });
+    expect(
+      ruleBasedResponder(
+        { model: 'm', messages: [{ role: 'user', content: 'Stream slowly every 20 ms: quick' }] },
+        0,
+      ),
+    ).toEqual({ text: 'quick', chunkDelayMs: 20 });
   });
 });

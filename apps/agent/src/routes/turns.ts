@@ -1,22 +1,24 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import {
-  connectionFailure,
   HttpProblem,
   MAX_RUN_DEPTH_VALUE,
-  RUN_DEPTH_HEADER,
-  problem,
   problemResponse,
-  serviceUnavailable,
-  timestamp,
+  RUN_DEPTH_HEADER,
   validationProblem,
+  type ProblemDetails,
 } from '@repo/http';
-import type { FastifyRequest } from 'fastify';
+import type { RunEvent } from '@repo/runs';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createEventQueue } from '../turns/event-queue.ts';
-import { runTurn, type TurnDependencies, type TurnEvent, type TurnResult } from '../turns/run-turn.ts';
+import type { RunExecutor } from '../runs/run-executor.ts';
+import { problemOfEvent, type TurnView } from '../runs/run-outcomes.ts';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Names the run a turn started (or joined), on every answer: JSON, stream, or problem. */
+export const RUN_ID_HEADER = 'x-keelson-run-id';
+/** Set by the task-runner: the background agent-run task this turn answers. */
+export const TASK_ID_HEADER = 'x-keelson-task-id';
 
 const messageView = z.object({
   id: z.uuid(),
@@ -35,10 +37,12 @@ const messageView = z.object({
       }),
     )
     .nullable(),
-  createdAt: timestamp,
+  // An ISO string: the answer is the run's stored `done` event, JSON as it was streamed.
+  createdAt: z.iso.datetime({ offset: true }),
 });
 
 export const turnResponse = z.object({
+  runId: z.uuid().nullable(),
   userMessageId: z.uuid(),
   reply: messageView,
   messages: z.array(messageView),
@@ -48,23 +52,18 @@ export const turnResponse = z.object({
   replayed: z.boolean(),
 });
 
-const view = (result: TurnResult) => ({
-  userMessageId: result.userMessage.id,
-  reply: result.reply,
-  messages: result.messages,
-  usage: result.usage,
-  finishReason: result.finishReason,
-  steps: result.steps,
-  replayed: result.replayed,
-});
-
 /**
- * `POST /v1/conversations/:id/turns` — one turn, for the owner named by the calling service.
- * `Accept: text/event-stream` streams it (text deltas, tool calls and results, then `done` with
- * the stored reply and usage, with a `: heartbeat` comment after every SSE_HEARTBEAT_MS of
- * silence); anything else gets one JSON answer. A client that disconnects aborts the model call.
+ * `POST /v1/conversations/:id/turns` — starts a run for the owner named by the calling service
+ * and follows it: `Accept: text/event-stream` streams its events (each with its number as the SSE
+ * `id:`), ending with `done`, `error` or `cancelled`; anything else gets one JSON answer when it
+ * ends; a stream silent for SSE_HEARTBEAT_MS gets a `: heartbeat` comment. The run does not depend
+ * on this request: a caller that disconnects leaves it running (it can be followed again, from any
+ * replica of the api, with `GET /v1/runs/:id/events`).
  */
-export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = async (app, { turns }) => {
+export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbeatMs: number }> = async (
+  app,
+  { executor, heartbeatMs },
+) => {
   app.post(
     '/v1/conversations/:conversationId/turns',
     {
@@ -74,6 +73,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
         params: z.object({ conversationId: z.uuid() }),
         headers: z.object({
           'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional(),
+          [TASK_ID_HEADER]: z.uuid().optional(),
           [RUN_DEPTH_HEADER]: z.coerce.number().int().min(0).max(MAX_RUN_DEPTH_VALUE).optional(),
         }),
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
@@ -81,6 +81,9 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
           200: turnResponse,
           400: validationProblem,
           404: problemResponse('No such conversation for this owner.'),
+          409: problemResponse(
+            'Another run of the conversation is active (`activeRunId`), or this one was cancelled.',
+          ),
           502: problemResponse('The model provider failed after retries.'),
           503: problemResponse('No model provider is configured.'),
           504: problemResponse('The model did not answer in time.'),
@@ -88,80 +91,94 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       },
     },
     async (request, reply) => {
-      // Aborted when the caller disconnects, so the upstream model call stops with it.
-      const controller = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished)
-          controller.abort(new DOMException('client disconnected', 'AbortError'));
-      });
-      const input = {
+      const started = await executor.start({
         ownerId: request.ownerId,
         conversationId: request.params.conversationId,
         content: request.body.content,
         idempotencyKey: request.headers['idempotency-key'],
-        signal: controller.signal,
+        taskId: request.headers[TASK_ID_HEADER],
         requestId: request.id,
         runDepth: request.headers[RUN_DEPTH_HEADER],
-      };
+      });
+      if (started.kind === 'answered') {
+        if (started.view.runId) reply.header(RUN_ID_HEADER, started.view.runId);
+        if (!reply.sse) return started.view;
+        await reply.sse.send({ event: 'done', data: started.view });
+        return;
+      }
 
-      if (!reply.sse) return view(await runTurn(turns, input));
+      const { runId } = started;
+      reply.header(RUN_ID_HEADER, runId);
+      // Following ends when the caller goes away; the run goes on.
+      const following = new AbortController();
+      reply.raw.on('close', () => following.abort());
+      const events = executor.follow(runId, 0, following.signal)[Symbol.asyncIterator]();
 
-      // Streaming. A turn that fails before its first event (unknown conversation, no model,
-      // provider down) still answers with a plain problem+json status, unless the model has been
-      // silent for a whole heartbeat interval: then the 200 goes out, and with it @fastify/sse's
+      if (!reply.sse) {
+        for (let next = await events.next(); !next.done; next = await events.next()) {
+          const answer = answerOf(next.value, runId);
+          if (answer) return answer;
+        }
+        throw lostRun(runId);
+      }
+
+      // A run that fails before its first event (the provider down, the model timing out) still
+      // answers with a plain problem status, unless the model has been silent for half a
+      // heartbeat interval: then the 200 goes out (naming the run), and with it @fastify/sse's
       // heartbeat comments, so that no proxy closes the stream as idle while the model thinks.
-      // Failures after the 200 arrive as an `error` event.
-      const queue = createEventQueue<TurnEvent>();
-      const outcome = runTurn(turns, input, (event) => queue.push(event));
-      const settled = outcome.then(
-        () => queue.close(),
-        () => queue.close(),
-      );
-      const active = await activityWithin(queue, turns.config.SSE_HEARTBEAT_MS);
-      if (!active) reply.sse.sendHeaders();
-      else if (queue.idle) await outcome; // finished without events: throws its problem, if any
-
-      async function* events() {
-        for await (const event of queue.drain()) yield { event: event.type, data: event };
-        await settled;
-        try {
-          yield { event: 'done', data: view(await outcome) };
-        } catch (error) {
-          yield { event: 'error', data: streamedProblem(error, request) };
+      // Half: the api relaying this stream sends its own 200 after a whole interval without this
+      // one, and then could not pass the run's id on to its client. Failures after the 200
+      // arrive as an `error` event.
+      const pending = events.next();
+      const first = await within(pending, heartbeatMs / 2);
+      if (first === SILENT) reply.sse.sendHeaders();
+      else if (!first.done && first.value.type === 'error')
+        throw problemOfEvent(first.value.data as ProblemDetails);
+      async function* stream() {
+        for (let next = first === SILENT ? await pending : first; !next.done; next = await events.next()) {
+          yield { id: String(next.value.seq), event: next.value.type, data: next.value.data };
         }
       }
-      await reply.sse.send(events());
+      await reply.sse.send(stream());
     },
   );
 };
 
-/** Whether the turn produced an event or finished within `ms` (false: it has been silent). */
-async function activityWithin(queue: { waitForActivity(): Promise<void> }, ms: number): Promise<boolean> {
-  const silence = new AbortController();
-  try {
-    return await Promise.race([
-      queue.waitForActivity().then(() => true),
-      delay(ms, false, { signal: silence.signal }),
-    ]);
-  } finally {
-    silence.abort();
+/** The JSON answer a final event stands for: the turn, or the problem to throw. */
+function answerOf(event: RunEvent, runId: string): TurnView | undefined {
+  switch (event.type) {
+    case 'done':
+      return event.data as TurnView;
+    case 'error':
+      throw problemOfEvent(event.data as ProblemDetails);
+    case 'cancelled':
+      throw new HttpProblem(
+        409,
+        'The run was cancelled before it finished; what it produced so far is stored.',
+        {
+          type: 'urn:keelson:problem:run-cancelled',
+          extensions: { runId },
+        },
+      );
+    default:
+      return undefined;
   }
 }
 
-/**
- * The `error` event of a stream that already answered 200: the same problem the JSON answer would
- * have given — a dependency outage (the database gone mid-turn) is a 503 logged at warn, anything
- * unexpected a 500 logged in full.
- */
-function streamedProblem(error: unknown, request: FastifyRequest) {
-  if (error instanceof HttpProblem) return error.toJSON(request.url);
-  const unreachable = connectionFailure(error);
-  if (unreachable) {
-    request.log.warn({ err: unreachable }, 'streamed turn failed: dependency unavailable');
-    return serviceUnavailable('A service this turn depends on is unavailable. Retry later.').toJSON(
-      request.url,
-    );
+const lostRun = (runId: string) =>
+  new HttpProblem(409, 'The run was ended by another process; GET /v1/runs/:id says how.', {
+    type: 'urn:keelson:problem:run-ended',
+    extensions: { runId },
+  });
+
+const SILENT = Symbol('silent');
+
+/** `promise`'s value, or SILENT when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof SILENT> {
+  const silence = new AbortController();
+  try {
+    return await Promise.race([promise, delay(ms, SILENT, { signal: silence.signal })]);
+  } finally {
+    silence.abort();
   }
-  request.log.error({ err: error }, 'streamed turn failed');
-  return problem(500, 'The turn failed. Quote the request id when reporting it.', { requestId: request.id });
 }

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { RUN_DEPTH_HEADER } from '@repo/http';
 import { safeErrorMessage, type Logger } from '@repo/observability';
+import { TOOL_IDEMPOTENCY_META_KEY } from '@repo/runs';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
 import { createSchemaValidators } from './schema-validators.ts';
 
@@ -115,14 +116,27 @@ export function createToolbox(options: ToolboxOptions) {
     }
   };
 
-  const call = async (state: ServerState, name: string, input: unknown, signal?: AbortSignal) => {
+  const call = async (
+    state: ServerState,
+    name: string,
+    input: unknown,
+    idempotencyKey: string | undefined,
+    signal?: AbortSignal,
+  ) => {
     let lastError: unknown;
     for (let attempt = 0; attempt <= options.retries; attempt++) {
       signal?.throwIfAborted();
       try {
         const client = await connect(state);
         const result = await client.callTool(
-          { name, arguments: (input ?? {}) as Record<string, unknown> },
+          {
+            name,
+            arguments: (input ?? {}) as Record<string, unknown>,
+            // Every attempt carries the same key: a retry after a lost answer is not a second call.
+            ...(idempotencyKey === undefined
+              ? {}
+              : { _meta: { [TOOL_IDEMPOTENCY_META_KEY]: idempotencyKey } }),
+          },
           undefined,
           { timeout: options.timeoutMs, signal },
         );
@@ -153,10 +167,14 @@ export function createToolbox(options: ToolboxOptions) {
 
     /**
      * The tools available for one turn, acting for `ownerId`, inside an agent run `runDepth`
-     * levels deep (0: a conversation turn, or a run a user queued).
+     * levels deep (0: a conversation turn, or a run a user queued). With `idempotencyKey`, each
+     * call carries the key it gives for the call's id in its `_meta`.
      */
-    async toolsFor(ownerId: string, runDepth = 0): Promise<ToolSet> {
-      const scope: TurnScope = { ownerId, runDepth };
+    async toolsFor(
+      ownerId: string,
+      calls: { runDepth?: number; idempotencyKey?: (toolCallId: string) => string } = {},
+    ): Promise<ToolSet> {
+      const scope: TurnScope = { ownerId, runDepth: calls.runDepth ?? 0 };
       await turnScope.run(scope, () => Promise.all(states.map(refresh)));
       const tools: ToolSet = {};
       for (const state of states) {
@@ -166,11 +184,12 @@ export function createToolbox(options: ToolboxOptions) {
           tools[exposed] = dynamicTool({
             description: definition.description ?? definition.name,
             inputSchema: jsonSchema(definition.inputSchema),
-            execute: async (input, { abortSignal }) => {
+            execute: async (input, { abortSignal, toolCallId }) => {
               const started = performance.now();
+              const key = calls.idempotencyKey?.(toolCallId);
               try {
                 const result = await turnScope.run(scope, () =>
-                  call(state, definition.name, input, abortSignal),
+                  call(state, definition.name, input, key, abortSignal),
                 );
                 const output = toolOutput(result);
                 if (result.isError)

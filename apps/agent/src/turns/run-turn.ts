@@ -1,37 +1,34 @@
-import type { Message } from '@repo/db';
-import { HttpProblem } from '@repo/http';
-import type { Logger } from '@repo/observability';
-import { isStepCount, streamText, type TextStreamPart, type ToolSet } from 'ai';
+import type { RunEventInput } from '@repo/runs';
+import { isStepCount, streamText, type ModelMessage, type TextStreamPart, type ToolSet } from 'ai';
 import type { AgentConfig } from '../config.ts';
 import type { ConversationStore } from '../conversations/conversation-store.ts';
-import { fromResponseMessages, toModelMessages } from '../conversations/model-messages.ts';
+import { toModelMessages } from '../conversations/model-messages.ts';
 import { selectContext } from '../memory/context-window.ts';
 import { estimateTokens } from '../memory/tokens.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
-import { missingModelHint, type ConfiguredModel } from '../models/language-model.ts';
+import type { ConfiguredModel } from '../models/language-model.ts';
+import type { RunConversation } from '../runs/run-start.ts';
+import type { ToolCallRecord } from '../runs/run-store.ts';
 import type { Toolbox } from '../tools/mcp-toolbox.ts';
-import { classify } from './turn-errors.ts';
 
 export interface TurnDependencies {
   config: AgentConfig;
   store: ConversationStore;
-  model: ConfiguredModel | undefined;
+  model: ConfiguredModel;
   toolbox: Toolbox;
   metrics: AgentMetrics;
-  logger: Logger;
-  /** Queues a background summary of the turns that no longer fit; never awaited by a turn. */
-  requestSummary: (ownerId: string, conversationId: string) => void;
 }
 
 export interface TurnInput {
   ownerId: string;
-  conversationId: string;
-  content: string;
-  idempotencyKey?: string;
-  /** Aborted when the client goes away: the model call is cancelled with it. */
+  runId: string;
+  conversation: RunConversation;
+  /** Aborted to stop the run (a cancel, a lost lease, shutdown): the model call and tools stop. */
   signal: AbortSignal;
-  /** The request's id: a failed turn's problem carries it, so the client can quote it. */
-  requestId?: string;
+  /** Every event of the turn, as it happens. */
+  emit: (event: RunEventInput) => void;
+  /** Filled as the turn goes, so whoever ends it early knows what it produced. */
+  progress: TurnProgress;
   /**
    * How deep in a chain of agent runs this turn is (the task-runner says so; 0 for a conversation
    * turn). Handed to the api with every tool call, so a run this turn queues is one level deeper.
@@ -39,61 +36,71 @@ export interface TurnInput {
   runDepth?: number;
 }
 
-/** What a streaming caller hears while the turn runs. */
-export type TurnEvent =
-  | { type: 'text-delta'; text: string }
-  | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
-  | { type: 'tool-result'; toolCallId: string; toolName: string; output: unknown; isError: boolean };
-
 export interface TurnResult {
-  userMessage: Message;
-  /** The final assistant message (its text is the answer). */
-  reply: Message;
-  /** Every message the turn stored after the user's (assistant tool calls, tool results, answer). */
-  messages: Message[];
+  responseMessages: ModelMessage[];
   usage: { inputTokens: number; outputTokens: number };
   finishReason: string;
   steps: number;
-  /** The same idempotency key was answered before: nothing new was generated. */
-  replayed: boolean;
+  /** Older turns no longer fit the token budget: a summary should fold them in. */
+  outgrewBudget: boolean;
 }
 
-/**
- * One turn: store the user's message (once per idempotency key), send the system prompt, the
- * running summary and the newest turns that fit the token budget, let the model call tools up to
- * the step limit, then store everything it produced in one transaction.
- */
-export async function runTurn(
-  deps: TurnDependencies,
-  input: TurnInput,
-  onEvent?: (event: TurnEvent) => void,
-): Promise<TurnResult> {
-  const { config, store, metrics } = deps;
-  const conversation = await store.find(input.ownerId, input.conversationId);
-  if (!conversation) throw new HttpProblem(404, 'conversation not found');
-  if (!deps.model) {
-    metrics.errors.inc({ kind: 'no-model' });
-    throw new HttpProblem(503, missingModelHint(), { type: 'urn:keelson:problem:no-model' });
-  }
-  const { model, provider, modelId } = deps.model;
+/** What a turn produced so far: finished steps, the text of the step under way, usage, tool calls. */
+export function createTurnProgress(runId: string) {
+  const toolCalls = new Map<string, ToolCallRecord>();
+  return {
+    /** The response messages of the steps that finished (each step's assistant and tool messages). */
+    stepMessages: [] as ModelMessage[],
+    /** The text of the step under way (kept when a cancelled run stores its partial answer). */
+    partialText: '',
+    usage: { inputTokens: 0, outputTokens: 0 },
+    steps: 0,
+    finishReason: undefined as string | undefined,
+    /** Records a call, or its outcome; one record per call until they are taken for storage. */
+    toolCall(record: Omit<ToolCallRecord, 'idempotencyKey'>) {
+      const known = toolCalls.get(record.toolCallId);
+      const isError = record.isError ?? known?.isError;
+      toolCalls.set(record.toolCallId, {
+        toolCallId: record.toolCallId,
+        toolName: record.toolName,
+        input: record.input ?? known?.input,
+        idempotencyKey: toolCallKey(runId, record.toolCallId),
+        ...(isError === undefined ? {} : { isError }),
+      });
+    },
+    /** The calls recorded since the last time, for storage. */
+    takeToolCalls(): ToolCallRecord[] {
+      const taken = [...toolCalls.values()];
+      toolCalls.clear();
+      return taken;
+    },
+    /** Puts back calls whose storage failed; what was recorded since is newer and wins. */
+    restoreToolCalls(calls: readonly ToolCallRecord[]) {
+      const newer = [...toolCalls.values()];
+      toolCalls.clear();
+      for (const call of [...calls, ...newer]) this.toolCall(call);
+    },
+  };
+}
 
-  const { message: userMessage, replay } = await store.appendUserMessage(conversation.id, {
-    content: input.content,
-    idempotencyKey: input.idempotencyKey,
-    tokenCount: estimateTokens(input.content),
-  });
-  if (replay) {
-    metrics.turns.inc({ outcome: 'replayed' });
-    return {
-      userMessage,
-      reply: replay,
-      messages: [replay],
-      usage: { inputTokens: 0, outputTokens: 0 },
-      finishReason: 'replayed',
-      steps: 0,
-      replayed: true,
-    };
-  }
+export type TurnProgress = ReturnType<typeof createTurnProgress>;
+
+/**
+ * The idempotency key of one tool call, sent with it to the MCP server: the same call carries the
+ * same key however often it is sent (a retried request, a re-delivered job), so the server can do
+ * its side effect once.
+ */
+export const toolCallKey = (runId: string, toolCallId: string) => `${runId}:${toolCallId}`;
+
+/**
+ * The model's part of a run: the system prompt (plus the running summary), the newest turns that
+ * fit the token budget, the tools, then the tool loop up to the step limit. Every stream part the
+ * client should see becomes an event; storing is the executor's business.
+ */
+export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise<TurnResult> {
+  const { config, store, metrics } = deps;
+  const { model, provider, modelId } = deps.model;
+  const { conversation, progress } = input;
 
   const instructions = conversation.summary
     ? `${config.AGENT_SYSTEM_PROMPT}\n\nSummary of the earlier conversation:\n${conversation.summary}`
@@ -106,7 +113,10 @@ export async function runTurn(
     summarizedThroughSeq: conversation.summarizedThroughSeq,
     budget: config.AGENT_TOKEN_BUDGET,
   });
-  const tools: ToolSet = await deps.toolbox.toolsFor(input.ownerId, input.runDepth ?? 0);
+  const tools: ToolSet = await deps.toolbox.toolsFor(input.ownerId, {
+    runDepth: input.runDepth ?? 0,
+    idempotencyKey: (toolCallId) => toolCallKey(input.runId, toolCallId),
+  });
 
   const started = performance.now();
   // The first error the stream reported (provider error, timeout, abort); thrown after the stream ends.
@@ -122,89 +132,102 @@ export async function runTurn(
     maxRetries: config.AGENT_MODEL_RETRIES,
     timeout: { stepMs: config.AGENT_MODEL_TIMEOUT_MS },
     abortSignal: input.signal,
+    onStepEnd: (step) => {
+      progress.stepMessages.push(...step.response.messages);
+      progress.partialText = '';
+    },
     onError: ({ error }) => {
       failure ??= toError(error);
     },
   });
 
-  try {
-    for await (const part of result.stream) forward(part, onEvent, (error) => (failure ??= toError(error)));
-    if (failure) throw failure;
-    const [responseMessages, usage, finishReason, steps] = await Promise.all([
-      result.responseMessages,
-      result.usage,
-      result.finishReason,
-      result.steps,
-    ]);
-    metrics.modelLatency.observe({ provider, model: modelId }, (performance.now() - started) / 1000);
-    const tokens = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
-    metrics.tokens.inc({ direction: 'input' }, tokens.inputTokens);
-    metrics.tokens.inc({ direction: 'output' }, tokens.outputTokens);
-
-    const stored = await store.appendOutput(conversation.id, fromResponseMessages(responseMessages), tokens);
-    const reply = stored.filter((m) => m.role === 'assistant').at(-1);
-    if (!reply) throw new Error('the model produced no assistant message');
-    metrics.turns.inc({ outcome: 'ok' });
-    if (context.unsummarizedDropped > 0) deps.requestSummary(input.ownerId, conversation.id);
-    return {
-      userMessage,
-      reply,
-      messages: stored,
-      usage: tokens,
-      finishReason,
-      steps: steps.length,
-      replayed: false,
-    };
-  } catch (error) {
-    const { kind, problem } = classify(
-      input.signal.aborted ? (input.signal.reason ?? error) : error,
-      input.requestId,
-    );
-    metrics.turns.inc({ outcome: kind === 'aborted' ? 'aborted' : 'error' });
-    if (kind !== 'aborted') metrics.errors.inc({ kind });
-    deps.logger.warn(
-      { err: error, kind, conversationId: conversation.id },
-      'turn failed; the user message is kept, no reply stored',
-    );
-    throw problem ?? error;
+  for await (const part of result.stream) {
+    forward(part, input, (error) => (failure ??= toError(error)));
   }
+  if (failure) throw failure;
+  const [responseMessages, usage, finishReason, steps] = await Promise.all([
+    result.responseMessages,
+    result.usage,
+    result.finishReason,
+    result.steps,
+  ]);
+  metrics.modelLatency.observe({ provider, model: modelId }, (performance.now() - started) / 1000);
+  return {
+    responseMessages,
+    usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 },
+    finishReason,
+    steps: steps.length,
+    outgrewBudget: context.unsummarizedDropped > 0,
+  };
 }
 
-function forward(
-  part: TextStreamPart<ToolSet>,
-  onEvent: ((event: TurnEvent) => void) | undefined,
-  fail: (error: unknown) => void,
-) {
+function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: unknown) => void) {
+  const { emit, progress } = input;
   switch (part.type) {
     case 'text-delta':
-      onEvent?.({ type: 'text-delta', text: part.text });
+      progress.partialText += part.text;
+      emit({ type: 'text-delta', data: { type: 'text-delta', text: part.text } });
       break;
     case 'tool-call':
-      onEvent?.({
+      progress.toolCall({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
+      emit({
         type: 'tool-call',
-        toolCallId: part.toolCallId,
-        toolName: part.toolName,
-        input: part.input,
+        data: {
+          type: 'tool-call',
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          input: part.input as unknown,
+        },
       });
       break;
     case 'tool-result':
-      onEvent?.({
-        type: 'tool-result',
+      progress.toolCall({
         toolCallId: part.toolCallId,
         toolName: part.toolName,
-        output: part.output,
+        input: undefined,
         isError: false,
+      });
+      emit({
+        type: 'tool-result',
+        data: {
+          type: 'tool-result',
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          output: part.output as unknown,
+          isError: false,
+        },
       });
       break;
     case 'tool-error':
-      onEvent?.({
-        type: 'tool-result',
+      progress.toolCall({
         toolCallId: part.toolCallId,
         toolName: part.toolName,
-        output: String(part.error),
+        input: undefined,
         isError: true,
       });
+      emit({
+        type: 'tool-result',
+        data: {
+          type: 'tool-result',
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          output: String(part.error),
+          isError: true,
+        },
+      });
       break;
+    case 'finish-step': {
+      const usage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0 };
+      progress.steps += 1;
+      progress.usage.inputTokens += usage.inputTokens;
+      progress.usage.outputTokens += usage.outputTokens;
+      progress.finishReason = part.finishReason;
+      emit({
+        type: 'step-finish',
+        data: { type: 'step-finish', step: progress.steps, finishReason: part.finishReason, usage },
+      });
+      break;
+    }
     case 'error':
       fail(part.error);
       break;

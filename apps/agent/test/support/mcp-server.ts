@@ -6,23 +6,29 @@ import { z } from 'zod';
 
 export interface TestMcpServer {
   url: string;
-  calls: { tool: string; owner: string | undefined }[];
+  /** Every call, with its owner header and the idempotency key its `_meta` carried. */
+  calls: { tool: string; owner: string | undefined; idempotencyKey?: string | undefined }[];
+  /** `wait` calls that ended because the caller cancelled them. */
+  cancelledWaits: number;
   /** Delay every answer (to simulate a slow server). */
   delayMs: number;
   stop(): Promise<void>;
 }
 
 /**
- * A real MCP server (the official SDK, stateless streamable HTTP) for tests: `add` and `whoami`
- * tools, and a record of which owner header each call carried. `structured` adds `stats`, a tool
- * with an output schema (as the api's tools have), answering `{mean, count}`.
+ * A real MCP server (the official SDK, stateless streamable HTTP) for tests: `add`, `wait` (which
+ * stops when the caller cancels) and `whoami` tools, and a record of which owner header and which
+ * idempotency key (`_meta`) each call carried. `structured` adds `stats`, a tool with an output
+ * schema (as the api's tools have), answering `{mean, count}`.
  */
 export async function startTestMcpServer(
   port = 0,
   options: { structured?: boolean } = {},
 ): Promise<TestMcpServer> {
   const calls: TestMcpServer['calls'] = [];
-  const state = { delayMs: 0 };
+  const state = { delayMs: 0, cancelledWaits: 0 };
+  const keyOf = (meta: Record<string, unknown> | undefined) =>
+    typeof meta?.['io.keelson/idempotency-key'] === 'string' ? meta['io.keelson/idempotency-key'] : undefined;
 
   const build = (request: IncomingMessage) => {
     const owner = request.headers['x-keelson-owner'] as string | undefined;
@@ -30,9 +36,25 @@ export async function startTestMcpServer(
     server.registerTool(
       'add',
       { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() } },
-      async ({ a, b }) => {
-        calls.push({ tool: 'add', owner });
+      async ({ a, b }, extra) => {
+        calls.push({ tool: 'add', owner, idempotencyKey: keyOf(extra._meta) });
         return { content: [{ type: 'text', text: String(a + b) }] };
+      },
+    );
+    server.registerTool(
+      'wait',
+      { description: 'Wait this many milliseconds', inputSchema: { ms: z.number() } },
+      async ({ ms }, extra) => {
+        calls.push({ tool: 'wait', owner, idempotencyKey: keyOf(extra._meta) });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          extra.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            state.cancelledWaits++;
+            resolve();
+          });
+        });
+        return { content: [{ type: 'text', text: `waited ${ms} ms` }] };
       },
     );
     server.registerTool('whoami', { description: 'The owner this call acts for' }, async () => {
@@ -80,6 +102,9 @@ export async function startTestMcpServer(
   return {
     url: `http://127.0.0.1:${bound}/mcp`,
     calls,
+    get cancelledWaits() {
+      return state.cancelledWaits;
+    },
     get delayMs() {
       return state.delayMs;
     },

@@ -1,7 +1,8 @@
 import { conversations, createDatabase, createPool, runMigrations, type Database, type Pool } from '@repo/db';
 import { startFakeLlm, type FakeLlm, type Responder } from '@repo/fake-llm';
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@repo/observability';
-import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { createRedis, type Redis } from '@repo/queue';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 import { buildAgentApp, type AgentApp } from '../../src/app.ts';
 import { DEVELOPMENT_SERVICE_TOKEN, loadConfig, type AgentConfig } from '../../src/config.ts';
@@ -23,6 +24,8 @@ export interface TestAgent {
   fake: FakeLlm;
   toolbox: Toolbox;
   registry: Registry;
+  /** The agent's command connection (live streams), on the test file's own QUEUE_PREFIX. */
+  redis: Redis;
   summaryRequests: string[];
   /** A conversation owned by `ownerId`, created the way the api does. */
   conversation(ownerId?: string): Promise<string>;
@@ -45,6 +48,8 @@ export async function createTestAgent(
     migrate?: boolean;
     /** Rewrites the pool's database URL (e.g. through a TCP proxy that can take the database away). */
     poolUrl?: (databaseUrl: string) => string;
+    /** The MCP call timeout (default 1 s, so tests of a failing server are quick). */
+    toolTimeoutMs?: number;
     /** The app's and the toolbox's logger (default: silent), e.g. to read what a failure logged. */
     logger?: Logger;
   } = {},
@@ -59,6 +64,7 @@ export async function createTestAgent(
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
     SERVICE_AUTH_TOKEN: TOKEN,
+    QUEUE_PREFIX: uniqueId('agent-test'),
     ...((options.withModel ?? true)
       ? { AGENT_MODEL: 'openai-compatible:fake-model', OPENAI_COMPATIBLE_BASE_URL: fake.url }
       : {}),
@@ -79,7 +85,7 @@ export async function createTestAgent(
   const metrics = createAgentMetrics(registry);
   const toolbox = createToolbox({
     servers: options.servers ?? [],
-    timeoutMs: 1_000,
+    timeoutMs: options.toolTimeoutMs ?? 1_000,
     retries: 0,
     cooldownMs: 0,
     listTtlMs: config.MCP_TOOLS_TTL_MS,
@@ -87,6 +93,11 @@ export async function createTestAgent(
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
   const summaryRequests: string[] = [];
+  const redis = createRedis(config.REDIS_URL, 'producer', 'agent-test');
+  const subscriber = createRedis(config.REDIS_URL, 'worker', 'agent-test-subscriber');
+  redis.on('error', () => {});
+  subscriber.on('error', () => {});
+  await waitFor(() => redis.status === 'ready' && subscriber.status === 'ready', { what: 'redis' });
   const app = await buildAgentApp({
     config,
     logger: options.logger ?? logger,
@@ -97,6 +108,8 @@ export async function createTestAgent(
     registry,
     metrics,
     requestSummary: (_owner, conversationId) => summaryRequests.push(conversationId),
+    redis,
+    subscriber,
   });
   await app.ready();
 
@@ -108,6 +121,7 @@ export async function createTestAgent(
     fake,
     toolbox,
     registry,
+    redis,
     summaryRequests,
     async conversation(ownerId = 'alice') {
       const [row] = await db.insert(conversations).values({ ownerId, title: 'test' }).returning();
@@ -118,6 +132,8 @@ export async function createTestAgent(
     },
     async close() {
       await app.close();
+      redis.disconnect();
+      subscriber.disconnect();
       await toolbox.close();
       await fake.close();
       await pool.end();

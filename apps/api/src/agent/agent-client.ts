@@ -19,7 +19,7 @@ export interface TurnRequest {
   idempotencyKey?: string | undefined;
   /** The api's request id, so one id follows a message through both services' logs. */
   requestId: string;
-  /** Aborted when the api's client goes away: the agent then aborts its model call. */
+  /** Aborted when the api's client goes away: the request to the agent ends (the run goes on). */
   signal: AbortSignal;
 }
 
@@ -88,22 +88,24 @@ export function createAgentClient(options: AgentClientOptions) {
   }
 
   return {
-    /** One JSON turn: the agent's `done` body, as it sent it (the route validates it). */
-    turn: (turn: TurnRequest): Promise<unknown> => send(turn, false, (response) => response.body.json()),
+    /** One JSON turn: the agent's `done` body, as it sent it (the route validates it), and its run. */
+    turn: (turn: TurnRequest): Promise<{ body: unknown; runId: string | undefined }> =>
+      send(turn, false, async (response) => ({ body: await response.body.json(), runId: runIdOf(response) })),
 
     /**
-     * A streamed turn: the agent's server-sent events, unparsed, as they arrive. A turn that
-     * fails before its first event still throws its problem here (the agent answers it as a
-     * plain status), so the client gets a real status code instead of a 200 with an error event.
+     * A streamed turn: the agent's server-sent events, unparsed, as they arrive, and the run they
+     * belong to. A turn that fails before its first event still throws its problem here (the
+     * agent answers it as a plain status), so the client gets a real status code instead of a
+     * 200 with an error event.
      */
-    streamTurn: (turn: TurnRequest): Promise<Readable> =>
+    streamTurn: (turn: TurnRequest): Promise<{ events: Readable; runId: string | undefined }> =>
       send(turn, true, async (response) => {
         const type = String(response.headers['content-type'] ?? '');
         if (!type.startsWith('text/event-stream')) {
           response.body.destroy();
           throw badGateway(`The agent answered a streamed turn with ${type || 'no content type'}.`);
         }
-        return response.body;
+        return { events: response.body, runId: runIdOf(response) };
       }),
 
     /** What a failure in the middle of a stream becomes (a 5xx problem; 499 if the client left). */
@@ -120,6 +122,14 @@ export function createAgentClient(options: AgentClientOptions) {
 }
 
 export type AgentClient = ReturnType<typeof createAgentClient>;
+
+/** The run the agent started (or joined) for a turn: its `x-keelson-run-id` header, when it is an id. */
+function runIdOf(response: Dispatcher.ResponseData): string | undefined {
+  const value = response.headers['x-keelson-run-id'];
+  return typeof value === 'string' && RUN_ID.test(value) ? value : undefined;
+}
+
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const badGateway = (detail: string) =>
   new HttpProblem(502, detail, { type: 'urn:keelson:problem:agent-failed' });

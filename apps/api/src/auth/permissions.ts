@@ -7,8 +7,8 @@
  * - The service token is for internal callers such as the agent service. It acts for the owner it
  *   names in `x-keelson-owner` and holds only what an agent working for that owner needs: read
  *   and search documents, read tasks and queue agent runs. It cannot create or delete documents,
- *   cancel tasks, or touch conversations: those stay the user's decisions, and the agent keeps
- *   its conversation memory itself (it writes messages to the database, not through this API).
+ *   cancel tasks, or touch conversations or runs: those stay the user's decisions, and the agent
+ *   keeps its conversation memory and its runs itself (in the database, not through this API).
  */
 export const permissions = [
   'documents:read',
@@ -23,6 +23,10 @@ export const permissions = [
   /** Starting conversations and sending messages in them (which runs the agent). */
   'conversations:write',
   'conversations:delete',
+  /** Reading runs and following their events. */
+  'runs:read',
+  /** Cancelling runs. */
+  'runs:write',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

@@ -1,11 +1,13 @@
-import { conversations, messages, tasks, type Database } from '@repo/db';
+import { conversations, messages, runs, tasks, type Database } from '@repo/db';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import type { RunsService } from '../runs/runs-service.ts';
 import type { StopJob } from '../tasks/job-control.ts';
 
 export interface ConversationsServiceDependencies {
   db: Database;
   stopJob: StopJob;
+  runs: Pick<RunsService, 'settle'>;
 }
 
 const view = {
@@ -33,7 +35,11 @@ const messageView = {
  * agent service writes their messages (and the task-runner their running summary), so nothing
  * here inserts a message.
  */
-export function createConversationsService({ db, stopJob }: ConversationsServiceDependencies) {
+export function createConversationsService({
+  db,
+  stopJob,
+  runs: runControl,
+}: ConversationsServiceDependencies) {
   return {
     async create(ownerId: string, title: string) {
       const [row] = await db.insert(conversations).values({ ownerId, title }).returning(view);
@@ -86,12 +92,20 @@ export function createConversationsService({ db, stopJob }: ConversationsService
     },
 
     /**
-     * Deletes the conversation; its messages go with it (on delete cascade). Its agent runs that
-     * have not finished are cancelled in the same transaction, then their jobs stopped — best
-     * effort, like a document's ingestion: a runner skips a cancelled task.
+     * Deletes the conversation; its messages and runs go with it (on delete cascade). Its agent
+     * runs that are executing are told to stop (their rows are gone, so their agents store
+     * nothing), and its background agent-run tasks that have not finished are cancelled in the
+     * same transaction, then their jobs stopped — best effort, like a document's ingestion: a
+     * runner skips a cancelled task.
      */
     async delete(ownerId: string, id: string): Promise<boolean> {
+      let executing: { id: string; status: 'running' }[] = [];
       const cancelled = await db.transaction(async (tx) => {
+        // Read before the cascade takes them; told to stop once the delete committed.
+        executing = await tx
+          .select({ id: runs.id, status: sql<'running'>`'running'` })
+          .from(runs)
+          .where(and(eq(runs.conversationId, id), eq(runs.ownerId, ownerId), eq(runs.status, 'running')));
         const deleted = await tx
           .delete(conversations)
           .where(and(eq(conversations.id, id), eq(conversations.ownerId, ownerId)))
@@ -112,6 +126,7 @@ export function createConversationsService({ db, stopJob }: ConversationsService
           .returning({ id: tasks.id, type: tasks.type });
       });
       if (!cancelled) return false;
+      await runControl.settle(executing);
       for (const task of cancelled) await stopJob(task.type, task.id);
       return true;
     },

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { connectionFailure, HttpProblem } from '@repo/http';
+import { TOOL_IDEMPOTENCY_META_KEY } from '@repo/runs';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { queuedRunDepth, type Permission, type Principal } from '../auth/permissions.ts';
@@ -54,6 +55,21 @@ const document = z.object({
   truncated: z.boolean().describe(`true when the text was cut at ${DOCUMENT_TEXT_LIMIT} characters`),
 });
 
+/** What a tool handler reads of its request besides the arguments. */
+interface ToolCallExtra {
+  _meta?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The idempotency key a caller sent in the request's `_meta` (the agent sends `<run id>:<tool
+ * call id>` with every call), when it is a valid key: a call sent twice (a retry after a lost
+ * answer) then queues one task, not two.
+ */
+const callIdempotencyKey = (extra: ToolCallExtra): string | undefined => {
+  const key = extra._meta?.[TOOL_IDEMPOTENCY_META_KEY];
+  return typeof key === 'string' && /^[\x21-\x7e]{1,255}$/.test(key) ? key : undefined;
+};
+
 /** Structured content is JSON: dates become ISO strings, as they do in the REST API. */
 const asJson = <T>(value: T) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 
@@ -102,13 +118,13 @@ export function createMcpServer(
    * an id.
    */
   const guarded =
-    <Args>(permission: Permission, run: (args: Args) => Promise<CallToolResult>) =>
-    async (args: Args): Promise<CallToolResult> => {
+    <Args>(permission: Permission, run: (args: Args, extra: ToolCallExtra) => Promise<CallToolResult>) =>
+    async (args: Args, extra: ToolCallExtra): Promise<CallToolResult> => {
       if (!principal.permissions.has(permission)) {
         return refusal(`This credential does not grant ${permission}.`);
       }
       try {
-        return await run(args);
+        return await run(args, extra);
       } catch (error) {
         if (error instanceof HttpProblem && error.status < 500) return refusal(error.message);
         if (error instanceof HttpProblem) return refusal(`${error.message} (HTTP ${error.status})`);
@@ -188,7 +204,8 @@ export function createMcpServer(
       title: 'Queue an agent run',
       description:
         "Queue a message for the agent in one of the user's conversations, answered in the background. " +
-        'Returns the task; poll it with get_task. Pass an idempotencyKey to make a retry safe.',
+        'Returns the task; poll it with get_task. Pass an idempotencyKey to make a retry safe (without one, ' +
+        "the request's _meta['io.keelson/idempotency-key'] is used, which the agent sends with every call).",
       inputSchema: {
         conversationId: z.uuid(),
         content: pgText().trim().min(1).max(32_000).describe('The message to answer.'),
@@ -203,11 +220,14 @@ export function createMcpServer(
     },
     guarded(
       'tasks:write',
-      async (args: { conversationId: string; content: string; idempotencyKey?: string | undefined }) => {
+      async (
+        args: { conversationId: string; content: string; idempotencyKey?: string | undefined },
+        extra,
+      ) => {
         const { task: created, replayed } = await services.tasks.createAgentRun(
           owner,
           { conversationId: args.conversationId, content: args.content },
-          args.idempotencyKey,
+          args.idempotencyKey ?? callIdempotencyKey(extra),
           // Called by the agent inside a run: one level deeper than that run (and refused past
           // AGENT_RUN_MAX_DEPTH); called by a user's own MCP client: depth 0.
           queuedRunDepth(principal),

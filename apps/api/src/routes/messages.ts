@@ -7,6 +7,7 @@ import { settlesWithin, withHeartbeat } from '../agent/heartbeat.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
+import { RUN_ID_HEADER } from './runs.ts';
 
 /** The agent's key format: the api refuses others itself instead of forwarding them to a 400. */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -15,6 +16,10 @@ const turnMessage = z.object(messageFields);
 
 /** The agent's answer to a turn (its `done` event): the api validates it and passes it on. */
 const turnResponse = z.object({
+  runId: z
+    .uuid()
+    .nullable()
+    .describe('The run that answered (also in `x-keelson-run-id`); null for a reply older than runs.'),
   userMessageId: z.uuid().describe('Your message, stored once per Idempotency-Key.'),
   reply: turnMessage.describe("The assistant's final message: `content` is the answer."),
   messages: z.array(turnMessage).describe('Everything the turn stored after your message, in order.'),
@@ -53,11 +58,16 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'Send a message: the agent answers it (JSON, or server-sent events).',
         description:
-          'The agent stores your message, may call tools (search your documents, …) and stores its reply. ' +
-          'With `Accept: text/event-stream` the turn streams as it happens: `text-delta`, `tool-call`, ' +
-          '`tool-result`, then `done` (the same body as the JSON answer) or `error` (a problem). ' +
-          'Send an `Idempotency-Key` to retry safely: your message is stored once per key, and a key ' +
-          'that was already answered returns that answer (`replayed: true`).',
+          'Starts a run of the agent (named in `x-keelson-run-id`): it stores your message, may call tools ' +
+          '(search your documents, …) and stores its reply. With `Accept: text/event-stream` the run streams ' +
+          'as it happens, each event numbered (`id:`): `text-delta`, `tool-call`, `tool-result`, ' +
+          '`step-finish`, then `done` (the same body as the JSON answer), `error` (a problem) or `cancelled`. ' +
+          'The run does not depend on this request: if the connection drops, resume with ' +
+          '`GET /v1/runs/{id}/events` and `Last-Event-ID`; stop it with `POST /v1/runs/{id}/cancel`. ' +
+          'One run at a time per conversation: a message while another is active answers 409 with ' +
+          '`activeRunId`. Send an `Idempotency-Key` to retry safely: your message is stored once per key, ' +
+          'a retry while its run is active follows that run, and a key that was already answered returns ' +
+          'that answer (`replayed: true`).',
         tags: ['conversations'],
         params: conversationId,
         headers: z.looseObject({
@@ -76,12 +86,18 @@ export const messageRoutes: FastifyPluginAsyncZod<{
               [EVENT_STREAM]: {
                 schema: z
                   .string()
-                  .describe('`event: text-delta|tool-call|tool-result|done|error`, `data:` JSON.'),
+                  .describe(
+                    '`id: <seq>`, `event: text-delta|tool-call|tool-result|step-finish|done|error|cancelled`, `data:` JSON.',
+                  ),
               },
             },
           },
           400: validationProblem,
           404: problemResponse('No such conversation.'),
+          409: problemResponse(
+            'Another run of this conversation is active (`activeRunId`): wait for it or cancel it. ' +
+              'Or (JSON) this run was cancelled before it finished (`runId`).',
+          ),
           502: problemResponse(
             'The agent or its model provider failed; retry with the same Idempotency-Key.',
           ),
@@ -103,7 +119,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{
         });
       }
 
-      // The client going away aborts the call to the agent, which aborts its model call in turn.
+      // The client going away ends the call to the agent; the run goes on (resumable, cancellable).
       const upstream = new AbortController();
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) upstream.abort();
@@ -118,7 +134,9 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       };
 
       if (!wantsEventStream(request.headers.accept)) {
-        const parsed = turnResponse.safeParse(await agent.turn(turn));
+        const answered = await agent.turn(turn);
+        if (answered.runId) reply.header(RUN_ID_HEADER, answered.runId);
+        const parsed = turnResponse.safeParse(answered.body);
         if (!parsed.success) {
           request.log.error({ err: parsed.error }, 'the agent answered a turn with an unexpected body');
           throw new HttpProblem(502, 'The agent answered with an unexpected body.', {
@@ -132,15 +150,21 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       // own status code. Once the agent has kept the client waiting a whole heartbeat interval,
       // the 200 goes out instead, with heartbeats, so no proxy closes the connection as idle; a
       // later failure is then the stream's last `error` event.
+      // The agent names the run in its response headers, which it sends at the first event or
+      // after half a heartbeat interval: in time to pass the name on to the client here.
       const answer = agent.streamTurn(turn);
-      if (await settlesWithin(answer, heartbeatMs)) await answer;
-      let events: Readable | undefined;
+      if (await settlesWithin(answer, heartbeatMs)) {
+        const { runId } = await answer;
+        if (runId) reply.header(RUN_ID_HEADER, runId);
+      }
+      let streamed: Awaited<typeof answer> | undefined;
       async function* agentChunks() {
-        events = await answer;
-        for await (const chunk of events) yield chunk as Buffer;
+        streamed = await answer;
+        for await (const chunk of streamed.events) yield chunk as Buffer;
       }
       // Relayed chunk by chunk as the agent writes them (never parsed or buffered here). If the
-      // agent's stream breaks off, the client still gets a last `error` event.
+      // agent's stream breaks off, the client still gets a last `error` event, naming the run: it
+      // is still going (or ends by itself), and `GET /v1/runs/:id/events` resumes it.
       async function* relay() {
         try {
           yield* withHeartbeat(agentChunks(), heartbeatMs);
@@ -148,9 +172,9 @@ export const messageRoutes: FastifyPluginAsyncZod<{
           const problem = agent!.problemOf(error, upstream.signal);
           if (problem.status === CLIENT_CLOSED) return;
           request.log.warn({ err: error }, 'the agent stream broke off');
-          yield sseEvent('error', problem.toJSON(request.url));
+          yield sseEvent('error', { ...problem.toJSON(request.url), runId: streamed?.runId ?? null });
         } finally {
-          events?.destroy();
+          streamed?.events.destroy();
         }
       }
       // Typed by the route's schema as the event-stream text it documents; Fastify pipes a stream.

@@ -1,15 +1,19 @@
 import { problemResponse } from '@repo/http';
+import type { RunFeed } from '@repo/runs';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { AgentClient } from '../agent/agent-client.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
 import { authorize } from '../plugins/app/authentication.ts';
+import type { RunsService } from '../runs/runs-service.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
+import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
 import { messageRoutes } from './messages.ts';
+import { runRoutes } from './runs.ts';
 import { searchRoutes } from './search.ts';
 import { taskRoutes } from './tasks.ts';
 
@@ -20,6 +24,9 @@ export interface V1Options {
   conversations: ConversationsService;
   /** Undefined without AGENT_URL: sending a message then answers 503. */
   agent: AgentClient | undefined;
+  runs: RunsService;
+  /** Follows runs from this replica (the feed is created on first use). */
+  runFeed: () => RunFeed;
   /** SSE_HEARTBEAT_MS: a streamed answer silent this long gets a heartbeat comment. */
   heartbeatMs: number;
 }
@@ -67,6 +74,18 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(messageRoutes, {
     conversations: options.conversations,
     agent: options.agent,
+    heartbeatMs: options.heartbeatMs,
+  });
+  await app.register(chatRoutes, {
+    conversations: options.conversations,
+    runs: options.runs,
+    agent: options.agent,
+    feed: options.runFeed,
+    heartbeatMs: options.heartbeatMs,
+  });
+  await app.register(runRoutes, {
+    runs: options.runs,
+    feed: options.runFeed,
     heartbeatMs: options.heartbeatMs,
   });
 };

@@ -1,15 +1,18 @@
-import { conversations, documents, tasks, type Database, type TaskStatus } from '@repo/db';
+import { conversations, documents, runs, tasks, type Database, type TaskStatus } from '@repo/db';
 import { conflict, HttpProblem, notFound, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import type { CancelRequest, RunsService } from '../runs/runs-service.ts';
 import type { StopJob, StopOutcome } from './job-control.ts';
 
 export interface TasksServiceDependencies {
   db: Database;
   producer: Producer;
   stopJob: StopJob;
+  /** An agent-run task's run is cancelled with it. */
+  runs: Pick<RunsService, 'requestCancel' | 'settle'>;
   logger: Logger;
   limits: AgentRunLimits;
 }
@@ -74,7 +77,14 @@ export interface ListOptions {
   type?: string | undefined;
 }
 
-export function createTasksService({ db, producer, stopJob, logger, limits }: TasksServiceDependencies) {
+export function createTasksService({
+  db,
+  producer,
+  stopJob,
+  runs: runControl,
+  logger,
+  limits,
+}: TasksServiceDependencies) {
   return {
     /**
      * Queues a conversation turn for the task-runner, which asks the agent for it with the task id
@@ -211,9 +221,12 @@ export function createTasksService({ db, producer, stopJob, logger, limits }: Ta
      * Cancels a task that has not finished. The row is marked cancelled first, under a row lock
      * (the task-runner only moves tasks that are still queued or running, so it can never undo
      * this); then the job is stopped: removed from the queue while it waits, or signalled to its
-     * runner when it is already running. A finished task cannot be cancelled: 409.
+     * runner when it is already running. An agent-run task's run is cancelled too (the agent stops
+     * it and stores what it produced): stopping the job alone would leave the run going, since
+     * runs outlive the requests that start them. A finished task cannot be cancelled: 409.
      */
     async cancel(ownerId: string, id: string) {
+      let taskRuns: CancelRequest[] = [];
       const outcome = await db.transaction(async (tx) => {
         const [task] = await tx
           .select({ status: tasks.status, type: tasks.type, input: tasks.input })
@@ -245,8 +258,10 @@ export function createTasksService({ db, producer, stopJob, logger, limits }: Ta
             .set({ status: 'failed', error: 'ingestion cancelled', updatedAt: now })
             .where(and(eq(documents.id, documentId), inArray(documents.status, ['queued', 'processing'])));
         }
+        if (task.type === 'agent-run') taskRuns = await runControl.requestCancel(tx, eq(runs.taskId, id));
         return { task: cancelled!, type: task.type };
       });
+      await runControl.settle(taskRuns);
       const job: StopOutcome = await stopJob(outcome.type, id);
       return { task: outcome.task, job };
     },

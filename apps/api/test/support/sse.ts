@@ -1,6 +1,8 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 
 export interface ParsedEvent {
+  /** The SSE `id:` (a run event's number), when there is one. */
+  id: string | undefined;
   event: string | undefined;
   data: unknown;
 }
@@ -16,7 +18,7 @@ export async function readEvents(
     .pipeThrough(new EventSourceParserStream());
   try {
     for await (const message of stream) {
-      const event = { event: message.event, data: JSON.parse(message.data) as unknown };
+      const event = { id: message.id, event: message.event, data: JSON.parse(message.data) as unknown };
       events.push(event);
       onEvent?.(event);
     }
@@ -40,7 +42,7 @@ export async function readStream(response: Response): Promise<StreamItem[]> {
       new EventSourceParserStream({ onComment: (comment) => items.push({ comment: comment.trim() }) }),
     );
   for await (const message of stream) {
-    items.push({ event: message.event, data: JSON.parse(message.data) as unknown });
+    items.push({ id: message.id, event: message.event, data: JSON.parse(message.data) as unknown });
   }
   return items;
 }

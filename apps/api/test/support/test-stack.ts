@@ -1,7 +1,8 @@
 import { createDatabase, createPool, runMigrations, type Pool } from '@repo/db';
 import { startFakeLlm, type FakeLlm, type Responder } from '@repo/fake-llm';
 import { createMetricsRegistry } from '@repo/observability';
-import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
+import { createRedis, type Redis } from '@repo/queue';
+import { createTestDatabase, freePort, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 // The agent is built by its own production factory, exactly as its own tests build it
 // (apps/agent/test/support/test-agent.ts): this file is the api's end of the same contract.
@@ -39,6 +40,8 @@ export async function createTestStack(
   await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger: silentLogger });
   const fake = await startFakeLlm(options.responder ? { responder: options.responder } : {});
   const apiPort = await freePort();
+  // One queue prefix for the api and the agent: the runs' streams and channels are named after it.
+  const prefix = uniqueId('stack');
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const agentConfig = loadAgentConfig({
@@ -46,6 +49,7 @@ export async function createTestStack(
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
     SERVICE_AUTH_TOKEN: TEST_SERVICE_TOKEN,
+    QUEUE_PREFIX: prefix,
     AGENT_MODEL: 'openai-compatible:fake-model',
     OPENAI_COMPATIBLE_BASE_URL: fake.url,
     AGENT_MODEL_RETRIES: '0',
@@ -77,6 +81,11 @@ export async function createTestStack(
     cooldownMs: 0,
     logger: silentLogger,
   });
+  const agentRedis: Redis = createRedis(inject('redisUrl'), 'producer', 'agent-test');
+  const agentSubscriber: Redis = createRedis(inject('redisUrl'), 'worker', 'agent-test-subscriber');
+  agentRedis.on('error', () => {});
+  agentSubscriber.on('error', () => {});
+  await waitFor(() => agentRedis.status === 'ready' && agentSubscriber.status === 'ready', { what: 'redis' });
   const agent = await buildAgentApp({
     config: agentConfig,
     logger: silentLogger,
@@ -87,10 +96,12 @@ export async function createTestStack(
     registry,
     metrics,
     requestSummary: () => {},
+    redis: agentRedis,
+    subscriber: agentSubscriber,
   });
   const agentUrl = await agent.listen({ host: '127.0.0.1', port: 0 });
 
-  const api = await createTestApp({ database, env: { AGENT_URL: agentUrl, ...options.apiEnv } });
+  const api = await createTestApp({ database, prefix, env: { AGENT_URL: agentUrl, ...options.apiEnv } });
   await api.app.listen({ host: '127.0.0.1', port: apiPort });
 
   const others: TestApp[] = [];
@@ -102,7 +113,7 @@ export async function createTestStack(
     fake,
     database,
     async apiWith(env) {
-      const other = await createTestApp({ database, env: { AGENT_URL: agentUrl, ...env } });
+      const other = await createTestApp({ database, prefix, env: { AGENT_URL: agentUrl, ...env } });
       others.push(other);
       return other;
     },
@@ -110,6 +121,8 @@ export async function createTestStack(
       for (const other of others) await other.close();
       await api.close();
       await agent.close();
+      agentRedis.disconnect();
+      agentSubscriber.disconnect();
       await toolbox.close();
       await agentPool.end();
       await fake.close();

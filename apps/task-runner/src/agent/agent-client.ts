@@ -7,6 +7,8 @@ export interface AgentClientOptions {
 }
 
 export interface TurnReply {
+  /** The run that answered (null for a reply stored before runs existed). */
+  runId: string | null;
   userMessageId: string;
   reply: { id: string; content: string };
   usage: { inputTokens: number; outputTokens: number };
@@ -24,7 +26,13 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
   const call = async <T>(
     path: string,
     ownerId: string,
-    init: { body?: unknown; idempotencyKey?: string; runDepth?: number; signal: AbortSignal },
+    init: {
+      body?: unknown;
+      idempotencyKey?: string;
+      taskId?: string;
+      runDepth?: number;
+      signal: AbortSignal;
+    },
   ) => {
     const response = await fetch(new URL(path, url), {
       method: 'POST',
@@ -33,6 +41,8 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
         'x-keelson-owner': ownerId,
         'content-type': 'application/json',
         ...(init.idempotencyKey ? { 'idempotency-key': init.idempotencyKey } : {}),
+        // The agent records the run as this task's (cancelling the task cancels the run).
+        ...(init.taskId ? { 'x-keelson-task-id': init.taskId } : {}),
         ...(init.runDepth === undefined ? {} : { [RUN_DEPTH_HEADER]: String(init.runDepth) }),
       },
       body: JSON.stringify(init.body ?? {}),
@@ -50,12 +60,16 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
   };
 
   return {
-    /** One turn; the idempotency key makes a retried job reuse the stored message and reply. */
+    /**
+     * One turn (a run of the agent), answered when the run ends; the idempotency key makes a
+     * retried job reuse the stored message, follow the run still going, or get the stored reply.
+     */
     runTurn(input: {
       ownerId: string;
       conversationId: string;
       content: string;
       idempotencyKey: string;
+      taskId: string;
       /** How deep in a chain of agent runs this one is (0: a user queued it). */
       runDepth: number;
       signal: AbortSignal;
@@ -63,6 +77,7 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       return call<TurnReply>(`/v1/conversations/${input.conversationId}/turns`, input.ownerId, {
         body: { content: input.content },
         idempotencyKey: input.idempotencyKey,
+        taskId: input.taskId,
         runDepth: input.runDepth,
         signal: input.signal,
       });

@@ -44,9 +44,10 @@ export function agentRunJob(options: {
         ownerId: task.ownerId,
         conversationId,
         content: input.data.content,
-        // The task id: a retried or re-delivered job stores the user's message once and, if the
-        // turn completed before, gets the stored reply back instead of a second answer.
+        // The task id: a retried or re-delivered job stores the user's message once, follows the
+        // task's run if it is still going, and gets the stored reply back if it completed.
         idempotencyKey: `task-${taskId}`,
+        taskId,
         // The agent hands it on to the api with each tool call: a run this one queues is one
         // level deeper, and the api refuses it past AGENT_RUN_MAX_DEPTH.
         runDepth: input.data.depth ?? 0,
@@ -55,6 +56,7 @@ export function agentRunJob(options: {
       // The task's result: where the answer is, and what it cost.
       return {
         conversationId,
+        runId: turn.runId,
         userMessageId: turn.userMessageId,
         replyMessageId: turn.reply.id,
         reply: turn.reply.content,

@@ -1,6 +1,6 @@
 import type { Database } from '@repo/db';
 import type { Logger } from '@repo/observability';
-import type { Producer } from '@repo/queue';
+import type { Producer, Redis } from '@repo/queue';
 import type { TaskRunnerConfig } from '../config.ts';
 import { createAgentClient, missingAgent } from '../agent/agent-client.ts';
 import { agentRunJob, summarizeConversationJob } from './agent-run.job.ts';
@@ -8,12 +8,15 @@ import { ingestDocumentJob } from './ingest-document.job.ts';
 import type { JobDefinition } from './job-definition.ts';
 import type { JobSchedule } from './job-schedulers.ts';
 import { maintenanceJob } from './maintenance.job.ts';
+import { reapRunsJob } from './reap-runs.job.ts';
 import type { TaskState } from './task-state.ts';
 
 export interface JobTableDependencies {
   config: TaskRunnerConfig;
   db: Database;
   producer: Producer;
+  /** The producer's (fail-fast) connection: the reaper writes final events to runs' live streams. */
+  redis: Redis;
   taskState: TaskState;
   logger: Logger;
 }
@@ -21,7 +24,14 @@ export interface JobTableDependencies {
 const DAY = 24 * 3600 * 1_000;
 
 /** The job table: every kind of job this process runs, with its concurrency and timeout. */
-export function jobTable({ config, db, producer, taskState, logger }: JobTableDependencies): JobDefinition[] {
+export function jobTable({
+  config,
+  db,
+  producer,
+  redis,
+  taskState,
+  logger,
+}: JobTableDependencies): JobDefinition[] {
   const ingest = ingestDocumentJob({
     db,
     split: { chunkSize: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
@@ -52,10 +62,14 @@ export function jobTable({ config, db, producer, taskState, logger }: JobTableDe
       requeueAfterMs: config.TASK_REQUEUE_AFTER_MS,
     },
   );
-  return [ingest, agentRun, summarize, maintenance] as JobDefinition[];
+  const reaper = reapRunsJob({ db, redis, prefix: config.QUEUE_PREFIX });
+  return [ingest, agentRun, summarize, maintenance, reaper] as JobDefinition[];
 }
 
 /** Jobs the leader schedules itself (upserted on every leader start). */
 export function jobSchedules(config: TaskRunnerConfig): JobSchedule[] {
-  return [{ id: 'maintenance', queue: 'maintenance', everyMs: config.MAINTENANCE_INTERVAL_MS }];
+  return [
+    { id: 'maintenance', queue: 'maintenance', everyMs: config.MAINTENANCE_INTERVAL_MS },
+    { id: 'reap-runs', queue: 'reap-runs', everyMs: config.RUN_REAPER_INTERVAL_MS },
+  ];
 }

@@ -1,6 +1,8 @@
 import { createDatabase, createPool } from '@repo/db';
 import { startFakeLlm, type FakeLlm } from '@repo/fake-llm';
 import { createMetricsRegistry } from '@repo/observability';
+import { createRedis } from '@repo/queue';
+import { waitFor } from '@repo/testing';
 import { buildAgentApp, type AgentApp } from '../../../agent/src/app.ts';
 import { DEVELOPMENT_SERVICE_TOKEN, loadConfig } from '../../../agent/src/config.ts';
 import { createAgentMetrics } from '../../../agent/src/metrics/agent-metrics.ts';
@@ -20,7 +22,11 @@ export interface TestAgentService {
  * The real agent service (its own factory), listening on loopback, on the runner's database,
  * with the fake model as its provider: what the runner's agent jobs call in production.
  */
-export async function startAgentService(databaseUrl: string, redisUrl: string): Promise<TestAgentService> {
+export async function startAgentService(
+  databaseUrl: string,
+  redisUrl: string,
+  options: { prefix?: string; env?: Record<string, string> } = {},
+): Promise<TestAgentService> {
   const fake = await startFakeLlm();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -30,6 +36,9 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
     AGENT_MODEL: 'openai-compatible:fake-model',
     OPENAI_COMPATIBLE_BASE_URL: fake.url,
     AGENT_MODEL_RETRIES: '0',
+    // The runner's prefix: the runs' streams and channels are named after it.
+    ...(options.prefix ? { QUEUE_PREFIX: options.prefix } : {}),
+    ...options.env,
   });
   const pool = createPool({
     connectionString: databaseUrl,
@@ -42,6 +51,11 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
   });
   const registry = createMetricsRegistry('agent', { defaultMetrics: false });
   const toolbox = createToolbox({ servers: [], timeoutMs: 1_000, retries: 0, logger: silentLogger });
+  const redis = createRedis(redisUrl, 'producer', 'agent-for-runner-test');
+  const subscriber = createRedis(redisUrl, 'worker', 'agent-for-runner-test-subscriber');
+  redis.on('error', () => {});
+  subscriber.on('error', () => {});
+  await waitFor(() => redis.status === 'ready' && subscriber.status === 'ready', { what: 'redis' });
   const app = await buildAgentApp({
     config,
     logger: silentLogger,
@@ -52,6 +66,8 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
     registry,
     metrics: createAgentMetrics(registry),
     requestSummary: () => {},
+    redis,
+    subscriber,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -61,6 +77,8 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
     app,
     async close() {
       await app.close();
+      redis.disconnect();
+      subscriber.disconnect();
       await toolbox.close();
       await fake.close();
       await pool.end();

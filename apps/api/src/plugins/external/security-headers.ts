@@ -61,6 +61,8 @@ async function securityHeaders(app: FastifyInstance, { corsOrigins }: SecurityHe
       'idempotency-key',
       'x-request-id',
       'mcp-protocol-version',
+      // A fetch-based client resuming a run's events sends it itself (EventSource adds it alone).
+      'last-event-id',
     ],
     exposedHeaders: [
       'location',
@@ -70,6 +72,8 @@ async function securityHeaders(app: FastifyInstance, { corsOrigins }: SecurityHe
       'x-ratelimit-limit',
       'x-ratelimit-remaining',
       'x-ratelimit-reset',
+      // The run a message or chat started: a browser resumes or cancels it by this id.
+      'x-keelson-run-id',
     ],
     maxAge: 600,
   });

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { conversations, messages, runEvents, runs, runToolCalls, type Database } from '@repo/db';
+import type { RunEvent } from '@repo/runs';
+import { and, eq, sql } from 'drizzle-orm';
+import type { OutputMessage } from '../conversations/model-messages.ts';
+
+/** A tool call as the run records it; `isError` once the tool answered. */
+export interface ToolCallRecord {
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+  idempotencyKey: string;
+  isError?: boolean;
+}
+
+export interface RunOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  errorCode?: string;
+  error?: string;
+  usage: { inputTokens: number; outputTokens: number };
+  steps: number;
+  finishReason?: string;
+}
+
+/** The run is no longer this agent's: it was ended elsewhere (cancelled, reaped) or deleted. */
+export class RunLostError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} is no longer held by this agent`);
+    this.name = 'RunLostError';
+  }
+}
+
+/**
+ * The executor's reads and writes of runs. Every write after the start is fenced by the lease:
+ * it applies only while the run is `running` and held by this agent, so an agent that lost its
+ * run (the reaper failed it, the api cancelled it while it waited, the conversation was deleted)
+ * can never overwrite what replaced it.
+ */
+export function createRunStore(db: Database) {
+  const held = (runId: string, leaseOwner: string) =>
+    and(eq(runs.id, runId), eq(runs.leaseOwner, leaseOwner), eq(runs.status, 'running'));
+
+  return {
+    /**
+     * Extends the lease. Returns whether a cancel was asked for (the fallback when the cancel
+     * message was missed); throws RunLostError when the run is not this agent's any more.
+     */
+    async renewLease(
+      runId: string,
+      leaseOwner: string,
+      leaseMs: number,
+    ): Promise<{ cancelRequested: boolean }> {
+      const [row] = await db
+        .update(runs)
+        .set({ leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+        .where(held(runId, leaseOwner))
+        .returning({ cancelRequestedAt: runs.cancelRequestedAt });
+      if (!row) throw new RunLostError(runId);
+      return { cancelRequested: row.cancelRequestedAt !== null };
+    },
+
+    /**
+     * Stores events and tool calls streamed so far (a batch), extending the lease with them. One
+     * statement: the fenced update of the run, and the inserts only if it applied.
+     */
+    async flush(
+      runId: string,
+      leaseOwner: string,
+      leaseMs: number,
+      events: readonly RunEvent[],
+      toolCalls: readonly ToolCallRecord[],
+    ): Promise<{ cancelRequested: boolean }> {
+      const result = await db.execute<{ held: boolean; cancel_requested: boolean | null }>(sql`
+        with run as (
+          update ${runs}
+          set last_seq = coalesce(${events.at(-1)?.seq ?? null}::bigint, last_seq),
+              lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
+              updated_at = now()
+          where ${held(runId, leaseOwner)}
+          returning cancel_requested_at
+        ), ${insertEvents(runId, events)}, ${upsertToolCalls(runId, toolCalls)}
+        select exists (select from run) as held,
+               (select cancel_requested_at is not null from run) as cancel_requested
+      `);
+      const row = result.rows[0];
+      if (!row?.held) throw new RunLostError(runId);
+      return { cancelRequested: row.cancel_requested === true };
+    },
+
+    /**
+     * The end of a run, all at once and in one statement (no transaction's round trips on the
+     * path of every turn): its status and usage, its output messages and the conversation's
+     * `updated_at`, the remaining events with the final one, its tool calls — each applied only
+     * if the run is still this agent's (RunLostError otherwise, and nothing is written). The
+     * messages' ids and times are chosen here, so the final event (built by `finalEvent` from
+     * them) holds exactly what is stored.
+     */
+    async finish(
+      runId: string,
+      leaseOwner: string,
+      conversationId: string,
+      output: readonly OutputMessage[],
+      outcome: RunOutcome,
+      pending: { events: readonly RunEvent[]; toolCalls: readonly ToolCallRecord[] },
+      finalEvent: (stored: StoredMessage[]) => RunEvent,
+    ): Promise<{ stored: StoredMessage[]; event: RunEvent }> {
+      const createdAt = new Date();
+      const stored: StoredMessage[] = output.map((row, i) => ({
+        ...row,
+        id: randomUUID(),
+        createdAt,
+        // The provider's usage belongs to the turn; it is recorded on its final message.
+        ...(i === output.length - 1
+          ? { inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens }
+          : { inputTokens: null, outputTokens: null }),
+      }));
+      const event = finalEvent(stored);
+      const reply = stored.filter((message) => message.role === 'assistant').at(-1);
+      const result = await db.execute<{ held: boolean }>(sql`
+        with run as (
+          update ${runs}
+          set status = ${outcome.status},
+              error_code = ${outcome.errorCode ?? null},
+              error = ${outcome.error ?? null},
+              input_tokens = ${outcome.usage.inputTokens},
+              output_tokens = ${outcome.usage.outputTokens},
+              steps = ${outcome.steps},
+              finish_reason = ${outcome.finishReason ?? null},
+              reply_message_id = ${reply?.id ?? null}::uuid,
+              last_seq = ${event.seq},
+              lease_owner = null,
+              lease_expires_at = null,
+              finished_at = now(),
+              updated_at = now()
+          where ${held(runId, leaseOwner)}
+          returning id
+        ), touched as (
+          update ${conversations} set updated_at = now()
+          where id = ${conversationId} and ${stored.length > 0} and exists (select from run)
+        ), output as (
+          insert into ${messages}
+            (id, conversation_id, role, content, tool_calls, tool_results, token_count, input_tokens,
+             output_tokens, created_at)
+          select m.id, ${conversationId}, m.role, m.content, m.tool_calls, m.tool_results, m.token_count,
+                 m.input_tokens, m.output_tokens, m.created_at
+          from rows from (jsonb_to_recordset(${json(stored.map(messageRow))}::jsonb) as (
+            id uuid, role text, content text, tool_calls jsonb, tool_results jsonb, token_count int,
+            input_tokens int, output_tokens int, created_at timestamptz
+          )) with ordinality as m(id, role, content, tool_calls, tool_results, token_count, input_tokens,
+                                  output_tokens, created_at, n)
+          where exists (select from run)
+          -- In order: each message's seq (an identity) follows the one before it.
+          order by m.n
+        ), ${insertEvents(runId, [...pending.events, event])}, ${upsertToolCalls(runId, pending.toolCalls)}
+        select exists (select from run) as held
+      `);
+      if (!result.rows[0]?.held) throw new RunLostError(runId);
+      return { stored, event };
+    },
+  };
+}
+
+/** A message of a run's output as it is stored (ids and times are chosen by the executor). */
+export type StoredMessage = OutputMessage & {
+  id: string;
+  createdAt: Date;
+  inputTokens: number | null;
+  outputTokens: number | null;
+};
+
+/** A message as a row of the jsonb parameter its insert reads (keys named like the columns). */
+const messageRow = (message: StoredMessage) => ({
+  id: message.id,
+  role: message.role,
+  content: message.content,
+  tool_calls: message.toolCalls,
+  tool_results: message.toolResults,
+  token_count: message.tokenCount,
+  input_tokens: message.inputTokens,
+  output_tokens: message.outputTokens,
+  created_at: message.createdAt.toISOString(),
+});
+
+/** JSON for a jsonb parameter: nulls left out (a missing key reads as SQL NULL). */
+const json = (value: unknown) =>
+  JSON.stringify(value, (_key, item: unknown) => (item === null ? undefined : item));
+
+/** A CTE `events` inserting numbered events, if the statement's `run` CTE returned a row. */
+function insertEvents(runId: string, events: readonly RunEvent[]) {
+  return sql`events as (
+    insert into ${runEvents} (run_id, seq, type, data)
+    select ${runId}, e.seq, e.type, e.data
+    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e(seq bigint, type text, data jsonb)
+    where exists (select from run)
+  )`;
+}
+
+/** A CTE `calls` recording tool calls (a later record of a call adds its outcome). */
+function upsertToolCalls(runId: string, calls: readonly ToolCallRecord[]) {
+  const rows = calls.map((call) => ({
+    tool_call_id: call.toolCallId,
+    tool_name: call.toolName,
+    input: call.input ?? null,
+    idempotency_key: call.idempotencyKey,
+    is_error: call.isError ?? null,
+    completed: call.isError !== undefined,
+  }));
+  return sql`calls as (
+    insert into ${runToolCalls} (run_id, tool_call_id, tool_name, input, idempotency_key, is_error, completed_at)
+    select ${runId}, c.tool_call_id, c.tool_name, c.input, c.idempotency_key, c.is_error,
+           case when c.completed then now() end
+    from jsonb_to_recordset(${json(rows)}::jsonb) as c(
+      tool_call_id text, tool_name text, input jsonb, idempotency_key text, is_error boolean, completed boolean
+    )
+    where exists (select from run)
+    on conflict (run_id, tool_call_id) do update
+      set is_error = excluded.is_error, completed_at = excluded.completed_at
+  )`;
+}
+
+export type RunStore = ReturnType<typeof createRunStore>;

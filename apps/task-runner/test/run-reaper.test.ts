@@ -1,0 +1,109 @@
+import { conversations, runEvents, runMigrations, runs } from '@repo/db';
+import { appendLive, readStoredEvents } from '@repo/runs';
+import { waitFor } from '@repo/testing';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reapRuns } from '../src/runs/run-reaper.ts';
+import { createTestRunner, silentLogger, type TestRunner } from './support/test-runner.ts';
+
+let t: TestRunner;
+
+beforeAll(async () => {
+  t = await createTestRunner({ env: { RUN_REAPER_INTERVAL_MS: '1000' } });
+  await runMigrations({ connectionString: t.database.url, tls: { mode: 'disable' }, logger: silentLogger });
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+async function runningRun(leaseMs: number) {
+  const [conversation] = await t.db
+    .insert(conversations)
+    .values({ ownerId: 'alice', title: 'reaper' })
+    .returning({ id: conversations.id });
+  const [run] = await t.db
+    .insert(runs)
+    .values({
+      ownerId: 'alice',
+      conversationId: conversation!.id,
+      status: 'running',
+      provider: 'test',
+      model: 'm',
+      leaseOwner: 'agent-gone',
+      leaseExpiresAt: new Date(Date.now() + leaseMs),
+    })
+    .returning({ id: runs.id });
+  return run!.id;
+}
+
+describe('the run reaper', () => {
+  it('fails a run whose lease expired with agent-lost and a final event after everything streamed; leaves a live one alone', async () => {
+    const lost = await runningRun(-1_000);
+    const alive = await runningRun(60_000);
+    // The lost agent streamed events 1-4 but never stored them.
+    await appendLive(
+      t.connections.redis.queue,
+      t.prefix,
+      lost,
+      [1, 2, 3, 4].map((seq) => ({ seq, type: 'text-delta' as const, data: { text: 'x' } })),
+      { final: false },
+    );
+    const result = await reapRuns({
+      db: t.db,
+      redis: t.connections.redis.queue,
+      prefix: t.prefix,
+      logger: silentLogger,
+    });
+    expect(result.reaped).toBe(1);
+
+    const [failed] = await t.db.select().from(runs).where(eq(runs.id, lost));
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'agent-lost', leaseOwner: null, lastSeq: 5 });
+    // The events it had only streamed are stored now, before the final one.
+    const log = await readStoredEvents(t.db, lost, 0);
+    expect(log.map((event) => event.type)).toEqual([
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'error',
+    ]);
+    expect(log.slice(4)).toEqual([
+      {
+        seq: 5,
+        type: 'error',
+        data: expect.objectContaining({
+          status: 503,
+          code: 'agent-lost',
+          runId: lost,
+          type: 'urn:keelson:problem:agent-lost',
+        }),
+      },
+    ]);
+    const [untouched] = await t.db.select().from(runs).where(eq(runs.id, alive));
+    expect(untouched).toMatchObject({ status: 'running', lastSeq: 0 });
+    // Nothing twice: a second pass finds nothing more to do.
+    expect(
+      (await reapRuns({ db: t.db, redis: t.connections.redis.queue, prefix: t.prefix, logger: silentLogger }))
+        .reaped,
+    ).toBe(0);
+  });
+
+  it('runs on the leader every RUN_REAPER_INTERVAL_MS, as a scheduled job', async () => {
+    await t.startLeading();
+    const lost = await runningRun(500);
+    const [row] = await waitFor(
+      async () => {
+        const rows = await t.db.select().from(runs).where(eq(runs.id, lost));
+        return rows[0]?.status === 'failed' ? rows : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the lost run failed by the scheduled reaper' },
+    );
+    expect(row).toMatchObject({ errorCode: 'agent-lost' });
+    const events = await t.db
+      .select()
+      .from(runEvents)
+      .where(eq(runEvents.runId, lost))
+      .orderBy(asc(runEvents.seq));
+    expect(events.map((event) => event.type)).toEqual(['error']);
+  });
+});
