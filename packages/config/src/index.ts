@@ -12,6 +12,12 @@ export {
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
+export {
+  objectStorageConfig,
+  refineStorage,
+  storage,
+  type ObjectStorageConfig,
+} from './storage.ts';
 export { booleanString, database, http, int, queue, redis, runtime, sse } from './schemas.ts';
 export {
   commaList,

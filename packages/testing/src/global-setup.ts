@@ -15,3 +15,4 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', urls.databaseUrl);
   project.provide('redisUrl', urls.redisUrl);
 }
+
