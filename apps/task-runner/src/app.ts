@@ -11,6 +11,7 @@ import {
   subscribeCancellations,
   type Redis,
 } from '@repo/queue';
+import type { ObjectStorage } from '@repo/storage';
 import { Queue, type Telemetry } from 'bullmq';
 import type { TaskRunnerConfig } from './config.ts';
 import type { JobDefinition } from './jobs/job-definition.ts';
@@ -60,6 +61,8 @@ export interface TaskRunnerDependencies {
   db: Database;
   redis: RedisConnections;
   metrics: Registry;
+  /** Uploaded files (S3); undefined without S3_BUCKET. */
+  storage?: ObjectStorage | undefined;
   /** The job table (default `jobTable`); tests add jobs of their own through it. */
   jobs?: (shared: JobTableDependencies) => JobDefinition[];
   /** The runner cannot go on (a migration failed): the process should exit non-zero. */
@@ -93,7 +96,14 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     },
   });
   const taskState = createTaskState(db);
-  const definitions = (deps.jobs ?? jobTable)({ config, db, producer, taskState, logger });
+  const definitions = (deps.jobs ?? jobTable)({
+    config,
+    db,
+    producer,
+    taskState,
+    logger,
+    storage: deps.storage,
+  });
   const queueNames = definitions.map((definition) => definition.name);
   const queues = new Map(
     queueNames.map((name) => [

@@ -62,6 +62,7 @@ export async function detectDocumentKind(bytes: Uint8Array, { complete }: { comp
  * C0 control characters that never occur in text (tab, line feed, form feed, carriage return and
  * escape do): one of them, NUL above all, means a binary file.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BINARY_CONTROL = /[\x00-\x08\x0E-\x1A\x1C-\x1F]/;
 
 /** The text, when `bytes` is UTF-8 without binary control characters; undefined otherwise. */

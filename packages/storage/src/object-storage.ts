@@ -28,12 +28,14 @@ export interface OpenedObject {
 
 /** The object is larger than the caller allowed to read into memory. */
 export class ObjectTooLargeError extends Error {
-  constructor(
-    readonly key: string,
-    readonly limit: number,
-  ) {
+  readonly key: string;
+  readonly limit: number;
+
+  constructor(key: string, limit: number) {
     super(`object ${key} is larger than ${limit} bytes`);
     this.name = 'ObjectTooLargeError';
+    this.key = key;
+    this.limit = limit;
   }
 }
 
@@ -111,8 +113,8 @@ export function createObjectStorage(options: ObjectStorageOptions) {
       });
       // A body that fails (the client went away, the size limit) must end the upload at once:
       // lib-storage would otherwise wait for data that never comes.
-      let bodyError: unknown;
-      const onBodyError = (error: unknown) => {
+      let bodyError: Error | undefined;
+      const onBodyError = (error: Error) => {
         bodyError ??= error;
         void upload.abort();
       };

@@ -60,10 +60,14 @@ export function buildDocx(paragraphs: DocxParagraph[]): Buffer {
 }
 
 /**
- * A DOCX that is a zip bomb: a valid document plus an entry of `expandedBytes` zeros, which
- * deflate shrinks about a thousandfold (512 MiB → ~0.5 MB). Streamed through the compressor, so
- * making it never holds the expanded bytes. The zip's sizes are honest (what a tool writes).
+ * A DOCX that is a zip bomb: a valid document plus a part a converter reads
+ * (`word/footnotes.xml`) of `expandedBytes` zeros, which deflate shrinks about a thousandfold
+ * (96 MiB → ~0.1 MB). Streamed through the compressor, so making it never holds the expanded
+ * bytes. The zip's sizes are honest (what a tool writes).
  */
+/** The part of buildDocxBomb's archive that holds the zeros. */
+export const BOMB_PART = 'word/footnotes.xml';
+
 export async function buildDocxBomb(expandedBytes: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -77,7 +81,7 @@ export async function buildDocxBomb(expandedBytes: number): Promise<Buffer> {
       zip.add(entry);
       entry.push(data as Uint8Array, true);
     }
-    const zeros = new ZipDeflate('word/media/padding.bin', { level: 9 });
+    const zeros = new ZipDeflate(BOMB_PART, { level: 9 });
     zip.add(zeros);
     const block = new Uint8Array(4 * 1024 * 1024);
     for (let written = 0; written < expandedBytes; written += block.length) {

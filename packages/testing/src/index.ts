@@ -12,4 +12,4 @@ export {
 } from './tls-postgres.ts';
 export { createTestBucket, type TestBucket } from './object-storage.ts';
 export { buildPdf, pdfOfSize, type PdfOptions } from './pdf.ts';
-export { buildDocx, buildDocxBomb, type DocxParagraph } from './docx.ts';
+export { BOMB_PART, buildDocx, buildDocxBomb, type DocxParagraph } from './docx.ts';

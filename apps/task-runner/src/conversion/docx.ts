@@ -4,15 +4,18 @@ import { htmlSections } from './html.ts';
 import { DocumentRejected, type Section } from './sections.ts';
 
 export interface DocxLimits {
-  /** The most the DOCX may expand to when unzipped (all its entries together). */
+  /** The most the DOCX's text parts (everything but `word/media/`) may expand to when unzipped. */
   maxUnzippedBytes: number;
 }
 
+/** Embedded images: mammoth never reads them (images are left out), so they are never inflated. */
+const MEDIA = /^word\/media\//;
+
 /**
  * DOCX → HTML with mammoth (headings from Word's heading styles, images left out), then the HTML
- * path. Before mammoth sees it, the zip is expanded once here with a byte counter: mammoth
- * (jszip) would inflate every entry whole into memory, so a zip bomb is stopped by counting
- * what it really expands to, whatever its headers claim.
+ * path. Before mammoth sees it, every part mammoth may read is expanded once here with a byte
+ * counter: mammoth (jszip) inflates a part whole into memory, so a zip bomb is stopped by
+ * counting what it really expands to, whatever its headers claim.
  */
 export async function docxSections(bytes: Uint8Array, limits: DocxLimits): Promise<Section[]> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -40,7 +43,7 @@ const MiB = 1024 * 1024;
 async function checkExpansion(buffer: Buffer, limit: number): Promise<void> {
   const tooBig = () =>
     new DocumentRejected(
-      `The DOCX expands to more than ${Math.round(limit / MiB)} MiB when unzipped, so it was not opened (a zip bomb, or a document that is mostly embedded media): remove the large embedded files and upload it again.`,
+      `The DOCX's text expands to more than ${Math.round(limit / MiB)} MiB when unzipped, so it was not opened (a zip bomb?): save it again from a word processor, or split it, and upload it again.`,
     );
   const damaged = (error: unknown) =>
     new DocumentRejected(
@@ -62,9 +65,9 @@ async function checkExpansion(buffer: Buffer, limit: number): Promise<void> {
     zip.on('error', fail);
     zip.on('end', () => resolve());
     zip.on('entry', (entry: yauzl.Entry) => {
+      if (entry.fileName.endsWith('/') || MEDIA.test(entry.fileName)) return zip.readEntry();
       // Declared sizes first: a bomb that admits it is refused without inflating a byte.
       if (total + entry.uncompressedSize > limit) return fail(tooBig());
-      if (entry.fileName.endsWith('/')) return zip.readEntry();
       zip.openReadStream(entry, (error, stream) => {
         if (error) return fail(error);
         stream.on('data', (chunk: Buffer) => {

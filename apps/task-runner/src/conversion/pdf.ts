@@ -10,7 +10,7 @@ export async function pdfSections(bytes: Uint8Array): Promise<Section[]> {
   let pages: string[];
   try {
     // verbosity 0: pdf.js's warnings about damaged files would go to the console, not our log.
-    const pdf = await getDocumentProxy(bytes, { verbosity: 0 } as Parameters<typeof getDocumentProxy>[1]);
+    const pdf = await getDocumentProxy(bytes, { verbosity: 0 });
     pages = (await extractText(pdf, { mergePages: false })).text;
   } catch (error) {
     throw rejection(error);
@@ -26,7 +26,7 @@ export async function pdfSections(bytes: Uint8Array): Promise<Section[]> {
   return sections;
 }
 
-function rejection(error: unknown): DocumentRejected | unknown {
+function rejection(error: unknown): unknown {
   const name = (error as { name?: string } | undefined)?.name;
   if (name === 'PasswordException') {
     return new DocumentRejected(

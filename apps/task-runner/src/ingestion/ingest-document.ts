@@ -1,5 +1,7 @@
-import { chunks, documents, type Database } from '@repo/db';
+import { chunks, documents, type ChunkMetadata, type Database } from '@repo/db';
 import { eq, inArray } from 'drizzle-orm';
+import type { Section } from '../conversion/sections.ts';
+import type { DocumentFiles } from './document-files.ts';
 import { splitText, type SplitOptions } from './text-splitter.ts';
 
 export type IngestOutcome =
@@ -7,8 +9,17 @@ export type IngestOutcome =
   /** The document was deleted (or never committed): nothing to do, and nothing to retry. */
   | { status: 'skipped'; reason: 'document-not-found' };
 
+export interface IngestOptions extends SplitOptions {
+  signal?: AbortSignal;
+  /** Reads and converts an uploaded file (documents with an object key). */
+  files?: DocumentFiles;
+}
+
 /**
- * Splits a document into chunks and marks it ready, in one transaction.
+ * Splits a document into chunks and marks it ready, in one transaction. An uploaded file is
+ * converted first (outside the transaction: it takes seconds, and holds no lock meanwhile); its
+ * text is split section by section, so every chunk names its page or heading, and the text is
+ * stored as the document's content.
  *
  * Idempotent by construction: the document row is locked, its chunks are replaced rather than
  * appended, and (document_id, ordinal) is unique. Running it twice — a retry, or at-least-once
@@ -21,10 +32,21 @@ export type IngestOutcome =
 export async function ingestDocument(
   db: Database,
   documentId: string,
-  options: SplitOptions & { signal?: AbortSignal },
+  options: IngestOptions,
 ): Promise<IngestOutcome> {
   const { signal } = options;
   signal?.throwIfAborted();
+  const [source] = await db
+    .select({ objectKey: documents.objectKey })
+    .from(documents)
+    .where(eq(documents.id, documentId));
+  if (!source) return { status: 'skipped', reason: 'document-not-found' };
+  let converted: Section[] | undefined;
+  if (source.objectKey !== null) {
+    if (!options.files) throw new Error('ingestDocument: an uploaded file needs options.files');
+    converted = await options.files(source.objectKey, signal);
+  }
+
   return db.transaction(async (tx) => {
     const [document] = await tx
       .select({ content: documents.content })
@@ -34,7 +56,12 @@ export async function ingestDocument(
     signal?.throwIfAborted();
     if (!document) return { status: 'skipped', reason: 'document-not-found' };
 
-    const pieces = splitText(document.content, options);
+    const pieces: { content: string; metadata: ChunkMetadata | null }[] = converted
+      ? converted.flatMap((section) => {
+          const metadata = metadataOf(section);
+          return splitText(section.text, options).map((content) => ({ content, metadata }));
+        })
+      : splitText(document.content, options).map((content) => ({ content, metadata: null }));
     signal?.throwIfAborted();
 
     await tx.delete(chunks).where(eq(chunks.documentId, documentId));
@@ -44,16 +71,30 @@ export async function ingestDocument(
       await tx
         .insert(chunks)
         .values(
-          pieces.slice(start, start + 500).map((content, i) => ({ documentId, ordinal: start + i, content })),
+          pieces
+            .slice(start, start + 500)
+            .map((piece, i) => ({ documentId, ordinal: start + i, ...piece })),
         );
       signal?.throwIfAborted();
     }
     await tx
       .update(documents)
-      .set({ status: 'ready', error: null, updatedAt: new Date() })
+      .set({
+        status: 'ready',
+        error: null,
+        updatedAt: new Date(),
+        // The converted text, for reading a file document back (e.g. the get_document tool).
+        ...(converted ? { content: converted.map((section) => section.text).join('\n\n') } : {}),
+      })
       .where(eq(documents.id, documentId));
     return { status: 'ready', chunkCount: pieces.length };
   });
+}
+
+function metadataOf(section: Section): ChunkMetadata | null {
+  if (section.page !== undefined) return { page: section.page };
+  if (section.headings !== undefined) return { headings: section.headings };
+  return null;
 }
 
 /** Records a final failure on the document, so its owner sees why it will never be ready. */
