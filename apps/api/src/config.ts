@@ -9,10 +9,12 @@ import {
   queue,
   redis,
   refineDatabase,
+  refineStorage,
   runtime,
   serviceAuth,
   serviceUrl,
   sse,
+  storage,
   trustProxy,
   type Env,
 } from '@repo/config';
@@ -67,7 +69,14 @@ const schema = z
     ...cors,
     ...trustProxy,
     ...sse,
-    /** Larger bodies are refused with 413 before they are parsed. */
+    /** Object storage of uploaded files (S3_*, see @repo/config); unset: text documents only. */
+    ...storage,
+    /**
+     * An uploaded file larger than this is refused with 413 naming it, as soon as that many bytes
+     * have arrived. Keep the task-runner's CONVERT_MAX_FILE_BYTES at least this large.
+     */
+    UPLOAD_MAX_BYTES: int(1_024, 1024 ** 3).default(25 * 1024 * 1024),
+    /** Larger JSON bodies are refused with 413 before they are parsed (uploads: UPLOAD_MAX_BYTES). */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
      * How long a SIGTERM waits for in-flight requests before the process exits anyway. Keep it
@@ -101,7 +110,8 @@ const schema = z
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
   })
   .superRefine(refuseInsecureProduction)
-  .superRefine(refineDatabase);
+  .superRefine(refineDatabase)
+  .superRefine(refineStorage);
 
 export type ApiConfig = z.infer<typeof schema>;
 

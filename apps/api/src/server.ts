@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { databaseTls } from '@repo/config';
+import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
+import { createObjectStorage } from '@repo/storage';
 import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
@@ -32,6 +33,9 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
     telemetry: queueTelemetry(),
   });
 
+  const storageConfig = objectStorageConfig(config);
+  const storage = storageConfig ? createObjectStorage(storageConfig) : undefined;
+
   const app = await buildApp({
     config,
     logger,
@@ -39,9 +43,11 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
     db: createDatabase(pool),
     redis,
     producer,
+    storage,
     metrics: createMetricsRegistry('api'),
   });
   app.addHook('onClose', async () => {
+    storage?.close();
     await producer.close();
     redis.disconnect();
     await pool.end();

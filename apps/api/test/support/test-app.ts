@@ -1,7 +1,8 @@
-import { databaseTls } from '@repo/config';
+import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool, runMigrations, type Database, type Pool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis, type Producer, type Redis } from '@repo/queue';
+import { createObjectStorage, type ObjectStorage } from '@repo/storage';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
@@ -20,6 +21,8 @@ export interface TestApp {
   pool: Pool;
   redis: Redis;
   producer: Producer;
+  /** The api's object storage client, when the env configures one (S3_BUCKET: `createTestBucket`). */
+  storage: ObjectStorage | undefined;
   database: TestDatabase;
   prefix: string;
   /** `Authorization` header of a user token for `owner` (valid for an hour unless told otherwise). */
@@ -89,6 +92,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
   const producer = createProducer({ connection: redis, prefix });
   const db = createDatabase(pool);
+  const storageConfig = objectStorageConfig(config);
+  const storage = storageConfig ? createObjectStorage({ ...storageConfig, connectTimeoutMs: 1_000 }) : undefined;
   const app = await buildApp({
     config,
     logger: silentLogger,
@@ -96,6 +101,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     db,
     redis,
     producer,
+    storage,
     metrics: createMetricsRegistry('api', { defaultMetrics: false }),
     ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
   });
@@ -107,6 +113,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     pool,
     redis,
     producer,
+    storage,
     database,
     prefix,
     async auth(owner, { expiresInSeconds } = {}) {
@@ -121,6 +128,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async close() {
       await app.close();
+      storage?.close();
       await producer.close();
       redis.disconnect();
       await pool.end();
