@@ -1,6 +1,12 @@
 import { fastifySSE } from '@fastify/sse';
 import { createMigrationGate, type Database, type Pool } from '@repo/db';
-import { problemDetailsPlugin, requestIdOptions, requestIdPlugin, schemaGatePlugin } from '@repo/http';
+import {
+  problemDetailsPlugin,
+  requestIdOptions,
+  requestIdPlugin,
+  schemaGatePlugin,
+  serverTimeoutOptions,
+} from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -36,6 +42,8 @@ export async function buildAgentApp(deps: AgentDependencies) {
     loggerInstance: deps.logger,
     logController: createLogController(),
     bodyLimit: 256 * 1024,
+    // A request trickled a byte at a time is cut (408); a long turn's response is not bound by it.
+    ...serverTimeoutOptions(deps.config),
     // The api forwards its request id, so one id follows a message through both services.
     ...requestIdOptions,
     return503OnClosing: true,

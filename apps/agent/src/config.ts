@@ -1,6 +1,8 @@
 import {
   database,
+  DEVELOPMENT_SERVICE_TOKEN,
   http,
+  httpServerTimeouts,
   int,
   parseEnv,
   queue,
@@ -48,8 +50,11 @@ const mcpServers = z
     ),
   );
 
-/** Development only: compose and tests share this value; production refuses it. */
-export const DEVELOPMENT_SERVICE_TOKEN = 'dev-service-token-change-me-in-production-0000';
+/**
+ * The dev profile's service token (compose.yaml). Published, so accepted only with
+ * NODE_ENV=development or test (`parseEnv` refuses it anywhere else, like every published value).
+ */
+export { DEVELOPMENT_SERVICE_TOKEN };
 
 const schema = z
   .object({
@@ -60,6 +65,11 @@ const schema = z
     ...redis,
     ...queue,
     ...sse,
+    /**
+     * Slow clients: the whole request within 30 s. A JSON turn writes nothing until it ends, and the
+     * task-runner waits up to its AGENT_RUN_TIMEOUT_MS (5 min) for one: silence is allowed 10 min.
+     */
+    ...httpServerTimeouts({ idleTimeoutMs: 600_000 }),
     /** Every caller (the api, the task-runner) presents it; there is no anonymous access. */
     SERVICE_AUTH_TOKEN: secret(z.string().min(1)),
 
@@ -101,8 +111,12 @@ const schema = z
      * `host:port` (Render's `hostport`) means http://host:port/mcp. Unset: none.
      */
     API_MCP_URL: serviceUrl({ path: '/mcp' }).optional(),
-    /** More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}]. */
-    AGENT_MCP_SERVERS: mcpServers.default([]),
+    /**
+     * More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}].
+     * Secret: the headers usually carry the servers' credentials, so it may come from
+     * AGENT_MCP_SERVERS_FILE and a configuration error never prints it.
+     */
+    AGENT_MCP_SERVERS: secret(mcpServers).default([]),
     MCP_TIMEOUT_MS: int(100, 120_000).default(10_000),
     /** A server's tool list is reused this long before it is asked again (0: asked on every turn). */
     MCP_TOOLS_TTL_MS: int(0, 3_600_000).default(30_000),
@@ -125,8 +139,14 @@ const schema = z
         problem(needs.baseUrl, `is required because AGENT_MODEL uses the ${provider} provider`);
       }
     }
+    if (config.HTTP_IDLE_TIMEOUT_MS <= config.AGENT_MODEL_TIMEOUT_MS) {
+      problem(
+        'HTTP_IDLE_TIMEOUT_MS',
+        'must be longer than AGENT_MODEL_TIMEOUT_MS: a turn may be silent for a whole model step, and would be cut',
+      );
+    }
     if (config.NODE_ENV === 'production') {
-      const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, [DEVELOPMENT_SERVICE_TOKEN]);
+      const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
       if (reason) problem('SERVICE_AUTH_TOKEN', reason);
     }
   })

@@ -45,7 +45,7 @@ const producer = createProducer({
   telemetry: queueTelemetry(),
 });
 
-const model = createLanguageModel(config);
+const model = await createLanguageModel(config);
 if (model) logger.info({ provider: model.provider, model: model.modelId }, 'model configured');
 else logger.warn(missingModelHint());
 

@@ -1,4 +1,7 @@
-import { configProblems } from '@repo/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configProblems, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
@@ -53,5 +56,61 @@ describe('the agent config: API_MCP_URL', () => {
         `API_MCP_URL: expected an http:// or https:// URL, or host:port (read as http://host:port/mcp) (got ${JSON.stringify(value)})`,
       ]);
     }
+  });
+});
+
+describe('the agent config: SERVICE_AUTH_TOKEN', () => {
+  it('refuses the published development token in production, and with NODE_ENV unset', () => {
+    for (const NODE_ENV of ['production', undefined]) {
+      expect(problemsOf({ ...required, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual([
+        expect.stringMatching(/^SERVICE_AUTH_TOKEN: is a published default value/),
+      ]);
+    }
+    expect(problemsOf({ ...required, NODE_ENV: 'production', SERVICE_AUTH_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/),
+    ]);
+  });
+
+  it('accepts it with NODE_ENV=development (compose) or test', () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(problemsOf({ ...required, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual(
+        [],
+      );
+    }
+  });
+});
+
+describe('the agent config: AGENT_MCP_SERVERS (it can hold auth headers)', () => {
+  const servers = (authorization: string, url = 'http://weather:8000/mcp') =>
+    JSON.stringify([{ name: 'weather', url, headers: { authorization } }]);
+
+  it('never prints the value in a configuration error', () => {
+    const secretHeader = 'Bearer weather-credential-0123456789';
+    for (const value of [servers(secretHeader, 'not a url'), `${servers(secretHeader)} trailing`]) {
+      const problems = problemsOf({ ...required, AGENT_MCP_SERVERS: value });
+      expect(problems).toEqual([expect.stringMatching(/^AGENT_MCP_SERVERS: /)]);
+      expect(problems.join('\n')).not.toContain('weather-credential');
+    }
+  });
+
+  it('is read from AGENT_MCP_SERVERS_FILE, as a secret', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'agent-config-')), 'mcp-servers.json');
+    writeFileSync(path, `${servers('Bearer from-a-file')}\n`);
+    expect(loadConfig({ ...required, AGENT_MCP_SERVERS_FILE: path }).AGENT_MCP_SERVERS).toEqual([
+      { name: 'weather', url: 'http://weather:8000/mcp', headers: { authorization: 'Bearer from-a-file' } },
+    ]);
+  });
+});
+
+describe('the agent config: HTTP timeouts', () => {
+  it('refuses an idle timeout a model step could reach', () => {
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '60000' })).toEqual([
+      expect.stringMatching(/^HTTP_IDLE_TIMEOUT_MS: must be longer than AGENT_MODEL_TIMEOUT_MS/),
+    ]);
+    expect(loadConfig(required)).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_IDLE_TIMEOUT_MS: 600_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+    });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { selectContext, type StoredMessage } from '../src/memory/context-window.ts';
-import { estimateTokens } from '../src/memory/tokens.ts';
 
 let seq = 0;
 const msg = (role: StoredMessage['role'], tokenCount: number): StoredMessage => ({
@@ -93,12 +92,5 @@ describe('selectContext', () => {
     });
     expect(selection.messages).toEqual(messages.slice(4));
     expect(selection.unsummarizedDropped).toBe(4);
-  });
-});
-
-describe('estimateTokens', () => {
-  it('counts real tokens (o200k) plus framing, not characters', () => {
-    expect(estimateTokens('hello world')).toBe(2 + 4);
-    expect(estimateTokens('a'.repeat(400))).toBeLessThan(400 / 2);
   });
 });

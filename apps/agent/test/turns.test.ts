@@ -1,3 +1,4 @@
+import { createLogger } from '@repo/observability';
 import { messages } from '@repo/db';
 import { script, textOf } from '@repo/fake-llm';
 import { asc, eq } from 'drizzle-orm';
@@ -162,6 +163,53 @@ describe('failures', () => {
       await flaky.close();
     }
   }, 20_000);
+
+  it("never passes the provider's error text on: a stable detail and the request id; the log keeps the cause", async () => {
+    const lines: string[] = [];
+    const logged = createLogger(
+      { service: 'agent-test', level: 'info' },
+      { write: (line: string) => lines.push(line) },
+    );
+    const failing = await createTestAgent({ logger: logged });
+    try {
+      // What OpenAI answers to a wrong key: a fragment of the key in the message.
+      const leak = 'Incorrect API key provided: sk-proj-Xy12AbCdEf3456. Find your key on the dashboard.';
+      failing.fake.setResponder(script({ error: { status: 401, message: leak } }));
+      const id = await failing.conversation();
+      const response = await failing.app.inject({
+        method: 'POST',
+        url: `/v1/conversations/${id}/turns`,
+        headers: failing.headers('alice', { 'x-request-id': 'turn-with-a-bad-key' }),
+        payload: { content: 'my private diary entry' },
+      });
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toEqual({
+        type: 'urn:keelson:problem:model-provider',
+        title: 'Bad Gateway',
+        status: 502,
+        detail:
+          'The model provider failed; nothing was stored for this reply. Retry later, or quote the request id.',
+        instance: `/v1/conversations/${id}/turns`,
+        retried: 0,
+        requestId: 'turn-with-a-bad-key',
+      });
+      expect(response.body).not.toContain('sk-proj');
+
+      const log = lines.join('');
+      expect(log).toContain('turn failed');
+      expect(log).toMatch(/"statusCode":401/);
+      for (const secret of [
+        'sk-proj-Xy12',
+        'my private diary',
+        'OPENAI_COMPATIBLE',
+        failing.config.AGENT_SYSTEM_PROMPT,
+      ]) {
+        expect(log, secret).not.toContain(secret);
+      }
+    } finally {
+      await failing.close();
+    }
+  });
 
   it('answers 504 when the model does not answer in time, and stores no reply', async () => {
     const slow = await createTestAgent({ env: { AGENT_MODEL_TIMEOUT_MS: '1000' } });

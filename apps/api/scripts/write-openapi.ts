@@ -14,7 +14,8 @@ import { loadConfig } from '../src/config.ts';
 import { OPENAPI_PATH, openApiDocument } from '../src/openapi-document.ts';
 
 const config = loadConfig({
-  NODE_ENV: 'test',
+  // Development: the app signs with the public development secret, which the document never needs.
+  NODE_ENV: 'development',
   DATABASE_URL: 'postgres://openapi@127.0.0.1:9/unused',
   REDIS_URL: 'redis://127.0.0.1:9',
 });

@@ -5,6 +5,7 @@ import {
   requestIdOptions,
   requestIdPlugin,
   schemaGatePlugin,
+  serverTimeoutOptions,
 } from '@repo/http';
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
@@ -51,6 +52,11 @@ export type AppConfig = Pick<
   | 'UNDER_PRESSURE_RETRY_AFTER_S'
   | 'AGENT_URL'
   | 'AGENT_TIMEOUT_MS'
+  | 'AGENT_RUN_MAX_DEPTH'
+  | 'AGENT_RUN_MAX_OPEN_PER_OWNER'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'HTTP_IDLE_TIMEOUT_MS'
+  | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'SSE_HEARTBEAT_MS'
 >;
 
@@ -78,6 +84,8 @@ export async function buildApp(deps: AppDependencies) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // A request trickled a byte at a time is cut (408) once HTTP_REQUEST_TIMEOUT_MS has passed.
+    ...serverTimeoutOptions(config),
     // X-Forwarded-For is believed only from the load balancer's addresses, so `request.ip` (the
     // rate-limit key of anonymous callers) is the client's and cannot be forged by the client.
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
@@ -99,7 +107,8 @@ export async function buildApp(deps: AppDependencies) {
   //    gate: no route that touches the database is served before this build's migrations are;
   // 3. security headers and CORS (preflights are answered here, without credentials);
   // 4. OpenAPI, before any route, because it collects routes as they register;
-  // 5. metrics, then identity, then the rate limiter keyed by that identity;
+  // 5. metrics (measured here, served on their own port), then identity, then the rate limiter
+  //    keyed by that identity;
   // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
   //    then /mcp (authenticated the same way; its tools check their permissions).
   await app.register(requestIdPlugin);
@@ -119,7 +128,8 @@ export async function buildApp(deps: AppDependencies) {
   });
   await app.register(securityHeaders, { corsOrigins: config.CORS_ORIGINS });
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
-  await app.register(httpMetricsPlugin, { registry: deps.metrics, path: '/metrics' });
+  // Measured here, served on METRICS_PORT by the metrics server (metrics/metrics-server.ts).
+  await app.register(httpMetricsPlugin, { registry: deps.metrics });
   await app.register(authentication, {
     verifyAccessToken: createAccessTokenVerifier({
       secret: signingSecret(config),
@@ -156,7 +166,13 @@ export async function buildApp(deps: AppDependencies) {
     maxBytes: config.UPLOAD_MAX_BYTES,
   });
   const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
-  const tasks = createTasksService({ db: deps.db, producer: deps.producer, stopJob, logger: deps.logger });
+  const tasks = createTasksService({
+    db: deps.db,
+    producer: deps.producer,
+    stopJob,
+    logger: deps.logger,
+    limits: { maxDepth: config.AGENT_RUN_MAX_DEPTH, maxOpenPerOwner: config.AGENT_RUN_MAX_OPEN_PER_OWNER },
+  });
   // The config refuses AGENT_URL without SERVICE_AUTH_TOKEN, so both are set or the agent is off.
   const agent =
     config.AGENT_URL !== undefined && config.SERVICE_AUTH_TOKEN !== undefined
@@ -169,7 +185,7 @@ export async function buildApp(deps: AppDependencies) {
   if (agent) app.addHook('onClose', () => agent.close());
 
   await app.register(healthRoutes, {
-    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, migrations }),
+    readiness: createReadiness({ pool: deps.pool, redis: deps.redis, migrations, logger: deps.logger }),
   });
   await app.register(v1Routes, {
     documents,

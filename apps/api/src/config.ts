@@ -1,7 +1,9 @@
 import {
   cors,
   database,
+  DEVELOPMENT_JWT_SECRET,
   http,
+  httpServerTimeouts,
   int,
   jwt,
   parseEnv,
@@ -21,18 +23,16 @@ import {
 import { z } from 'zod';
 
 /**
- * Used when JWT_SECRET is unset outside production, so `dev` and the `token` script work with no
- * setup. It is public (it is right here), which is why production refuses to start with it.
+ * Used when JWT_SECRET is unset and NODE_ENV=development (explicitly: unset means production), so
+ * `dev` and the `token` script work with no setup. It is public (it is in this repository), which
+ * is why every other mode refuses to start without a secret of its own, and refuses this one.
  */
-export const DEVELOPMENT_JWT_SECRET = 'keelson-development-jwt-secret-never-use-in-production';
+export { DEVELOPMENT_JWT_SECRET };
 
 const auth = {
   ...jwt,
   ...serviceAuth,
 };
-
-/** Production refuses these values: each is public, or one anybody would guess. */
-const knownDefaults = [DEVELOPMENT_JWT_SECRET];
 
 function refuseInsecureProduction(
   config: { NODE_ENV: string; AGENT_URL?: string | undefined } & Parameters<typeof productionProblems>[0],
@@ -52,8 +52,16 @@ function refuseInsecureProduction(
       message: 'is required because AGENT_URL is set: the api calls the agent service with it',
     });
   }
+  if (config.NODE_ENV === 'test' && config.JWT_SECRET === undefined && config.JWT_JWKS_URL === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message:
+        'is required unless NODE_ENV=development (or set JWT_JWKS_URL): only development signs with the public development secret',
+    });
+  }
   if (config.NODE_ENV !== 'production') return;
-  for (const [name, message] of productionProblems(config, { knownDefaults })) {
+  for (const [name, message] of productionProblems(config)) {
     ctx.addIssue({ code: 'custom', path: [name], message });
   }
 }
@@ -76,6 +84,16 @@ const schema = z
      * have arrived. Keep the task-runner's CONVERT_MAX_FILE_BYTES at least this large.
      */
     UPLOAD_MAX_BYTES: int(1_024, 1024 ** 3).default(25 * 1024 * 1024),
+    /**
+     * Slow clients: the whole request within 30 s, silence up to 150 s (the load balancer's
+     * `timeout server`, above AGENT_TIMEOUT_MS: a JSON turn is silent until the agent answers).
+     */
+    ...httpServerTimeouts({ idleTimeoutMs: 150_000 }),
+    /**
+     * `/metrics` is served on this port only, never on PORT: the load balancer routes PORT, so
+     * the metrics stay on the private network where Prometheus scrapes them.
+     */
+    METRICS_PORT: int(1, 65535).default(9464),
     /** Larger JSON bodies are refused with 413 before they are parsed (uploads: UPLOAD_MAX_BYTES). */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
@@ -108,10 +126,27 @@ const schema = z
      * AGENT_MODEL_TIMEOUT_MS, so the agent's own, more precise 504 arrives first.
      */
     AGENT_TIMEOUT_MS: int(100, 600_000).default(120_000),
+    /**
+     * An agent run may queue another (the `create_task` tool), which may queue another…: a model
+     * following instructions planted in a document would never stop. A run queued by an agent
+     * run is one level deeper than it; beyond this depth, queueing is refused (403).
+     */
+    AGENT_RUN_MAX_DEPTH: int(0, 20).default(3),
+    /** Agent runs an owner may have queued or running at once; one more is refused (429). */
+    AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
   })
   .superRefine(refuseInsecureProduction)
   .superRefine(refineDatabase)
-  .superRefine(refineStorage);
+  .superRefine(refineStorage)
+  .refine((config) => config.METRICS_PORT !== config.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT: the metrics are served on a port the load balancer does not route',
+  })
+  .refine((config) => config.HTTP_IDLE_TIMEOUT_MS > config.AGENT_TIMEOUT_MS, {
+    path: ['HTTP_IDLE_TIMEOUT_MS'],
+    message:
+      'must be longer than AGENT_TIMEOUT_MS: a JSON turn writes nothing until the agent answers, and would be cut',
+  });
 
 export type ApiConfig = z.infer<typeof schema>;
 
@@ -128,8 +163,11 @@ export function loadTokenConfig(env: Env = process.env) {
   return parseEnv(tokenSchema, env);
 }
 
-/** The HS256 secret in force: the configured one, or the public development one outside production. */
+/**
+ * The HS256 secret in force: the configured one, or the public development one with
+ * NODE_ENV=development (the configuration refuses every other mode without a secret).
+ */
 export function signingSecret(config: Pick<ApiConfig, 'NODE_ENV' | 'JWT_SECRET' | 'JWT_JWKS_URL'>) {
   if (config.JWT_JWKS_URL !== undefined) return undefined;
-  return config.JWT_SECRET ?? (config.NODE_ENV === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
+  return config.JWT_SECRET ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_JWT_SECRET : undefined);
 }

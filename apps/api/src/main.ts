@@ -20,7 +20,7 @@ try {
 // Loaded only once the configuration is sound: a refused start-up (weak secret, wildcard CORS)
 // answers in a fraction of a second instead of after loading every dependency.
 const { createServer } = await import('./server.ts');
-const { app, logger } = await createServer(config);
+const { app, metricsServer, logger } = await createServer(config);
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close connections, exit 0.
 // If that takes longer than SHUTDOWN_TIMEOUT_MS, or a second signal arrives, exit at once.
@@ -37,3 +37,5 @@ closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, e
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });
+// Prometheus scrapes this port on the private network; the load balancer never routes to it.
+await metricsServer.listen({ host: config.HOST, port: config.METRICS_PORT });

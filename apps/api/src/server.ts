@@ -7,12 +7,16 @@ import { createObjectStorage } from '@repo/storage';
 import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
+import { buildMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
 
 /**
- * Opens the connections a running api needs and builds the app on them; closing the app closes
- * them. main.ts calls it once the configuration is known to be sound, then listens.
+ * Opens the connections a running api needs and builds the app (and its metrics server) on them;
+ * closing the app closes them all. main.ts calls it once the configuration is known to be sound,
+ * then listens on PORT and METRICS_PORT.
  */
-export async function createServer(config: ApiConfig): Promise<{ app: App; logger: Logger }> {
+export async function createServer(
+  config: ApiConfig,
+): Promise<{ app: App; metricsServer: MetricsServer; logger: Logger }> {
   const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
   const pool = createPool({
     connectionString: config.DATABASE_URL,
@@ -36,6 +40,7 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
   const storageConfig = objectStorageConfig(config);
   const storage = storageConfig ? createObjectStorage(storageConfig) : undefined;
 
+  const metrics = createMetricsRegistry('api');
   const app = await buildApp({
     config,
     logger,
@@ -44,13 +49,15 @@ export async function createServer(config: ApiConfig): Promise<{ app: App; logge
     redis,
     producer,
     storage,
-    metrics: createMetricsRegistry('api'),
+    metrics,
   });
+  const metricsServer = buildMetricsServer({ registry: metrics, logger });
   app.addHook('onClose', async () => {
+    await metricsServer.close();
     storage?.close();
     await producer.close();
     redis.disconnect();
     await pool.end();
   });
-  return { app, logger };
+  return { app, metricsServer, logger };
 }

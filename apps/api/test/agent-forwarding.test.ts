@@ -156,18 +156,27 @@ describe('the full loop: user → api → agent → model → agent → api /mcp
     await expect.poll(() => s.fake.disconnects, { timeout: 5_000 }).toBe(before + 1);
   });
 
-  it("passes the agent's own problems on: a failing provider is the agent's 502", async () => {
-    s.fake.setResponder(script({ error: { status: 500, message: 'upstream exploded' } }));
+  it("passes the agent's own problems on: a failing provider is the agent's 502, in words of ours", async () => {
+    // A provider's error text can quote a fragment of the key: it never reaches the client.
+    const leak = 'upstream exploded; Incorrect API key provided: sk-proj-Qw3rTy0123456789';
+    s.fake.setResponder(script({ error: { status: 500, message: leak } }));
     const conversationId = await insertConversation(s.api.db, 'alice');
-    const response = await send(conversationId, 'hello');
-    expect(response.status).toBe(502);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({
-      status: 502,
-      type: 'urn:keelson:problem:model-provider',
-      detail: expect.stringContaining('upstream exploded'),
-      instance: `/v1/conversations/${conversationId}/messages`,
-    });
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const response = await send(conversationId, 'hello', { accept });
+      expect(response.status, accept).toBe(502);
+      expect(response.headers.get('content-type'), accept).toMatch(/^application\/problem\+json/);
+      const text = await response.text();
+      expect(text, accept).not.toMatch(/exploded|sk-proj/);
+      expect(JSON.parse(text), accept).toMatchObject({
+        status: 502,
+        type: 'urn:keelson:problem:model-provider',
+        detail:
+          'The model provider failed; nothing was stored for this reply. Retry later, or quote the request id.',
+        instance: `/v1/conversations/${conversationId}/messages`,
+        // The api's request id, which it handed to the agent: one id to quote, in both logs.
+        requestId: response.headers.get('x-request-id'),
+      });
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/access-tokens.ts';
+import { DEVELOPMENT_JWT_SECRET } from '../src/config.ts';
 import { openApiDocument } from '../src/openapi-document.ts';
 import { createTestApp, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, type TestApp } from './support/test-app.ts';
 
@@ -152,7 +153,7 @@ describe('bearer tokens (HS256)', () => {
   });
 
   it('needs no credentials for probes and answers them even with a bad one', async () => {
-    for (const url of ['/health', '/ready', '/metrics']) {
+    for (const url of ['/health', '/ready']) {
       expect((await t.app.inject({ url, headers: { authorization: 'Bearer nope' } })).statusCode, url).toBe(
         200,
       );
@@ -319,6 +320,44 @@ describe('JWKS (RS256 / ES256 from an identity provider)', () => {
     expect(await documentsWith(await sign(ec, 'ES256', 'ec-1'))).toBe(200);
   });
 
+  it('tells applications of one provider apart by audience only: hence production requires JWT_AUDIENCE', async () => {
+    // This app (like the config before production required it) has no JWT_AUDIENCE: a token the
+    // provider issued for another application of the same tenant is as good as one for us.
+    const forAnotherApp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setSubject('carol')
+      .setIssuer('https://idp.test')
+      .setAudience('another-application')
+      .setExpirationTime('5m')
+      .sign(rsa);
+    expect(await documentsWith(forAnotherApp)).toBe(200);
+
+    const strict = await createTestApp({
+      env: {
+        JWT_SECRET: '',
+        JWT_JWKS_URL: jwksUrl,
+        JWT_ISSUER: 'https://idp.test',
+        JWT_AUDIENCE: 'keelson-api',
+      },
+    });
+    try {
+      const status = async (token: string) =>
+        (await strict.app.inject({ url: '/v1/documents', headers: { authorization: `Bearer ${token}` } }))
+          .statusCode;
+      expect(await status(forAnotherApp)).toBe(401);
+      const forUs = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+        .setSubject('carol')
+        .setIssuer('https://idp.test')
+        .setAudience('keelson-api')
+        .setExpirationTime('5m')
+        .sign(rsa);
+      expect(await status(forUs)).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses HS256 tokens, unknown keys and keys of another provider', async () => {
     const hs256 = await signAccessToken({
       secret: TEST_JWT_SECRET,
@@ -382,5 +421,15 @@ describe('the token command', () => {
   it('refuses to mint without an owner, or with the default secret in production', async () => {
     await expect(mint([], { JWT_SECRET: TEST_JWT_SECRET })).rejects.toMatchObject({ stderr: /usage: token/ });
     await expect(mint(['dave'], { NODE_ENV: 'production' })).rejects.toMatchObject({ stderr: /JWT_SECRET/ });
+  });
+
+  it('signs with the public development secret only when NODE_ENV=development says so', async () => {
+    // Unset is production: no secret, no token.
+    await expect(mint(['dave'], {})).rejects.toMatchObject({
+      stderr: /JWT_SECRET: is required in production/,
+    });
+    const { stdout } = await mint(['dave'], { NODE_ENV: 'development' });
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(DEVELOPMENT_JWT_SECRET));
+    expect(payload.sub).toBe('dave');
   });
 });

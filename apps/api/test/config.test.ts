@@ -5,6 +5,8 @@ import { loadConfig } from '../src/config.ts';
 /** The api's listen address and its agent's address, as each platform configuration writes them. */
 
 const required = {
+  // An unset NODE_ENV is production: these cases are about addresses, not its secret rules.
+  NODE_ENV: 'development',
   DATABASE_URL: 'postgres://u:p@127.0.0.1:9/app',
   REDIS_URL: 'redis://127.0.0.1:9',
   SERVICE_AUTH_TOKEN: 's'.repeat(48),
@@ -54,5 +56,26 @@ describe('the api config: AGENT_URL', () => {
         `AGENT_URL: expected an http:// or https:// URL, or host:port (read as http://host:port) (got ${JSON.stringify(value)})`,
       ]);
     }
+  });
+});
+
+describe('the api config: HTTP timeouts', () => {
+  it('refuses an idle timeout a JSON turn could reach, naming both settings', () => {
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '120000' })).toEqual([
+      expect.stringMatching(/^HTTP_IDLE_TIMEOUT_MS: must be longer than AGENT_TIMEOUT_MS/),
+    ]);
+    expect(problemsOf({ ...required, HTTP_IDLE_TIMEOUT_MS: '60000', AGENT_TIMEOUT_MS: '30000' })).toEqual([]);
+    expect(problemsOf({ ...required, HTTP_REQUEST_TIMEOUT_MS: '10' })).toEqual([
+      expect.stringMatching(/^HTTP_REQUEST_TIMEOUT_MS: must be at least 1000/),
+    ]);
+  });
+});
+
+describe('the api config: METRICS_PORT', () => {
+  it('serves metrics on 9464 by default, and refuses the public port', () => {
+    expect(loadConfig(required).METRICS_PORT).toBe(9464);
+    expect(problemsOf({ ...required, PORT: '9000', METRICS_PORT: '9000' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT: must differ from PORT/),
+    ]);
   });
 });

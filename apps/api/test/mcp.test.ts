@@ -114,7 +114,12 @@ describe('POST /mcp with a user token (Claude Desktop, an IDE, any MCP client)',
       .values({ ownerId: 'alice', title: 'Dock manual.pdf', content: '', contentHash: 'm', status: 'ready' })
       .returning({ id: documents.id });
     await t.db.insert(chunks).values([
-      { documentId: document!.id, ordinal: 0, content: 'Bollards are inspected monthly.', metadata: { page: 4 } },
+      {
+        documentId: document!.id,
+        ordinal: 0,
+        content: 'Bollards are inspected monthly.',
+        metadata: { page: 4 },
+      },
       {
         documentId: document!.id,
         ordinal: 1,
@@ -123,7 +128,9 @@ describe('POST /mcp with a user token (Claude Desktop, an IDE, any MCP client)',
       },
     ]);
     const result = await client.callTool({ name: 'search_documents', arguments: { query: 'bollards' } });
-    const { hits } = result.structuredContent as { hits: { page: number | null; headings: string[] | null }[] };
+    const { hits } = result.structuredContent as {
+      hits: { page: number | null; headings: string[] | null }[];
+    };
     expect(hits.map((hit) => [hit.page, hit.headings])).toEqual(
       expect.arrayContaining([
         [4, null],
@@ -231,7 +238,7 @@ describe('the /mcp endpoint over HTTP', () => {
       id: 1,
       result: { serverInfo: { name: 'keelson' }, capabilities: { tools: expect.any(Object) } },
     });
-    const metrics = await t.app.inject('/metrics');
+    const metrics = await t.metricsServer.inject('/metrics');
     expect(metrics.body).toMatch(/route="\/mcp",status_code="200"/);
   });
 
@@ -246,6 +253,40 @@ describe('the /mcp endpoint over HTTP', () => {
         id: null,
       });
     }
+  });
+
+  it('refuses a JSON-RPC batch with a JSON-RPC error, running none of its messages', async () => {
+    const headers = await t.auth('alice');
+    const call = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: {
+        name: 'create_task',
+        arguments: { conversationId, content: `batched run ${id}`, idempotencyKey: `mcp-batch-${id}` },
+      },
+    });
+    // One message at a time, the limiter counts one request each.
+    const single = await post(headers, call(0));
+    expect(single.status).toBe(200);
+    const before = Number(single.headers.get('x-ratelimit-remaining'));
+
+    const batch = await post(headers, [call(1), call(2), call(3)]);
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32600, message: expect.stringMatching(/batch/i) },
+      id: null,
+    });
+    // No message of the batch ran: not one agent run was queued.
+    for (const id of [1, 2, 3]) {
+      expect(await t.db.$count(tasks, eq(tasks.idempotencyKey, `mcp-batch-${id}`)), `call ${id}`).toBe(0);
+    }
+    expect(await t.db.$count(tasks, eq(tasks.idempotencyKey, 'mcp-batch-0'))).toBe(1);
+    // The refused batch was one request, and the next single message one more.
+    expect(Number(batch.headers.get('x-ratelimit-remaining'))).toBe(before - 1);
+    const next = await post(headers, call(4));
+    expect(Number(next.headers.get('x-ratelimit-remaining'))).toBe(before - 2);
   });
 
   it('lets the SDK refuse what is not MCP (406 without the Accept it requires)', async () => {
@@ -273,7 +314,13 @@ describe('tool permissions', () => {
       {
         search: createSearchService({ db: t.db }),
         documents: createDocumentsService({ db: t.db, producer: t.producer, stopJob, logger: silentLogger }),
-        tasks: createTasksService({ db: t.db, producer: t.producer, stopJob, logger: silentLogger }),
+        tasks: createTasksService({
+          db: t.db,
+          producer: t.producer,
+          stopJob,
+          logger: silentLogger,
+          limits: { maxDepth: 3, maxOpenPerOwner: 20 },
+        }),
       },
       silentLogger,
     );

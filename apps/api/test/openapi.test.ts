@@ -71,6 +71,8 @@ describe('/docs', () => {
   it('is not served in production', async () => {
     const production = await createTestApp({
       env: { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'https://app.example.com' },
+      // Production refuses the test database's (published) password; this app never queries.
+      databaseUrl: (url) => url.replace(/:\/\/([^:]+):[^@]*@/, '://$1:not-the-published-password@'),
     });
     try {
       expect((await production.app.inject('/docs/')).statusCode).toBe(404);

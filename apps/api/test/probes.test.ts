@@ -1,6 +1,8 @@
-import { documents, tasks } from '@repo/db';
+import { createMigrationGate, documents, tasks } from '@repo/db';
+import { createLogger } from '@repo/observability';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createReadiness } from '../src/readiness/readiness.ts';
 import { insertConversation } from './support/fixtures.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
 
@@ -28,14 +30,47 @@ describe('probes on a migrated database', () => {
     });
   });
 
-  it('/metrics serves request metrics', async () => {
+  it('/metrics serves request metrics on METRICS_PORT, and is not a route of the public port', async () => {
     await t.app.inject({
       url: '/v1/documents/00000000-0000-4000-8000-000000000000',
       headers: await t.auth('alice'),
     });
-    const response = await t.app.inject('/metrics');
+    const response = await t.metricsServer.inject('/metrics');
     expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(response.body).toContain('route="/v1/documents/:id",status_code="404"');
+    // The load balancer routes PORT: what it reaches has no metrics.
+    const publicPort = await t.app.inject('/metrics');
+    expect(publicPort.statusCode).toBe(404);
+    expect(t.config.METRICS_PORT).toBe(9464);
+  });
+
+  it('/ready answers every caller of a burst from one check, and checks again once it is a second old', async () => {
+    let acquired = 0;
+    const count = () => (acquired += 1);
+    t.pool.on('acquire', count);
+    try {
+      // However many callers at once: one check (the load balancer, a monitor and an attacker
+      // share it), so one database connection.
+      const burst = await Promise.all(Array.from({ length: 50 }, () => t.app.inject('/ready')));
+      expect(burst.map((response) => response.statusCode)).toEqual(Array(50).fill(200));
+      expect(acquired).toBeLessThanOrEqual(1);
+
+      // In sequence, at most one check per second elapsed (plus the one in force at the start).
+      const before = acquired;
+      const started = performance.now();
+      for (let i = 0; i < 100; i++) await t.app.inject('/ready');
+      const seconds = (performance.now() - started) / 1_000;
+      expect(acquired - before).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+
+      // And the result does get refreshed.
+      const seen = acquired;
+      await expect
+        .poll(async () => (await t.app.inject('/ready'), acquired), { timeout: 5_000 })
+        .toBeGreaterThan(seen);
+    } finally {
+      t.pool.off('acquire', count);
+    }
   });
 });
 
@@ -48,14 +83,27 @@ describe('probes before migrations', () => {
     await t?.close();
   });
 
-  it('/ready answers 503 naming the pending migrations', async () => {
+  it('/ready answers 503 naming the failing check, and only the log says why', async () => {
     const response = await t.app.inject('/ready');
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const body = response.json<{ detail: string; checks: Record<string, { ok: boolean; error?: string }> }>();
+    const body = response.json<{ detail: string; checks: Record<string, { ok: boolean }> }>();
     expect(body.detail).toBe('not ready: migrations');
-    expect(body.checks.migrations?.error).toMatch(/^pending migrations: 0000_enable_pgvector/);
-    expect(body.checks.postgres).toEqual({ ok: true });
+    expect(body.checks).toEqual({ postgres: { ok: true }, migrations: { ok: false }, redis: { ok: true } });
+
+    const lines: string[] = [];
+    const logger = createLogger(
+      { service: 'probe-test', level: 'warn' },
+      { write: (line: string) => lines.push(line) },
+    );
+    const readiness = createReadiness({
+      pool: t.pool,
+      redis: t.redis,
+      migrations: createMigrationGate(t.pool),
+      logger,
+    });
+    expect((await readiness()).checks.migrations).toEqual({ ok: false });
+    expect(lines.join('')).toMatch(/"failures":\{"migrations":"pending migrations: 0000_enable_pgvector/);
   });
 });
 
@@ -108,9 +156,11 @@ describe('dependency outages', () => {
     // Reads need only Postgres: the rate limiter fails open instead of failing them.
     expect((await t.app.inject({ url: '/v1/documents', headers })).statusCode).toBe(200);
 
+    // The answer may be up to a second old.
+    await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 5_000 }).toBe(503);
     const ready = await t.app.inject('/ready');
-    expect(ready.statusCode).toBe(503);
     expect(ready.json<{ detail: string }>().detail).toBe('not ready: redis');
+    expectNoInternalDetail(ready.body);
 
     await redis.restore();
     await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
@@ -135,12 +185,19 @@ describe('dependency outages', () => {
 
   it('Postgres down: /ready answers 503 while /health stays 200; both recover without a restart', async () => {
     await postgres.cut();
+    await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 5_000 }).toBe(503);
     const ready = await t.app.inject('/ready');
-    expect(ready.statusCode).toBe(503);
     expect(ready.json<{ checks: { postgres: { ok: boolean } } }>().checks.postgres.ok).toBe(false);
+    expectNoInternalDetail(ready.body);
     expect((await t.app.inject('/health')).statusCode).toBe(200);
 
     await postgres.restore();
     await expect.poll(async () => (await t.app.inject('/ready')).statusCode, { timeout: 10_000 }).toBe(200);
   });
 });
+
+/** A dependency's error names addresses and ports (ECONNREFUSED 10.0.3.7:5432): never in a public body. */
+function expectNoInternalDetail(body: string) {
+  expect(JSON.parse(body)).not.toHaveProperty('checks.postgres.error');
+  expect(body).not.toMatch(/error|ECONN|EHOST|ETIMEDOUT|127\.0\.0\.1|closed|timeout|\d+\.\d+\.\d+\.\d+/i);
+}

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ConfigError } from '@repo/config';
+import { ConfigError, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config.ts';
+import { DEVELOPMENT_JWT_SECRET, loadConfig, signingSecret } from '../src/config.ts';
 
 const run = promisify(execFile);
 
@@ -69,6 +69,30 @@ describe('production start-up refuses an insecure configuration, saying which an
       /SERVICE_AUTH_TOKEN: must differ from JWT_SECRET/,
     ],
     [
+      'the development service token (compose.yaml, the agent)',
+      { SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN },
+      /SERVICE_AUTH_TOKEN: is a published default value/,
+    ],
+    [
+      'the development database password',
+      { DATABASE_URL: 'postgres://keelson:keelson@127.0.0.1:9/keelson' },
+      /DATABASE_URL: carries a password published in this repository/,
+    ],
+    [
+      'a JWKS without JWT_AUDIENCE (a token for any application of the provider would do)',
+      {
+        JWT_SECRET: undefined,
+        JWT_JWKS_URL: 'https://idp.example.com/jwks.json',
+        JWT_ISSUER: 'https://idp.example.com/',
+      },
+      /JWT_AUDIENCE: is required in production with JWT_JWKS_URL/,
+    ],
+    [
+      'a JWKS without JWT_ISSUER',
+      { JWT_SECRET: undefined, JWT_JWKS_URL: 'https://idp.example.com/jwks.json', JWT_AUDIENCE: 'keelson' },
+      /JWT_ISSUER: is required in production with JWT_JWKS_URL/,
+    ],
+    [
       'a wildcard CORS origin',
       { CORS_ORIGINS: 'https://app.example.com,*' },
       /CORS_ORIGINS: must not contain "\*" in production/,
@@ -92,12 +116,42 @@ describe('production start-up refuses an insecure configuration, saying which an
       expect(stderr).toMatch(/^api: refusing to start\./);
       expect(stderr).toMatch(message);
       // Secrets are never echoed back.
-      if (change.JWT_SECRET) expect(stderr).not.toContain(change.JWT_SECRET);
+      for (const value of [change.JWT_SECRET, change.SERVICE_AUTH_TOKEN]) {
+        if (value) expect(stderr).not.toContain(value);
+      }
 
       // The same environment is fine outside production (the checks are production's only).
       expect(() => loadConfig({ ...env, NODE_ENV: 'development' })).not.toThrow();
       expect(() => loadConfig(env)).toThrowError(ConfigError);
     });
+  });
+});
+
+describe('an unset NODE_ENV is production: the public development secret is an explicit opt-in', () => {
+  const withoutSecret = Object.fromEntries(
+    Object.entries(production).filter(([name]) => name !== 'NODE_ENV' && name !== 'JWT_SECRET'),
+  );
+
+  it('refuses to start without NODE_ENV and without JWT_SECRET, naming the variable and why', async () => {
+    const { code, stderr } = await start(withoutSecret);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/JWT_SECRET: is required in production .*An unset NODE_ENV means production/);
+    // The published values are refused as in production.
+    const published = await start({ ...withoutSecret, JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    expect(published.stderr).toMatch(/JWT_SECRET: is a published default value.*NODE_ENV is unset/);
+  });
+
+  it('refuses NODE_ENV=test without a secret of its own', () => {
+    expect(() => loadConfig({ ...withoutSecret, NODE_ENV: 'test' })).toThrowError(
+      /JWT_SECRET: is required unless NODE_ENV=development/,
+    );
+  });
+
+  it('signs with the development secret only with NODE_ENV=development', () => {
+    const development = loadConfig({ ...withoutSecret, NODE_ENV: 'development' });
+    expect(signingSecret(development)).toBe(DEVELOPMENT_JWT_SECRET);
+    expect(signingSecret({ ...development, NODE_ENV: 'test' })).toBeUndefined();
+    expect(signingSecret({ ...development, NODE_ENV: 'production' })).toBeUndefined();
   });
 });
 

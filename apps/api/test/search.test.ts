@@ -132,7 +132,7 @@ describe('POST /v1/search (full text; no embedding model)', () => {
     });
   });
 
-  it('names where an uploaded file\'s passage comes from: its PDF page, or its headings', async () => {
+  it("names where an uploaded file's passage comes from: its PDF page, or its headings", async () => {
     await seed(t, 'carol', 'Harbour manual.pdf', [
       { content: 'Mooring fees are paid at the quay office.', metadata: { page: 7 } },
     ]);

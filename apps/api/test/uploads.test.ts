@@ -41,7 +41,12 @@ async function form(parts: Part[]): Promise<{ payload: Buffer; headers: Record<s
   const data = new FormData();
   for (const part of parts) {
     if (part.filename === undefined) data.append(part.name, String(part.value));
-    else data.append(part.name, new Blob([part.value], { type: part.type ?? 'application/octet-stream' }), part.filename);
+    else
+      data.append(
+        part.name,
+        new Blob([part.value], { type: part.type ?? 'application/octet-stream' }),
+        part.filename,
+      );
   }
   const request = new Request('http://upload.invalid/', { method: 'POST', body: data });
   return {
@@ -79,7 +84,10 @@ const pdf = buildPdf({ pages: [['Lighthouse maintenance log.'], ['Lamp replaced 
 
 describe('POST /v1/documents with a file', () => {
   it('streams it to object storage under an owner-scoped key, then stores the document, its task and job', async () => {
-    const response = await upload([file(pdf, 'log.pdf', 'application/pdf'), { name: 'title', value: '  Keeper log ' }]);
+    const response = await upload([
+      file(pdf, 'log.pdf', 'application/pdf'),
+      { name: 'title', value: '  Keeper log ' },
+    ]);
     expect(response.statusCode).toBe(202);
     const { id } = response.json<{ id: string }>();
     expect(response.headers.location).toBe(`/v1/documents/${id}`);
@@ -98,7 +106,10 @@ describe('POST /v1/documents with a file', () => {
     expect(row!.objectKey).toBe(t.storage!.keyFor('alice', id));
     expect((await t.storage!.read(row!.objectKey!, LIMIT))?.equals(pdf)).toBe(true);
 
-    const [task] = await t.db.select().from(tasks).where(eq(tasks.input, { documentId: id }));
+    const [task] = await t.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.input, { documentId: id }));
     expect(await t.producer.queue('ingest-document').getJob(task!.id)).toMatchObject({
       data: { taskId: task!.id, documentId: id },
     });
@@ -134,7 +145,10 @@ describe('POST /v1/documents with a file', () => {
       headers: alice,
       payload: { title: 'Plain', content: 'Only text.' },
     });
-    const plain = await t.app.inject({ url: `/v1/documents/${text.json<{ id: string }>().id}/file`, headers: alice });
+    const plain = await t.app.inject({
+      url: `/v1/documents/${text.json<{ id: string }>().id}/file`,
+      headers: alice,
+    });
     expect(plain.statusCode).toBe(404);
     expect(plain.json<{ detail: string }>().detail).toMatch(/stored as text and has no file/);
   });
@@ -239,14 +253,18 @@ describe('POST /v1/documents with a file', () => {
     // The replay's and the conflict's copies were deleted: one object for one document.
     expect((await storedKeys()).length).toBe(keysAfterFirst);
     // Keys are per owner.
-    expect((await upload([file(pdf, 'log.pdf')], { 'idempotency-key': 'upload-1' }, bob)).statusCode).toBe(202);
+    expect((await upload([file(pdf, 'log.pdf')], { 'idempotency-key': 'upload-1' }, bob)).statusCode).toBe(
+      202,
+    );
   });
 
   it('deleting the document deletes its file', async () => {
     const { id } = (await upload([file(pdf, 'gone.pdf')])).json<{ id: string }>();
     const key = (await rowsOf(id))!.objectKey!;
     expect(await storedKeys()).toContain(key);
-    expect((await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: alice })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: alice })).statusCode,
+    ).toBe(204);
     expect(await storedKeys()).not.toContain(key);
     expect((await t.app.inject({ url: `/v1/documents/${id}/file`, headers: alice })).statusCode).toBe(404);
   });
@@ -308,9 +326,13 @@ describe('uploads when a dependency is down', () => {
       const response = await upload([file(pdf, 'log.pdf')], {}, alice, down);
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();
-      expect(response.json<{ detail: string }>().detail).toBe('File storage is unavailable; nothing was stored. Retry later.');
+      expect(response.json<{ detail: string }>().detail).toBe(
+        'File storage is unavailable; nothing was stored. Retry later.',
+      );
       expect(await down.db.$count(documents)).toBe(before);
-      expect((await down.app.inject({ url: `/v1/documents/${stored}/file`, headers: alice })).statusCode).toBe(503);
+      expect(
+        (await down.app.inject({ url: `/v1/documents/${stored}/file`, headers: alice })).statusCode,
+      ).toBe(503);
       // Text documents do not need storage.
       const text = await down.app.inject({
         method: 'POST',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseTls } from '@repo/config';
+import { databaseTls, migrationConnection } from '@repo/config';
 import { runMigrations, type Database } from '@repo/db';
 import { connectionFailure } from '@repo/http';
 import type { Logger, Registry } from '@repo/observability';
@@ -151,8 +151,8 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
       migrations.state = 'running';
       try {
         const result = await runMigrations({
-          connectionString: config.DATABASE_URL,
-          tls: databaseTls(config),
+          // As the schema's owner (MIGRATION_DATABASE_URL), or as DATABASE_URL's role without it.
+          ...migrationConnection(config),
           logger,
           applicationName: MIGRATOR_NAME,
         });

@@ -2,6 +2,7 @@ import {
   database,
   int,
   listen,
+  migrationDatabase,
   parseEnv,
   queue,
   redis,
@@ -12,6 +13,7 @@ import {
   serviceUrl,
   storage,
   type Env,
+  weakSecretReason,
 } from '@repo/config';
 import { z } from 'zod';
 
@@ -21,6 +23,8 @@ const schema = z
   .object({
     ...runtime,
     ...database,
+    /** The leader migrates as this role (the schema's owner); its jobs run as DATABASE_URL's. */
+    ...migrationDatabase,
     ...redis,
     ...queue,
     /** Object storage of uploaded files (S3_*, see @repo/config); unset: text documents only. */
@@ -94,6 +98,13 @@ const schema = z
     AGENT_RUN_CONCURRENCY: int(1, 64).default(2),
     /** A background turn (every model step and tool call) may take this long. */
     AGENT_RUN_TIMEOUT_MS: int(10_000, 60 * MINUTE).default(5 * MINUTE),
+  })
+  .superRefine((config, context) => {
+    // As in the api and the agent (the three share one token). A published value is refused by
+    // parseEnv itself, outside development and test.
+    if (config.NODE_ENV !== 'production' || config.SERVICE_AUTH_TOKEN === undefined) return;
+    const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
+    if (reason) context.addIssue({ code: 'custom', path: ['SERVICE_AUTH_TOKEN'], message: reason });
   })
   .refine((config) => config.AGENT_URL === undefined || config.SERVICE_AUTH_TOKEN !== undefined, {
     path: ['SERVICE_AUTH_TOKEN'],

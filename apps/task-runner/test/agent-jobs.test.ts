@@ -89,6 +89,28 @@ describe('agent-run jobs', () => {
     expect(users.filter((m) => m.role === 'user')).toHaveLength(1);
   }, 40_000);
 
+  it("never store the provider's error text in the task: it may quote the API key", async () => {
+    let calls = 0;
+    const leak = 'Incorrect API key provided: sk-proj-Zx98LeakedFragment0123';
+    agent.fake.setResponder(() =>
+      calls++ === 0 ? { error: { status: 401, message: leak } } : { text: 'Fixed key, fine answer.' },
+    );
+    const { taskId } = await agentRunTask('alice', 'Anything');
+    // After the first attempt the task waits for its retry, with the attempt's error recorded.
+    const failedOnce = await waitFor(
+      async () => {
+        const task = await t.task(taskId);
+        return task?.error ? task : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the first attempt failed' },
+    );
+    expect(failedOnce.error).toMatch(
+      /^agent answered 502: The model provider failed; .*quote the request id\. \(agent request [\w-]+\)$/,
+    );
+    expect(failedOnce.error).not.toMatch(/sk-proj|Incorrect API key/);
+    expect(await finished(taskId)).toMatchObject({ status: 'succeeded', error: null });
+  }, 40_000);
+
   it("fail at once, without retries, when the agent refuses (another owner's conversation)", async () => {
     const [conversation] = await t.db
       .insert(conversations)

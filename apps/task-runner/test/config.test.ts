@@ -1,6 +1,9 @@
-import { ConfigError } from '@repo/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configProblems, ConfigError, DEVELOPMENT_SERVICE_TOKEN, migrationConnection } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type TaskRunnerConfig } from '../src/config.ts';
 
 const required = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', REDIS_URL: 'redis://localhost:6379' };
 
@@ -47,6 +50,22 @@ describe('the task-runner config', () => {
     );
   });
 
+  it('migrates as MIGRATION_DATABASE_URL (a secret, also as _FILE), or as DATABASE_URL without it', () => {
+    const migrationUrl = (config: TaskRunnerConfig) => migrationConnection(config).connectionString;
+    expect(migrationUrl(loadConfig(required))).toBe(required.DATABASE_URL);
+    const owner = 'postgres://owner:o@localhost:5432/db';
+    expect(migrationUrl(loadConfig({ ...required, MIGRATION_DATABASE_URL: owner }))).toBe(owner);
+    const dir = mkdtempSync(join(tmpdir(), 'task-runner-config-'));
+    writeFileSync(join(dir, 'url'), `${owner}\n`);
+    const fromFile = loadConfig({ ...required, MIGRATION_DATABASE_URL_FILE: join(dir, 'url') });
+    expect(migrationUrl(fromFile)).toBe(owner);
+    // The jobs still connect as DATABASE_URL's role.
+    expect(fromFile.DATABASE_URL).toBe(required.DATABASE_URL);
+    expect(() => loadConfig({ ...required, MIGRATION_DATABASE_URL: 'mysql://owner:secret@db/x' })).toThrow(
+      /MIGRATION_DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\/ \(got \(secret, not shown\)\)/,
+    );
+  });
+
   describe('AGENT_URL', () => {
     const token = { SERVICE_AUTH_TOKEN: 's'.repeat(48) };
 
@@ -72,5 +91,27 @@ describe('the task-runner config', () => {
         );
       }
     });
+  });
+});
+
+describe('the task-runner config: SERVICE_AUTH_TOKEN', () => {
+  const agent = { ...required, AGENT_URL: 'http://agent:3002' };
+  const problemsOf = (env: Record<string, string | undefined>) => configProblems(() => loadConfig(env));
+
+  it('refuses the published development token in production, and with NODE_ENV unset', () => {
+    for (const NODE_ENV of ['production', undefined]) {
+      expect(problemsOf({ ...agent, NODE_ENV, SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN })).toEqual([
+        expect.stringMatching(/^SERVICE_AUTH_TOKEN: is a published default value/),
+      ]);
+    }
+  });
+
+  it('refuses a short token in production, as the api and the agent do', () => {
+    expect(problemsOf({ ...agent, NODE_ENV: 'production', SERVICE_AUTH_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_TOKEN: is 5 bytes; production requires at least 32/),
+    ]);
+    expect(
+      problemsOf({ ...agent, NODE_ENV: 'development', SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN }),
+    ).toEqual([]);
   });
 });

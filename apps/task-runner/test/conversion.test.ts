@@ -20,7 +20,11 @@ async function rejection(bytes: Buffer | string, overrides: Partial<ConversionLi
 describe('conversion of each accepted kind', () => {
   it('PDF: text page by page, each section naming its page', async () => {
     const pdf = buildPdf({
-      pages: [['Harbour rules (2026 edition)', 'Moor at the north quay.'], [], ['Fees are paid at the office.']],
+      pages: [
+        ['Harbour rules (2026 edition)', 'Moor at the north quay.'],
+        [],
+        ['Fees are paid at the office.'],
+      ],
       compress: true,
     });
     const { kind, sections } = await convert(pdf);
@@ -66,7 +70,8 @@ describe('conversion of each accepted kind', () => {
   });
 
   it('Markdown: kept as written, cut at headings (not at a # inside code)', async () => {
-    const markdown = '# Guide\n\nWelcome.\n\n## Build\n\n```sh\n# not a heading\nmake\n```\n\n### Flags\n\n-j4\n';
+    const markdown =
+      '# Guide\n\nWelcome.\n\n## Build\n\n```sh\n# not a heading\nmake\n```\n\n### Flags\n\n-j4\n';
     const { kind, sections } = await convert(markdown);
     expect(kind).toBe('markdown');
     expect(sections).toEqual([
@@ -143,7 +148,9 @@ describe('bad files explain themselves', () => {
 
   it('a file that takes too long, or too much memory, ends its worker and not the process', async () => {
     const big = buildPdf({ pages: Array.from({ length: 400 }, (_, p) => [`Page ${p} of a long report.`]) });
-    expect(await rejection(big, { timeoutMs: 1 })).toMatch(/^Converting the PDF file took longer than 0 s, the limit per file/);
+    expect(await rejection(big, { timeoutMs: 1 })).toMatch(
+      /^Converting the PDF file took longer than 0 s, the limit per file/,
+    );
     // 200 pages of text: far more than 8 MiB of pdf.js state.
     expect(await rejection(big, { memoryMb: 8 })).toMatch(
       /^Converting the PDF file needed more than 8 MiB of memory, the limit per file/,

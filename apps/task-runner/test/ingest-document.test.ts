@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { chunks, documents, tasks } from '@repo/db';
 import { waitFor } from '@repo/testing';
 import { asc, eq } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDocument } from '../src/ingestion/ingest-document.ts';
+import { documentIngestion } from '../src/ingestion/ingest-document.ts';
+import { splitText } from '../src/ingestion/text-splitter.ts';
 import { buildHealthServer } from '../src/health/health-server.ts';
 import { createTestRunner, sample, silentLogger, type TestRunner } from './support/test-runner.ts';
 
@@ -75,9 +77,10 @@ describe('the ingest-document job', () => {
     const once = await t.db.$count(chunks, eq(chunks.documentId, documentId));
 
     // Redelivery of the same job (at-least-once): run the processor's domain step again, twice at once.
+    const ingest = documentIngestion(t.db);
     await Promise.all([
-      ingestDocument(t.db, documentId, { chunkSize: 200, overlap: 40 }),
-      ingestDocument(t.db, documentId, { chunkSize: 200, overlap: 40 }),
+      ingest(documentId, { chunkSize: 200, overlap: 40 }),
+      ingest(documentId, { chunkSize: 200, overlap: 40 }),
     ]);
     expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBe(once);
 
@@ -91,6 +94,73 @@ describe('the ingest-document job', () => {
       async () => (await t.db.select().from(tasks).where(eq(tasks.id, task!.id)))[0]?.status === 'succeeded',
     );
     expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBe(once);
+  });
+
+  it('stores more chunks than one statement used to hold, in order, their text exactly as split', async () => {
+    // Characters an array literal must escape, and the word NULL, which unquoted would be a null.
+    const tricky = ['quote " and \\ backslash', '{braces}, commas', 'NULL', "it's", 'émoji 🧭', '\t tab'];
+    const content = Array.from(
+      { length: 2_000 },
+      (_, i) => `Line ${i}: ${tricky[i % tricky.length]} is kept as written.`,
+    ).join('\n\n');
+    const { documentId, taskId } = await t.submitDocument(content);
+    await waitFor(async () => (await t.task(taskId))?.status === 'succeeded', { what: 'task succeeded' });
+
+    const stored = await t.db
+      .select({ ordinal: chunks.ordinal, content: chunks.content })
+      .from(chunks)
+      .where(eq(chunks.documentId, documentId))
+      .orderBy(asc(chunks.ordinal));
+    const expected = splitText(content, { chunkSize: 200, overlap: 40 });
+    // More than the 500 rows per statement the chunks were once inserted in.
+    expect(expected.length).toBeGreaterThan(500);
+    expect(stored).toEqual(expected.map((text, ordinal) => ({ ordinal, content: text })));
+  });
+
+  it("commits the chunks, the document's status and the task's outcome together", async () => {
+    const [document] = await t.db
+      .insert(documents)
+      .values({ ownerId: 'owner', title: 'together', content: paragraphs, contentHash: 'h' })
+      .returning();
+    const documentId = document!.id;
+    const [task] = await t.db
+      .insert(tasks)
+      .values({ ownerId: 'owner', type: 'ingest-document', input: { documentId } })
+      .returning();
+    const taskId = task!.id;
+    // The ingestion waits for the document's row; then its task's row is held too, so the job
+    // has written its chunks but cannot record its outcome yet.
+    const documentLock = await t.lockDocument(documentId);
+    await t.producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId });
+    await waitFor(async () => (await t.task(taskId))?.status === 'running', { what: 'job running' });
+    const taskLock = new pg.Client({ connectionString: t.database.url });
+    await taskLock.connect();
+    try {
+      await taskLock.query('begin');
+      await taskLock.query('select id from tasks where id = $1 for update', [taskId]);
+      await documentLock.release();
+      await waitFor(
+        async () => {
+          const { rows } = await taskLock.query<{ waiting: boolean }>(
+            `select count(*) > 0 as waiting from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock' and query like 'update "tasks"%'`,
+          );
+          return rows[0]!.waiting;
+        },
+        { what: "the ingestion waiting to write its task's outcome" },
+      );
+      // Nothing of the ingestion is visible while its last write waits.
+      expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBe(0);
+      const [meanwhile] = await t.db.select().from(documents).where(eq(documents.id, documentId));
+      expect(meanwhile?.status).not.toBe('ready');
+      await taskLock.query('commit');
+    } finally {
+      await taskLock.end();
+    }
+    await waitFor(async () => (await t.task(taskId))?.status === 'succeeded', { what: 'task succeeded' });
+    const [after] = await t.db.select().from(documents).where(eq(documents.id, documentId));
+    expect(after?.status).toBe('ready');
+    expect(await t.db.$count(chunks, eq(chunks.documentId, documentId))).toBeGreaterThan(3);
   });
 
   it('skips, without failing, a job whose document no longer exists', async () => {

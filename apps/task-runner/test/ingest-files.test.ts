@@ -13,7 +13,12 @@ let storage: ObjectStorage;
 beforeAll(async () => {
   const bucket = await createTestBucket('ingest-files');
   t = await createTestRunner({
-    env: { ...bucket.env, CHUNK_SIZE: '200', CHUNK_OVERLAP: '0', CONVERT_MAX_UNZIPPED_BYTES: String(16 * 1024 ** 2) },
+    env: {
+      ...bucket.env,
+      CHUNK_SIZE: '200',
+      CHUNK_OVERLAP: '0',
+      CONVERT_MAX_UNZIPPED_BYTES: String(16 * 1024 ** 2),
+    },
   });
   storage = t.connections.storage!;
   await t.startLeading();
@@ -72,7 +77,10 @@ describe('ingesting uploaded files', () => {
       ['The tide table for March.', { page: 1 }],
       ['Harbour fees rose in April.', { page: 2 }],
     ]);
-    expect(await t.task(taskId)).toMatchObject({ status: 'succeeded', result: { status: 'ready', chunkCount: 2 } });
+    expect(await t.task(taskId)).toMatchObject({
+      status: 'succeeded',
+      result: { status: 'ready', chunkCount: 2 },
+    });
   });
 
   it('a DOCX: chunks name their heading path', async () => {
@@ -110,7 +118,10 @@ describe('ingesting uploaded files', () => {
       ['failed', expect.stringMatching(/^The PDF is damaged and cannot be read/)],
       ['failed', expect.stringMatching(/^The PDF has no text layer/)],
       ['failed', expect.stringMatching(/^The DOCX's text expands to more than 16 MiB when unzipped/)],
-      ['failed', "The file's content is a GIF file (image/gif), which is not an accepted type: PDF, DOCX, Markdown, HTML or plain text (UTF-8)."],
+      [
+        'failed',
+        "The file's content is a GIF file (image/gif), which is not an accepted type: PDF, DOCX, Markdown, HTML or plain text (UTF-8).",
+      ],
       ['failed', 'The file is empty (0 bytes): there is no text to index.'],
     ]);
     for (const { taskId, documentId } of bad) {
@@ -119,7 +130,10 @@ describe('ingesting uploaded files', () => {
       expect(await chunksOf(documentId)).toEqual([]);
     }
     expect(await settled(good.documentId)).toMatchObject({ status: 'ready' });
-    expect((await chunksOf(good.documentId))[0]).toMatchObject({ content: '# Notes\n\nStill indexed.', metadata: { headings: ['Notes'] } });
+    expect((await chunksOf(good.documentId))[0]).toMatchObject({
+      content: '# Notes\n\nStill indexed.',
+      metadata: { headings: ['Notes'] },
+    });
     expect(t.runner.status()).toMatchObject({ ready: true, phase: 'running' });
   });
 
@@ -141,7 +155,11 @@ describe('ingesting uploaded files', () => {
       .insert(tasks)
       .values({ ownerId: 'owner', type: 'ingest-document', input: { documentId: orphan } })
       .returning();
-    await t.producer.enqueue('ingest-document', { taskId: task!.id, documentId: orphan }, { jobId: task!.id });
+    await t.producer.enqueue(
+      'ingest-document',
+      { taskId: task!.id, documentId: orphan },
+      { jobId: task!.id },
+    );
     expect(await settled(orphan)).toMatchObject({
       status: 'failed',
       error: 'The uploaded file is no longer in storage: upload it again.',

@@ -255,7 +255,8 @@ describe('the maintenance job on object storage', () => {
   });
   afterAll(() => storage?.close());
 
-  const put = (key: string) => storage.upload(key, Readable.from(['%PDF-1.7']), { contentType: 'application/pdf' });
+  const put = (key: string) =>
+    storage.upload(key, Readable.from(['%PDF-1.7']), { contentType: 'application/pdf' });
   const exists = async (key: string) => {
     const object = await storage.open(key);
     object?.body.destroy();
@@ -303,7 +304,11 @@ describe('the maintenance job on object storage', () => {
     const unreachable = createObjectStorage(storageOptions(bucket, proxy.url(endpoint)));
     try {
       await proxy.cut();
-      const orphan = await task({ status: 'queued', ageMs: 10 * MINUTE, input: { documentId: randomUUID() } });
+      const orphan = await task({
+        status: 'queued',
+        ageMs: 10 * MINUTE,
+        input: { documentId: randomUUID() },
+      });
       const report = await runMaintenance({ ...deps, storage: unreachable }, { ...policy, orphanGraceMs: 0 });
       expect(report).toMatchObject({ requeued: 1, orphanedObjects: 0 });
       expect(await queue().getJobState(orphan)).toBe('waiting');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitText } from '../src/ingestion/text-splitter.ts';
+import { generatedText, seededRandom } from './support/generated-text.ts';
+import { referenceSplitText } from './support/reference-splitter.ts';
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
 
@@ -81,6 +83,18 @@ describe('splitText', () => {
 
   it('normalizes Windows line endings', () => {
     expect(splitText('One.\r\n\r\nTwo.', { chunkSize: 4, overlap: 0 })).toEqual(['One.', 'Two.']);
+  });
+
+  it('gives exactly the chunks of the previous (quadratic) implementation, on generated text', () => {
+    const random = seededRandom(13);
+    for (let i = 0; i < 3_000; i++) {
+      const text = generatedText(random, 1 + Math.floor(random() * 120));
+      const chunkSize = 1 + Math.floor(random() * 80);
+      const overlap = Math.floor(random() * chunkSize);
+      expect(splitText(text, { chunkSize, overlap }), JSON.stringify({ text, chunkSize, overlap })).toEqual(
+        referenceSplitText(text, { chunkSize, overlap }),
+      );
+    }
   });
 
   it('rejects impossible options', () => {

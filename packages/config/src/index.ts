@@ -3,6 +3,8 @@ export {
   databaseProblems,
   databaseTls,
   DATABASE_SSL_MODES,
+  migrationConnection,
+  migrationDatabase,
   refineDatabase,
   URL_TLS_PARAMETERS,
   type DatabaseConnectionConfig,
@@ -10,15 +12,28 @@ export {
   type DatabaseTls,
 } from './database.ts';
 export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts';
+export { httpServerTimeouts, type HttpServerTimeouts } from './http-server.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
+export { objectStorageConfig, refineStorage, storage, type ObjectStorageConfig } from './storage.ts';
 export {
-  objectStorageConfig,
-  refineStorage,
-  storage,
-  type ObjectStorageConfig,
-} from './storage.ts';
-export { booleanString, database, http, int, queue, redis, runtime, sse } from './schemas.ts';
+  DEVELOPMENT_DATABASE_PASSWORD,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_SERVICE_TOKEN,
+  PUBLISHED_SECRETS,
+  publishedSecretReason,
+} from './published.ts';
+export {
+  booleanString,
+  database,
+  DEFAULT_NODE_ENV,
+  http,
+  int,
+  queue,
+  redis,
+  runtime,
+  sse,
+} from './schemas.ts';
 export {
   commaList,
   cors,

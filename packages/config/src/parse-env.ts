@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { PUBLISHED_SECRETS_ALLOWED_IN, publishedSecretReason } from './published.ts';
+import { DEFAULT_NODE_ENV } from './schemas.ts';
 import { isSecret } from './secret.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -18,7 +20,8 @@ export class ConfigError extends Error {
 /**
  * Parses `env` against `schema`. Empty strings count as unset (compose and PaaS dashboards often
  * produce them). Secrets may be read from `NAME_FILE`; setting both forms is an error because the
- * intent is ambiguous.
+ * intent is ambiguous. A secret holding a value published in this repository (`published.ts`) is
+ * refused unless `NODE_ENV` is `development` or `test` — unset counts as production.
  */
 export function parseEnv<Shape extends z.ZodRawShape>(
   schema: z.ZodObject<Shape>,
@@ -56,6 +59,8 @@ export function parseEnv<Shape extends z.ZodRawShape>(
     input[name] = direct;
   }
 
+  problems.push(...publishedSecretProblems(schema, input, env.NODE_ENV, reported));
+
   const result = schema.safeParse(input);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -67,6 +72,30 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return result.data as z.infer<z.ZodObject<Shape>>;
+}
+
+function publishedSecretProblems(
+  schema: z.ZodObject,
+  input: Record<string, string | undefined>,
+  nodeEnv: string | undefined,
+  reported: Set<string>,
+): string[] {
+  const mode = nonEmpty(nodeEnv) ?? DEFAULT_NODE_ENV;
+  if ((PUBLISHED_SECRETS_ALLOWED_IN as readonly string[]).includes(mode)) return [];
+  const where =
+    nonEmpty(nodeEnv) === undefined
+      ? 'NODE_ENV is unset, which means production'
+      : `NODE_ENV is ${JSON.stringify(mode)}`;
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+    const value = input[name];
+    if (value === undefined || reported.has(name) || !isSecret(field)) continue;
+    const reason = publishedSecretReason(value);
+    if (reason === undefined) continue;
+    problems.push(`${name}: ${reason} (accepted only with NODE_ENV=development or test; ${where})`);
+    reported.add(name);
+  }
+  return problems;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -33,8 +33,16 @@ const url = (protocols: readonly string[]) =>
     { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/**
+ * What an unset NODE_ENV means: production, with every production rule. Development's
+ * conveniences (the public development secret, published defaults, /docs, bull-board) are an
+ * explicit opt-in, so a platform or a hand-written unit file that forgets NODE_ENV gets a process
+ * that refuses an unsafe configuration instead of one that accepts tokens anyone can mint.
+ */
+export const DEFAULT_NODE_ENV = 'production';
+
 export const runtime = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default(DEFAULT_NODE_ENV),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

@@ -94,11 +94,11 @@ export const trustProxy = {
   TRUST_PROXY: commaList(proxyAddress).default([]),
 };
 
-/** Why `value` is not fit to protect production, or undefined when it is. */
-export function weakSecretReason(value: string, knownDefaults: readonly string[] = []): string | undefined {
-  if (knownDefaults.includes(value)) {
-    return 'is a published default value: anyone who read this repository could use it; generate one (e.g. `openssl rand -base64 48`)';
-  }
+/**
+ * Why `value` is too short to protect production, or undefined when it is long enough. (A value
+ * published in this repository is refused by `parseEnv` itself, for every secret variable.)
+ */
+export function weakSecretReason(value: string): string | undefined {
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes < MIN_SECRET_BYTES) {
     return `is ${bytes} bytes; production requires at least ${MIN_SECRET_BYTES} so it cannot be brute-forced (e.g. \`openssl rand -base64 48\`)`;
@@ -109,6 +109,8 @@ export function weakSecretReason(value: string, knownDefaults: readonly string[]
 export interface SecurityConfig {
   JWT_SECRET?: string | undefined;
   JWT_JWKS_URL?: string | undefined;
+  JWT_ISSUER?: string | undefined;
+  JWT_AUDIENCE?: string | undefined;
   SERVICE_AUTH_TOKEN?: string | undefined;
   CORS_ORIGINS: string[];
 }
@@ -118,19 +120,16 @@ export interface SecurityConfig {
  * any of this (a documented default secret, no CORS) so a checkout works with zero setup; the
  * same defaults in production would be an open door, so they are named here and refused.
  */
-export function productionProblems(
-  config: SecurityConfig,
-  { knownDefaults = [] }: { knownDefaults?: readonly string[] } = {},
-): [name: string, reason: string][] {
+export function productionProblems(config: SecurityConfig): [name: string, reason: string][] {
   const problems: [string, string][] = [];
   if (config.JWT_SECRET === undefined && config.JWT_JWKS_URL === undefined) {
     problems.push([
       'JWT_SECRET',
-      'is required in production (or set JWT_JWKS_URL): without it no access token can be verified',
+      'is required in production (or set JWT_JWKS_URL): without it no access token can be verified. An unset NODE_ENV means production; only NODE_ENV=development signs with the public development secret',
     ]);
   }
   if (config.JWT_SECRET !== undefined) {
-    const reason = weakSecretReason(config.JWT_SECRET, knownDefaults);
+    const reason = weakSecretReason(config.JWT_SECRET);
     if (reason) problems.push(['JWT_SECRET', reason]);
   }
   if (config.JWT_JWKS_URL !== undefined && new URL(config.JWT_JWKS_URL).protocol !== 'https:') {
@@ -139,8 +138,25 @@ export function productionProblems(
       'must use https in production: keys fetched over plain http can be replaced in transit',
     ]);
   }
+  if (config.JWT_JWKS_URL !== undefined) {
+    // A shared identity provider signs tokens for every application of its tenant with the same
+    // keys: only `aud` (and `iss`, when several providers or tenants share key infrastructure)
+    // says a token was issued for this api.
+    if (config.JWT_AUDIENCE === undefined) {
+      problems.push([
+        'JWT_AUDIENCE',
+        'is required in production with JWT_JWKS_URL: without it a token the identity provider issued for any other application is accepted; set the audience it issues for this api',
+      ]);
+    }
+    if (config.JWT_ISSUER === undefined) {
+      problems.push([
+        'JWT_ISSUER',
+        "is required in production with JWT_JWKS_URL: without it a token from any issuer whose keys the set holds is accepted; set the provider's issuer URL",
+      ]);
+    }
+  }
   if (config.SERVICE_AUTH_TOKEN !== undefined) {
-    const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN, knownDefaults);
+    const reason = weakSecretReason(config.SERVICE_AUTH_TOKEN);
     if (reason) problems.push(['SERVICE_AUTH_TOKEN', reason]);
     else if (config.SERVICE_AUTH_TOKEN === config.JWT_SECRET) {
       problems.push([

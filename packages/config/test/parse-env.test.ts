@@ -23,10 +23,10 @@ function secretFile(contents: string): string {
 }
 
 describe('parseEnv', () => {
-  it('applies defaults and coerces numbers', () => {
+  it('applies defaults and coerces numbers; an unset NODE_ENV means production', () => {
     const config = parseEnv(schema, valid);
     expect(config).toMatchObject({
-      NODE_ENV: 'development',
+      NODE_ENV: 'production',
       LOG_LEVEL: 'info',
       PORT: 3000,
       DATABASE_POOL_MAX: 10,

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configProblems, objectStorageConfig, parseEnv, refineStorage, storage, type Env } from '../src/index.ts';
+import {
+  configProblems,
+  objectStorageConfig,
+  parseEnv,
+  refineStorage,
+  storage,
+  type Env,
+} from '../src/index.ts';
 
 const schema = z.object({ ...storage }).superRefine(refineStorage);
 const load = (env: Env) => parseEnv(schema, env);
@@ -57,7 +64,9 @@ describe('the storage block', () => {
       /^S3_ENDPOINT: expected the server base URL/,
     );
     expect(problemsOf({ S3_BUCKET: 'keelson', S3_ACCESS_KEY_ID: 'GK0123' })).toEqual([
-      expect.stringMatching(/^S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither/),
+      expect.stringMatching(
+        /^S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither/,
+      ),
     ]);
     expect(problemsOf({ S3_ENDPOINT: 'http://s3:3900' })).toEqual([
       expect.stringMatching(/^S3_BUCKET: is required when S3_ENDPOINT or S3 credentials are set/),
@@ -71,7 +80,11 @@ describe('the storage block', () => {
   });
 
   it('never echoes a secret', () => {
-    const problems = problemsOf({ S3_ACCESS_KEY_ID: '', S3_SECRET_ACCESS_KEY: 'leaked-value', S3_BUCKET: 'x' });
+    const problems = problemsOf({
+      S3_ACCESS_KEY_ID: '',
+      S3_SECRET_ACCESS_KEY: 'leaked-value',
+      S3_BUCKET: 'x',
+    });
     expect(problems.join('\n')).not.toContain('leaked-value');
   });
 });

@@ -28,9 +28,15 @@ export class HttpProblem extends Error {
   constructor(
     status: number,
     detail: string,
-    options: { type?: string; extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: {
+      type?: string;
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      /** What went wrong underneath, for the log (never rendered into the response). */
+      cause?: unknown;
+    } = {},
   ) {
-    super(detail);
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpProblem';
     this.status = status;
     this.type = options.type ?? 'about:blank';

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { serializeError } from './errors.ts';
 
 export type { Logger } from 'pino';
 
@@ -39,6 +40,8 @@ export function loggerOptions(config: LoggerConfig): LoggerOptions {
     level: config.level,
     base: { service: config.service, ...config.base },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Errors keep their cause, not the prompt, the query's parameters or a provider's key (errors.ts).
+    serializers: { err: serializeError },
     // ISO time instead of epoch millis: readable in `docker compose logs`, parsed by every shipper.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },

@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createLogController, createLogger, createMetricsRegistry, httpMetricsPlugin } from '../src/index.ts';
+import {
+  createLogController,
+  createLogger,
+  createMetricsRegistry,
+  httpMetricsPlugin,
+  safeErrorMessage,
+} from '../src/index.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -61,6 +67,124 @@ describe('the HTTP metrics plugin', () => {
     // Node runtime defaults are on.
     expect(body).toContain('process_cpu_user_seconds_total');
     await app.close();
+  });
+});
+
+describe('errors in the log', () => {
+  /** What the AI SDK throws for a provider's error answer (APICallError), with what it carries. */
+  function providerError() {
+    const error = new Error('Incorrect API key provided: sk-proj-AbCdEf0123456789xyz. See your dashboard.');
+    error.name = 'AI_APICallError';
+    Object.assign(error, {
+      url: 'https://generativelanguage.example.com/v1/models/m:generate?key=AIzaSyPLAINKEY123456&alt=sse',
+      statusCode: 401,
+      isRetryable: false,
+      requestBodyValues: { messages: [{ role: 'user', content: 'my private diary entry' }] },
+      responseHeaders: { 'x-request-id': 'provider-req-1', 'set-cookie': 'session=abc' },
+      responseBody: '{"error":{"message":"Incorrect API key provided: sk-proj-AbCdEf0123456789xyz"}}',
+      data: { error: { message: 'Incorrect API key provided: sk-proj-AbCdEf0123456789xyz' } },
+    });
+    return error;
+  }
+
+  /** drizzle's DrizzleQueryError: the statement's parameters (user data) in `params` and the message. */
+  function queryError() {
+    const cause = Object.assign(new Error('value too long for type character varying(255)'), {
+      code: '22001',
+      severity: 'ERROR',
+      table: 'documents',
+      detail: 'Failing row contains (alice, my private diary entry).',
+    });
+    return Object.assign(
+      new Error(
+        'Failed query: insert into "documents" ("title") values ($1)\nparams: my private diary entry',
+        {
+          cause,
+        },
+      ),
+      {
+        name: 'DrizzleQueryError',
+        query: 'insert into "documents" ("title") values ($1)',
+        params: ['my private diary entry'],
+      },
+    );
+  }
+
+  it('keep the cause (type, status, code, the chain) without user content or secrets', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ service: 'test', level: 'info' }, stream);
+    const retried = Object.assign(
+      new Error(`Failed after 3 attempts. Last error: ${providerError().message}`),
+      {
+        name: 'AI_RetryError',
+        reason: 'maxRetriesExceeded',
+        lastError: providerError(),
+        errors: [providerError(), providerError(), providerError()],
+      },
+    );
+    logger.warn({ err: providerError() }, 'provider');
+    logger.warn({ err: retried }, 'retried');
+    logger.warn({ err: queryError() }, 'query');
+    logger.warn({ err: new Error('wrapped', { cause: providerError() }) }, 'wrapped');
+
+    const text = JSON.stringify(lines);
+    for (const secret of ['my private diary', 'sk-proj-AbCdEf', 'AIzaSyPLAINKEY', 'session=abc']) {
+      expect(text, secret).not.toContain(secret);
+    }
+    const [provider, retry, query, wrapped] = lines as { err: Record<string, unknown> }[];
+    expect(provider!.err).toMatchObject({
+      type: 'AI_APICallError',
+      statusCode: 401,
+      isRetryable: false,
+      url: 'https://generativelanguage.example.com/v1/models/m:generate',
+      message: expect.stringMatching(/^Incorrect API key provided: \[redacted\]/),
+      stack: expect.stringContaining('observability.test.ts'),
+    });
+    expect(retry!.err).toMatchObject({
+      type: 'AI_RetryError',
+      reason: 'maxRetriesExceeded',
+      attempts: 3,
+      lastError: expect.objectContaining({ statusCode: 401 }),
+    });
+    expect(query!.err).toMatchObject({
+      type: 'DrizzleQueryError',
+      query: 'insert into "documents" ("title") values ($1)',
+      paramCount: 1,
+      cause: expect.objectContaining({ code: '22001', table: 'documents' }),
+    });
+    expect(wrapped!.err).toMatchObject({
+      message: 'wrapped',
+      cause: expect.objectContaining({ statusCode: 401 }),
+    });
+  });
+
+  it('still logs what is not an Error', () => {
+    const { lines, stream } = capture();
+    createLogger({ service: 'test', level: 'info' }, stream).warn(
+      { err: 'Bearer abc.def.ghi failed' },
+      'odd',
+    );
+    expect(JSON.stringify(lines)).not.toContain('abc.def.ghi');
+    expect(lines[0]).toMatchObject({ err: expect.stringContaining('failed') });
+  });
+});
+
+describe("safeErrorMessage (what a task's owner may read)", () => {
+  it("drops a query's parameters and credential-shaped text, and is bounded", () => {
+    const query = Object.assign(
+      new Error('Failed query: update "tasks" set "result" = $1\nparams: the reply text'),
+      {
+        query: 'update "tasks" set "result" = $1',
+        params: ['the reply text'],
+      },
+    );
+    expect(safeErrorMessage(query)).toBe(
+      'Failed query: update "tasks" set "result" = $1\nparams: 1 redacted',
+    );
+    expect(
+      safeErrorMessage(new Error('401 from https://u:pw123@host/x?api_key=abc&x=1 with Bearer tok.en')),
+    ).toBe('401 from https://u:[redacted]@host/x?api_key=[redacted]&x=1 with Bearer [redacted]');
+    expect(safeErrorMessage(new Error('x'.repeat(5_000))).length).toBeLessThanOrEqual(1_001);
   });
 });
 

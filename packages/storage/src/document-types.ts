@@ -43,8 +43,12 @@ export function kindOfMediaType(mediaType: string): DocumentKind | undefined {
  * Recognizes a file from `bytes`: its first bytes (`complete: false`, e.g. the first
  * SNIFF_BYTES of an upload) or all of it (`complete: true`).
  */
-export async function detectDocumentKind(bytes: Uint8Array, { complete }: { complete: boolean }): Promise<Detection> {
-  if (bytes.length === 0) return complete ? { kind: 'empty' } : { kind: 'rejected', what: 'nothing (no bytes)' };
+export async function detectDocumentKind(
+  bytes: Uint8Array,
+  { complete }: { complete: boolean },
+): Promise<Detection> {
+  if (bytes.length === 0)
+    return complete ? { kind: 'empty' } : { kind: 'rejected', what: 'nothing (no bytes)' };
   const binary = await fileTypeFromBuffer(bytes);
   if (binary) {
     if (binary.ext === 'pdf') return { kind: 'pdf' };
@@ -111,8 +115,7 @@ function looksLikeHtml(text: string): boolean {
  * setext heading (a line underlined with `===`), a fenced code block. Markdown and plain text are
  * stored and indexed alike; the kind only decides whether headings become chunk metadata.
  */
-const MARKDOWN =
-  /^ {0,3}#{1,6}[ \t]+\S|^[^\n]*\S[^\n]*\n {0,3}(=+|-{2,})[ \t]*$|^ {0,3}(```|~~~)/m;
+const MARKDOWN = /^ {0,3}#{1,6}[ \t]+\S|^[^\n]*\S[^\n]*\n {0,3}(=+|-{2,})[ \t]*$|^ {0,3}(```|~~~)/m;
 
 function looksLikeMarkdown(text: string): boolean {
   return MARKDOWN.test(text);

@@ -285,7 +285,10 @@ export function isStorageUnavailable(error: unknown): boolean {
     }
     if (typeof current !== 'object') return false;
     const { code, name } = current as { code?: unknown; name?: unknown };
-    if ((typeof code === 'string' && NETWORK_CODES.has(code)) || (typeof name === 'string' && NETWORK_CODES.has(name)))
+    if (
+      (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+      (typeof name === 'string' && NETWORK_CODES.has(name))
+    )
       return true;
     current = (current as { cause?: unknown }).cause;
   }

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { detectDocumentKind, SNIFF_BYTES } from '../src/index.ts';
 
 const sniff = (bytes: Uint8Array | string) =>
-  detectDocumentKind(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, { complete: false });
+  detectDocumentKind(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, {
+    complete: false,
+  });
 
 describe('recognizing a file by its content', () => {
   it('knows the accepted kinds from their first bytes, whatever they are called', async () => {
@@ -14,13 +16,17 @@ describe('recognizing a file by its content', () => {
     expect(await sniff('\uFEFF  <p>A fragment</p>')).toEqual({ kind: 'html' });
     expect(await sniff('# Title\n\nBody text.')).toEqual({ kind: 'markdown' });
     expect(await sniff('Title\n=====\n\nBody.')).toEqual({ kind: 'markdown' });
-    expect(await sniff('Plain notes.\n#hashtag is not a heading.\nTabs\tand ünïcödé.')).toEqual({ kind: 'text' });
+    expect(await sniff('Plain notes.\n#hashtag is not a heading.\nTabs\tand ünïcödé.')).toEqual({
+      kind: 'text',
+    });
   });
 
   it('a sample cut inside a UTF-8 character is still text', async () => {
     const bytes = new TextEncoder().encode('é'.repeat(10));
     expect(await sniff(bytes.subarray(0, 7))).toEqual({ kind: 'text' });
-    expect(await detectDocumentKind(bytes.subarray(0, 7), { complete: true })).toMatchObject({ kind: 'rejected' });
+    expect(await detectDocumentKind(bytes.subarray(0, 7), { complete: true })).toMatchObject({
+      kind: 'rejected',
+    });
   });
 
   it('names what a refused file seems to be', async () => {

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createTcpProxy, createTestBucket, type TestBucket } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObjectStorage, isStorageUnavailable, ObjectTooLargeError, type ObjectStorage } from '../src/index.ts';
+import {
+  createObjectStorage,
+  isStorageUnavailable,
+  ObjectTooLargeError,
+  type ObjectStorage,
+} from '../src/index.ts';
 
 let bucket: TestBucket;
 let storage: ObjectStorage;

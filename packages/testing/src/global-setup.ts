@@ -15,4 +15,3 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', urls.databaseUrl);
   project.provide('redisUrl', urls.redisUrl);
 }
-

@@ -17,9 +17,13 @@ export interface TestBucket {
  */
 export async function createTestBucket(name = 'test'): Promise<TestBucket> {
   const endpoint = inject('s3Endpoint');
-  const bucket = `${name}-${uniqueId()}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+  const bucket = `${name}-${uniqueId()}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63);
   const response = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
-  if (!response.ok) throw new Error(`cannot create bucket ${bucket}: HTTP ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`cannot create bucket ${bucket}: HTTP ${response.status} ${await response.text()}`);
   return {
     endpoint,
     bucket,

@@ -19,10 +19,7 @@ export interface PdfOptions {
   compress?: boolean;
 }
 
-const PADDING = Buffer.from(
-  '28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a',
-  'hex',
-);
+const PADDING = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
 
 const md5 = (...parts: Buffer[]) => createHash('md5').update(Buffer.concat(parts)).digest();
 
@@ -42,7 +39,8 @@ function rc4(key: Buffer, data: Buffer): Buffer {
   return out;
 }
 
-const padded = (password: string) => Buffer.concat([Buffer.from(password, 'latin1'), PADDING]).subarray(0, 32);
+const padded = (password: string) =>
+  Buffer.concat([Buffer.from(password, 'latin1'), PADDING]).subarray(0, 32);
 
 /** Text for a PDF literal string: backslash, parentheses escaped; Latin-1 only. */
 const literal = (text: string) => text.replace(/[\\()]/g, (c) => `\\${c}`);
@@ -78,7 +76,11 @@ export function buildPdf(options: PdfOptions): Buffer {
     const data = options.compress ? deflateSync(raw) : raw;
     const filter = options.compress ? ' /Filter /FlateDecode' : '';
     const content = add(
-      Buffer.concat([Buffer.from(`<< /Length ${data.length}${filter} >>\nstream\n`), data, Buffer.from('\nendstream')]),
+      Buffer.concat([
+        Buffer.from(`<< /Length ${data.length}${filter} >>\nstream\n`),
+        data,
+        Buffer.from('\nendstream'),
+      ]),
     );
     streamObjects.add(content);
     const resources = options.imageOnly
@@ -91,7 +93,8 @@ export function buildPdf(options: PdfOptions): Buffer {
     );
   }
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesRef} 0 R >>`;
-  objects[pagesRef - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
+  objects[pagesRef - 1] =
+    `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
 
   const fileId = createHash('md5').update(JSON.stringify(options.pages)).digest();
   let trailerExtra = '';
@@ -108,7 +111,10 @@ export function buildPdf(options: PdfOptions): Buffer {
       const body = objects[number - 1]!;
       if (!streamObjects.has(number) || typeof body === 'string') continue;
       // Each object has its own key: MD5(file key, object number, generation).
-      const objectKey = md5(key, Buffer.from([number & 0xff, (number >> 8) & 0xff, number >> 16, 0, 0])).subarray(0, 10);
+      const objectKey = md5(
+        key,
+        Buffer.from([number & 0xff, (number >> 8) & 0xff, number >> 16, 0, 0]),
+      ).subarray(0, 10);
       const start = body.indexOf('stream\n') + 'stream\n'.length;
       const end = body.lastIndexOf('\nendstream');
       objects[number - 1] = Buffer.concat([
@@ -163,6 +169,8 @@ export function pdfOfSize(bytes: number, marker = 'lighthouse'): Buffer {
   const pageBytes = Buffer.byteLength(line(100, 10)) * perPage + 200;
   const count = Math.max(1, Math.round(bytes / pageBytes));
   return buildPdf({
-    pages: Array.from({ length: count }, (_, p) => Array.from({ length: perPage }, (_, n) => line(p + 1, n + 1))),
+    pages: Array.from({ length: count }, (_, p) =>
+      Array.from({ length: perPage }, (_, n) => line(p + 1, n + 1)),
+    ),
   });
 }

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { startApiStack } from '../src/api-stack.ts';
 import { formatSummary } from '../src/cpu-profile.ts';
+import { profileIngestion } from '../src/ingest-profile.ts';
 import { profile, profileScenarios } from '../src/profile-run.ts';
 
 // `pnpm bench:profile`: CPU profiles of the api (and the agent, for turns) under each load, 10 s
-// each after a warm-up, as the bench README quotes them. Profiles and a summary go to results/.
+// each after a warm-up, and of the task-runner over 1,000 ingestions after as many to warm up, as
+// the bench README quotes them. Profiles and summaries go to results/.
 const OUT = fileURLToPath(new URL('../results/profiles', import.meta.url));
 const WORK_DIR = fileURLToPath(new URL('../results/profile-run', import.meta.url));
 
@@ -35,4 +37,18 @@ it('profiles the api and the agent under each load', async () => {
   } finally {
     await stack.close();
   }
+});
+
+it('profiles the task-runner under ingestion', async () => {
+  const workDir = `${WORK_DIR}-task-runner`;
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const profiled = await profileIngestion({ jobs: 1_000, outDir: OUT, workDir });
+  const text =
+    `## ingest: task-runner (${profiled.jobs} ingest-document jobs, ${profiled.jobsPerSecond.toFixed(0)} jobs/s ` +
+    `and ${profiled.cpuMsPerJob.process?.toFixed(2) ?? '?'} CPU ms/job while sampled)\n${profiled.file}\n` +
+    `${formatSummary(profiled.summary)}\n`;
+  writeFileSync(`${OUT}/summary.task-runner.txt`, text);
+  console.log(text);
+  expect(profiled.jobsPerSecond).toBeGreaterThan(0);
 });

@@ -61,7 +61,9 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
   try {
-    const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'bench');
+    const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'bench', {
+      privateRole: true,
+    });
     cleanup.push(() => database.drop());
     await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger: silent });
     const pool = createPool({
@@ -123,6 +125,7 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
 
     const api = await startApp('api', {
       port: apiPort,
+      metricsPort: await freePort(),
       logDir,
       ...profiled('api'),
       env: {

@@ -1,8 +1,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { startApiStack } from './api-stack.ts';
 import { measureHttpRows, type HttpLoad, type HttpSection } from './http-bench.ts';
-import { measureQueue, type QueueLoad, type QueueResult } from './queue-bench.ts';
-import { pairedRatios, type Spread } from './stats.ts';
+import { measureQueue, type QueueLoad, type QueueReport } from './queue-bench.ts';
 import {
   measureTurnMemory,
   measureTurnRows,
@@ -17,13 +16,6 @@ export interface BenchOptions {
   /** Sustained turns: memory sampled once this many turns in total were stored (e.g. 1,000 and 10,000). */
   memory: { checkpoints: number[]; connections: number };
   queue: QueueLoad;
-}
-
-export interface QueueRow {
-  name: string;
-  baseline: boolean;
-  result: QueueResult;
-  ratio: { jobsPerSecond: Spread };
 }
 
 export interface BenchResults {
@@ -42,7 +34,8 @@ export interface BenchResults {
   http: HttpSection;
   turns: TurnSection;
   memory: MemorySection;
-  queue: QueueRow[];
+  /** The task-runner against its two baselines, what one job sends to Postgres, splitText's times. */
+  queue: QueueReport;
 }
 
 /**
@@ -55,29 +48,6 @@ export const FULL_RUN: BenchOptions = {
   memory: { checkpoints: [1_000, 10_000], connections: 8 },
   queue: { jobs: 500, rounds: 3 },
 };
-
-async function measureQueueRows(load: QueueLoad): Promise<QueueRow[]> {
-  const queue = await measureQueue(load);
-  const queueRatio = (result: QueueResult) =>
-    pairedRatios(
-      result.rounds.map((round) => round.jobsPerSecond),
-      queue.baseline.rounds.map((round) => round.jobsPerSecond),
-    );
-  return [
-    {
-      name: 'no-op BullMQ worker',
-      baseline: true,
-      result: queue.baseline,
-      ratio: { jobsPerSecond: queueRatio(queue.baseline) },
-    },
-    {
-      name: 'task-runner ingest-document',
-      baseline: false,
-      result: queue.ingest,
-      ratio: { jobsPerSecond: queueRatio(queue.ingest) },
-    },
-  ];
-}
 
 /**
  * One run. Every baseline is measured in turn with what it is compared with — same load,
@@ -103,7 +73,7 @@ export async function runBenchmark(options: BenchOptions, workDir: string): Prom
     } finally {
       await stack.close();
     }
-    const queue = await measureQueueRows(options.queue);
+    const queue = await measureQueue(options.queue, `${workDir}/logs`);
     samples.push(loadavg()[0]!);
     return {
       startedAt,

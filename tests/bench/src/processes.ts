@@ -19,6 +19,8 @@ export interface ServiceProcess {
   name: string;
   pid: number;
   origin: string;
+  /** Where its `/metrics` answers: the api serves them on a port of their own in production. */
+  metricsOrigin: string;
   /** stdout and stderr: the service's log lines, as a platform's log collector would receive them. */
   logFile: string;
   /** Resident set size now, from /proc (what `docker stats` and the OOM killer count). */
@@ -35,6 +37,8 @@ export interface ServiceOptions {
   args: string[];
   env: Record<string, string>;
   port: number;
+  /** The port `/metrics` is served on, when not `port` (the api's METRICS_PORT). */
+  metricsPort?: number;
   /** Answers 200 once the service serves (default /health). */
   readyPath?: string;
   logDir: string;
@@ -83,6 +87,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     name: options.name,
     pid: child.pid!,
     origin,
+    metricsOrigin: options.metricsPort ? `http://127.0.0.1:${options.metricsPort}` : origin,
     logFile,
     rssBytes: () => residentBytes(child.pid!),
     toggleProfile: () => child.kill('SIGURG'),
@@ -112,7 +117,16 @@ export type AppName = 'api' | 'agent' | 'task-runner';
  */
 export async function startApp(
   app: AppName,
-  options: { env: Record<string, string>; port: number; logDir: string; profileDir?: string },
+  options: {
+    env: Record<string, string>;
+    port: number;
+    /** Set for the api: production serves `/metrics` only on METRICS_PORT, never on PORT. */
+    metricsPort?: number;
+    logDir: string;
+    profileDir?: string;
+    /** Answers 200 once the app can take load (default /health; the task-runner's leader: /ready). */
+    readyPath?: string;
+  },
 ): Promise<ServiceProcess> {
   const cwd = join(REPO_ROOT, 'apps', app);
   if (!existsSync(join(cwd, 'dist/main.js'))) {
@@ -128,10 +142,13 @@ export async function startApp(
       NODE_OPTIONS: PROD_NODE_OPTIONS,
       HOST: '127.0.0.1',
       PORT: String(options.port),
+      ...(options.metricsPort ? { METRICS_PORT: String(options.metricsPort) } : {}),
       ...options.env,
     },
     port: options.port,
+    ...(options.metricsPort ? { metricsPort: options.metricsPort } : {}),
     logDir: options.logDir,
     ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+    ...(options.readyPath ? { readyPath: options.readyPath } : {}),
   });
 }

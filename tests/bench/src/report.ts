@@ -3,27 +3,11 @@ import { dirname } from 'node:path';
 import type { BenchResults } from './harness.ts';
 import { HTTP_SUBJECTS } from './http-bench.ts';
 import type { Measured } from './rounds.ts';
-import type { Spread } from './stats.ts';
+import { formatQueue, queueGoal } from './queue-report.ts';
+import { fixed, spread, table } from './table.ts';
 import type { MemorySample } from './turn-bench.ts';
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
-  // First column left-aligned (names), the others right-aligned (numbers).
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const mib = (bytes: number) => fixed(bytes / 1024 ** 2, 0);
-
-/** The median, and the range of the rounds' values when there was more than one round. */
-function spread(value: Spread, digits = 2, unit = 'x'): string {
-  const median = `${fixed(value.median, digits)}${unit}`;
-  return value.min === value.max
-    ? median
-    : `${median} (${fixed(value.min, digits)}–${fixed(value.max, digits)})`;
-}
 
 function subjectsTable(title: string, subjects: Measured[]): string {
   return table(
@@ -97,18 +81,7 @@ export function formatResults(results: BenchResults): string {
       [...memoryRows('agent', memory.agent), ...memoryRows('api', memory.api)],
     ),
     '',
-    `Queue: ${options.queue.rounds} rounds of ${options.queue.jobs} jobs each, queued while paused, timed from ` +
-      `resume to the last completion. Ratio = ingest ÷ no-op of the same round: median (min–max).`,
-    table(
-      ['Queue', 'jobs', 'concurrency', 'jobs/s', 'jobs/s ratio'],
-      queue.map((row) => [
-        row.name,
-        `${row.result.rounds.length} × ${row.result.jobs}`,
-        String(row.result.concurrency),
-        fixed(row.result.jobsPerSecond, 0),
-        row.baseline ? 'baseline' : spread(row.ratio.jobsPerSecond),
-      ]),
-    ),
+    formatQueue(queue, options.queue),
     '',
     'Against the goals of issue 13:',
     `  /health ÷ bare Fastify, req/s               ${spread(health.ratio.requestsPerSecond)}   goal ≥ 0.85`,
@@ -119,6 +92,7 @@ export function formatResults(results: BenchResults): string {
       `${fixed(turns.turnsPerSecond, 0)}   goal ≥ 100 (through the prod profile)`,
     `  agent RSS after ${memory.agent.at(-1)!.turns} ÷ after ${memory.agent[0]!.turns} turns        ` +
       `${fixed(memory.agentRssGrowth, 2)}x   goal ≤ 1.2`,
+    ...queueGoal(queue),
   ].join('\n');
 }
 

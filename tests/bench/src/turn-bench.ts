@@ -200,7 +200,7 @@ export async function measureTurnMemory(
     const sample = async (service: ApiStack['agent']) => ({
       turns: stored.userMessages,
       rssBytes: service.rssBytes(),
-      ...(await heapOf(service.origin)),
+      ...(await heapOf(service.metricsOrigin)),
     });
     agent.push(await sample(stack.agent));
     api.push(await sample(stack.api));

@@ -124,17 +124,20 @@ describe('a benchmark run', () => {
     expect(results.memory.agentRssGrowth).toEqual(positive);
   });
 
-  it('processes every queued job through the no-op worker and the real ingest worker', () => {
-    expect(results.queue.map((row) => [row.name, row.baseline])).toEqual([
+  it('processes every queued job through both baselines and the task-runner process', () => {
+    const { rows } = results.queue;
+    expect(rows.map((row) => [row.name, row.baseline])).toEqual([
       ['no-op BullMQ worker', true],
+      ["raw pg: the job's statements", true],
       ['task-runner ingest-document', false],
     ]);
-    for (const { result, ratio } of results.queue) {
-      const round = { elapsedMs: positive, jobsPerSecond: positive };
+    for (const { result, ratio } of rows) {
+      const round = { elapsedMs: positive, jobsPerSecond: positive, cpuMsPerJob: expect.any(Object) };
       expect(result).toEqual({
         jobs: TINY.queue.jobs,
         concurrency: positive,
         jobsPerSecond: positive,
+        cpuMsPerJob: expect.any(Object),
         rounds: [round, round],
       });
       for (const { elapsedMs, jobsPerSecond } of result.rounds) {
@@ -142,7 +145,66 @@ describe('a benchmark run', () => {
       }
       ordered(ratio.jobsPerSecond);
     }
-    expect(results.queue[0]!.ratio.jobsPerSecond).toEqual({ median: 1, min: 1, max: 1 });
+    // The runner's (and the benchmark's) own CPU time per job is read from /proc on Linux.
+    for (const { result } of rows) expect(result.cpuMsPerJob.process).toEqual(positive);
+    const one = { median: 1, min: 1, max: 1 };
+    expect(rows[0]!.ratio).toEqual({ jobsPerSecond: one });
+    expect(rows[1]!.ratio).toEqual({ jobsPerSecond: one });
+    // The runner against the lower of the two baselines of each round, and against each.
+    const [noop, sql, ingest] = rows.map((row) => row.result.rounds.map((round) => round.jobsPerSecond));
+    const lower = ingest!.map((rate, i) => rate / Math.min(noop![i]!, sql![i]!)).sort((a, b) => a - b);
+    expect(rows[2]!.ratio.jobsPerSecond).toEqual({
+      median: (lower[0]! + lower[1]!) / 2,
+      min: lower[0],
+      max: lower[1],
+    });
+    ordered(rows[2]!.ratio.vsNoop!);
+    ordered(rows[2]!.ratio.vsSql!);
+  });
+
+  it("replays the statements captured from one real job: the row lock, the chunks, the task's outcome", () => {
+    const { roundTrips, transactions, sql } = results.queue.jobSql;
+    expect(sql).toHaveLength(roundTrips);
+    expect(transactions).toBeGreaterThanOrEqual(1);
+    expect(transactions).toBeLessThan(roundTrips);
+    const statements = sql.join('\n');
+    expect(statements).toMatch(/for update/i);
+    expect(statements).toMatch(/insert into "chunks"/i);
+    expect(statements).toMatch(/update "tasks"/i);
+  });
+
+  it('ran the task-runner as production runs it, writing its info-level job lines', () => {
+    const log = readFileSync(join(workDir, 'logs', 'task-runner.log'), 'utf8');
+    const lines = log
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { service?: string; msg?: string; level?: string });
+    const completed = lines.filter((line) => line.service === 'task-runner' && line.msg === 'job completed');
+    expect(completed.length).toBeGreaterThanOrEqual(TINY.queue.jobs * TINY.queue.rounds);
+    expect(lines.every((line) => line.level !== 'debug')).toBe(true);
+  });
+
+  it('times splitText on 1 MB of every input shape', () => {
+    expect(results.queue.splitText.map((timing) => timing.input)).toEqual([
+      'prose',
+      "'a ' repeated",
+      "'a\\n' repeated",
+      "'a. ' repeated",
+      "'ab' + no-break space",
+      'paragraphs of one word',
+      'one word, no separator',
+      'mixed whitespace',
+    ]);
+    for (const timing of results.queue.splitText) {
+      expect(timing).toEqual({
+        input: expect.any(String),
+        bytes: 1 << 20,
+        chunks: positive,
+        firstMs: positive,
+        medianMs: positive,
+        medianCpuMs: expect.toSatisfy((ms: number) => ms >= 0),
+      });
+    }
   });
 
   it('ran the apps as production runs them, writing their info-level request logs', () => {
@@ -181,7 +243,8 @@ describe('the report', () => {
     for (const subject of [...results.http.subjects, ...results.turns.subjects]) {
       expect(text).toContain(subject.name);
     }
-    for (const row of results.queue) expect(text).toContain(row.name);
+    for (const row of results.queue.rows) expect(text).toContain(row.name);
+    expect(text).toContain('splitText, slowest 1 MB input');
     expect(text).toMatch(/\d+\.\d\dx/);
     expect(text).toContain('goal ≥ 0.85');
   });

@@ -289,10 +289,17 @@ export function renderEcsPlaceholders(text: string, values = ecsExampleValues())
   return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => values[name] ?? `\${${name}}`);
 }
 
-/** The port and path a container health check command fetches (`fetch("http://127.0.0.1:3000/health")`). */
-export function fetchedUrl(command: readonly string[]): { port: number; path: string } | undefined {
-  const match = /http:\/\/(?:127\.0\.0\.1|localhost):(\d+)(\/[^"'`)\s]*)/.exec(command.join(' '));
-  return match ? { port: Number(match[1]), path: match[2]! } : undefined;
+/**
+ * The port and path a container health check probes: the images' bash probe
+ * (`exec 3<>/dev/tcp/127.0.0.1/3000 && printf 'GET /health HTTP/1.0…' >&3 && …`), with the port
+ * written out (deploy.sh refuses any `${…}` left in a task definition, so no `${PORT:-3000}`).
+ */
+export function probedUrl(command: readonly string[]): { port: number; path: string } {
+  const script = command.join(' ');
+  const port = /\/dev\/tcp\/(?:127\.0\.0\.1|localhost)\/(\d+)\b/.exec(script);
+  const path = /GET (\/\S*) HTTP\/1\.[01]/.exec(script);
+  if (!port || !path) throw new Error(`not a /dev/tcp probe of a port and a path: ${script}`);
+  return { port: Number(port[1]), path: path[1]! };
 }
 
 function ecsEnv(container: ContainerDefinition): Record<string, Source> {
@@ -312,7 +319,7 @@ function ecsDeployments(): Deployment[] {
     const container = definition.containerDefinitions[0] as ContainerDefinition;
     const service = workload === 'migrate' ? undefined : ecs.services[workload];
     const healthChecks: HealthCheck[] = [];
-    const probed = container.healthCheck?.command ? fetchedUrl(container.healthCheck.command) : undefined;
+    const probed = container.healthCheck?.command ? probedUrl(container.healthCheck.command) : undefined;
     if (probed) healthChecks.push({ ...probed, purposes: ['liveness'] });
     if (workload === 'api') {
       // The ALB routes only to targets passing this; ECS also replaces the ones that keep failing it.

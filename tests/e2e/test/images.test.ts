@@ -298,6 +298,10 @@ describe('app images', () => {
           shipped.map((name) => `${name} (via ${dependentsOf(files, name)[0]})`).join(', '),
         );
       }
+      // Only what runs (docker/slim-node-modules.sh): no declarations, type packages or source maps.
+      expect(
+        files.filter((p) => p.startsWith('app/node_modules/') && /\.d\.[cm]?ts$|\.map$|\/@types\//.test(p)),
+      ).toEqual([]);
       // Compiled JavaScript, the manifest, the lockfile deploy wrote: no sources, no build config.
       const allowed = ['app/README.md', 'app/package.json', 'app/pnpm-lock.yaml', 'app/pnpm-workspace.yaml'];
       expect(files.filter((p) => /^app\/[^/]+$/.test(p) && !allowed.includes(p))).toEqual([]);

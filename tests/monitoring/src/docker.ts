@@ -1,14 +1,23 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { readYaml } from './files.ts';
 import { MONITORING_DIR } from './paths.ts';
 
 const run = promisify(execFile);
 
-/** The images the monitoring profile runs here (stand-ins from seed-images on this machine). */
-export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.53.0';
-export const ALERTMANAGER_IMAGE = 'prom/alertmanager:v0.28.1';
-export const NODE_IMAGE = 'node:24-trixie-slim';
+/** The image compose.yaml pins for a service of the monitoring profile. */
+const pinned = (service: string) =>
+  readYaml<{ services: Record<string, { image: string }> }>('compose.yaml').services[service]!.image;
+
+/**
+ * The pinned Prometheus, Alertmanager and Node.js images. Without a registry (this project's CI
+ * machine) the first two are seed-images stand-ins: Prometheus 2.53 and Alertmanager 0.28 under
+ * the pinned tag (unstable-images.ts adds Prometheus 3 and a newer Alertmanager).
+ */
+export const PROMETHEUS_IMAGE = pinned('prometheus');
+export const ALERTMANAGER_IMAGE = pinned('alertmanager');
+export const NODE_IMAGE = pinned('alert-sink');
 
 export interface CommandResult {
   code: number;

@@ -8,5 +8,7 @@ export {
   alertmanagers,
   healthyTargetsByJob,
   ruleGroups,
+  targetHealth,
   type Target,
+  type TargetHealth,
 } from './prometheus-api.ts';

@@ -21,11 +21,28 @@ export async function activeTargets(prometheusUrl: string): Promise<Target[]> {
 
 /** Healthy targets per job, e.g. `{ api: 3, 'task-runner': 2 }`. */
 export async function healthyTargetsByJob(prometheusUrl: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
+  return (await targetHealth(prometheusUrl)).healthy;
+}
+
+export interface TargetHealth {
+  /** Healthy targets per job. */
+  healthy: Record<string, number>;
+  /** Every other target, with Prometheus's reason: `alertmanager alertmanager:9093 down: Get "…": context deadline exceeded`. */
+  notUp: string[];
+}
+
+/** Which targets are up, and why the others are not (`unknown` until their first scrape). */
+export async function targetHealth(prometheusUrl: string): Promise<TargetHealth> {
+  const health: TargetHealth = { healthy: {}, notUp: [] };
   for (const target of await activeTargets(prometheusUrl)) {
-    if (target.health === 'up') counts[target.labels.job!] = (counts[target.labels.job!] ?? 0) + 1;
+    const job = target.labels.job!;
+    if (target.health === 'up') health.healthy[job] = (health.healthy[job] ?? 0) + 1;
+    else
+      health.notUp.push(
+        `${job} ${target.labels.instance} ${target.health}: ${target.lastError || '(no scrape yet)'}`,
+      );
   }
-  return counts;
+  return health;
 }
 
 interface RuleGroup {
@@ -43,4 +60,20 @@ export async function ruleGroups(prometheusUrl: string): Promise<RuleGroup[]> {
 export async function alertmanagers(prometheusUrl: string): Promise<string[]> {
   const data = await get<{ activeAlertmanagers: { url: string }[] }>(prometheusUrl, '/api/v1/alertmanagers');
   return data.activeAlertmanagers.map((am) => am.url);
+}
+
+/** The value of a query that returns one sample (`max(…)`, `sum(…)`), or undefined when it returns none. */
+export async function sampleValue(prometheusUrl: string, query: string): Promise<number | undefined> {
+  const params = new URLSearchParams({ query });
+  const data = await get<{ result: { value: [number, string] }[] }>(
+    prometheusUrl,
+    `/api/v1/query?${params.toString()}`,
+  );
+  const value = data.result[0]?.value[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+/** The running Prometheus's version, from its build information. */
+export async function prometheusVersion(prometheusUrl: string): Promise<string> {
+  return (await get<{ version: string }>(prometheusUrl, '/api/v1/status/buildinfo')).version;
 }

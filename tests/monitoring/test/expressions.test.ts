@@ -8,6 +8,7 @@ import { extractExpressions, recordedNames, substituteVariables } from '../src/e
 import { allPanels, dashboardFiles, readJson, type Dashboard } from '../src/files.ts';
 import { createServiceMetrics, exposedMetricNames, type Role } from '../src/fixtures/service-metrics.ts';
 import { vectorSelectors } from '../src/promql.ts';
+import { PROMETHEUS_UNSTABLE_IMAGE } from '../src/unstable-images.ts';
 
 describe('vectorSelectors', () => {
   it('finds metric selectors with their matchers, skipping functions, groupings and durations', () => {
@@ -78,23 +79,27 @@ describe('every expression', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('is valid PromQL (promtool, with each dashboard query as a recording rule)', async () => {
-    const rules = expressions
-      .filter((e) => e.kind === 'dashboard' || e.kind === 'variable')
-      .map((e, i) => ({ record: `dashboard:expression_${i}`, expr: e.query }));
-    await writeFile(join(dir, 'dashboards.yml'), stringify({ groups: [{ name: 'dashboards', rules }] }), {
-      mode: 0o644,
-    });
-    const result = await runTool(
-      PROMETHEUS_IMAGE,
-      'promtool',
-      ['check', 'rules', '/exprs/dashboards.yml'],
-      '/exprs',
-      dir,
-    );
-    expectSuccess(result, 'check rules (dashboard expressions)');
-    expect(result.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
-  });
+  // The pinned image (here: the 2.53 stand-in) and Prometheus 3 from Debian unstable.
+  it.each([PROMETHEUS_IMAGE, PROMETHEUS_UNSTABLE_IMAGE])(
+    'is valid PromQL for %s (promtool, with each dashboard query as a recording rule)',
+    async (image) => {
+      const rules = expressions
+        .filter((e) => e.kind === 'dashboard' || e.kind === 'variable')
+        .map((e, i) => ({ record: `dashboard:expression_${i}`, expr: e.query }));
+      await writeFile(join(dir, 'dashboards.yml'), stringify({ groups: [{ name: 'dashboards', rules }] }), {
+        mode: 0o644,
+      });
+      const result = await runTool(
+        image,
+        'promtool',
+        ['check', 'rules', '/exprs/dashboards.yml'],
+        '/exprs',
+        dir,
+      );
+      expectSuccess(result, 'check rules (dashboard expressions)');
+      expect(result.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
+    },
+  );
 
   it('names only metrics a service exports, a rule records, or Prometheus makes', async () => {
     const exported = new Set<string>();

@@ -3,10 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { expectSuccess, PROMETHEUS_IMAGE, runTool } from '../src/docker.ts';
 import { readYaml, ruleFiles, type RuleFile } from '../src/files.ts';
 import { MONITORING_DIR } from '../src/paths.ts';
+import { PROMETHEUS_UNSTABLE_IMAGE, toolVersion } from '../src/unstable-images.ts';
 
-/** promtool in the Prometheus image, with monitoring/prometheus mounted where compose mounts it. */
-const promtool = (...args: string[]) =>
-  runTool(PROMETHEUS_IMAGE, 'promtool', args, '/etc/prometheus', join(MONITORING_DIR, 'prometheus'));
+/**
+ * The pinned image (on a machine without a registry: the Prometheus 2.53 stand-in that the stack
+ * suite runs too) and Prometheus 3 from Debian unstable: the files must pass both.
+ */
+const BUILDS = [
+  { name: `the pinned ${PROMETHEUS_IMAGE}`, image: PROMETHEUS_IMAGE },
+  { name: 'Prometheus 3 (Debian unstable)', image: PROMETHEUS_UNSTABLE_IMAGE },
+];
+
+/** promtool of an image, with monitoring/prometheus mounted where compose mounts it. */
+const promtoolOf =
+  (image: string) =>
+  (...args: string[]) =>
+    runTool(image, 'promtool', args, '/etc/prometheus', join(MONITORING_DIR, 'prometheus'));
 
 interface PrometheusConfig {
   global: { scrape_interval: string; evaluation_interval: string };
@@ -31,7 +43,18 @@ const alerts = ruleFiles()
   .flatMap((group) => group.rules)
   .filter((rule) => rule.alert);
 
-describe('promtool', () => {
+describe('the Prometheus builds', () => {
+  it('include a Prometheus 3: the release line compose.yaml pins', async () => {
+    const versions = await Promise.all(BUILDS.map((build) => toolVersion(build.image, 'promtool')));
+    process.stdout.write(`[monitoring:metric] promtool_versions=${versions.join(',')}\n`);
+    expect(PROMETHEUS_IMAGE).toMatch(/^prom\/prometheus:v3\./);
+    expect(versions[1]).toMatch(/^3\./);
+  });
+});
+
+describe.each(BUILDS)('promtool of $name', ({ image }) => {
+  const promtool = promtoolOf(image);
+
   it('accepts prometheus.yml and finds every rule file through its rule_files glob', async () => {
     const result = expectSuccess(
       await promtool('check', 'config', '/etc/prometheus/prometheus.yml'),
@@ -100,7 +123,7 @@ describe('prometheus.yml', () => {
   const job = (name: string) => config.scrape_configs.find((scrape) => scrape.job_name === name);
 
   it.each([
-    ['api', 3000],
+    ['api', 9464],
     ['task-runner', 3001],
     ['agent', 3002],
   ] as const)('scrapes every %s replica: DNS A records of the compose service, port %i', (service, port) => {

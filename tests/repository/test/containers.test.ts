@@ -56,6 +56,10 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^ENV NODE_ENV=production$/m);
     expect(text).toMatch(/^HEALTHCHECK /m);
     expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    // tini's binary comes from a stage of its own: the runtime stage runs no package manager.
+    const runtime = text.slice(text.indexOf(' AS runtime'));
+    expect(runtime).toMatch(/^COPY --from=tini \/usr\/bin\/tini \/usr\/bin\/tini$/m);
+    expect(runtime).not.toMatch(/apt-get|dpkg -i/);
     expect(text).toMatch(/^CMD \["node", (?:"--import=@repo\/telemetry\/register", )?"dist\/main\.js"\]$/m);
     // The dependency layer comes before any source: manifests (out/json) are copied first.
     expect(text.indexOf('out/json')).toBeLessThan(text.indexOf('out/full'));
@@ -87,7 +91,12 @@ describe('compose.yaml', () => {
   });
 
   it('gives each app a stop_grace_period above its default shutdown budget', () => {
-    const required = { DATABASE_URL: 'postgres://u:p@db/app', REDIS_URL: 'redis://cache' };
+    // The dev services' mode (compose sets NODE_ENV=development; unset would mean production).
+    const required = {
+      NODE_ENV: 'development',
+      DATABASE_URL: 'postgres://u:p@db/app',
+      REDIS_URL: 'redis://cache',
+    };
     const budgets: Record<string, number> = {
       api: loadApiConfig(required).SHUTDOWN_TIMEOUT_MS,
       'task-runner': loadTaskRunnerConfig(required).SHUTDOWN_TIMEOUT_MS,

@@ -1,7 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createGoogle } from '@ai-sdk/google';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
 import { PROVIDER_VARIABLES, type AgentConfig, type ProviderName } from '../config.ts';
 
@@ -16,24 +12,33 @@ export interface ConfiguredModel {
  * when none is configured (the service runs and says so). Keys come from the parsed config, never
  * from the providers' own environment lookups, so `NAME_FILE` secrets work for them too.
  */
-export function createLanguageModel(config: AgentConfig): ConfiguredModel | undefined {
+export async function createLanguageModel(config: AgentConfig): Promise<ConfiguredModel | undefined> {
   if (!config.AGENT_MODEL) return undefined;
   const separator = config.AGENT_MODEL.indexOf(':');
   const provider = config.AGENT_MODEL.slice(0, separator) as ProviderName;
   const modelId = config.AGENT_MODEL.slice(separator + 1);
-  return { provider, modelId, model: build(provider, modelId, config) };
+  return { provider, modelId, model: await build(provider, modelId, config) };
 }
 
-function build(provider: ProviderName, modelId: string, config: AgentConfig): LanguageModel {
+// Only the configured provider's package is imported: a deployment talks to one provider, and
+// each package costs start-up time and memory in every agent process (tests/bench/README.md).
+async function build(provider: ProviderName, modelId: string, config: AgentConfig): Promise<LanguageModel> {
   switch (provider) {
-    case 'openai':
+    case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       // OpenAI's own API: the Responses API, the provider's default.
       return createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL })(modelId);
-    case 'anthropic':
+    }
+    case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       return createAnthropic({ apiKey: config.ANTHROPIC_API_KEY })(modelId);
-    case 'google':
+    }
+    case 'google': {
+      const { createGoogle } = await import('@ai-sdk/google');
       return createGoogle({ apiKey: config.GOOGLE_GENERATIVE_AI_API_KEY })(modelId);
-    case 'openai-compatible':
+    }
+    case 'openai-compatible': {
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       // Chat completions at any base URL: Ollama, vLLM, LM Studio, the test suite's fake model.
       return createOpenAICompatible({
         name: 'openai-compatible',
@@ -41,6 +46,7 @@ function build(provider: ProviderName, modelId: string, config: AgentConfig): La
         apiKey: config.OPENAI_COMPATIBLE_API_KEY,
         includeUsage: true,
       })(modelId);
+    }
   }
 }
 

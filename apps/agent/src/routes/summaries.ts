@@ -1,4 +1,4 @@
-import { problemResponse } from '@repo/http';
+import { HttpProblem, problemResponse } from '@repo/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { summarizeConversation, type SummaryDependencies } from '../summaries/summarize-conversation.ts';
@@ -30,6 +30,23 @@ export const summaryRoutes: FastifyPluginAsyncZod<{ summaries: SummaryDependenci
         },
       },
     },
-    async (request) => summarizeConversation(summaries, request.ownerId, request.params.conversationId),
+    async (request) => {
+      try {
+        return await summarizeConversation(
+          summaries,
+          request.ownerId,
+          request.params.conversationId,
+          undefined,
+          request.id,
+        );
+      } catch (error) {
+        // The caller (the summarize job) gets a problem without the provider's words; the cause
+        // (the problem's `cause`, scrubbed by the log's serializer) is kept here.
+        if (error instanceof HttpProblem && error.status >= 500) {
+          request.log.warn({ err: error }, 'summary failed');
+        }
+        throw error;
+      }
+    },
   );
 };

@@ -2,6 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   connectionFailure,
   HttpProblem,
+  MAX_RUN_DEPTH_VALUE,
+  RUN_DEPTH_HEADER,
   problem,
   problemResponse,
   serviceUnavailable,
@@ -70,7 +72,10 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
       schema: {
         summary: 'Run one conversation turn (JSON, or server-sent events with Accept: text/event-stream)',
         params: z.object({ conversationId: z.uuid() }),
-        headers: z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional() }),
+        headers: z.object({
+          'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional(),
+          [RUN_DEPTH_HEADER]: z.coerce.number().int().min(0).max(MAX_RUN_DEPTH_VALUE).optional(),
+        }),
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
         response: {
           200: turnResponse,
@@ -95,6 +100,8 @@ export const turnRoutes: FastifyPluginAsyncZod<{ turns: TurnDependencies }> = as
         content: request.body.content,
         idempotencyKey: request.headers['idempotency-key'],
         signal: controller.signal,
+        requestId: request.id,
+        runDepth: request.headers[RUN_DEPTH_HEADER],
       };
 
       if (!reply.sse) return view(await runTurn(turns, input));
@@ -156,5 +163,5 @@ function streamedProblem(error: unknown, request: FastifyRequest) {
     );
   }
   request.log.error({ err: error }, 'streamed turn failed');
-  return problem(500, 'The turn failed.');
+  return problem(500, 'The turn failed. Quote the request id when reporting it.', { requestId: request.id });
 }

@@ -31,6 +31,8 @@ export async function summarizeConversation(
   ownerId: string,
   conversationId: string,
   signal?: AbortSignal,
+  /** Carried by a failure's problem, so the caller's log and the agent's share one id. */
+  requestId?: string,
 ): Promise<SummaryOutcome> {
   const conversation = await deps.store.find(ownerId, conversationId);
   if (!conversation) throw new HttpProblem(404, 'conversation not found');
@@ -79,7 +81,7 @@ export async function summarizeConversation(
       summaryTokens: estimateTokens(result.text),
     };
   } catch (error) {
-    const { kind, problem } = classify(error);
+    const { kind, problem } = classify(error, requestId);
     deps.metrics.errors.inc({ kind });
     throw problem ?? error;
   }

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Logger } from '@repo/observability';
+import { RUN_DEPTH_HEADER } from '@repo/http';
+import { safeErrorMessage, type Logger } from '@repo/observability';
 import { dynamicTool, jsonSchema, type ToolSet } from 'ai';
 import { createSchemaValidators } from './schema-validators.ts';
 
@@ -37,8 +38,16 @@ interface ServerState {
   lastError?: string;
 }
 
-/** The owner a turn acts for; the fetch of owner-scoped servers adds it to every request. */
-const turnOwner = new AsyncLocalStorage<string>();
+/**
+ * The turn a call belongs to: the owner it acts for, and the depth of the agent run it is part
+ * of. The fetch of owner-scoped servers (the api) adds both to every request, so the api scopes
+ * the call to the owner and counts a run queued from here one level deeper.
+ */
+interface TurnScope {
+  ownerId: string;
+  runDepth: number;
+}
+const turnScope = new AsyncLocalStorage<TurnScope>();
 export const OWNER_HEADER = 'x-keelson-owner';
 
 /**
@@ -63,7 +72,7 @@ export function createToolbox(options: ToolboxOptions) {
   const jsonSchemaValidator = createSchemaValidators();
 
   const markUnavailable = async (state: ServerState, error: unknown) => {
-    state.lastError = error instanceof Error ? error.message : String(error);
+    state.lastError = safeErrorMessage(error);
     state.unavailableUntil = Date.now() + cooldownMs;
     state.tools = [];
     state.listedAt = 0;
@@ -127,7 +136,10 @@ export function createToolbox(options: ToolboxOptions) {
       }
     }
     await markUnavailable(state, lastError);
-    throw new Error(`tool ${name} on ${state.spec.name} failed: ${String(lastError)}`);
+    // The model reads this, and the client sees it as the tool's result: no credential-shaped text.
+    throw new Error(`tool ${name} on ${state.spec.name} failed: ${safeErrorMessage(lastError)}`, {
+      cause: lastError,
+    });
   };
 
   return {
@@ -139,9 +151,13 @@ export function createToolbox(options: ToolboxOptions) {
       await Promise.all(states.filter((state) => !state.spec.ownerScoped).map(refresh));
     },
 
-    /** The tools available for one turn, acting for `ownerId`. */
-    async toolsFor(ownerId: string): Promise<ToolSet> {
-      await turnOwner.run(ownerId, () => Promise.all(states.map(refresh)));
+    /**
+     * The tools available for one turn, acting for `ownerId`, inside an agent run `runDepth`
+     * levels deep (0: a conversation turn, or a run a user queued).
+     */
+    async toolsFor(ownerId: string, runDepth = 0): Promise<ToolSet> {
+      const scope: TurnScope = { ownerId, runDepth };
+      await turnScope.run(scope, () => Promise.all(states.map(refresh)));
       const tools: ToolSet = {};
       for (const state of states) {
         for (const definition of state.tools) {
@@ -153,7 +169,7 @@ export function createToolbox(options: ToolboxOptions) {
             execute: async (input, { abortSignal }) => {
               const started = performance.now();
               try {
-                const result = await turnOwner.run(ownerId, () =>
+                const result = await turnScope.run(scope, () =>
                   call(state, definition.name, input, abortSignal),
                 );
                 const output = toolOutput(result);
@@ -189,12 +205,13 @@ export function createToolbox(options: ToolboxOptions) {
 
 export type Toolbox = ReturnType<typeof createToolbox>;
 
-/** Adds the current turn's owner to requests of owner-scoped servers. */
+/** Adds the current turn's owner and run depth to requests of owner-scoped servers. */
 const ownerFetch: typeof fetch = (input, init) => {
-  const owner = turnOwner.getStore();
-  if (!owner) return fetch(input, init);
+  const scope = turnScope.getStore();
+  if (!scope) return fetch(input, init);
   const headers = new Headers(init?.headers);
-  headers.set(OWNER_HEADER, owner);
+  headers.set(OWNER_HEADER, scope.ownerId);
+  headers.set(RUN_DEPTH_HEADER, String(scope.runDepth));
   return fetch(input, { ...init, headers });
 };
 

@@ -30,6 +30,13 @@ export interface TurnInput {
   idempotencyKey?: string;
   /** Aborted when the client goes away: the model call is cancelled with it. */
   signal: AbortSignal;
+  /** The request's id: a failed turn's problem carries it, so the client can quote it. */
+  requestId?: string;
+  /**
+   * How deep in a chain of agent runs this turn is (the task-runner says so; 0 for a conversation
+   * turn). Handed to the api with every tool call, so a run this turn queues is one level deeper.
+   */
+  runDepth?: number;
 }
 
 /** What a streaming caller hears while the turn runs. */
@@ -99,7 +106,7 @@ export async function runTurn(
     summarizedThroughSeq: conversation.summarizedThroughSeq,
     budget: config.AGENT_TOKEN_BUDGET,
   });
-  const tools: ToolSet = await deps.toolbox.toolsFor(input.ownerId);
+  const tools: ToolSet = await deps.toolbox.toolsFor(input.ownerId, input.runDepth ?? 0);
 
   const started = performance.now();
   // The first error the stream reported (provider error, timeout, abort); thrown after the stream ends.
@@ -149,7 +156,10 @@ export async function runTurn(
       replayed: false,
     };
   } catch (error) {
-    const { kind, problem } = classify(input.signal.aborted ? (input.signal.reason ?? error) : error);
+    const { kind, problem } = classify(
+      input.signal.aborted ? (input.signal.reason ?? error) : error,
+      input.requestId,
+    );
     metrics.turns.inc({ outcome: kind === 'aborted' ? 'aborted' : 'error' });
     if (kind !== 'aborted') metrics.errors.inc({ kind });
     deps.logger.warn(

@@ -45,6 +45,8 @@ export async function createTestAgent(
     migrate?: boolean;
     /** Rewrites the pool's database URL (e.g. through a TCP proxy that can take the database away). */
     poolUrl?: (databaseUrl: string) => string;
+    /** The app's and the toolbox's logger (default: silent), e.g. to read what a failure logged. */
+    logger?: Logger;
   } = {},
 ): Promise<TestAgent> {
   const database: TestDatabase = await createTestDatabase(inject('databaseUrl'), 'agent');
@@ -52,6 +54,8 @@ export async function createTestAgent(
     await runMigrations({ connectionString: database.url, tls: { mode: 'disable' }, logger });
   const fake = await startFakeLlm({ responder: options.responder });
   const config = loadConfig({
+    // The development token and the test database's password are published values: test only.
+    NODE_ENV: 'test',
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
     SERVICE_AUTH_TOKEN: TOKEN,
@@ -79,16 +83,16 @@ export async function createTestAgent(
     retries: 0,
     cooldownMs: 0,
     listTtlMs: config.MCP_TOOLS_TTL_MS,
-    logger,
+    logger: options.logger ?? logger,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
   const summaryRequests: string[] = [];
   const app = await buildAgentApp({
     config,
-    logger,
+    logger: options.logger ?? logger,
     pool,
     db,
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics,

@@ -41,6 +41,20 @@ export interface Principal {
   /** Whose resources this request reads and changes. */
   ownerId: string;
   permissions: ReadonlySet<Permission>;
+  /**
+   * The service token's calls only: the depth of the agent run the call comes from (0 for a
+   * conversation turn; `x-keelson-run-depth`). A user's request is never inside a run.
+   */
+  runDepth?: number;
+}
+
+/**
+ * The depth of an agent run this principal queues: 0 when a user queues it, one more than the
+ * calling run when an agent run queues it (through the service token), so a chain of runs each
+ * queueing the next is counted, and cut at AGENT_RUN_MAX_DEPTH.
+ */
+export function queuedRunDepth(principal: Principal): number {
+  return principal.kind === 'service' ? (principal.runDepth ?? 0) + 1 : 0;
 }
 
 /** Owner ids come from a token's `sub` or a header: short, printable, nothing to escape in a log. */

@@ -5,7 +5,8 @@
  *     (`run` is needed: pnpm 11 has a built-in `token` command that would shadow the script)
  *   node dist/cli/mint-token.js alice              (inside the api image)
  * It signs with the same JWT_SECRET (and iss/aud) the api verifies with, from the same
- * environment; with neither set outside production that is the development secret.
+ * environment; without JWT_SECRET, and only with NODE_ENV=development (the dev profile, the
+ * committed .env the `token` script reads), that is the public development secret.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@repo/config';

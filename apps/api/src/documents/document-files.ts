@@ -52,8 +52,11 @@ const invalid = (pointer: string, message: string) =>
 /** A file name as a client sent it, made safe to store and to send back in a header. */
 function cleanFileName(name: string): string {
   const base = name.split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  const clean = base
+    // eslint-disable-next-line no-control-regex -- control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 255);
   return clean === '' ? 'upload' : clean;
 }
 
@@ -86,12 +89,14 @@ export function createUploads({ documents, storage, logger, maxBytes }: UploadsO
     try {
       for await (const part of parts) {
         if (part.type === 'field') {
-          if (part.fieldname !== 'title') throw invalid(`/${part.fieldname}`, 'unknown field: send `file` and optionally `title`');
+          if (part.fieldname !== 'title')
+            throw invalid(`/${part.fieldname}`, 'unknown field: send `file` and optionally `title`');
           if (title !== undefined) throw invalid('/title', 'sent twice');
           title = String(part.value);
           continue;
         }
-        if (part.fieldname !== 'file') throw invalid(`/${part.fieldname}`, 'the file must be sent as the part named `file`');
+        if (part.fieldname !== 'file')
+          throw invalid(`/${part.fieldname}`, 'the file must be sent as the part named `file`');
         if (file) throw invalid('/file', 'send one file per request');
         file = { name: cleanFileName(part.filename), inspector: await upload(part, objectKey) };
       }
@@ -127,7 +132,8 @@ export function createUploads({ documents, storage, logger, maxBytes }: UploadsO
         contentHash,
         objectKey,
         fileName: file.name,
-        mediaType: inspector.kind === 'empty' ? 'application/octet-stream' : documentKinds[inspector.kind!].mediaType,
+        mediaType:
+          inspector.kind === 'empty' ? 'application/octet-stream' : documentKinds[inspector.kind!].mediaType,
         byteSize: inspector.received,
       },
       { requestHash: sha256(JSON.stringify([trimmed, file.name, contentHash])), idempotencyKey },

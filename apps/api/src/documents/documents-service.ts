@@ -58,7 +58,9 @@ const view = {
   updatedAt: documents.updatedAt,
   // Spelled out: drizzle renders ${documents.id} unqualified, which would mean chunks.id in here.
   chunkCount: sql<number>`(select count(*)::int from chunks where chunks.document_id = documents.id)`,
-  file: sql<DocumentView['file']>`case when documents.object_key is null then null else json_build_object('name', documents.file_name, 'mediaType', documents.media_type, 'size', documents.byte_size) end`,
+  file: sql<
+    DocumentView['file']
+  >`case when documents.object_key is null then null else json_build_object('name', documents.file_name, 'mediaType', documents.media_type, 'size', documents.byte_size) end`,
 };
 
 /**
@@ -275,7 +277,11 @@ export function createDocumentsService({
       id: string,
     ): Promise<{ objectKey: string | null; fileName: string | null; mediaType: string | null } | undefined> {
       const [row] = await db
-        .select({ objectKey: documents.objectKey, fileName: documents.fileName, mediaType: documents.mediaType })
+        .select({
+          objectKey: documents.objectKey,
+          fileName: documents.fileName,
+          mediaType: documents.mediaType,
+        })
         .from(documents)
         .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)));
       return row;

@@ -4,7 +4,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import { connectionFailure, HttpProblem } from '@repo/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import type { Permission, Principal } from '../auth/permissions.ts';
+import { queuedRunDepth, type Permission, type Principal } from '../auth/permissions.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { pgText } from '../http/schemas.ts';
 import type { Search } from '../search/search-service.ts';
@@ -224,6 +224,9 @@ export function createMcpServer(
           owner,
           { conversationId: args.conversationId, content: args.content },
           args.idempotencyKey,
+          // Called by the agent inside a run: one level deeper than that run (and refused past
+          // AGENT_RUN_MAX_DEPTH); called by a user's own MCP client: depth 0.
+          queuedRunDepth(principal),
         );
         return answer(
           created,

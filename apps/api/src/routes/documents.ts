@@ -76,7 +76,14 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
   // other route keeps answering 415 to them). Busboy's own size limit sits one byte above ours,
   // so the UploadInspector is what refuses a file too large, with the limit named.
   await app.register(multipart, {
-    limits: { fileSize: maxUploadBytes + 1, files: 1, fields: 2, parts: 3, fieldSize: 4_096, headerPairs: 100 },
+    limits: {
+      fileSize: maxUploadBytes + 1,
+      files: 1,
+      fields: 2,
+      parts: 3,
+      fieldSize: 4_096,
+      headerPairs: 100,
+    },
   });
 
   app.post(
@@ -104,7 +111,9 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
             .describe('Stored and queued for ingestion; `Location` names the document.'),
           400: validationProblem,
           409: problemResponse('The Idempotency-Key was used before with a different body.'),
-          413: problemResponse('The body (JSON) or the file (multipart) is larger than the configured limit.'),
+          413: problemResponse(
+            'The body (JSON) or the file (multipart) is larger than the configured limit.',
+          ),
           415: problemResponse(`The file's content is none of the accepted types (${ACCEPTED_TYPES}).`),
           503: problemResponse(
             'The job queue or file storage is unavailable (nothing was stored; retry after Retry-After), or uploads are not configured.',
@@ -193,10 +202,19 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
       // Aborted when the client goes away, so the storage download stops with it.
       const controller = new AbortController();
       request.raw.once('close', () => controller.abort());
-      const file = await openDocumentFile(documents, storage, request.ownerId, request.params.id, controller.signal);
+      const file = await openDocumentFile(
+        documents,
+        storage,
+        request.ownerId,
+        request.params.id,
+        controller.signal,
+      );
       if (file.found === 'no-document') throw notFound('document');
       if (file.found === 'no-file') {
-        throw new HttpProblem(404, 'This document was stored as text and has no file; GET /v1/documents/{id} has its status.');
+        throw new HttpProblem(
+          404,
+          'This document was stored as text and has no file; GET /v1/documents/{id} has its status.',
+        );
       }
       if (file.found === 'file-gone') {
         request.log.error({ documentId: request.params.id }, 'the stored file of a document is missing');

@@ -6,6 +6,18 @@ import { authenticate } from '../plugins/app/authentication.ts';
 /** The request headers the MCP transport reads (content negotiation and the protocol version). */
 const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'];
 
+/** JSON-RPC 2.0's "Invalid Request": the message is not one the server accepts. */
+const INVALID_REQUEST = -32600;
+const BATCH_REFUSED =
+  'Batches are not supported: send one JSON-RPC message per request (MCP 2025-06-18 removed batching).';
+
+/** A JSON-RPC error answering a request whose id could not be (or was not) read. */
+const jsonRpcError = (code: number, message: string) => ({
+  jsonrpc: '2.0',
+  error: { code, message },
+  id: null,
+});
+
 const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -24,6 +36,11 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
  *   sends like any reply — so request ids, rate-limit and CORS headers, metrics and request logs
  *   apply as they do to every other route (the Node transport would need `reply.hijack()`,
  *   which skips them all).
+ * - One JSON-RPC message per request. A batch (a JSON array) is refused with a JSON-RPC error
+ *   before anything runs: the rate limiter counts requests, so a batch of 100 `create_task` calls
+ *   would cost one unit of the budget and queue 100 agent runs. Nothing is lost by refusing them:
+ *   the protocol revisions the SDK negotiates (2025-06-18 and later) have no batching, and its
+ *   clients never send one.
  * - Hidden from the OpenAPI document: it is JSON-RPC, which OpenAPI cannot describe; the README
  *   documents it.
  */
@@ -36,6 +53,9 @@ export const mcpRoutes: FastifyPluginAsync<{ services: McpServices }> = async (a
   });
 
   app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
+    if (Array.isArray(request.body)) {
+      return reply.code(400).send(jsonRpcError(INVALID_REQUEST, BATCH_REFUSED));
+    }
     const server = createMcpServer(request.principal!, services, request.log);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -55,10 +75,7 @@ export const mcpRoutes: FastifyPluginAsync<{ services: McpServices }> = async (a
   // Stateless: there is no server-initiated stream to GET and no session to DELETE. The SDK's
   // clients expect exactly this answer (405 with a JSON-RPC error) and carry on with POSTs only.
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply
-      .code(405)
-      .header('allow', 'POST')
-      .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+    reply.code(405).header('allow', 'POST').send(jsonRpcError(-32000, 'Method not allowed.'));
   app.get('/mcp', { schema: { hide: true } }, notAllowed);
   app.delete('/mcp', { schema: { hide: true } }, notAllowed);
 };

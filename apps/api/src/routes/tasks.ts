@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageQuery } from '../http/pagination.ts';
 import { pgText } from '../http/schemas.ts';
+import { queuedRunDepth } from '../auth/permissions.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
 
 const taskId = z.object({ id: z.uuid() });
@@ -58,7 +59,13 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
           202: taskView.describe('Queued; `Location` names the task.'),
           400: validationProblem,
           404: problemResponse('No such conversation.'),
+          403: problemResponse(
+            'The credential does not grant tasks:write, or an agent run queued this one deeper than AGENT_RUN_MAX_DEPTH allows.',
+          ),
           409: problemResponse('The Idempotency-Key was used before for another task.'),
+          429: problemResponse(
+            'Rate limit exceeded, or the owner has AGENT_RUN_MAX_OPEN_PER_OWNER agent runs queued or running already.',
+          ),
           503: problemResponse('The job queue is unavailable; nothing was stored. Retry after Retry-After.'),
         },
       },
@@ -68,6 +75,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
         request.ownerId,
         request.body.input,
         request.headers['idempotency-key'],
+        queuedRunDepth(request.principal!),
       );
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(202).header('location', `/v1/tasks/${task.id}`).send(task);

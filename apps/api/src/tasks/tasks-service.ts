@@ -2,7 +2,7 @@ import { conversations, documents, tasks, type Database, type TaskStatus } from 
 import { conflict, HttpProblem, notFound, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
 import type { StopJob, StopOutcome } from './job-control.ts';
 
@@ -11,7 +11,25 @@ export interface TasksServiceDependencies {
   producer: Producer;
   stopJob: StopJob;
   logger: Logger;
+  limits: AgentRunLimits;
 }
+
+/** What keeps agent runs from multiplying: each one may queue another, each costs model calls. */
+export interface AgentRunLimits {
+  /** A run queued by a run queued by … a user's run: at most this many levels below it. */
+  maxDepth: number;
+  /** Agent runs an owner may have queued or running at once. */
+  maxOpenPerOwner: number;
+}
+
+/**
+ * The first key of the two-key advisory lock that serializes one owner's agent-run creations (the
+ * second is the owner's hash). The two-key form is a key space of its own in Postgres: it never
+ * meets the single-key locks of the migrator and the task-runner's leadership.
+ */
+const AGENT_RUN_LOCK_SPACE = 7_201_900;
+
+const OPEN_STATUSES = ['queued', 'running'] as const satisfies TaskStatus[];
 
 /** What an agent run is asked to do; stored as the task's input (the job carries ids only). */
 export interface AgentRunInput {
@@ -56,7 +74,7 @@ export interface ListOptions {
   type?: string | undefined;
 }
 
-export function createTasksService({ db, producer, stopJob, logger }: TasksServiceDependencies) {
+export function createTasksService({ db, producer, stopJob, logger, limits }: TasksServiceDependencies) {
   return {
     /**
      * Queues a conversation turn for the task-runner, which asks the agent for it with the task id
@@ -66,49 +84,84 @@ export function createTasksService({ db, producer, stopJob, logger }: TasksServi
      *
      * With an idempotency key, (owner_id, idempotency_key) is unique: a repeat with the same input
      * answers the first task (`replayed`), one with another input is a 409.
+     *
+     * Limits: `depth` (0 for a user's run, n + 1 for a run queued by a run at depth n) above
+     * `maxDepth` is a 403; an owner with `maxOpenPerOwner` runs queued or running gets a 429. One
+     * owner's creations are serialized by a transaction-level advisory lock, so the count and the
+     * insert are one step even for concurrent requests.
      */
     async createAgentRun(
       ownerId: string,
       input: AgentRunInput,
       idempotencyKey?: string,
+      depth = 0,
     ): Promise<{ task: TaskView; replayed: boolean }> {
+      if (depth > limits.maxDepth) {
+        throw new HttpProblem(
+          403,
+          `Agent runs may queue other agent runs at most ${limits.maxDepth} levels deep (AGENT_RUN_MAX_DEPTH); this one would be ${depth} levels deep.`,
+          {
+            type: 'urn:keelson:problem:agent-run-too-deep',
+            extensions: { depth, maxDepth: limits.maxDepth },
+          },
+        );
+      }
       const stored = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${AGENT_RUN_LOCK_SPACE}, hashtext(${ownerId}))`);
         const [conversation] = await tx
           .select({ id: conversations.id })
           .from(conversations)
           .where(and(eq(conversations.id, input.conversationId), eq(conversations.ownerId, ownerId)))
           .for('key share');
         if (!conversation) throw notFound('conversation');
-        const values = {
-          ownerId,
-          type: 'agent-run',
-          input: { conversationId: input.conversationId, content: input.content },
-          idempotencyKey: idempotencyKey ?? null,
-        };
-        const [created] = await tx
-          .insert(tasks)
-          .values(values)
-          .onConflictDoNothing({ target: [tasks.ownerId, tasks.idempotencyKey] })
-          .returning(view);
-        if (created) return { task: created, replayed: false };
 
-        const [earlier] = await tx
-          .select(view)
-          .from(tasks)
-          .where(and(eq(tasks.ownerId, ownerId), eq(tasks.idempotencyKey, idempotencyKey!)));
-        const earlierInput = earlier?.input as Partial<AgentRunInput> | undefined;
-        if (
-          !earlier ||
-          earlier.type !== 'agent-run' ||
-          earlierInput?.conversationId !== input.conversationId ||
-          earlierInput.content !== input.content
-        ) {
-          throw conflict(
-            'This Idempotency-Key was already used for another task. Use a new key for a new task.',
-            'urn:keelson:problem:idempotency-key-reused',
+        if (idempotencyKey !== undefined) {
+          const [earlier] = await tx
+            .select(view)
+            .from(tasks)
+            .where(and(eq(tasks.ownerId, ownerId), eq(tasks.idempotencyKey, idempotencyKey)));
+          if (earlier) {
+            const earlierInput = earlier.input as Partial<AgentRunInput>;
+            if (
+              earlier.type !== 'agent-run' ||
+              earlierInput.conversationId !== input.conversationId ||
+              earlierInput.content !== input.content
+            ) {
+              throw conflict(
+                'This Idempotency-Key was already used for another task. Use a new key for a new task.',
+                'urn:keelson:problem:idempotency-key-reused',
+              );
+            }
+            return { task: earlier, replayed: true };
+          }
+        }
+
+        const open = await tx.$count(
+          tasks,
+          and(eq(tasks.ownerId, ownerId), eq(tasks.type, 'agent-run'), inArray(tasks.status, OPEN_STATUSES)),
+        );
+        if (open >= limits.maxOpenPerOwner) {
+          throw new HttpProblem(
+            429,
+            `At most ${limits.maxOpenPerOwner} agent runs queued or running per owner (AGENT_RUN_MAX_OPEN_PER_OWNER); wait for one to finish, or cancel one.`,
+            { type: 'urn:keelson:problem:too-many-agent-runs', extensions: { open } },
           );
         }
-        return { task: earlier, replayed: true };
+        const [created] = await tx
+          .insert(tasks)
+          .values({
+            ownerId,
+            type: 'agent-run',
+            // The depth is kept only for runs that agent runs queued (a user's run is depth 0).
+            input: {
+              conversationId: input.conversationId,
+              content: input.content,
+              ...(depth > 0 ? { depth } : {}),
+            },
+            idempotencyKey: idempotencyKey ?? null,
+          })
+          .returning(view);
+        return { task: created!, replayed: false };
       });
       if (stored.replayed) return stored;
 

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { signAccessToken } from '../../src/auth/access-tokens.ts';
 import { loadConfig, type ApiConfig } from '../../src/config.ts';
+import { buildMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.ts';
 import type { EmbedQuery } from '../../src/search/search-service.ts';
 
 /** 48 bytes: what production would accept, so tests run with realistic secrets. */
@@ -24,6 +25,8 @@ export interface TestApp {
   /** The api's object storage client, when the env configures one (S3_BUCKET: `createTestBucket`). */
   storage: ObjectStorage | undefined;
   database: TestDatabase;
+  /** What METRICS_PORT serves, built by the production factory on the app's registry. */
+  metricsServer: MetricsServer;
   prefix: string;
   /** `Authorization` header of a user token for `owner` (valid for an hour unless told otherwise). */
   auth(owner: string, options?: { expiresInSeconds?: number }): Promise<{ authorization: string }>;
@@ -93,7 +96,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const producer = createProducer({ connection: redis, prefix });
   const db = createDatabase(pool);
   const storageConfig = objectStorageConfig(config);
-  const storage = storageConfig ? createObjectStorage({ ...storageConfig, connectTimeoutMs: 1_000 }) : undefined;
+  const storage = storageConfig
+    ? createObjectStorage({ ...storageConfig, connectTimeoutMs: 1_000 })
+    : undefined;
+  const metrics = createMetricsRegistry('api', { defaultMetrics: false });
   const app = await buildApp({
     config,
     logger: silentLogger,
@@ -102,10 +108,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     redis,
     producer,
     storage,
-    metrics: createMetricsRegistry('api', { defaultMetrics: false }),
+    metrics,
     ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
   });
   await app.ready();
+  const metricsServer = buildMetricsServer({ registry: metrics, logger: silentLogger });
   return {
     app,
     config,
@@ -115,6 +122,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     producer,
     storage,
     database,
+    metricsServer,
     prefix,
     async auth(owner, { expiresInSeconds } = {}) {
       const token = await signAccessToken({
@@ -127,6 +135,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { authorization: `Bearer ${token}` };
     },
     async close() {
+      await metricsServer.close();
       await app.close();
       storage?.close();
       await producer.close();

@@ -82,7 +82,7 @@ export async function createTestStack(
     logger: silentLogger,
     pool: agentPool,
     db: createDatabase(agentPool),
-    model: createLanguageModel(agentConfig),
+    model: await createLanguageModel(agentConfig),
     toolbox,
     registry,
     metrics,

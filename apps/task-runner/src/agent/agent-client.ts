@@ -1,3 +1,4 @@
+import { RUN_DEPTH_HEADER } from '@repo/http';
 import { UnrecoverableError } from 'bullmq';
 
 export interface AgentClientOptions {
@@ -23,7 +24,7 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
   const call = async <T>(
     path: string,
     ownerId: string,
-    init: { body?: unknown; idempotencyKey?: string; signal: AbortSignal },
+    init: { body?: unknown; idempotencyKey?: string; runDepth?: number; signal: AbortSignal },
   ) => {
     const response = await fetch(new URL(path, url), {
       method: 'POST',
@@ -32,13 +33,17 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
         'x-keelson-owner': ownerId,
         'content-type': 'application/json',
         ...(init.idempotencyKey ? { 'idempotency-key': init.idempotencyKey } : {}),
+        ...(init.runDepth === undefined ? {} : { [RUN_DEPTH_HEADER]: String(init.runDepth) }),
       },
       body: JSON.stringify(init.body ?? {}),
       signal: init.signal,
     });
     if (response.ok) return (await response.json()) as T;
-    const problem = (await response.json().catch(() => ({}))) as { detail?: string };
-    const message = `agent answered ${response.status}: ${problem.detail ?? response.statusText}`;
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string; requestId?: unknown };
+    // The agent's words (never a provider's: the agent keeps those in its log), and its request
+    // id, which finds that log line.
+    const reference = typeof problem.requestId === 'string' ? ` (agent request ${problem.requestId})` : '';
+    const message = `agent answered ${response.status}: ${problem.detail ?? response.statusText}${reference}`;
     const permanent =
       response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
     throw permanent ? new UnrecoverableError(message) : new Error(message);
@@ -51,11 +56,14 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       conversationId: string;
       content: string;
       idempotencyKey: string;
+      /** How deep in a chain of agent runs this one is (0: a user queued it). */
+      runDepth: number;
       signal: AbortSignal;
     }) {
       return call<TurnReply>(`/v1/conversations/${input.conversationId}/turns`, input.ownerId, {
         body: { content: input.content },
         idempotencyKey: input.idempotencyKey,
+        runDepth: input.runDepth,
         signal: input.signal,
       });
     },

@@ -18,9 +18,7 @@ export interface ConvertRequest {
 }
 
 export type ConvertReply =
-  | { ok: true; sections: Section[] }
-  | { ok: false; rejected: string }
-  | { ok: false; error: string };
+  { ok: true; sections: Section[] } | { ok: false; rejected: string } | { ok: false; error: string };
 
 async function convert({ bytes, kind, maxUnzippedBytes }: ConvertRequest): Promise<Section[]> {
   switch (kind) {

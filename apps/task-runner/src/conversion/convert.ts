@@ -53,7 +53,11 @@ export async function convertFile(
   }
   const kind = detection.kind;
   const sections = await inWorker(
-    { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), kind, maxUnzippedBytes: limits.maxUnzippedBytes },
+    {
+      bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      kind,
+      maxUnzippedBytes: limits.maxUnzippedBytes,
+    },
     limits,
     documentKinds[kind].label,
     signal,
@@ -62,7 +66,8 @@ export async function convertFile(
   const clean = sections
     .map((section) => ({ ...section, text: section.text.replaceAll('\u0000', '') }))
     .filter((section) => section.text.trim() !== '');
-  if (clean.length === 0) throw new DocumentRejected(`The ${documentKinds[kind].label} file contains no text.`);
+  if (clean.length === 0)
+    throw new DocumentRejected(`The ${documentKinds[kind].label} file contains no text.`);
   return { kind, sections: clean };
 }
 

@@ -30,7 +30,9 @@ export function createDocumentFiles(options: DocumentFilesOptions): DocumentFile
     limit(async () => {
       signal?.throwIfAborted();
       if (!options.storage) {
-        throw new Error('this document is an uploaded file, and object storage is not configured here (S3_BUCKET)');
+        throw new Error(
+          'this document is an uploaded file, and object storage is not configured here (S3_BUCKET)',
+        );
       }
       let bytes: Buffer | undefined;
       try {

@@ -5,8 +5,15 @@ import { z } from 'zod';
 import type { AgentClient } from '../agent/agent-client.ts';
 import { contractJob } from './job-definition.ts';
 
-/** What `POST /v1/tasks {type: "agent-run"}` stores as the task's input. */
-const agentRunInput = z.object({ conversationId: z.uuid(), content: z.string().min(1) });
+/**
+ * What `POST /v1/tasks {type: "agent-run"}` stores as the task's input. `depth` is there when an
+ * agent run queued this one (absent: a user's run, depth 0).
+ */
+const agentRunInput = z.object({
+  conversationId: z.uuid(),
+  content: z.string().min(1),
+  depth: z.number().int().min(0).optional(),
+});
 
 export function agentRunJob(options: {
   db: Database;
@@ -37,6 +44,9 @@ export function agentRunJob(options: {
         // The task id: a retried or re-delivered job stores the user's message once and, if the
         // turn completed before, gets the stored reply back instead of a second answer.
         idempotencyKey: `task-${taskId}`,
+        // The agent hands it on to the api with each tool call: a run this one queues is one
+        // level deeper, and the api refuses it past AGENT_RUN_MAX_DEPTH.
+        runDepth: input.data.depth ?? 0,
         signal,
       });
       // The task's result: where the answer is, and what it cost.

@@ -1,4 +1,5 @@
 import type { Logger } from '@repo/observability';
+import type { TaskExecutor } from './task-state.ts';
 import { jobs, type JobName, type JobPayload } from '@repo/queue';
 import type { z } from 'zod';
 
@@ -11,6 +12,15 @@ export interface JobContext {
   /** 1 on the first run, 2 on the first retry, … (a re-run after a crash keeps its number). */
   attempt: number;
   logger: Logger;
+  /**
+   * Records the run's success in its task row inside the job's own transaction (its drizzle
+   * transaction, or the connection it runs on), so the job's
+   * effects and its task's outcome commit together: one commit instead of two, and never effects
+   * committed under a task still `running`. Call it with the result the processor returns, right
+   * before the transaction commits; the task is then not written again. A no-op for a job without
+   * a task. A processor that does not call it has its task marked after it returns.
+   */
+  succeedTaskIn: (transaction: TaskExecutor, result: unknown) => Promise<void>;
 }
 
 /**
@@ -26,7 +36,11 @@ export interface JobDefinition<Payload = unknown> {
   /** A run taking longer is aborted through `context.signal` and counts as a failed attempt. */
   timeoutMs: number;
   process(payload: Payload, context: JobContext): Promise<unknown>;
-  /** Called once when the last attempt failed, to record the failure where users see it. */
+  /**
+   * Called once when the last attempt failed, to record the failure where users see it. The error
+   * is the one to show them (query parameters and credential-shaped text removed); its `cause` is
+   * the original.
+   */
   onFinalFailure?(payload: Payload, error: Error): Promise<void>;
 }
 

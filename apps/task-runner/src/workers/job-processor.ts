@@ -1,8 +1,8 @@
-import type { JobMetrics, JobOutcome, Logger } from '@repo/observability';
+import { safeErrorMessage, type JobMetrics, type JobOutcome, type Logger } from '@repo/observability';
 import { UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
 import { taskIdOf, type JobDefinition } from '../jobs/job-definition.ts';
-import type { TaskState } from '../jobs/task-state.ts';
-import { untilAborted, within } from '../support/time-bounds.ts';
+import type { TaskExecutor, TaskState } from '../jobs/task-state.ts';
+import { runSignal, untilAborted, within } from '../support/time-bounds.ts';
 
 /** The abort reason of a run handed back unfinished: shutdown budget spent, or leadership lost. */
 export class JobInterruptedError extends Error {
@@ -80,14 +80,19 @@ export function createJobProcessor(definition: JobDefinition, context: Processor
       return { skipped: 'task-final' };
     }
 
-    const timeout = AbortSignal.timeout(definition.timeoutMs);
-    const signal = AbortSignal.any([timeout, interrupt, ...(jobSignal ? [jobSignal] : [])]);
+    const run = runSignal([interrupt, jobSignal], definition.timeoutMs);
+    const { signal } = run;
+    let succeededInJob = false;
+    const succeedTaskIn = async (transaction: TaskExecutor, result: unknown) => {
+      if (taskId) await taskState.succeeded(taskId, result ?? null, transaction);
+      succeededInJob = true;
+    };
     try {
       const result = await untilAborted(
-        definition.process(payload, { signal, attempt, logger: log }),
+        definition.process(payload, { signal, attempt, logger: log, succeedTaskIn }),
         signal,
       );
-      if (taskId) await taskState.succeeded(taskId, result ?? null);
+      if (taskId && !succeededInJob) await taskState.succeeded(taskId, result ?? null);
       observe('completed');
       // One line per run, inside the job's span: with tracing on it carries the trace_id that
       // joins it to the request that queued the job.
@@ -95,21 +100,26 @@ export function createJobProcessor(definition: JobDefinition, context: Processor
       return result;
     } catch (caught) {
       if (interrupt.aborted) throw await handBack();
-      if (jobSignal?.aborted && !timeout.aborted) {
+      if (jobSignal?.aborted && !run.timedOut) {
         log.info({ taskId }, 'task cancelled while running');
         if (taskId) await taskState.cancelled(taskId);
         observe('cancelled');
         throw new UnrecoverableError(`${CANCELLED}: the task was cancelled while it ran`);
       }
-      const error = timeout.aborted
+      const error = run.timedOut
         ? new Error(`timed out after ${definition.timeoutMs} ms`, { cause: caught })
         : toError(caught);
       const final = caught instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, 'job attempt failed');
-      if (taskId) await taskState.failed(taskId, error.message, final);
-      if (final) await definition.onFinalFailure?.(payload, error);
+      // What the task's owner reads: no query parameters, nothing credential-shaped (the log above
+      // keeps the cause for the operator).
+      const told = safeErrorMessage(error);
+      if (taskId) await taskState.failed(taskId, told, final);
+      if (final) await definition.onFinalFailure?.(payload, new Error(told, { cause: error }));
       observe(final ? 'failed' : 'retrying');
       throw error;
+    } finally {
+      run.dispose();
     }
   };
 }

@@ -1,3 +1,4 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import type { JobMetrics, Logger } from '@repo/observability';
 import { isConnectionError, type Redis } from '@repo/queue';
 import { Worker, type Telemetry } from 'bullmq';
@@ -40,6 +41,10 @@ export function startWorkers(options: WorkersOptions) {
   connection.on('error', () => {}); // reported through the workers' 'error' events
   const handBack = new AbortController();
   const interrupt = AbortSignal.any([options.fence, handBack.signal]);
+  // Every running job listens on it (runSignal): as many listeners as jobs run at once, which
+  // is not the leak Node's default warning (above 10) looks for.
+  const concurrency = definitions.reduce((sum, definition) => sum + definition.concurrency, 0);
+  setMaxListeners(Math.max(defaultMaxListeners, concurrency + defaultMaxListeners), interrupt);
 
   const workers = definitions.map((definition) => {
     const log = logger.child({ queue: definition.name });

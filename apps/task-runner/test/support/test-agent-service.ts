@@ -23,6 +23,7 @@ export interface TestAgentService {
 export async function startAgentService(databaseUrl: string, redisUrl: string): Promise<TestAgentService> {
   const fake = await startFakeLlm();
   const config = loadConfig({
+    NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     SERVICE_AUTH_TOKEN: DEVELOPMENT_SERVICE_TOKEN,
@@ -46,7 +47,7 @@ export async function startAgentService(databaseUrl: string, redisUrl: string): 
     logger: silentLogger,
     pool,
     db: createDatabase(pool),
-    model: createLanguageModel(config),
+    model: await createLanguageModel(config),
     toolbox,
     registry,
     metrics: createAgentMetrics(registry),

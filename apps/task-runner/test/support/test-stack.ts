@@ -58,7 +58,8 @@ export async function createTestStack(
     redisUrl,
     db,
     producer,
-    env: { DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix },
+    // NODE_ENV=test: the test database's password is the published development one.
+    env: { NODE_ENV: 'test', DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix },
     async submitDocument(content) {
       const [document] = await db
         .insert(documents)

@@ -1,4 +1,10 @@
-import { HttpProblem, serviceUnavailable, VALIDATION_PROBLEM } from '@repo/http';
+import {
+  HttpProblem,
+  MAX_RUN_DEPTH_VALUE,
+  RUN_DEPTH_HEADER,
+  serviceUnavailable,
+  VALIDATION_PROBLEM,
+} from '@repo/http';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessTokenVerifier } from '../../auth/access-tokens.ts';
@@ -45,6 +51,21 @@ const unauthorized = (detail: string, error?: 'invalid_token' | 'invalid_request
     },
   });
 
+/** The calling run's depth: 0 when the header is absent, undefined when it is malformed. */
+function parseRunDepth(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return 0;
+  if (typeof header !== 'string' || !/^\d{1,3}$/.test(header)) return undefined;
+  const depth = Number(header);
+  return depth <= MAX_RUN_DEPTH_VALUE ? depth : undefined;
+}
+
+/** A 400 for a malformed header of the service token's calls, with its field detail. */
+const headerProblem = (header: string, message: string, detail = `The ${header} header is malformed`) =>
+  new HttpProblem(400, detail, {
+    type: VALIDATION_PROBLEM,
+    extensions: { errors: [{ location: 'headers', pointer: `/${header}`, message }] },
+  });
+
 /**
  * Identifies the caller on every request, before rate limiting (whose key is the owner) and
  * before any route work. It never rejects by itself: probes and docs need no credential, and a
@@ -76,25 +97,22 @@ async function authentication(
     if (isServiceToken(token)) {
       const owner = request.headers[OWNER_HEADER];
       if (typeof owner !== 'string' || !OWNER_ID.test(owner)) {
-        request.authProblem = new HttpProblem(
-          400,
+        request.authProblem = headerProblem(
+          OWNER_HEADER,
+          'expected 1-255 printable characters',
           `A service token acts for an owner: name it in ${OWNER_HEADER}`,
-          {
-            type: VALIDATION_PROBLEM,
-            extensions: {
-              errors: [
-                {
-                  location: 'headers',
-                  pointer: `/${OWNER_HEADER}`,
-                  message: 'expected 1-255 printable characters',
-                },
-              ],
-            },
-          },
         );
         return;
       }
-      request.principal = { kind: 'service', ownerId: owner, permissions: SERVICE_PERMISSIONS };
+      const runDepth = parseRunDepth(request.headers[RUN_DEPTH_HEADER]);
+      if (runDepth === undefined) {
+        request.authProblem = headerProblem(
+          RUN_DEPTH_HEADER,
+          `expected a whole number from 0 to ${MAX_RUN_DEPTH_VALUE}`,
+        );
+        return;
+      }
+      request.principal = { kind: 'service', ownerId: owner, permissions: SERVICE_PERMISSIONS, runDepth };
       return;
     }
 

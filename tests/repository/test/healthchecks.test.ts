@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { freePort } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerfiles, read, readYaml } from './support.ts';
+
+const run = promisify(execFile);
+
+/**
+ * The HEALTHCHECK of every image, run for real (with bash, as Docker runs it) against an HTTP
+ * server on loopback: it must pass only on a 200 from the right path, fail on anything else, and
+ * cost no Node process. compose.yaml's dev healthchecks must be the same probe.
+ */
+interface Healthcheck {
+  options: string;
+  command: string[];
+}
+
+function healthcheckOf(dockerfile: string): Healthcheck {
+  const match = /^HEALTHCHECK ([^\n]*?)\s*\\\n\s*CMD (\[.*\])$/m.exec(read(dockerfile));
+  if (!match) throw new Error(`${dockerfile}: no HEALTHCHECK … CMD [exec form]`);
+  return { options: match[1]!, command: JSON.parse(match[2]!) as string[] };
+}
+
+/** The port variable and default the probe reads (`${PORT:-3000}`), and the path it asks for. */
+function target(command: string[]): { variable: string; port: number; path: string } {
+  const script = command.at(-1)!;
+  const port = /\/dev\/tcp\/127\.0\.0\.1\/\$\{([A-Z_]+):-(\d+)\}/.exec(script);
+  const path = /GET (\/\S*) HTTP\/1\.0/.exec(script);
+  if (!port || !path) throw new Error(`not a /dev/tcp probe: ${script}`);
+  return { variable: port[1]!, port: Number(port[2]), path: path[1]! };
+}
+
+/** Runs the probe as Docker would (no shell around it), pointed at `port`; its exit code. */
+async function probe(command: string[], variable: string, port: number): Promise<number> {
+  try {
+    await run(command[0]!, command.slice(1), {
+      env: { PATH: process.env.PATH, [variable]: String(port) },
+      timeout: 5_000,
+    });
+    return 0;
+  } catch (error) {
+    return (error as { code?: number }).code ?? -1;
+  }
+}
+
+let server: Server;
+let port: number;
+const status = new Map<string, number>();
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    response.statusCode = status.get(request.url ?? '') ?? 404;
+    response.end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe.each(dockerfiles())('%s HEALTHCHECK', (dockerfile) => {
+  const { options, command } = healthcheckOf(dockerfile);
+  const { variable, path } = target(command);
+
+  it('is a bash probe with a short interval, not a Node process', () => {
+    expect(command.slice(0, 2)).toEqual(['bash', '-c']);
+    expect(command.join(' ')).not.toMatch(/\bnode\b/);
+    // Docker's first probe runs one interval after the start: the interval bounds start → healthy.
+    expect(options).toMatch(/--interval=2s /);
+    expect(options).toMatch(/--retries=3\b/);
+  });
+
+  it(`passes on a 200 from ${path}, fails on a 503, a wrong path or a closed port`, async () => {
+    status.clear();
+    status.set(path, 200);
+    expect(await probe(command, variable, port)).toBe(0);
+    status.set(path, 503);
+    expect(await probe(command, variable, port)).not.toBe(0);
+    status.clear();
+    status.set('/elsewhere', 200);
+    expect(await probe(command, variable, port)).not.toBe(0);
+    expect(await probe(command, variable, await freePort())).not.toBe(0);
+  });
+});
+
+describe("compose.yaml's dev healthchecks", () => {
+  const services = readYaml<{
+    services: Record<string, { healthcheck?: { test: string[]; interval: string } }>;
+  }>('compose.yaml').services;
+
+  it.each(['api', 'task-runner', 'agent'])('%s runs its image probe on the fixed dev port', (app) => {
+    const { command } = healthcheckOf(`docker/${app}/Dockerfile`);
+    const { port: devPort } = target(command);
+    const check = services[app]!.healthcheck!;
+    // Compose interpolates `$`: the file writes `$$status` for the `$status` the image has.
+    const expected = [
+      'CMD',
+      ...command.slice(0, -1),
+      command
+        .at(-1)!
+        .replace(/\$\{[A-Z_]+:-(\d+)\}/, String(devPort))
+        .replaceAll('$status', () => '$$status'),
+    ];
+    expect(check.test).toEqual(expected);
+    expect(check.interval).toBe('2s');
+  });
+});
