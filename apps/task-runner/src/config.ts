@@ -111,9 +111,12 @@ const schema = z
     message: 'is required when AGENT_URL is set: the agent authenticates every call',
   })
   .refine(
+    // Only where files can be uploaded (S3_BUCKET): a text-only runner converts nothing, and its
+    // INGEST_TIMEOUT_MS stays free as before.
     (config) =>
+      config.S3_BUCKET === undefined ||
       config.CONVERT_TIMEOUT_MS * Math.ceil(config.INGEST_CONCURRENCY / config.CONVERT_CONCURRENCY) <
-      config.INGEST_TIMEOUT_MS,
+        config.INGEST_TIMEOUT_MS,
     {
       path: ['CONVERT_TIMEOUT_MS'],
       message:
