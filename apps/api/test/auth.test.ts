@@ -62,6 +62,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/conversations/{id}',
         'GET /v1/documents',
         'GET /v1/documents/{id}',
+        'GET /v1/documents/{id}/file',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
         'POST /v1/conversations',

@@ -269,6 +269,43 @@ describe('POST /v1/documents with a file', () => {
     expect((await t.app.inject({ url: `/v1/documents/${id}/file`, headers: alice })).statusCode).toBe(404);
   });
 
+  it('400 for a body that is neither JSON nor a form: none, or text/plain (found by the fuzz test)', async () => {
+    for (const extra of [{}, { headers: { 'content-type': 'text/plain' }, payload: 'a text' }]) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v1/documents',
+        ...extra,
+        headers: { ...alice, ...('headers' in extra ? extra.headers : {}) },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({
+        type: 'urn:keelson:problem:validation',
+        errors: [{ location: 'body', message: expect.stringMatching(/multipart\/form-data/) }],
+      });
+    }
+  });
+
+  it('400 for a multipart body busboy cannot parse: cut short, or not multipart at all (found by the fuzz test)', async () => {
+    for (const [contentType, payload] of [
+      ['multipart/form-data; boundary=x', '{"title":"not a form"}'],
+      [
+        'multipart/form-data; boundary=x',
+        '--x\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhal',
+      ],
+      ['multipart/form-data; boundary=', '--\r\n'],
+    ] as const) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v1/documents',
+        payload,
+        headers: { ...alice, 'content-type': contentType },
+      });
+      expect(response.statusCode, `${contentType} ${payload}`).toBe(400);
+      expect(response.json().detail).toMatch(/^The multipart body is malformed/);
+    }
+  });
+
   it('only this route takes multipart bodies', async () => {
     const body = await form([{ name: 'query', value: 'x' }]);
     const response = await t.app.inject({

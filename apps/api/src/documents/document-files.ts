@@ -153,6 +153,13 @@ export function createUploads({ documents, storage, logger, maxBytes }: UploadsO
   }
 }
 
+/**
+ * The parse errors of busboy (@fastify/multipart's parser): plain Errors, told apart by their
+ * text — a body cut short or without its boundary, an empty or over-long boundary parameter.
+ */
+const BUSBOY_PARSE_ERROR =
+  /unexpected end of multipart data|^Multipart: Boundary not found|^Boundary required|^The needle cannot/i;
+
 /** Errors of the multipart stream and of storage, as the client should see them. */
 function mapMultipartError(error: unknown, maxBytes: number): unknown {
   if (error instanceof HttpProblem) return error;
@@ -164,6 +171,9 @@ function mapMultipartError(error: unknown, maxBytes: number): unknown {
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_PROTO_VIOLATION')
     return new HttpProblem(400, 'The multipart body is malformed.');
   if (isStorageUnavailable(error)) return storageUnavailable();
+  if (error instanceof Error && BUSBOY_PARSE_ERROR.test(error.message)) {
+    return new HttpProblem(400, `The multipart body is malformed: ${error.message}.`);
+  }
   // A client that went away mid-upload (the stream was cut): nobody is left to answer.
   return error;
 }

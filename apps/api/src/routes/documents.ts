@@ -1,6 +1,13 @@
 import multipart from '@fastify/multipart';
 import { documentStatuses } from '@repo/db';
-import { HttpProblem, notFound, problemResponse, timestamp, validationProblem } from '@repo/http';
+import {
+  HttpProblem,
+  notFound,
+  problemResponse,
+  timestamp,
+  VALIDATION_PROBLEM,
+  validationProblem,
+} from '@repo/http';
 import { ACCEPTED_TYPES, type ObjectStorage } from '@repo/storage';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -123,9 +130,16 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const created = request.isMultipart()
-        ? await uploads(request.ownerId, request.parts(), key)
-        : await documents.create(request.ownerId, request.body as z.infer<typeof newDocument>, key);
+      // A schema per content type validates only the bodies those types name: anything else (no
+      // body, a text/plain one) reaches here unvalidated, and is held to the JSON schema here.
+      let created;
+      if (request.isMultipart()) {
+        created = await uploads(request.ownerId, request.parts(), key);
+      } else {
+        const body = newDocument.safeParse(request.body);
+        if (!body.success) throw invalidBody(body.error);
+        created = await documents.create(request.ownerId, body.data, key);
+      }
       if (created.replayed) reply.header('idempotent-replayed', 'true');
       return reply
         .code(202)
@@ -252,3 +266,20 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
     },
   );
 };
+
+/** The 400 a schema-validated body gets, for one validated here instead. */
+function invalidBody(error: z.ZodError): HttpProblem {
+  return new HttpProblem(400, 'The request body is invalid', {
+    type: VALIDATION_PROBLEM,
+    extensions: {
+      errors: error.issues.map((issue) => ({
+        location: 'body',
+        pointer: issue.path.length > 0 ? `/${issue.path.join('/')}` : '/',
+        message:
+          issue.path.length > 0
+            ? issue.message
+            : 'a JSON document (application/json) or a file (multipart/form-data) is required',
+      })),
+    },
+  });
+}
