@@ -1,4 +1,4 @@
 import { testConfig } from '@repo/testing/vitest';
 
-// Integration tests: real Postgres and Redis from the project's compose file.
-export default testConfig({ services: true });
+// Integration tests: real Postgres, Redis and S3 (moto) from the project's compose file.
+export default testConfig({ services: true, objectStorage: true });

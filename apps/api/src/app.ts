@@ -10,12 +10,14 @@ import {
 import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
 import { redisOptions, type Producer, type Redis } from '@repo/queue';
 import { createRunFeed, type RunFeed } from '@repo/runs';
+import type { ObjectStorage } from '@repo/storage';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
+import { createUploads } from './documents/document-files.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
 import openApi from './plugins/external/openapi.ts';
@@ -35,6 +37,7 @@ export type AppConfig = Pick<
   ApiConfig,
   | 'NODE_ENV'
   | 'BODY_LIMIT_BYTES'
+  | 'UPLOAD_MAX_BYTES'
   | 'QUEUE_PREFIX'
   | 'JWT_SECRET'
   | 'JWT_JWKS_URL'
@@ -68,6 +71,8 @@ export interface AppDependencies {
   redis: Redis;
   producer: Producer;
   metrics: Registry;
+  /** Object storage for uploaded files; undefined without S3_BUCKET (uploads answer 503). */
+  storage?: ObjectStorage | undefined;
   /** Query embeddings for hybrid search; none until an embedding model is configured. */
   embedQuery?: EmbedQuery;
 }
@@ -154,6 +159,13 @@ export async function buildApp(deps: AppDependencies) {
     producer: deps.producer,
     stopJob,
     logger: deps.logger,
+    storage: deps.storage,
+  });
+  const uploads = createUploads({
+    documents,
+    storage: deps.storage,
+    logger: deps.logger,
+    maxBytes: config.UPLOAD_MAX_BYTES,
   });
   const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
   const runs = createRunsService({
@@ -215,6 +227,9 @@ export async function buildApp(deps: AppDependencies) {
   });
   await app.register(v1Routes, {
     documents,
+    uploads,
+    storage: deps.storage,
+    maxUploadBytes: config.UPLOAD_MAX_BYTES,
     search,
     tasks,
     conversations: createConversationsService({ db: deps.db, stopJob, runs }),

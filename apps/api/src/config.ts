@@ -11,10 +11,12 @@ import {
   queue,
   redis,
   refineDatabase,
+  refineStorage,
   runtime,
   serviceAuth,
   serviceUrl,
   sse,
+  storage,
   trustProxy,
   type Env,
 } from '@repo/config';
@@ -75,6 +77,13 @@ const schema = z
     ...cors,
     ...trustProxy,
     ...sse,
+    /** Object storage of uploaded files (S3_*, see @repo/config); unset: text documents only. */
+    ...storage,
+    /**
+     * An uploaded file larger than this is refused with 413 naming it, as soon as that many bytes
+     * have arrived. Keep the task-runner's CONVERT_MAX_FILE_BYTES at least this large.
+     */
+    UPLOAD_MAX_BYTES: int(1_024, 1024 ** 3).default(25 * 1024 * 1024),
     /**
      * Slow clients: the whole request within 30 s, silence up to 150 s (the load balancer's
      * `timeout server`, above AGENT_TIMEOUT_MS: a JSON turn is silent until the agent answers).
@@ -85,7 +94,7 @@ const schema = z
      * the metrics stay on the private network where Prometheus scrapes them.
      */
     METRICS_PORT: int(1, 65535).default(9464),
-    /** Larger bodies are refused with 413 before they are parsed. */
+    /** Larger JSON bodies are refused with 413 before they are parsed (uploads: UPLOAD_MAX_BYTES). */
     BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
     /**
      * How long a SIGTERM waits for in-flight requests before the process exits anyway. Keep it
@@ -128,6 +137,7 @@ const schema = z
   })
   .superRefine(refuseInsecureProduction)
   .superRefine(refineDatabase)
+  .superRefine(refineStorage)
   .refine((config) => config.METRICS_PORT !== config.PORT, {
     path: ['METRICS_PORT'],
     message: 'must differ from PORT: the metrics are served on a port the load balancer does not route',

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { databaseTls } from '@repo/config';
+import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis } from '@repo/queue';
+import { createObjectStorage } from '@repo/storage';
 import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
@@ -36,6 +37,9 @@ export async function createServer(
     telemetry: queueTelemetry(),
   });
 
+  const storageConfig = objectStorageConfig(config);
+  const storage = storageConfig ? createObjectStorage(storageConfig) : undefined;
+
   const metrics = createMetricsRegistry('api');
   const app = await buildApp({
     config,
@@ -44,11 +48,13 @@ export async function createServer(
     db: createDatabase(pool),
     redis,
     producer,
+    storage,
     metrics,
   });
   const metricsServer = buildMetricsServer({ registry: metrics, logger });
   app.addHook('onClose', async () => {
     await metricsServer.close();
+    storage?.close();
     await producer.close();
     redis.disconnect();
     await pool.end();

@@ -65,6 +65,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/conversations/{id}/runs',
         'GET /v1/documents',
         'GET /v1/documents/{id}',
+        'GET /v1/documents/{id}/file',
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/events',
         'GET /v1/tasks',

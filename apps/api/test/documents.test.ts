@@ -174,6 +174,8 @@ describe('GET /v1/documents/:id', () => {
       status: 'queued',
       error: null,
       chunkCount: 2,
+      // A document sent as text has no file (test/uploads.test.ts covers one that has).
+      file: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });

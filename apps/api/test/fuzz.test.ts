@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { createTestBucket } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/openapi-document.ts';
 import { insertConversation } from './support/fixtures.ts';
@@ -12,7 +13,7 @@ import { createTestStack, type TestStack } from './support/test-stack.ts';
  * Every route of the OpenAPI document is exercised, so a new route is fuzzed automatically, and
  * so is /mcp (hidden from the document), whose protocol errors are JSON-RPC bodies.
  *
- * The api runs with the real agent behind it (the fake model answering by rule), and some path
+ * The api runs with object storage (the test S3 server) and the real agent behind it (the fake model answering by rule), and some path
  * ids are real conversations of the fuzzer: a well-formed message really runs a turn — through
  * the agent, and back into this api's /mcp when the model asks to search.
  */
@@ -24,7 +25,9 @@ let validToken: string;
 let conversationIds: string[];
 
 beforeAll(async () => {
-  stack = await createTestStack();
+  // With object storage, so malformed uploads (multipart bodies) are fuzzed too, not answered
+  // "uploads not configured" at once.
+  stack = await createTestStack({ apiEnv: (await createTestBucket('fuzz')).env });
   t = stack.api;
   const document: OpenAPIV3_1.Document = await openApiDocument(t.app);
   routes = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { tasks } from '@repo/db';
+import { chunks, documents, tasks } from '@repo/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_PERMISSIONS, type Permission } from '../src/auth/permissions.ts';
@@ -107,6 +107,39 @@ describe('POST /mcp with a user token (Claude Desktop, an IDE, any MCP client)',
     const other = await client.callTool({ name: 'get_document', arguments: { id: bobDocument } });
     expect(other.isError).toBe(true);
     expect(textOf(other)).toBe(`No document ${bobDocument}.`);
+  });
+
+  it('names the page or the section a passage of an uploaded file comes from', async () => {
+    const [document] = await t.db
+      .insert(documents)
+      .values({ ownerId: 'alice', title: 'Dock manual.pdf', content: '', contentHash: 'm', status: 'ready' })
+      .returning({ id: documents.id });
+    await t.db.insert(chunks).values([
+      {
+        documentId: document!.id,
+        ordinal: 0,
+        content: 'Bollards are inspected monthly.',
+        metadata: { page: 4 },
+      },
+      {
+        documentId: document!.id,
+        ordinal: 1,
+        content: 'Bollards bear a load plate.',
+        metadata: { headings: ['Equipment', 'Bollards'] },
+      },
+    ]);
+    const result = await client.callTool({ name: 'search_documents', arguments: { query: 'bollards' } });
+    const { hits } = result.structuredContent as {
+      hits: { page: number | null; headings: string[] | null }[];
+    };
+    expect(hits.map((hit) => [hit.page, hit.headings])).toEqual(
+      expect.arrayContaining([
+        [4, null],
+        [null, ['Equipment', 'Bollards']],
+      ]),
+    );
+    expect(textOf(result)).toContain(`Dock manual.pdf (document ${document!.id}, page 4, passage 0`);
+    expect(textOf(result)).toContain(`(document ${document!.id}, section "Equipment › Bollards", passage 1`);
   });
 
   it('refuses invalid arguments as a tool error', async () => {

@@ -1,4 +1,4 @@
-import { chunks, documents, EMBEDDING_DIMENSIONS } from '@repo/db';
+import { chunks, documents, EMBEDDING_DIMENSIONS, type ChunkMetadata } from '@repo/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/test-app.ts';
 
@@ -26,7 +26,7 @@ async function seed(
   t: TestApp,
   ownerId: string,
   title: string,
-  pieces: { content: string; embedding?: number[] }[],
+  pieces: { content: string; embedding?: number[]; metadata?: ChunkMetadata }[],
 ) {
   const [document] = await t.db
     .insert(documents)
@@ -44,6 +44,7 @@ async function seed(
       ordinal,
       content: piece.content,
       ...(piece.embedding ? { embedding: piece.embedding } : {}),
+      ...(piece.metadata ? { metadata: piece.metadata } : {}),
     })),
   );
   return document!.id;
@@ -129,6 +130,25 @@ describe('POST /v1/search (full text; no embedding model)', () => {
     expect(response.json()).toMatchObject({
       errors: expect.arrayContaining([expect.objectContaining({ location: 'body', pointer })]),
     });
+  });
+
+  it("names where an uploaded file's passage comes from: its PDF page, or its headings", async () => {
+    await seed(t, 'carol', 'Harbour manual.pdf', [
+      { content: 'Mooring fees are paid at the quay office.', metadata: { page: 7 } },
+    ]);
+    await seed(t, 'carol', 'Handbook.docx', [
+      { content: 'Mooring lines are checked at dawn.', metadata: { headings: ['Handbook', 'Safety'] } },
+    ]);
+    await seed(t, 'carol', 'Typed note', [{ content: 'Mooring is free on Sundays.' }]);
+    const response = await search(t, { query: 'mooring' }, 'carol');
+    const hits = response.json<{ hits: (Hit & { page: number | null; headings: string[] | null })[] }>().hits;
+    expect(hits.map((hit) => [hit.documentTitle, hit.page, hit.headings])).toEqual(
+      expect.arrayContaining([
+        ['Harbour manual.pdf', 7, null],
+        ['Handbook.docx', null, ['Handbook', 'Safety']],
+        ['Typed note', null, null],
+      ]),
+    );
   });
 
   it('answers 413 for an oversized body', async () => {

@@ -9,6 +9,7 @@ import {
   subscribeCancellations,
   type Redis,
 } from '@repo/queue';
+import type { ObjectStorage } from '@repo/storage';
 import { Queue, type Telemetry } from 'bullmq';
 import type { TaskRunnerConfig } from './config.ts';
 import type { JobDefinition } from './jobs/job-definition.ts';
@@ -60,6 +61,8 @@ export interface TaskRunnerDependencies {
   db: Database;
   redis: RedisConnections;
   metrics: Registry;
+  /** Uploaded files (S3); undefined without S3_BUCKET. */
+  storage?: ObjectStorage | undefined;
   /** The job table (default `jobTable`); tests add jobs of their own through it. */
   jobs?: (shared: JobTableDependencies) => JobDefinition[];
   /** The runner cannot go on (a migration failed): the process should exit non-zero. */
@@ -100,6 +103,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     redis: redis.queue,
     taskState,
     logger,
+    storage: deps.storage,
   });
   const everyReplica = definitions.filter((definition) => definition.runsOn === 'every-replica');
   const leaderOnly = definitions.filter((definition) => definition.runsOn === 'leader');

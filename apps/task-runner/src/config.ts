@@ -7,9 +7,11 @@ import {
   queue,
   redis,
   refineDatabase,
+  refineStorage,
   runtime,
   secret,
   serviceUrl,
+  storage,
   type Env,
   weakSecretReason,
 } from '@repo/config';
@@ -25,6 +27,8 @@ const schema = z
     ...migrationDatabase,
     ...redis,
     ...queue,
+    /** Object storage of uploaded files (S3_*, see @repo/config); unset: text documents only. */
+    ...storage,
     /** The health server's address (`::` where the private network is IPv6-only, as on older Railway environments). */
     ...listen,
     /** Internal port for /health, /ready, /metrics (and /queues outside production); never published. */
@@ -57,6 +61,20 @@ const schema = z
     /** Characters per chunk and characters shared between neighbouring chunks. */
     CHUNK_SIZE: int(100, 20_000).default(1_000),
     CHUNK_OVERLAP: int(0, 5_000).default(150),
+
+    /**
+     * Uploaded files converted at once (each in a worker thread of its own). Together with
+     * CONVERT_MEMORY_MB it bounds what conversion can take from the process's memory.
+     */
+    CONVERT_CONCURRENCY: int(1, 16).default(2),
+    /** One file's conversion (a PDF's text extraction, a DOCX's unzipping) is given up after this. */
+    CONVERT_TIMEOUT_MS: int(1_000, 30 * MINUTE).default(30_000),
+    /** Heap plus buffers one file's conversion may use, the file's own bytes included. */
+    CONVERT_MEMORY_MB: int(16, 4_096).default(128),
+    /** A stored file larger than this is not read (keep it at least the api's UPLOAD_MAX_BYTES). */
+    CONVERT_MAX_FILE_BYTES: int(1_024, 1024 ** 3).default(64 * 1024 ** 2),
+    /** What a DOCX's text parts may expand to when unzipped: a zip bomb stops here. */
+    CONVERT_MAX_UNZIPPED_BYTES: int(1_024 ** 2, 4 * 1024 ** 3).default(64 * 1024 ** 2),
 
     /** How often the leader runs the `maintenance` job. */
     MAINTENANCE_INTERVAL_MS: int(MINUTE, 24 * 60 * MINUTE).default(10 * MINUTE),
@@ -97,6 +115,19 @@ const schema = z
     path: ['SERVICE_AUTH_TOKEN'],
     message: 'is required when AGENT_URL is set: the agent authenticates every call',
   })
+  .refine(
+    // Only where files can be uploaded (S3_BUCKET): a text-only runner converts nothing, and its
+    // INGEST_TIMEOUT_MS stays free as before.
+    (config) =>
+      config.S3_BUCKET === undefined ||
+      config.CONVERT_TIMEOUT_MS * Math.ceil(config.INGEST_CONCURRENCY / config.CONVERT_CONCURRENCY) <
+        config.INGEST_TIMEOUT_MS,
+    {
+      path: ['CONVERT_TIMEOUT_MS'],
+      message:
+        'times ceil(INGEST_CONCURRENCY / CONVERT_CONCURRENCY) must be shorter than INGEST_TIMEOUT_MS: an ingestion may wait for the conversions ahead of it, then convert',
+    },
+  )
   .refine((config) => config.CHUNK_OVERLAP < config.CHUNK_SIZE, {
     path: ['CHUNK_OVERLAP'],
     message: 'must be smaller than CHUNK_SIZE',
@@ -109,7 +140,8 @@ const schema = z
         'must be longer than INGEST_TIMEOUT_MS and AGENT_RUN_TIMEOUT_MS, or running jobs would be declared stuck',
     },
   )
-  .superRefine(refineDatabase);
+  .superRefine(refineDatabase)
+  .superRefine(refineStorage);
 
 export type TaskRunnerConfig = z.infer<typeof schema>;
 

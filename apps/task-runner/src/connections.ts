@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { databaseTls } from '@repo/config';
+import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool, type Database, type Pool } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import { createRedis } from '@repo/queue';
+import { createObjectStorage, type ObjectStorage } from '@repo/storage';
 import type { RedisConnections } from './app.ts';
 import type { TaskRunnerConfig } from './config.ts';
 import { within } from './support/time-bounds.ts';
@@ -11,13 +12,15 @@ export interface Connections {
   pool: Pool;
   db: Database;
   redis: RedisConnections;
+  /** Uploaded files; undefined without S3_BUCKET (text documents only). */
+  storage: ObjectStorage | undefined;
   /** Closes everything, never waiting long on a server that does not answer. */
   close(): Promise<void>;
 }
 
 /**
  * Every connection of the process, created (not yet connected: pg connects lazily, ioredis in
- * the background) in one place. The leader lock and the migrator open sessions of their own.
+ * the background, the S3 client on its first request) in one place. The leader lock and the migrator open sessions of their own.
  */
 export function openConnections(
   config: TaskRunnerConfig,
@@ -52,11 +55,16 @@ export function openConnections(
     });
   }
 
+  const storageConfig = objectStorageConfig(config);
+  const storage = storageConfig ? createObjectStorage(storageConfig) : undefined;
+
   return {
     pool,
     db: createDatabase(pool),
     redis,
+    storage,
     async close() {
+      storage?.close();
       // disconnect(), not quit(): quit waits for an answer that never comes when Redis is down,
       // and a reconnecting client would keep the event loop alive.
       for (const connection of all) connection.disconnect();

@@ -33,6 +33,7 @@ const runner = createTaskRunner({
   logger,
   db: connections.db,
   redis: connections.redis,
+  storage: connections.storage,
   metrics,
   // Undefined while tracing is off; otherwise each job runs in the trace of whoever queued it.
   telemetry: queueTelemetry(),

@@ -29,6 +29,16 @@ describe('the task-runner config', () => {
     ).toThrow(/TASK_STUCK_AFTER_MS: must be longer than INGEST_TIMEOUT_MS/);
   });
 
+  it('bounds conversions by the ingestion timeout only where files can be uploaded (S3_BUCKET)', () => {
+    const tight = { ...required, INGEST_TIMEOUT_MS: '60000', CONVERT_TIMEOUT_MS: '30000' };
+    // Default INGEST_CONCURRENCY 4 over CONVERT_CONCURRENCY 2: two 30 s conversions may run first.
+    expect(() => loadConfig({ ...tight, S3_BUCKET: 'documents' })).toThrow(/CONVERT_TIMEOUT_MS: times ceil/);
+    expect(loadConfig(tight).INGEST_TIMEOUT_MS).toBe(60_000);
+    expect(loadConfig({ ...tight, S3_BUCKET: 'documents', CONVERT_CONCURRENCY: '4' }).S3_BUCKET).toBe(
+      'documents',
+    );
+  });
+
   it('reports every bad value at once', () => {
     try {
       loadConfig({ ...required, LEADER_POLL_MS: '10', SHUTDOWN_TIMEOUT_MS: 'soon' });

@@ -15,6 +15,7 @@ export { ConfigError, configProblems, parseEnv, type Env } from './parse-env.ts'
 export { httpServerTimeouts, type HttpServerTimeouts } from './http-server.ts';
 export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
+export { objectStorageConfig, refineStorage, storage, type ObjectStorageConfig } from './storage.ts';
 export {
   DEVELOPMENT_DATABASE_PASSWORD,
   DEVELOPMENT_JWT_SECRET,

@@ -24,6 +24,7 @@ const composeEnv = {
   // Port 0: Docker picks a free loopback port, so tests never collide with a running dev stack.
   POSTGRES_PORT: '0',
   REDIS_PORT: '0',
+  S3_TEST_PORT: '0',
 };
 
 export interface ComposeProject {
@@ -84,8 +85,26 @@ export async function ensureServices(): Promise<ServiceUrls> {
   }
 }
 
+/**
+ * Starts (or finds) the test S3 server, `s3-test` in compose.yaml (Debian's moto, built from
+ * docker/moto the first time), and returns its endpoint. Each test file creates its own bucket.
+ */
+export async function ensureObjectStorage(): Promise<string> {
+  const lockDir = `${tmpdir()}/keelson-test-services`;
+  mkdirSync(lockDir, { recursive: true });
+  const release = await lockfile.lock(lockDir, {
+    retries: { retries: 600, minTimeout: 200, maxTimeout: 1_000 },
+  });
+  try {
+    await compose('--profile', 'test', 'up', '--detach', '--wait', '--wait-timeout', '300', 's3-test');
+    return `http://127.0.0.1:${await publishedPort(testServices, 's3-test', 5000)}`;
+  } finally {
+    await release();
+  }
+}
+
 export async function stopServices(): Promise<void> {
-  await compose('down', '--volumes', '--remove-orphans');
+  await compose('--profile', 'test', 'down', '--volumes', '--remove-orphans');
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'down') {

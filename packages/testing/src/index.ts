@@ -11,3 +11,6 @@ export {
   type TestCertificates,
   type TlsPostgres,
 } from './tls-postgres.ts';
+export { createTestBucket, type TestBucket } from './object-storage.ts';
+export { buildPdf, pdfOfSize, type PdfOptions } from './pdf.ts';
+export { BOMB_PART, buildDocx, buildDocxBomb, type DocxParagraph } from './docx.ts';

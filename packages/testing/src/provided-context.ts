@@ -4,6 +4,8 @@ declare module 'vitest' {
     /** Admin URL of the test Postgres server; tests create their own database on it. */
     databaseUrl: string;
     redisUrl: string;
+    /** An S3 endpoint (moto) for packages whose tests store files; each test file makes its own bucket. */
+    s3Endpoint: string;
   }
 }
 

@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
-import { documents, tasks, type Database, type DocumentStatus } from '@repo/db';
+import { documents, tasks, type Database, type DocumentStatus, type NewDocument } from '@repo/db';
 import { conflict, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
+import type { ObjectStorage } from '@repo/storage';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
 import type { StopJob } from '../tasks/job-control.ts';
+import { discardObject } from './document-files.ts';
 
 export interface DocumentsServiceDependencies {
   db: Database;
   producer: Producer;
   stopJob: StopJob;
   logger: Logger;
+  /** Uploaded files; undefined without S3_BUCKET. */
+  storage?: ObjectStorage | undefined;
 }
 
 export interface NewDocumentInput {
@@ -25,9 +29,17 @@ export interface DocumentView {
   status: DocumentStatus;
   error: string | null;
   chunkCount: number;
+  /** The uploaded file the document was made from; null for text sent as JSON. */
+  file: { name: string; mediaType: string; size: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A document's row, as `store` inserts it (without owner and idempotency columns). */
+export type DocumentValues = Pick<
+  NewDocument,
+  'title' | 'content' | 'contentHash' | 'objectKey' | 'fileName' | 'mediaType' | 'byteSize'
+> & { id?: string };
 
 export interface CreateResult {
   id: string;
@@ -35,7 +47,7 @@ export interface CreateResult {
   replayed: boolean;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const view = {
   id: documents.id,
@@ -46,6 +58,9 @@ const view = {
   updatedAt: documents.updatedAt,
   // Spelled out: drizzle renders ${documents.id} unqualified, which would mean chunks.id in here.
   chunkCount: sql<number>`(select count(*)::int from chunks where chunks.document_id = documents.id)`,
+  file: sql<
+    DocumentView['file']
+  >`case when documents.object_key is null then null else json_build_object('name', documents.file_name, 'mediaType', documents.media_type, 'size', documents.byte_size) end`,
 };
 
 /**
@@ -74,11 +89,17 @@ function prepareList(db: Database, filtered: boolean, paged: boolean) {
     .prepare(`documents_list${filtered ? '_status' : ''}${paged ? '_after' : ''}`);
 }
 
-export function createDocumentsService({ db, producer, stopJob, logger }: DocumentsServiceDependencies) {
+export function createDocumentsService({
+  db,
+  producer,
+  stopJob,
+  logger,
+  storage,
+}: DocumentsServiceDependencies) {
   const lists = [false, true].map((filtered) =>
     [false, true].map((paged) => prepareList(db, filtered, paged)),
   );
-  return {
+  const service = {
     /**
      * Stores the document and its task, then enqueues the ingestion job.
      *
@@ -92,51 +113,64 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
      * concurrent requests with the same key exactly one inserts, the other waits for it and then
      * finds its row. A replay touches neither the queue nor the rows. Because a failed enqueue
      * deletes the rows, the key is free again for the client's retry.
+     *
+     * An uploaded file is in object storage before this runs (its key in `values.objectKey`):
+     * whenever no document ends up referring to it — a replay, a conflict, a failed enqueue — it
+     * is deleted again (and if that fails too, the maintenance job sweeps it).
      */
-    async create(ownerId: string, input: NewDocumentInput, idempotencyKey?: string): Promise<CreateResult> {
-      const contentHash = sha256(input.content);
-      // The body as validated (title trimmed): the same document sent twice hashes the same.
-      const requestHash =
-        idempotencyKey === undefined ? null : sha256(JSON.stringify([input.title, input.content]));
-
-      const stored = await db.transaction(async (tx) => {
-        const values = {
-          ownerId,
-          title: input.title,
-          content: input.content,
-          contentHash,
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-        };
-        const inserted =
-          idempotencyKey === undefined
-            ? await tx.insert(documents).values(values).returning({ id: documents.id })
-            : await tx
-                .insert(documents)
-                .values(values)
-                .onConflictDoNothing({ target: [documents.ownerId, documents.idempotencyKey] })
-                .returning({ id: documents.id });
-        const document = inserted[0];
-        if (!document) {
-          const [earlier] = await tx
-            .select({ id: documents.id, requestHash: documents.requestHash })
-            .from(documents)
-            .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
-          if (!earlier || earlier.requestHash !== requestHash) {
-            throw conflict(
-              'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
-              'urn:keelson:problem:idempotency-key-reused',
-            );
+    async store(
+      ownerId: string,
+      values: DocumentValues,
+      request: { requestHash: string; idempotencyKey?: string | undefined },
+    ): Promise<CreateResult> {
+      const { idempotencyKey } = request;
+      const objectKey = values.objectKey ?? undefined;
+      let stored;
+      try {
+        stored = await db.transaction(async (tx) => {
+          const row = {
+            ...values,
+            ownerId,
+            idempotencyKey: idempotencyKey ?? null,
+            requestHash: idempotencyKey === undefined ? null : request.requestHash,
+          };
+          const inserted =
+            idempotencyKey === undefined
+              ? await tx.insert(documents).values(row).returning({ id: documents.id })
+              : await tx
+                  .insert(documents)
+                  .values(row)
+                  .onConflictDoNothing({ target: [documents.ownerId, documents.idempotencyKey] })
+                  .returning({ id: documents.id });
+          const document = inserted[0];
+          if (!document) {
+            const [earlier] = await tx
+              .select({ id: documents.id, requestHash: documents.requestHash })
+              .from(documents)
+              .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
+            if (!earlier || earlier.requestHash !== request.requestHash) {
+              throw conflict(
+                'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
+                'urn:keelson:problem:idempotency-key-reused',
+              );
+            }
+            return { replayed: true as const, documentId: earlier.id };
           }
-          return { replayed: true as const, documentId: earlier.id };
-        }
-        const [task] = await tx
-          .insert(tasks)
-          .values({ ownerId, type: 'ingest-document', input: { documentId: document.id } })
-          .returning({ id: tasks.id });
-        return { replayed: false as const, documentId: document.id, taskId: task!.id };
-      });
-      if (stored.replayed) return { id: stored.documentId, replayed: true };
+          const [task] = await tx
+            .insert(tasks)
+            .values({ ownerId, type: 'ingest-document', input: { documentId: document.id } })
+            .returning({ id: tasks.id });
+          return { replayed: false as const, documentId: document.id, taskId: task!.id };
+        });
+      } catch (error) {
+        if (objectKey) await discardObject(storage, objectKey, logger);
+        throw error;
+      }
+      if (stored.replayed) {
+        // The first request's document has its own object; this one's copy is not needed.
+        if (objectKey) await discardObject(storage, objectKey, logger);
+        return { id: stored.documentId, replayed: true };
+      }
 
       const { documentId, taskId } = stored;
       try {
@@ -147,9 +181,20 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
           await tx.delete(tasks).where(eq(tasks.id, taskId));
           await tx.delete(documents).where(eq(documents.id, documentId));
         });
+        if (objectKey) await discardObject(storage, objectKey, logger);
         throw serviceUnavailable('The job queue is unavailable; nothing was stored. Retry later.');
       }
       return { id: documentId, replayed: false };
+    },
+
+    /** A document from text (the JSON body of `POST /v1/documents`). */
+    async create(ownerId: string, input: NewDocumentInput, idempotencyKey?: string): Promise<CreateResult> {
+      return service.store(
+        ownerId,
+        { title: input.title, content: input.content, contentHash: sha256(input.content) },
+        // The body as validated (title trimmed): the same document sent twice hashes the same.
+        { requestHash: sha256(JSON.stringify([input.title, input.content])), idempotencyKey },
+      );
     },
 
     /** Another owner's document is reported exactly like a missing one. */
@@ -192,18 +237,19 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
     /**
      * Deletes the document; its chunks go with it (foreign key, on delete cascade). Its open
      * ingestion task is marked cancelled in the same transaction, then its job is removed from the
-     * queue (or, if already running, signalled). Redis being down does not block a delete: a job
-     * whose task is cancelled or whose document is gone is skipped by the runner.
+     * queue (or, if already running, signalled), and its uploaded file deleted from storage. Redis
+     * being down does not block a delete: a job whose task is cancelled or whose document is gone
+     * is skipped by the runner.
      */
     async delete(ownerId: string, id: string): Promise<boolean> {
-      const cancelled = await db.transaction(async (tx) => {
-        const deleted = await tx
+      const outcome = await db.transaction(async (tx) => {
+        const [deleted] = await tx
           .delete(documents)
           .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))
-          .returning({ id: documents.id });
-        if (deleted.length === 0) return undefined;
+          .returning({ id: documents.id, objectKey: documents.objectKey });
+        if (!deleted) return undefined;
         const now = new Date();
-        return tx
+        const cancelled = await tx
           .update(tasks)
           .set({ status: 'cancelled', error: 'document deleted', finishedAt: now, updatedAt: now })
           .where(
@@ -215,12 +261,33 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
             ),
           )
           .returning({ id: tasks.id, type: tasks.type });
+        return { cancelled, objectKey: deleted.objectKey };
       });
-      if (!cancelled) return false;
-      for (const task of cancelled) await stopJob(task.type, task.id);
+      if (!outcome) return false;
+      for (const task of outcome.cancelled) await stopJob(task.type, task.id);
+      // After the commit: a file whose row is gone is never served again, whether or not this
+      // delete reaches the storage server (if not, the maintenance job sweeps it).
+      if (outcome.objectKey) await discardObject(storage, outcome.objectKey, logger);
       return true;
     },
+
+    /** Where an uploaded document's file is stored; undefined for a missing (or another owner's) document. */
+    async fileOf(
+      ownerId: string,
+      id: string,
+    ): Promise<{ objectKey: string | null; fileName: string | null; mediaType: string | null } | undefined> {
+      const [row] = await db
+        .select({
+          objectKey: documents.objectKey,
+          fileName: documents.fileName,
+          mediaType: documents.mediaType,
+        })
+        .from(documents)
+        .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)));
+      return row;
+    },
   };
+  return service;
 }
 
 export type DocumentsService = ReturnType<typeof createDocumentsService>;

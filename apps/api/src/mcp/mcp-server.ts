@@ -26,8 +26,17 @@ const hit = z.object({
   documentTitle: z.string(),
   ordinal: z.number(),
   content: z.string(),
+  page: z.number().nullable().describe('The PDF page the passage comes from'),
+  headings: z.array(z.string()).nullable().describe('The headings above the passage, outermost first'),
   score: z.number(),
 });
+
+/** Where a passage comes from, in words: its page, or its section's heading path. */
+function locationOf(hit: { page: number | null; headings: string[] | null }): string {
+  if (hit.page !== null) return `, page ${hit.page}`;
+  if (hit.headings !== null && hit.headings.length > 0) return `, section "${hit.headings.join(' › ')}"`;
+  return '';
+}
 
 const task = z.object({
   id: z.string(),
@@ -49,6 +58,10 @@ const document = z.object({
   status: z.string(),
   error: z.string().nullable(),
   chunkCount: z.number(),
+  file: z
+    .object({ name: z.string(), mediaType: z.string(), size: z.number() })
+    .nullable()
+    .describe('The uploaded file the document was made from; null for text'),
   createdAt: z.string(),
   updatedAt: z.string(),
   content: z.string(),
@@ -146,7 +159,8 @@ export function createMcpServer(
       title: 'Search documents',
       description:
         'Search the user\'s documents (full-text, web-search syntax: "exact phrase", or, -exclude). ' +
-        'Returns the best-matching passages, best first, with the id and title of their document.',
+        'Returns the best-matching passages, best first, with the id and title of their document and, ' +
+        'for an uploaded file, the page (PDF) or section heading (DOCX, HTML, Markdown) they come from.',
       inputSchema: {
         query: pgText().trim().min(1).max(1_000),
         limit: z.number().int().min(1).max(50).optional().describe('How many passages (default 5).'),
@@ -161,6 +175,8 @@ export function createMcpServer(
         documentTitle: h.documentTitle,
         ordinal: h.ordinal,
         content: h.content,
+        page: h.page,
+        headings: h.headings,
         score: h.score,
       }));
       const text =
@@ -169,7 +185,7 @@ export function createMcpServer(
           : hits
               .map(
                 (h, i) =>
-                  `${i + 1}. ${h.documentTitle} (document ${h.documentId}, passage ${h.ordinal}, score ${h.score.toFixed(3)})\n${h.content}`,
+                  `${i + 1}. ${h.documentTitle} (document ${h.documentId}${locationOf(h)}, passage ${h.ordinal}, score ${h.score.toFixed(3)})\n${h.content}`,
               )
               .join('\n\n');
       return answer({ hits }, text);

@@ -15,6 +15,17 @@ const hit = z.object({
   documentTitle: z.string(),
   ordinal: z.number().int(),
   content: z.string(),
+  page: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The page of the PDF the passage comes from; null for other sources.'),
+  headings: z
+    .array(z.string())
+    .nullable()
+    .describe(
+      'The headings above the passage in its DOCX, HTML or Markdown file, outermost first; null otherwise.',
+    ),
   score: z.number().describe('Combined score in [0, 1]; higher is better.'),
   textScore: z
     .number()

@@ -3,7 +3,9 @@ import type { RunFeed } from '@repo/runs';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { AgentClient } from '../agent/agent-client.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
+import type { CreateFromUpload } from '../documents/document-files.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
+import type { ObjectStorage } from '@repo/storage';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
 import { authorize } from '../plugins/app/authentication.ts';
 import type { RunsService } from '../runs/runs-service.ts';
@@ -19,6 +21,11 @@ import { taskRoutes } from './tasks.ts';
 
 export interface V1Options {
   documents: DocumentsService;
+  /** Multipart `POST /v1/documents`. */
+  uploads: CreateFromUpload;
+  /** Undefined without S3_BUCKET. */
+  storage: ObjectStorage | undefined;
+  maxUploadBytes: number;
   search: Search;
   tasks: TasksService;
   conversations: ConversationsService;
@@ -67,7 +74,12 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     }
   });
 
-  await app.register(documentRoutes, { documents: options.documents });
+  await app.register(documentRoutes, {
+    documents: options.documents,
+    uploads: options.uploads,
+    storage: options.storage,
+    maxUploadBytes: options.maxUploadBytes,
+  });
   await app.register(searchRoutes, { search: options.search });
   await app.register(taskRoutes, { tasks: options.tasks });
   await app.register(conversationRoutes, { conversations: options.conversations });

@@ -17,6 +17,10 @@ export type SearchHit = {
   documentTitle: string;
   ordinal: number;
   content: string;
+  /** The PDF page the chunk comes from (1-based); null otherwise. */
+  page: number | null;
+  /** The headings above the chunk in its DOCX, HTML or Markdown file, outermost first; null otherwise. */
+  headings: string[] | null;
   score: number;
   textScore: number | null;
   vectorScore: number | null;
@@ -72,7 +76,8 @@ export function createSearchService({ db, embedQuery, vectorWeight = 0.5 }: Sear
         from text_matches t full outer join vector_matches v on v.id = t.id
       )
       select f.id as "chunkId", c.document_id as "documentId", d.title as "documentTitle",
-        c.ordinal, c.content, f.score, f.text_score as "textScore", f.vector_score as "vectorScore"
+        c.ordinal, c.content, (c.metadata ->> 'page')::int as page, c.metadata -> 'headings' as headings,
+        f.score, f.text_score as "textScore", f.vector_score as "vectorScore"
       from fused f join chunks c on c.id = f.id join documents d on d.id = c.document_id
       order by f.score desc, f.id
       limit ${limit}

@@ -1,7 +1,8 @@
-import { databaseTls } from '@repo/config';
+import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool, runMigrations, type Database, type Pool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
 import { createProducer, createRedis, type Producer, type Redis } from '@repo/queue';
+import { createObjectStorage, type ObjectStorage } from '@repo/storage';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
@@ -21,6 +22,8 @@ export interface TestApp {
   pool: Pool;
   redis: Redis;
   producer: Producer;
+  /** The api's object storage client, when the env configures one (S3_BUCKET: `createTestBucket`). */
+  storage: ObjectStorage | undefined;
   database: TestDatabase;
   /** What METRICS_PORT serves, built by the production factory on the app's registry. */
   metricsServer: MetricsServer;
@@ -92,6 +95,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
   const producer = createProducer({ connection: redis, prefix });
   const db = createDatabase(pool);
+  const storageConfig = objectStorageConfig(config);
+  const storage = storageConfig
+    ? createObjectStorage({ ...storageConfig, connectTimeoutMs: 1_000 })
+    : undefined;
   const metrics = createMetricsRegistry('api', { defaultMetrics: false });
   const app = await buildApp({
     config,
@@ -100,6 +107,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     db,
     redis,
     producer,
+    storage,
     metrics,
     ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
   });
@@ -112,6 +120,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     pool,
     redis,
     producer,
+    storage,
     database,
     metricsServer,
     prefix,
@@ -128,6 +137,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await metricsServer.close();
       await app.close();
+      storage?.close();
       await producer.close();
       redis.disconnect();
       await pool.end();

@@ -1,4 +1,7 @@
 import type { Database } from '@repo/db';
+import { UnrecoverableError } from 'bullmq';
+import { DocumentRejected } from '../conversion/sections.ts';
+import type { DocumentFiles } from '../ingestion/document-files.ts';
 import {
   documentIngestion,
   documentProcessingMarker,
@@ -10,6 +13,8 @@ import { contractJob } from './job-definition.ts';
 export interface IngestDocumentJobOptions {
   db: Database;
   split: SplitOptions;
+  /** Reads and converts uploaded files. */
+  files: DocumentFiles;
   concurrency: number;
   timeoutMs: number;
 }
@@ -21,9 +26,9 @@ export interface IngestDocumentJobOptions {
  * mark (tests/bench/README.md has the statements).
  */
 export function ingestDocumentJob(options: IngestDocumentJobOptions) {
-  const { db, split } = options;
+  const { db, split, files } = options;
   const markProcessing = documentProcessingMarker(db);
-  const ingest = documentIngestion(db);
+  const ingest = documentIngestion(db, files);
   return contractJob('ingest-document', {
     // Every replica: a run replaces the document's chunks in one transaction under its row lock,
     // so two replicas (or a re-delivery) leave exactly one set; more replicas, more documents/s.
@@ -32,7 +37,14 @@ export function ingestDocumentJob(options: IngestDocumentJobOptions) {
     timeoutMs: options.timeoutMs,
     async process({ documentId }, { signal, succeedTaskIn }) {
       await markProcessing(documentId);
-      return ingest(documentId, { ...split, signal, settle: succeedTaskIn });
+      try {
+        return await ingest(documentId, { ...split, signal, settle: succeedTaskIn });
+      } catch (error) {
+        // A file that cannot be converted fails at once with its reason (the final-failure hook
+        // stores it on the document): retrying would only repeat it.
+        if (error instanceof DocumentRejected) throw new UnrecoverableError(error.message);
+        throw error;
+      }
     },
     async onFinalFailure({ documentId }, error) {
       await markDocumentFailed(db, documentId, error.message);

@@ -1,8 +1,10 @@
 import type { Database } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
+import type { ObjectStorage } from '@repo/storage';
 import type { TaskRunnerConfig } from '../config.ts';
 import { createAgentClient, missingAgent } from '../agent/agent-client.ts';
+import { createDocumentFiles } from '../ingestion/document-files.ts';
 import { agentRunJob, summarizeConversationJob } from './agent-run.job.ts';
 import { ingestDocumentJob } from './ingest-document.job.ts';
 import type { JobDefinition } from './job-definition.ts';
@@ -19,22 +21,28 @@ export interface JobTableDependencies {
   redis: Redis;
   taskState: TaskState;
   logger: Logger;
+  /** Uploaded files; undefined without S3_BUCKET. */
+  storage: ObjectStorage | undefined;
 }
 
 const DAY = 24 * 3600 * 1_000;
 
 /** The job table: every kind of job this process runs, with its concurrency and timeout. */
-export function jobTable({
-  config,
-  db,
-  producer,
-  redis,
-  taskState,
-  logger,
-}: JobTableDependencies): JobDefinition[] {
+export function jobTable(deps: JobTableDependencies): JobDefinition[] {
+  const { config, db, producer, redis, taskState, logger, storage } = deps;
   const ingest = ingestDocumentJob({
     db,
     split: { chunkSize: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+    files: createDocumentFiles({
+      storage,
+      limits: {
+        timeoutMs: config.CONVERT_TIMEOUT_MS,
+        memoryMb: config.CONVERT_MEMORY_MB,
+        maxUnzippedBytes: config.CONVERT_MAX_UNZIPPED_BYTES,
+      },
+      concurrency: config.CONVERT_CONCURRENCY,
+      maxFileBytes: config.CONVERT_MAX_FILE_BYTES,
+    }),
     concurrency: config.INGEST_CONCURRENCY,
     timeoutMs: config.INGEST_TIMEOUT_MS,
   });
@@ -55,7 +63,7 @@ export function jobTable({
     [agentRun.name, agentRun],
   ]);
   const maintenance = maintenanceJob(
-    { db, producer, taskState, logger, definitions: taskJobs },
+    { db, producer, taskState, logger, storage, definitions: taskJobs },
     {
       retentionMs: config.TASK_RETENTION_DAYS * DAY,
       stuckAfterMs: config.TASK_STUCK_AFTER_MS,

@@ -1,6 +1,7 @@
-import { tasks, type Database, type Task } from '@repo/db';
+import { documents, tasks, type Database, type Task } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import { jobNames, jobs, type JobName, type Producer } from '@repo/queue';
+import { isStorageUnavailable, type ObjectStorage } from '@repo/storage';
 import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import type { JobDefinition } from '../jobs/job-definition.ts';
 import type { TaskState } from '../jobs/task-state.ts';
@@ -21,6 +22,11 @@ export interface MaintenancePolicy {
   settleMs?: number;
   /** Rows per statement, and per run for the reconciliations: a backlog is worked off run by run. */
   batchSize?: number;
+  /**
+   * A stored object no document refers to is deleted once it is older than this (default 1 h):
+   * an upload writes its object a moment before its row commits, so a fresh one is left alone.
+   */
+  orphanGraceMs?: number;
 }
 
 export interface MaintenanceDependencies {
@@ -34,6 +40,8 @@ export interface MaintenanceDependencies {
    */
   definitions: ReadonlyMap<string, JobDefinition>;
   logger: Logger;
+  /** Uploaded files; without it (no S3_BUCKET) step 4 is skipped. */
+  storage?: ObjectStorage | undefined;
   /** Bound of every Redis call (default 5 s): BullMQ waits for a connection that never came up. */
   redisTimeoutMs?: number;
 }
@@ -47,6 +55,10 @@ export interface MaintenanceReport {
   failed: number;
   /** Tasks whose row missed their job's final state (completed/failed in Redis), now mirrored. */
   reconciled: number;
+  /** Stored files no document refers to (a failed clean-up, a crash mid-request), deleted. */
+  orphanedObjects: number;
+  /** Multipart uploads abandoned mid-file (the api died), aborted so their parts are freed. */
+  abandonedUploads: number;
 }
 
 const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
@@ -60,6 +72,9 @@ const IN_PROGRESS = new Set(['active', 'waiting', 'delayed', 'prioritized', 'wai
  * 3. Heal `queued` tasks: a row whose job is missing — the api committed the row but the enqueue
  *    answer was lost and its compensation failed — is enqueued again. The job id is the task id,
  *    so a job that did arrive meanwhile is not duplicated.
+ * 4. Object storage: deletes stored files no document refers to, and aborts multipart uploads
+ *    left unfinished, both once older than `orphanGraceMs`. Skipped (with a warning) while the
+ *    storage server is unreachable; the next run catches up.
  * Every step is conditional and idempotent: two runs at once (or a run retried) do no harm.
  */
 export async function runMaintenance(
@@ -71,7 +86,14 @@ export async function runMaintenance(
   const batchSize = policy.batchSize ?? 500;
   const settleMs = policy.settleMs ?? 60_000;
   const redisTimeoutMs = deps.redisTimeoutMs ?? 5_000;
-  const report: MaintenanceReport = { purged: 0, requeued: 0, failed: 0, reconciled: 0 };
+  const report: MaintenanceReport = {
+    purged: 0,
+    requeued: 0,
+    failed: 0,
+    reconciled: 0,
+    orphanedObjects: 0,
+    abandonedUploads: 0,
+  };
   const ago = (ms: number) => new Date(Date.now() - ms);
 
   // 1. Purge, batch by batch. Queue entries go first: if Redis fails, nothing was deleted yet.
@@ -163,8 +185,41 @@ export async function runMaintenance(
     await reconcile(task);
   }
 
+  if (deps.storage) {
+    try {
+      await sweepObjects(deps.storage, db, ago(policy.orphanGraceMs ?? 3_600_000), report, signal);
+    } catch (error) {
+      if (!isStorageUnavailable(error)) throw error;
+      logger.warn({ err: error }, 'object storage unavailable; orphaned files are swept next run');
+    }
+  }
+
   logger.info(report, 'maintenance done');
   return report;
+}
+
+/** Step 4, a page of up to 1,000 keys at a time: one query asks which of them are referenced. */
+async function sweepObjects(
+  storage: ObjectStorage,
+  db: Database,
+  before: Date,
+  report: MaintenanceReport,
+  signal?: AbortSignal,
+): Promise<void> {
+  for await (const page of storage.list(signal)) {
+    const old = page.filter((object) => object.lastModified < before).map((object) => object.key);
+    if (old.length === 0) continue;
+    const referenced = await db
+      .select({ key: documents.objectKey })
+      .from(documents)
+      .where(inArray(documents.objectKey, old));
+    const known = new Set(referenced.map((row) => row.key));
+    const orphans = old.filter((key) => !known.has(key));
+    if (orphans.length === 0) continue;
+    await storage.removeMany(orphans);
+    report.orphanedObjects += orphans.length;
+  }
+  report.abandonedUploads += await storage.abortStaleUploads(before);
 }
 
 function isJobName(type: string): type is JobName {

@@ -45,6 +45,7 @@ export async function createTestRunner(options: TestRunnerOptions = {}): Promise
     logger: silentLogger,
     db: connections.db,
     redis: connections.redis,
+    storage: connections.storage,
     metrics,
     jobs: options.jobs,
     onFatal: options.onFatal,

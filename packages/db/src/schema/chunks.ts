@@ -1,10 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, unique, uuid, vector } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, unique, uuid, vector } from 'drizzle-orm/pg-core';
 import { id, tsvector } from './columns.ts';
 import { documents } from './documents.ts';
 
 /** Matches OpenAI's text-embedding-3-small; change it together with the embedding model. */
 export const EMBEDDING_DIMENSIONS = 1536;
+
+/**
+ * Where in its source a chunk came from: the page of a PDF, the headings above it in a DOCX, HTML
+ * or Markdown file (outermost first). Null for text posted as JSON.
+ */
+export interface ChunkMetadata {
+  page?: number;
+  headings?: string[];
+}
 
 export const chunks = pgTable(
   'chunks',
@@ -15,6 +24,7 @@ export const chunks = pgTable(
       .references(() => documents.id, { onDelete: 'cascade' }),
     ordinal: integer('ordinal').notNull(),
     content: text('content').notNull(),
+    metadata: jsonb('metadata').$type<ChunkMetadata>(),
     // Computed by Postgres from `content`, so it can never drift from the text it indexes.
     searchVector: tsvector('search_vector')
       .notNull()

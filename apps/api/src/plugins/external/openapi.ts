@@ -3,7 +3,32 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { OWNER_HEADER } from '../app/authentication.ts';
+
+type Transform = typeof jsonSchemaTransform;
+
+/**
+ * fastify-type-provider-zod's transform, also for a body given per content type (`body: { content:
+ * { 'application/json': { schema }, 'multipart/form-data': { schema } } }`, which Fastify validates
+ * per type): each type's zod schema is converted like a plain body would be. A nullable one is
+ * documented as what it wraps: a body a parser leaves null (multipart, read as a stream by the
+ * handler) validates as null but is described as the form it carries.
+ */
+const transform: Transform = (document) => {
+  const body = document.schema?.body as { content?: Record<string, { schema: unknown }> } | undefined;
+  if (!body?.content) return jsonSchemaTransform(document);
+  const { body: _body, ...rest } = document.schema;
+  const transformed = jsonSchemaTransform({ ...document, schema: rest });
+  const content = Object.fromEntries(
+    Object.entries(body.content).map(([type, { schema }]) => {
+      const documented = schema instanceof z.ZodNullable ? schema.unwrap() : schema;
+      const converted = jsonSchemaTransform({ ...document, schema: { body: documented } });
+      return [type, { schema: (converted.schema as { body: unknown }).body }];
+    }),
+  );
+  return { ...transformed, schema: { ...transformed.schema, body: { content } } };
+};
 
 export interface OpenApiOptions {
   /** Serve the interactive reference at /docs (never in production: it is an attack map). */
@@ -59,7 +84,7 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject: jsonSchemaTransformObject,
   });
   if (ui) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

@@ -1,0 +1,19 @@
+export {
+  createObjectStorage,
+  isStorageUnavailable,
+  ObjectTooLargeError,
+  type ObjectStorage,
+  type ObjectStorageOptions,
+  type OpenedObject,
+  type StoredObject,
+} from './object-storage.ts';
+export {
+  ACCEPTED_TYPES,
+  decodeUtf8,
+  detectDocumentKind,
+  documentKinds,
+  kindOfMediaType,
+  SNIFF_BYTES,
+  type Detection,
+  type DocumentKind,
+} from './document-types.ts';
