@@ -81,12 +81,23 @@ redis_password=$(cat "$dir/redis-password")
 write migration-database-url "postgres://keelson_owner:$owner_password@postgres:5432/keelson"
 write database-url "postgres://keelson_app:$app_password@postgres:5432/keelson"
 write redis-url "redis://keelson:$redis_password@redis:6379"
-# `default` is every connection that has not authenticated: it may PING (the healthcheck) and
-# nothing else. `keelson` may run every command on every key and channel: BullMQ uses scripting,
-# INFO, CLIENT LIST and pub/sub; the password is what keeps other containers out.
-write redis-acl "user default on nopass resetchannels -@all +ping
+# `default` is off: a connection that has not authenticated can run nothing (NOAUTH), and nobody
+# can authenticate as `default`. It keeps every permission all the same, because Redis replays
+# the append-only file as `default` and re-checks its permissions at each EXEC: a `default` that
+# may not run BullMQ's transactions silently drops every job of the file on restart (Redis
+# 7.2–8.0; redis/redis#14541, fixed upstream later). `keelson` may run every command on every key
+# and channel: BullMQ uses scripting, INFO, CLIENT LIST and pub/sub; its password keeps other
+# containers out.
+redis_acl="user default off nopass ~* &* +@all
 user keelson on #$(sha256_of "$redis_password") ~* &* +@all
 "
+# A redis-acl kept from an earlier version of this script (its `default` could PING only) loses
+# the queue on every Redis restart: it is derived from redis-password alone, so rewrite it.
+if [ -e "$dir/redis-acl" ] && grep -q '^user default on nopass' "$dir/redis-acl"; then
+  rm "$dir/redis-acl"
+  echo "create-secrets: redis-acl is from an earlier version (Redis would drop queued jobs on restart), rewritten"
+fi
+write redis-acl "$redis_acl"
 
 # A kept file that no longer carries the kept password would fail every connection.
 case "$(cat "$dir/migration-database-url")" in

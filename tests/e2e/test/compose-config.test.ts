@@ -183,7 +183,7 @@ describe('compose.yaml', () => {
     const command = redis.command!;
     expect(command[command.indexOf('--aclfile') + 1]).toBe('/run/secrets/redis-acl');
     expect(command.join(' ')).not.toMatch(/requirepass|--user|>/);
-    expect(secretsOf('redis-prod')).toEqual(['redis-acl']);
+    expect(secretsOf('redis-prod')).toEqual(['redis-acl', 'redis-password']);
 
     // Postgres: the superuser for the operator, the two roles from the init script.
     const postgres = config.services['postgres-prod']!;

@@ -239,11 +239,18 @@ describe('the prod profile', () => {
   });
 
   it('refuses Redis to any container without the apps’ password; the apps use it from a file', async () => {
-    // Unauthenticated (any container on the network, the monitoring profile's included): PING only.
-    expect(await stack.redis(['ping'])).toBe('PONG');
-    for (const command of [['set', 'intruder', '1'], ['keys', '*'], ['flushall'], ['config', 'get', '*']]) {
-      expect(await stack.redis(command), command.join(' ')).toMatch(/^NOPERM/);
+    // Unauthenticated (any container on the network, the monitoring profile's included): nothing,
+    // and `default` cannot be authenticated as.
+    for (const command of [
+      ['ping'],
+      ['set', 'intruder', '1'],
+      ['keys', '*'],
+      ['flushall'],
+      ['config', 'get', '*'],
+    ]) {
+      expect(await stack.redis(command), command.join(' ')).toMatch(/^NOAUTH/);
     }
+    expect(await stack.redis(['auth', 'default', 'anything'])).toMatch(/^WRONGPASS/);
     // Every connection of every app is authenticated as `keelson`.
     const clients = (await stack.redis(['client', 'list'], 'keelson'))
       .split('\n')

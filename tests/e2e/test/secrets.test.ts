@@ -52,9 +52,10 @@ describe('scripts/create-secrets.sh', () => {
       `postgres://keelson_owner:${values['postgres-owner-password']}@postgres:5432/keelson`,
     );
     expect(values['redis-url']).toBe(`redis://keelson:${values['redis-password']}@redis:6379`);
-    // Redis keeps the password's hash only; an unauthenticated connection may only PING.
+    // Redis keeps the password's hash only; `default` (unauthenticated) is off, with the
+    // permissions Redis needs to replay its append-only file as it.
     expect(values['redis-acl']!.trim().split('\n')).toEqual([
-      'user default on nopass resetchannels -@all +ping',
+      'user default off nopass ~* &* +@all',
       `user keelson on #${sha256(values['redis-password']!)} ~* &* +@all`,
     ]);
     expect(values['redis-acl']).not.toContain(values['redis-password']);
@@ -71,6 +72,19 @@ describe('scripts/create-secrets.sh', () => {
     const { stdout } = await run(SCRIPT, [join(dir, 'secrets')]);
     expect(stdout).toMatch(/jwt-secret exists, kept/);
     expect(await Promise.all(NAMES.map(read))).toEqual(first);
+  });
+
+  it('rewrites a redis-acl kept from an earlier version, whose PING-only default lost the queue on restart', async () => {
+    await run(SCRIPT, [join(dir, 'secrets')]);
+    const current = await read('redis-acl');
+    const keelson = current.split('\n')[1]!;
+    await writeFile(
+      join(dir, 'secrets', 'redis-acl'),
+      `user default on nopass resetchannels -@all +ping\n${keelson}\n`,
+    );
+    const { stdout } = await run(SCRIPT, [join(dir, 'secrets')]);
+    expect(stdout).toMatch(/redis-acl is from an earlier version/);
+    expect(await read('redis-acl')).toBe(current);
   });
 
   it('refuses a kept file that no longer matches the password it was written from', async () => {
