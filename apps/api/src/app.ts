@@ -12,8 +12,9 @@ import type { Producer, Redis } from '@repo/queue';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
+import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
-import { signingSecret, type ApiConfig } from './config.ts';
+import { apiKeyPepper, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
@@ -55,6 +56,7 @@ export type AppConfig = Pick<
   | 'HTTP_IDLE_TIMEOUT_MS'
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'SSE_HEARTBEAT_MS'
+  | 'API_KEY_PEPPER'
 >;
 
 export interface AppDependencies {
@@ -125,7 +127,16 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
   // Measured here, served on METRICS_PORT by the metrics server (metrics/metrics-server.ts).
   await app.register(httpMetricsPlugin, { registry: deps.metrics });
+  const apiKeys = createApiKeysService({
+    db: deps.db,
+    redis: deps.redis,
+    prefix: config.QUEUE_PREFIX,
+    pepper: apiKeyPepper(config),
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => apiKeys.close());
   await app.register(authentication, {
+    verifyApiKey: (key) => apiKeys.verify(key),
     verifyAccessToken: createAccessTokenVerifier({
       secret: signingSecret(config),
       jwksUrl: config.JWT_JWKS_URL,
@@ -180,6 +191,7 @@ export async function buildApp(deps: AppDependencies) {
     search,
     tasks,
     conversations: createConversationsService({ db: deps.db, stopJob }),
+    apiKeys,
     agent,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });

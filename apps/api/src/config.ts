@@ -1,6 +1,8 @@
 import {
   cors,
   database,
+  DEVELOPMENT_API_KEY_PEPPER,
+  secret,
   DEVELOPMENT_JWT_SECRET,
   http,
   httpServerTimeouts,
@@ -16,6 +18,7 @@ import {
   serviceUrl,
   sse,
   trustProxy,
+  weakSecretReason,
   type Env,
 } from '@repo/config';
 import { z } from 'zod';
@@ -61,6 +64,32 @@ function refuseInsecureProduction(
   if (config.NODE_ENV !== 'production') return;
   for (const [name, message] of productionProblems(config)) {
     ctx.addIssue({ code: 'custom', path: [name], message });
+  }
+}
+
+/** API_KEY_PEPPER: required in production and as strong as the other secrets, distinct from them. */
+function refuseWeakPepper(
+  config: { NODE_ENV: string; API_KEY_PEPPER?: string | undefined; JWT_SECRET?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (config.NODE_ENV !== 'production') return;
+  if (config.API_KEY_PEPPER === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEY_PEPPER'],
+      message:
+        'is required in production: API keys are stored as HMACs keyed with it (outside production a public development pepper is used)',
+    });
+    return;
+  }
+  const reason = weakSecretReason(config.API_KEY_PEPPER);
+  if (reason) ctx.addIssue({ code: 'custom', path: ['API_KEY_PEPPER'], message: reason });
+  else if (config.API_KEY_PEPPER === config.JWT_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEY_PEPPER'],
+      message: 'must differ from JWT_SECRET: whoever holds one secret must not hold the other',
+    });
   }
 }
 
@@ -125,8 +154,15 @@ const schema = z
     AGENT_RUN_MAX_DEPTH: int(0, 20).default(3),
     /** Agent runs an owner may have queued or running at once; one more is refused (429). */
     AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
+    /**
+     * The key of the HMAC-SHA-256 that API keys are stored as (apps/api/README.md, "API keys"):
+     * without it a leaked database cannot even be used to check a guessed key. Changing it
+     * invalidates every key issued. Unset outside production: the public development pepper.
+     */
+    API_KEY_PEPPER: secret(z.string()).optional(),
   })
   .superRefine(refuseInsecureProduction)
+  .superRefine(refuseWeakPepper)
   .superRefine(refineDatabase)
   .refine((config) => config.METRICS_PORT !== config.PORT, {
     path: ['METRICS_PORT'],
@@ -160,4 +196,9 @@ export function loadTokenConfig(env: Env = process.env) {
 export function signingSecret(config: Pick<ApiConfig, 'NODE_ENV' | 'JWT_SECRET' | 'JWT_JWKS_URL'>) {
   if (config.JWT_JWKS_URL !== undefined) return undefined;
   return config.JWT_SECRET ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_JWT_SECRET : undefined);
+}
+
+/** The pepper in force: the configured one, or the public development one outside production. */
+export function apiKeyPepper(config: Pick<ApiConfig, 'API_KEY_PEPPER'>): string {
+  return config.API_KEY_PEPPER ?? DEVELOPMENT_API_KEY_PEPPER;
 }

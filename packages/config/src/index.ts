@@ -17,6 +17,7 @@ export { listen, listenAddress, serviceUrl } from './network.ts';
 export { isSecret, secret } from './secret.ts';
 export {
   DEVELOPMENT_DATABASE_PASSWORD,
+  DEVELOPMENT_API_KEY_PEPPER,
   DEVELOPMENT_JWT_SECRET,
   DEVELOPMENT_SERVICE_TOKEN,
   PUBLISHED_SECRETS,

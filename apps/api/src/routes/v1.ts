@@ -1,12 +1,14 @@
 import { problemResponse } from '@repo/http';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { AgentClient } from '../agent/agent-client.ts';
+import type { ApiKeysService } from '../api-keys/api-keys-service.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
 import { SERVICE_PERMISSIONS } from '../auth/permissions.ts';
 import { authorize } from '../plugins/app/authentication.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
 import { messageRoutes } from './messages.ts';
@@ -18,6 +20,7 @@ export interface V1Options {
   search: Search;
   tasks: TasksService;
   conversations: ConversationsService;
+  apiKeys: ApiKeysService;
   /** Undefined without AGENT_URL: sending a message then answers 503. */
   agent: AgentClient | undefined;
   /** SSE_HEARTBEAT_MS: a streamed answer silent this long gets a heartbeat comment. */
@@ -45,8 +48,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     route.onRequest = [...asArray(route.onRequest), authorize(permission)] as RouteOptions['onRequest'];
     if (route.schema) {
       route.schema.security = SERVICE_PERMISSIONS.has(permission)
-        ? [{ bearerAuth: [] }, { serviceToken: [], onBehalfOf: [] }]
-        : [{ bearerAuth: [] }];
+        ? [{ bearerAuth: [] }, { apiKey: [] }, { serviceToken: [], onBehalfOf: [] }]
+        : [{ bearerAuth: [] }, { apiKey: [] }];
       route.schema.response = {
         401: problemResponse('No valid bearer token (missing, malformed, invalid or expired).'),
         403: problemResponse(`The credential does not grant ${permission}.`),
@@ -64,6 +67,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(searchRoutes, { search: options.search });
   await app.register(taskRoutes, { tasks: options.tasks });
   await app.register(conversationRoutes, { conversations: options.conversations });
+  await app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   await app.register(messageRoutes, {
     conversations: options.conversations,
     agent: options.agent,

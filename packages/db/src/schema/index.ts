@@ -3,3 +3,4 @@ export * from './documents.ts';
 export * from './tasks.ts';
 export * from './conversations.ts';
 export * from './messages.ts';
+export * from './api-keys.ts';
