@@ -57,6 +57,8 @@ export type AppConfig = Pick<
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'SSE_HEARTBEAT_MS'
   | 'API_KEY_PEPPER'
+  | 'QUOTA_DOCUMENTS'
+  | 'QUOTA_STORED_BYTES'
 >;
 
 export interface AppDependencies {
@@ -163,6 +165,7 @@ export async function buildApp(deps: AppDependencies) {
     producer: deps.producer,
     stopJob,
     logger: deps.logger,
+    quotas: { maxDocuments: config.QUOTA_DOCUMENTS, maxStoredBytes: config.QUOTA_STORED_BYTES },
   });
   const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
   const tasks = createTasksService({

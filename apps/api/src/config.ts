@@ -155,6 +155,12 @@ const schema = z
     /** Agent runs an owner may have queued or running at once; one more is refused (429). */
     AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
     /**
+     * Default quotas per owner (an operator overrides them per owner in the `owner_quotas` table):
+     * documents held, and the bytes of their text. One more is refused with 429 quota-exceeded.
+     */
+    QUOTA_DOCUMENTS: int(1, 100_000_000).default(10_000),
+    QUOTA_STORED_BYTES: int(1_024, 2 ** 50).default(1024 ** 3),
+    /**
      * The key of the HMAC-SHA-256 that API keys are stored as (apps/api/README.md, "API keys"):
      * without it a leaked database cannot even be used to check a guessed key. Changing it
      * invalidates every key issued. Unset outside production: the public development pepper.

@@ -5,6 +5,7 @@ import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import { returnDocument, takeDocument, type QuotaDefaults } from '../quotas/quotas.ts';
 import type { StopJob } from '../tasks/job-control.ts';
 
 export interface DocumentsServiceDependencies {
@@ -12,6 +13,8 @@ export interface DocumentsServiceDependencies {
   producer: Producer;
   stopJob: StopJob;
   logger: Logger;
+  /** The document and stored-bytes quotas (QUOTA_* defaults, per-owner overrides in Postgres). */
+  quotas: QuotaDefaults;
 }
 
 export interface NewDocumentInput {
@@ -74,7 +77,13 @@ function prepareList(db: Database, filtered: boolean, paged: boolean) {
     .prepare(`documents_list${filtered ? '_status' : ''}${paged ? '_after' : ''}`);
 }
 
-export function createDocumentsService({ db, producer, stopJob, logger }: DocumentsServiceDependencies) {
+export function createDocumentsService({
+  db,
+  producer,
+  stopJob,
+  logger,
+  quotas,
+}: DocumentsServiceDependencies) {
   const lists = [false, true].map((filtered) =>
     [false, true].map((paged) => prepareList(db, filtered, paged)),
   );
@@ -99,7 +108,30 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
       const requestHash =
         idempotencyKey === undefined ? null : sha256(JSON.stringify([input.title, input.content]));
 
+      const bytes = Buffer.byteLength(input.content, 'utf8');
       const stored = await db.transaction(async (tx) => {
+        const replay = async () => {
+          const [earlier] = await tx
+            .select({ id: documents.id, requestHash: documents.requestHash })
+            .from(documents)
+            .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
+          if (!earlier) return undefined;
+          if (earlier.requestHash !== requestHash) {
+            throw conflict(
+              'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
+              'urn:keelson:problem:idempotency-key-reused',
+            );
+          }
+          return { replayed: true as const, documentId: earlier.id };
+        };
+        // A replay takes no quota, so it is answered before the quota is taken.
+        if (idempotencyKey !== undefined) {
+          const earlier = await replay();
+          if (earlier) return earlier;
+        }
+        // Before the insert: the owner's counters, created on first need, count the documents
+        // stored so far, not this one.
+        await takeDocument(tx, ownerId, bytes, quotas);
         const values = {
           ownerId,
           title: input.title,
@@ -118,17 +150,11 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
                 .returning({ id: documents.id });
         const document = inserted[0];
         if (!document) {
-          const [earlier] = await tx
-            .select({ id: documents.id, requestHash: documents.requestHash })
-            .from(documents)
-            .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
-          if (!earlier || earlier.requestHash !== requestHash) {
-            throw conflict(
-              'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
-              'urn:keelson:problem:idempotency-key-reused',
-            );
-          }
-          return { replayed: true as const, documentId: earlier.id };
+          // A concurrent request with the same key stored it first: give the allowance back.
+          await returnDocument(tx, ownerId, bytes);
+          const earlier = await replay();
+          if (!earlier) throw new Error('an idempotency-key conflict without the earlier document');
+          return earlier;
         }
         const [task] = await tx
           .insert(tasks)
@@ -145,6 +171,7 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
         logger.warn({ err: error, documentId }, 'enqueue failed; removing the document');
         await db.transaction(async (tx) => {
           await tx.delete(tasks).where(eq(tasks.id, taskId));
+          await returnDocument(tx, ownerId, bytes);
           await tx.delete(documents).where(eq(documents.id, documentId));
         });
         throw serviceUnavailable('The job queue is unavailable; nothing was stored. Retry later.');
@@ -197,6 +224,14 @@ export function createDocumentsService({ db, producer, stopJob, logger }: Docume
      */
     async delete(ownerId: string, id: string): Promise<boolean> {
       const cancelled = await db.transaction(async (tx) => {
+        const [existing] = await tx
+          .select({ bytes: sql<number>`octet_length(${documents.content})`.mapWith(Number) })
+          .from(documents)
+          .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))
+          .for('update');
+        if (!existing) return undefined;
+        // Before the delete, so counters created here count this document, then give it back.
+        await returnDocument(tx, ownerId, existing.bytes);
         const deleted = await tx
           .delete(documents)
           .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))

@@ -51,6 +51,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentsService
             .describe('Stored and queued for ingestion; `Location` names the document.'),
           400: validationProblem,
           409: problemResponse('The Idempotency-Key was used before with a different body.'),
+          429: problemResponse(
+            'Rate limit exceeded, or a quota is used up: `urn:keelson:problem:quota-exceeded` names it (`quota`: documents or stored-bytes), its `limit` and what is `used`.',
+          ),
           503: problemResponse('The job queue is unavailable; nothing was stored. Retry after Retry-After.'),
         },
       },

@@ -4,3 +4,4 @@ export * from './tasks.ts';
 export * from './conversations.ts';
 export * from './messages.ts';
 export * from './api-keys.ts';
+export * from './owner-quotas.ts';
