@@ -39,7 +39,8 @@ export interface RunnerStatus {
   ready: boolean;
   role: 'leader' | 'standby';
   phase: string;
-  workers?: { running: boolean };
+  migrations?: { state: string; applied: string[] };
+  workers?: { running: boolean; queues?: string[] };
 }
 
 export interface LbServer {
@@ -149,6 +150,20 @@ export class ProdStack {
       { timeout: 15_000 },
     );
     return JSON.parse(out) as RunnerStatus;
+  }
+
+  /** A task-runner container's /metrics (Prometheus text), read from inside the container. */
+  async runnerMetrics(container: string): Promise<string> {
+    return docker(
+      [
+        'exec',
+        container,
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:3001/metrics').then(async (r) => process.stdout.write(await r.text()), () => process.exit(3))",
+      ],
+      { timeout: 15_000 },
+    );
   }
 
   /** HAProxy's view of every server slot that has an address. */

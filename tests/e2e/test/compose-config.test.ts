@@ -68,6 +68,15 @@ describe('compose.yaml', () => {
     expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner']);
   });
 
+  it('scales the task-runner with --scale in dev and prod: no fixed name, a port range or none', async () => {
+    const dev = (await resolved()).services['task-runner']!;
+    // One host port per replica: `--scale task-runner=3` takes 3001, 3002, 3003.
+    expect(dev.ports?.map((port) => port.published)).toEqual(['3001-3009']);
+    const prod = (await resolved('--profile', 'prod')).services['task-runner-prod']!;
+    expect(prod.ports ?? []).toEqual([]);
+    for (const service of [dev, prod]) expect(service).not.toHaveProperty('container_name');
+  });
+
   it('runs dev from bind-mounted sources in watch mode, every port on loopback', async () => {
     const config = await resolved();
     for (const app of ['api', 'task-runner', 'agent']) {

@@ -377,7 +377,7 @@ describe('the prod profile', () => {
     expect(result.requests).toBeGreaterThan(100);
   });
 
-  it('keeps one task-runner leading: a second replica stands by and takes over when the leader stops', async () => {
+  it('keeps one task-runner leading: a second replica works beside it and takes its duties over when it stops', async () => {
     await stack.scaleTaskRunner(2);
     const [first, second] = await stack.project.containerIds('task-runner-prod');
     const statuses = await waitFor(
