@@ -5,11 +5,12 @@ import { apiKeys } from '@repo/db';
 import { createLogger } from '@repo/observability';
 import { waitFor } from '@repo/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashApiKey } from '../src/api-keys/api-key-format.ts';
+import { createApiKeysService } from '../src/api-keys/api-keys-service.ts';
 import { apiKeyPepper } from '../src/config.ts';
 import { insertDocument } from './support/fixtures.ts';
-import { createTestApp, type TestApp } from './support/test-app.ts';
+import { createTestApp, silentLogger, type TestApp } from './support/test-app.ts';
 
 /**
  * API keys through the app over real HTTP, on real Postgres and Redis: two replicas (two app
@@ -210,6 +211,34 @@ describe('a key acts as its owner, limited to its scopes', () => {
       const response = await t.app.inject({ method: 'GET', url: '/v1/documents', headers: bearer(key) });
       return response.statusCode === 401 && response.json().detail === 'The API key has expired';
     });
+  });
+});
+
+describe('the hot path', () => {
+  it('costs no database round trip per request: one lookup per key and second at most, shared by concurrent misses', async () => {
+    const service = createApiKeysService({
+      db: t.db,
+      redis: t.redis,
+      prefix: `${t.prefix}-hot`,
+      pepper: apiKeyPepper(t.config),
+      logger: silentLogger,
+    });
+    try {
+      const { key } = await service.create('ivan', { name: 'hot', scopes: ['read'] });
+      const lookups = vi.spyOn(t.db, 'select');
+      const started = Date.now();
+      // 200 at once on a cold cache: one query between them.
+      const concurrent = await Promise.all(Array.from({ length: 200 }, () => service.verify(key)));
+      expect(concurrent.every((result) => result.ok)).toBe(true);
+      expect(lookups).toHaveBeenCalledTimes(1);
+      for (let i = 0; i < 500; i++) expect((await service.verify(key)).ok).toBe(true);
+      const seconds = (Date.now() - started) / 1_000;
+      // The cache lives 1 s: one more lookup per second that passed, however many requests.
+      expect(lookups.mock.calls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+      lookups.mockRestore();
+    } finally {
+      service.close();
+    }
   });
 });
 
