@@ -195,6 +195,13 @@ export function loadTokenConfig(env: Env = process.env) {
   return parseEnv(tokenSchema, env);
 }
 
+const adminSchema = z.object({ ...runtime, ...database, ...redis, ...queue }).superRefine(refineDatabase);
+
+/** What the `admin` command needs: the database, and Redis to announce a key's revocation. */
+export function loadAdminConfig(env: Env = process.env) {
+  return parseEnv(adminSchema, env);
+}
+
 /**
  * The HS256 secret in force: the configured one, or the public development one with
  * NODE_ENV=development (the configuration refuses every other mode without a secret).
