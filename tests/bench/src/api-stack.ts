@@ -177,6 +177,7 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
 const notUsedByList = {
   producer: undefined as never,
   stopJob: undefined as never,
+  quotas: undefined as never,
   logger: silent,
 };
 
