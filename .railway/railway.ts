@@ -79,6 +79,8 @@ export default defineRailway((ctx) => {
       REDIS_URL: cache.env.REDIS_URL,
       // Set once by hand as shared variables of the environment (sealed); see deployment.md.
       JWT_SECRET: ctx.shared.JWT_SECRET,
+      // The key of the HMAC API keys are stored as (shared, sealed, like JWT_SECRET).
+      API_KEY_PEPPER: ctx.shared.API_KEY_PEPPER,
       // Presented to the agent on every call; the agent expects the same value.
       SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
       AGENT_URL: internalUrl('agent'),

@@ -2,6 +2,7 @@
 # Creates the secrets of compose's prod profile in ./secrets/ (git-ignored), one file each:
 #
 #   jwt-secret               HS256 signing secret of the api            → JWT_SECRET_FILE
+#   api-key-pepper           the key of the HMAC API keys are stored as → API_KEY_PEPPER_FILE
 #   service-auth-token       the token internal callers present (api, task-runner → agent)
 #                                                                       → SERVICE_AUTH_TOKEN_FILE
 #   postgres-password        the superuser's (`postgres`), for an operator; no app has it
@@ -68,6 +69,7 @@ fail() {
 
 write jwt-secret "$(random_base64)"
 write service-auth-token "$(random_base64)"
+write api-key-pepper "$(random_base64)"
 write postgres-password "$(random_hex)"
 write postgres-owner-password "$(random_hex)"
 write postgres-app-password "$(random_hex)"

@@ -14,8 +14,9 @@ import type { ObjectStorage } from '@repo/storage';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
+import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
-import { signingSecret, type ApiConfig } from './config.ts';
+import { apiKeyPepper, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createUploads } from './documents/document-files.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
@@ -60,6 +61,9 @@ export type AppConfig = Pick<
   | 'HTTP_IDLE_TIMEOUT_MS'
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'SSE_HEARTBEAT_MS'
+  | 'API_KEY_PEPPER'
+  | 'QUOTA_DOCUMENTS'
+  | 'QUOTA_STORED_BYTES'
 >;
 
 export interface AppDependencies {
@@ -132,7 +136,16 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(openApi, { ui: config.NODE_ENV !== 'production' });
   // Measured here, served on METRICS_PORT by the metrics server (metrics/metrics-server.ts).
   await app.register(httpMetricsPlugin, { registry: deps.metrics });
+  const apiKeys = createApiKeysService({
+    db: deps.db,
+    redis: deps.redis,
+    prefix: config.QUEUE_PREFIX,
+    pepper: apiKeyPepper(config),
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => apiKeys.close());
   await app.register(authentication, {
+    verifyApiKey: (key) => apiKeys.verify(key),
     verifyAccessToken: createAccessTokenVerifier({
       secret: signingSecret(config),
       jwksUrl: config.JWT_JWKS_URL,
@@ -160,6 +173,7 @@ export async function buildApp(deps: AppDependencies) {
     stopJob,
     logger: deps.logger,
     storage: deps.storage,
+    quotas: { maxDocuments: config.QUOTA_DOCUMENTS, maxStoredBytes: config.QUOTA_STORED_BYTES },
   });
   const uploads = createUploads({
     documents,
@@ -233,6 +247,7 @@ export async function buildApp(deps: AppDependencies) {
     search,
     tasks,
     conversations: createConversationsService({ db: deps.db, stopJob, runs }),
+    apiKeys,
     agent,
     runs,
     runFeed: feed,

@@ -1,6 +1,8 @@
 import {
   cors,
   database,
+  DEVELOPMENT_API_KEY_PEPPER,
+  secret,
   DEVELOPMENT_JWT_SECRET,
   http,
   httpServerTimeouts,
@@ -18,6 +20,7 @@ import {
   sse,
   storage,
   trustProxy,
+  weakSecretReason,
   type Env,
 } from '@repo/config';
 import { z } from 'zod';
@@ -63,6 +66,32 @@ function refuseInsecureProduction(
   if (config.NODE_ENV !== 'production') return;
   for (const [name, message] of productionProblems(config)) {
     ctx.addIssue({ code: 'custom', path: [name], message });
+  }
+}
+
+/** API_KEY_PEPPER: required in production and as strong as the other secrets, distinct from them. */
+function refuseWeakPepper(
+  config: { NODE_ENV: string; API_KEY_PEPPER?: string | undefined; JWT_SECRET?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (config.NODE_ENV !== 'production') return;
+  if (config.API_KEY_PEPPER === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEY_PEPPER'],
+      message:
+        'is required in production: API keys are stored as HMACs keyed with it (outside production a public development pepper is used)',
+    });
+    return;
+  }
+  const reason = weakSecretReason(config.API_KEY_PEPPER);
+  if (reason) ctx.addIssue({ code: 'custom', path: ['API_KEY_PEPPER'], message: reason });
+  else if (config.API_KEY_PEPPER === config.JWT_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEY_PEPPER'],
+      message: 'must differ from JWT_SECRET: whoever holds one secret must not hold the other',
+    });
   }
 }
 
@@ -134,8 +163,21 @@ const schema = z
     AGENT_RUN_MAX_DEPTH: int(0, 20).default(3),
     /** Agent runs an owner may have queued or running at once; one more is refused (429). */
     AGENT_RUN_MAX_OPEN_PER_OWNER: int(1, 10_000).default(20),
+    /**
+     * Default quotas per owner (an operator overrides them per owner in the `owner_quotas` table):
+     * documents held, and the bytes of their text. One more is refused with 429 quota-exceeded.
+     */
+    QUOTA_DOCUMENTS: int(1, 100_000_000).default(10_000),
+    QUOTA_STORED_BYTES: int(1_024, 2 ** 50).default(1024 ** 3),
+    /**
+     * The key of the HMAC-SHA-256 that API keys are stored as (apps/api/README.md, "API keys"):
+     * without it a leaked database cannot even be used to check a guessed key. Changing it
+     * invalidates every key issued. Unset outside production: the public development pepper.
+     */
+    API_KEY_PEPPER: secret(z.string()).optional(),
   })
   .superRefine(refuseInsecureProduction)
+  .superRefine(refuseWeakPepper)
   .superRefine(refineDatabase)
   .superRefine(refineStorage)
   .refine((config) => config.METRICS_PORT !== config.PORT, {
@@ -163,6 +205,13 @@ export function loadTokenConfig(env: Env = process.env) {
   return parseEnv(tokenSchema, env);
 }
 
+const adminSchema = z.object({ ...runtime, ...database, ...redis, ...queue }).superRefine(refineDatabase);
+
+/** What the `admin` command needs: the database, and Redis to announce a key's revocation. */
+export function loadAdminConfig(env: Env = process.env) {
+  return parseEnv(adminSchema, env);
+}
+
 /**
  * The HS256 secret in force: the configured one, or the public development one with
  * NODE_ENV=development (the configuration refuses every other mode without a secret).
@@ -170,4 +219,9 @@ export function loadTokenConfig(env: Env = process.env) {
 export function signingSecret(config: Pick<ApiConfig, 'NODE_ENV' | 'JWT_SECRET' | 'JWT_JWKS_URL'>) {
   if (config.JWT_JWKS_URL !== undefined) return undefined;
   return config.JWT_SECRET ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_JWT_SECRET : undefined);
+}
+
+/** The pepper in force: the configured one, or the public development one outside production. */
+export function apiKeyPepper(config: Pick<ApiConfig, 'API_KEY_PEPPER'>): string {
+  return config.API_KEY_PEPPER ?? DEVELOPMENT_API_KEY_PEPPER;
 }

@@ -167,8 +167,12 @@ describe('limits on queueing agent runs', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused.json()).toMatchObject({
-      type: 'urn:keelson:problem:too-many-agent-runs',
+      type: 'urn:keelson:problem:quota-exceeded',
       detail: expect.stringMatching(/at most 3 agent runs queued or running/i),
+      quota: 'open-agent-runs',
+      limit: MAX_OPEN,
+      used: MAX_OPEN,
+      resetsAt: null,
     });
     // Nothing was stored or queued for the refused ones.
     expect(await t.db.$count(tasks, eq(tasks.ownerId, 'carol'))).toBe(MAX_OPEN);

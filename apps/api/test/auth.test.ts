@@ -29,6 +29,7 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
     '/v1/conversations/{id}/messages': { content: 'Hello' },
     '/v1/chat': { id: ID, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Hello' }] }] },
     '/v1/tasks': { type: 'agent-run', input: { conversationId: ID, content: 'Hello' } },
+    '/v1/api-keys': { name: 'Auth', scopes: ['read'] },
   };
   return Object.entries(document.paths ?? {})
     .filter(([path]) => path.startsWith('/v1/'))
@@ -57,8 +58,10 @@ describe('bearer tokens (HS256)', () => {
   it('covers every /v1 route of the OpenAPI document', () => {
     expect(operations.map((op) => `${op.method} ${op.url}`).sort()).toEqual(
       [
+        'DELETE /v1/api-keys/{id}',
         'DELETE /v1/conversations/{id}',
         'DELETE /v1/documents/{id}',
+        'GET /v1/api-keys',
         'GET /v1/chat/{id}/stream',
         'GET /v1/conversations',
         'GET /v1/conversations/{id}',
@@ -70,6 +73,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/runs/{id}/events',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
+        'POST /v1/api-keys',
         'POST /v1/chat',
         'POST /v1/conversations',
         'POST /v1/conversations/{id}/messages',
@@ -222,8 +226,11 @@ describe('the service token', () => {
     ['GET', `/v1/runs/${ID}`, undefined],
     ['GET', `/v1/runs/${ID}/events`, undefined],
     ['POST', `/v1/runs/${ID}/cancel`, undefined],
+    ['POST', '/v1/api-keys', { name: 'x', scopes: ['read'] }],
+    ['GET', '/v1/api-keys', undefined],
+    ['DELETE', `/v1/api-keys/${ID}`, undefined],
   ] as const)(
-    'is refused (403) for %s %s: creating, deleting, cancelling, conversations and runs stay with users',
+    'is refused (403) for %s %s: creating, deleting, cancelling, conversations, runs and keys stay with users',
     async (method, url, payload) => {
       const response = await t.app.inject({
         method,

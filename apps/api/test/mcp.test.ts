@@ -339,7 +339,13 @@ describe('tool permissions', () => {
       { kind: 'service', ownerId: 'alice', permissions: new Set(granted) },
       {
         search: createSearchService({ db: t.db }),
-        documents: createDocumentsService({ db: t.db, producer: t.producer, stopJob, logger: silentLogger }),
+        documents: createDocumentsService({
+          db: t.db,
+          producer: t.producer,
+          stopJob,
+          logger: silentLogger,
+          quotas: { maxDocuments: 1_000, maxStoredBytes: 1024 ** 2 },
+        }),
         tasks: createTasksService({
           db: t.db,
           producer: t.producer,

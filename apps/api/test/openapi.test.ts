@@ -31,7 +31,7 @@ describe('OpenAPI', () => {
   it('is OpenAPI 3.1 and documents every route with schemas for its inputs and outputs', () => {
     expect(document.openapi).toBe('3.1.0');
     const v1 = operations().filter(({ path }) => path.startsWith('/v1/'));
-    expect(v1).toHaveLength(21);
+    expect(v1).toHaveLength(24);
     for (const { path, method, operation } of v1) {
       const what = `${method} ${path}`;
       expect(operation.security, what).toContainEqual({ bearerAuth: [] });
@@ -70,7 +70,12 @@ describe('/docs', () => {
 
   it('is not served in production', async () => {
     const production = await createTestApp({
-      env: { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'https://app.example.com' },
+      env: {
+        NODE_ENV: 'production',
+        JWT_SECRET: TEST_JWT_SECRET,
+        API_KEY_PEPPER: 'test-api-key-pepper-'.padEnd(48, 'k'),
+        CORS_ORIGINS: 'https://app.example.com',
+      },
       // Production refuses the test database's (published) password; this app never queries.
       databaseUrl: (url) => url.replace(/:\/\/([^:]+):[^@]*@/, '://$1:not-the-published-password@'),
     });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ConfigError, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
+import { ConfigError, DEVELOPMENT_API_KEY_PEPPER, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET, loadConfig, signingSecret } from '../src/config.ts';
 
@@ -14,6 +14,7 @@ const production = {
   REDIS_URL: 'redis://127.0.0.1:9',
   JWT_SECRET: strong,
   SERVICE_AUTH_TOKEN: 's'.repeat(48),
+  API_KEY_PEPPER: 'k'.repeat(48),
   CORS_ORIGINS: 'https://app.example.com',
 };
 
@@ -43,6 +44,22 @@ describe('production start-up refuses an insecure configuration, saying which an
   });
 
   const rules: [string, Record<string, string | undefined>, RegExp][] = [
+    ['a missing API_KEY_PEPPER', { API_KEY_PEPPER: undefined }, /API_KEY_PEPPER: is required in production/],
+    [
+      'the development API_KEY_PEPPER',
+      { API_KEY_PEPPER: DEVELOPMENT_API_KEY_PEPPER },
+      /API_KEY_PEPPER: is a published default value/,
+    ],
+    [
+      'a short API_KEY_PEPPER',
+      { API_KEY_PEPPER: 'x'.repeat(31) },
+      /API_KEY_PEPPER: is 31 bytes; production requires at least 32/,
+    ],
+    [
+      'an API_KEY_PEPPER equal to JWT_SECRET',
+      { API_KEY_PEPPER: strong },
+      /API_KEY_PEPPER: must differ from JWT_SECRET/,
+    ],
     [
       'a missing JWT_SECRET',
       { JWT_SECRET: undefined },
@@ -116,7 +133,7 @@ describe('production start-up refuses an insecure configuration, saying which an
       expect(stderr).toMatch(/^api: refusing to start\./);
       expect(stderr).toMatch(message);
       // Secrets are never echoed back.
-      for (const value of [change.JWT_SECRET, change.SERVICE_AUTH_TOKEN]) {
+      for (const value of [change.JWT_SECRET, change.SERVICE_AUTH_TOKEN, change.API_KEY_PEPPER]) {
         if (value) expect(stderr).not.toContain(value);
       }
 

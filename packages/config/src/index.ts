@@ -18,6 +18,7 @@ export { isSecret, secret } from './secret.ts';
 export { objectStorageConfig, refineStorage, storage, type ObjectStorageConfig } from './storage.ts';
 export {
   DEVELOPMENT_DATABASE_PASSWORD,
+  DEVELOPMENT_API_KEY_PEPPER,
   DEVELOPMENT_JWT_SECRET,
   DEVELOPMENT_SERVICE_TOKEN,
   PUBLISHED_SECRETS,

@@ -20,8 +20,15 @@ export const DEVELOPMENT_SERVICE_TOKEN = 'dev-service-token-change-me-in-product
 /** The dev profile's Postgres password (compose.yaml), also CI's and the test suites'. */
 export const DEVELOPMENT_DATABASE_PASSWORD = 'keelson';
 
+/**
+ * The api's API_KEY_PEPPER outside production (production requires its own), so API keys work
+ * in a checkout with no setup.
+ */
+export const DEVELOPMENT_API_KEY_PEPPER = 'keelson-development-api-key-pepper-never-use-in-production';
+
 export const PUBLISHED_SECRETS: readonly string[] = [
   DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_API_KEY_PEPPER,
   DEVELOPMENT_SERVICE_TOKEN,
   DEVELOPMENT_DATABASE_PASSWORD,
 ];

@@ -131,6 +131,7 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
       env: {
         ...connections,
         JWT_SECRET: jwtSecret,
+        API_KEY_PEPPER: secret(),
         SERVICE_AUTH_TOKEN: serviceToken,
         AGENT_URL: `http://127.0.0.1:${agentPort}`,
         // One owner sends every request of a run: its budget is set out of reach. The limiter
@@ -176,6 +177,7 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
 const notUsedByList = {
   producer: undefined as never,
   stopJob: undefined as never,
+  quotas: undefined as never,
   logger: silent,
 };
 

@@ -13,6 +13,7 @@ const PASSWORDS = ['postgres-password', 'postgres-owner-password', 'postgres-app
 const NAMES = [
   'jwt-secret',
   'service-auth-token',
+  'api-key-pepper',
   ...PASSWORDS,
   'migration-database-url',
   'database-url',
@@ -38,7 +39,7 @@ describe('scripts/create-secrets.sh', () => {
     const values: Record<string, string> = Object.fromEntries(
       await Promise.all(NAMES.map(async (name) => [name, await read(name)])),
     );
-    for (const name of ['jwt-secret', 'service-auth-token', ...PASSWORDS]) {
+    for (const name of ['jwt-secret', 'service-auth-token', 'api-key-pepper', ...PASSWORDS]) {
       // At least the 32 bytes production requires (MIN_SECRET_BYTES), no trailing newline.
       expect(Buffer.byteLength(values[name]!), name).toBeGreaterThanOrEqual(32);
       expect(values[name], name).not.toMatch(/\s/);

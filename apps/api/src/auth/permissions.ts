@@ -1,3 +1,5 @@
+import type { ApiKeyScope } from '@repo/db';
+
 /**
  * What a caller may do. Every `/v1` route names exactly one permission (a route without one is
  * refused when the app is built), and a principal carries the set it was granted.
@@ -27,6 +29,10 @@ export const permissions = [
   'runs:read',
   /** Cancelling runs. */
   'runs:write',
+  /** Creating, listing and revoking API keys (`/v1/api-keys`). */
+  'api-keys:manage',
+  /** Reading the owner's usage and cost (`GET /v1/usage`). */
+  'usage:read',
 ] as const;
 
 export type Permission = (typeof permissions)[number];
@@ -40,8 +46,26 @@ export const SERVICE_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(
   'tasks:write',
 ]);
 
+/**
+ * What each API-key scope grants (apps/api/README.md has the table). A key holds the union of its
+ * scopes' permissions and nothing else; `keys` is separate from `write` so a key given to a script
+ * cannot mint more keys unless that was the point.
+ */
+export const SCOPE_PERMISSIONS: Readonly<Record<ApiKeyScope, readonly Permission[]>> = {
+  read: ['documents:read', 'search', 'tasks:read', 'conversations:read', 'runs:read', 'usage:read'],
+  write: ['documents:write', 'documents:delete', 'tasks:cancel', 'conversations:delete'],
+  /** Whatever runs the agent, and so spends model tokens, and stopping it (cancelling a run). */
+  agent: ['tasks:write', 'conversations:write', 'runs:write'],
+  keys: ['api-keys:manage'],
+};
+
+export function scopePermissions(scopes: readonly ApiKeyScope[]): ReadonlySet<Permission> {
+  return new Set(scopes.flatMap((scope) => SCOPE_PERMISSIONS[scope]));
+}
+
 export interface Principal {
-  kind: 'user' | 'service';
+  /** `api-key`: a machine client acting as its owner, limited to its key's scopes. */
+  kind: 'user' | 'service' | 'api-key';
   /** Whose resources this request reads and changes. */
   ownerId: string;
   permissions: ReadonlySet<Permission>;
@@ -50,6 +74,8 @@ export interface Principal {
    * conversation turn; `x-keelson-run-depth`). A user's request is never inside a run.
    */
   runDepth?: number;
+  /** An API key's scopes (what a key it creates may be granted at most). */
+  scopes?: readonly ApiKeyScope[];
 }
 
 /**

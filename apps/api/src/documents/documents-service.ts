@@ -6,6 +6,7 @@ import type { Producer } from '@repo/queue';
 import type { ObjectStorage } from '@repo/storage';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import { returnDocument, takeDocument, type QuotaDefaults } from '../quotas/quotas.ts';
 import type { StopJob } from '../tasks/job-control.ts';
 import { discardObject } from './document-files.ts';
 
@@ -16,6 +17,8 @@ export interface DocumentsServiceDependencies {
   logger: Logger;
   /** Uploaded files; undefined without S3_BUCKET. */
   storage?: ObjectStorage | undefined;
+  /** The document and stored-bytes quotas (QUOTA_* defaults, per-owner overrides in Postgres). */
+  quotas: QuotaDefaults;
 }
 
 export interface NewDocumentInput {
@@ -48,6 +51,15 @@ export interface CreateResult {
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * What a document counts against the stored-bytes quota: an uploaded file's size (its text, made
+ * later by the task-runner, is not counted again), or the text sent as JSON. The same measure on
+ * the way in (`storedBytes`) and out (`storedBytesOfRow`), so a delete gives back what was taken.
+ */
+const storedBytes = (values: DocumentValues) => values.byteSize ?? Buffer.byteLength(values.content, 'utf8');
+const storedBytesOfRow =
+  sql<number>`coalesce(${documents.byteSize}, octet_length(${documents.content}))`.mapWith(Number);
 
 const view = {
   id: documents.id,
@@ -95,6 +107,7 @@ export function createDocumentsService({
   stopJob,
   logger,
   storage,
+  quotas,
 }: DocumentsServiceDependencies) {
   const lists = [false, true].map((filtered) =>
     [false, true].map((paged) => prepareList(db, filtered, paged)),
@@ -125,9 +138,32 @@ export function createDocumentsService({
     ): Promise<CreateResult> {
       const { idempotencyKey } = request;
       const objectKey = values.objectKey ?? undefined;
+      const bytes = storedBytes(values);
       let stored;
       try {
         stored = await db.transaction(async (tx) => {
+          const replay = async () => {
+            const [earlier] = await tx
+              .select({ id: documents.id, requestHash: documents.requestHash })
+              .from(documents)
+              .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
+            if (!earlier) return undefined;
+            if (earlier.requestHash !== request.requestHash) {
+              throw conflict(
+                'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
+                'urn:keelson:problem:idempotency-key-reused',
+              );
+            }
+            return { replayed: true as const, documentId: earlier.id };
+          };
+          // A replay takes no quota, so it is answered before the quota is taken.
+          if (idempotencyKey !== undefined) {
+            const earlier = await replay();
+            if (earlier) return earlier;
+          }
+          // Before the insert: the owner's counters, created on first need, count the documents
+          // stored so far, not this one.
+          await takeDocument(tx, ownerId, bytes, quotas);
           const row = {
             ...values,
             ownerId,
@@ -144,17 +180,11 @@ export function createDocumentsService({
                   .returning({ id: documents.id });
           const document = inserted[0];
           if (!document) {
-            const [earlier] = await tx
-              .select({ id: documents.id, requestHash: documents.requestHash })
-              .from(documents)
-              .where(and(eq(documents.ownerId, ownerId), eq(documents.idempotencyKey, idempotencyKey!)));
-            if (!earlier || earlier.requestHash !== request.requestHash) {
-              throw conflict(
-                'This Idempotency-Key was already used with a different request body. Use a new key for a new document.',
-                'urn:keelson:problem:idempotency-key-reused',
-              );
-            }
-            return { replayed: true as const, documentId: earlier.id };
+            // A concurrent request with the same key stored it first: give the allowance back.
+            await returnDocument(tx, ownerId, bytes);
+            const earlier = await replay();
+            if (!earlier) throw new Error('an idempotency-key conflict without the earlier document');
+            return earlier;
           }
           const [task] = await tx
             .insert(tasks)
@@ -179,6 +209,7 @@ export function createDocumentsService({
         logger.warn({ err: error, documentId }, 'enqueue failed; removing the document');
         await db.transaction(async (tx) => {
           await tx.delete(tasks).where(eq(tasks.id, taskId));
+          await returnDocument(tx, ownerId, bytes);
           await tx.delete(documents).where(eq(documents.id, documentId));
         });
         if (objectKey) await discardObject(storage, objectKey, logger);
@@ -243,6 +274,14 @@ export function createDocumentsService({
      */
     async delete(ownerId: string, id: string): Promise<boolean> {
       const outcome = await db.transaction(async (tx) => {
+        const [existing] = await tx
+          .select({ bytes: storedBytesOfRow })
+          .from(documents)
+          .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))
+          .for('update');
+        if (!existing) return undefined;
+        // Before the delete, so counters created here count this document, then give it back.
+        await returnDocument(tx, ownerId, existing.bytes);
         const [deleted] = await tx
           .delete(documents)
           .where(and(eq(documents.id, id), eq(documents.ownerId, ownerId)))

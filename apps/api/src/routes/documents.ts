@@ -122,6 +122,9 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
             'The body (JSON) or the file (multipart) is larger than the configured limit.',
           ),
           415: problemResponse(`The file's content is none of the accepted types (${ACCEPTED_TYPES}).`),
+          429: problemResponse(
+            'Rate limit exceeded, or a quota is used up: `urn:keelson:problem:quota-exceeded` names it (`quota`: documents or stored-bytes), its `limit` and what is `used`.',
+          ),
           503: problemResponse(
             'The job queue or file storage is unavailable (nothing was stored; retry after Retry-After), or uploads are not configured.',
           ),

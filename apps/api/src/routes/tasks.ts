@@ -64,7 +64,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ tasks: TasksService }> = async 
           ),
           409: problemResponse('The Idempotency-Key was used before for another task.'),
           429: problemResponse(
-            'Rate limit exceeded, or the owner has AGENT_RUN_MAX_OPEN_PER_OWNER agent runs queued or running already.',
+            'Rate limit exceeded, or the owner has as many agent runs queued or running as its quota allows (AGENT_RUN_MAX_OPEN_PER_OWNER or its override): `quota-exceeded`, `quota: open-agent-runs`.',
           ),
           503: problemResponse('The job queue is unavailable; nothing was stored. Retry after Retry-After.'),
         },

@@ -2,6 +2,7 @@ import { problemResponse } from '@repo/http';
 import type { RunFeed } from '@repo/runs';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import type { AgentClient } from '../agent/agent-client.ts';
+import type { ApiKeysService } from '../api-keys/api-keys-service.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { CreateFromUpload } from '../documents/document-files.ts';
 import type { DocumentsService } from '../documents/documents-service.ts';
@@ -12,6 +13,7 @@ import type { RunsService } from '../runs/runs-service.ts';
 import type { Search } from '../search/search-service.ts';
 import type { TasksService } from '../tasks/tasks-service.ts';
 import { chatRoutes } from './chat.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
 import { messageRoutes } from './messages.ts';
@@ -29,6 +31,7 @@ export interface V1Options {
   search: Search;
   tasks: TasksService;
   conversations: ConversationsService;
+  apiKeys: ApiKeysService;
   /** Undefined without AGENT_URL: sending a message then answers 503. */
   agent: AgentClient | undefined;
   runs: RunsService;
@@ -59,8 +62,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     route.onRequest = [...asArray(route.onRequest), authorize(permission)] as RouteOptions['onRequest'];
     if (route.schema) {
       route.schema.security = SERVICE_PERMISSIONS.has(permission)
-        ? [{ bearerAuth: [] }, { serviceToken: [], onBehalfOf: [] }]
-        : [{ bearerAuth: [] }];
+        ? [{ bearerAuth: [] }, { apiKey: [] }, { serviceToken: [], onBehalfOf: [] }]
+        : [{ bearerAuth: [] }, { apiKey: [] }];
       route.schema.response = {
         401: problemResponse('No valid bearer token (missing, malformed, invalid or expired).'),
         403: problemResponse(`The credential does not grant ${permission}.`),
@@ -83,6 +86,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(searchRoutes, { search: options.search });
   await app.register(taskRoutes, { tasks: options.tasks });
   await app.register(conversationRoutes, { conversations: options.conversations });
+  await app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   await app.register(messageRoutes, {
     conversations: options.conversations,
     agent: options.agent,

@@ -5,6 +5,7 @@ import type { Producer } from '@repo/queue';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
 import type { CancelRequest, RunsService } from '../runs/runs-service.ts';
+import { overridesOf, quotaExceeded } from '../quotas/quotas.ts';
 import type { StopJob, StopOutcome } from './job-control.ts';
 
 export interface TasksServiceDependencies {
@@ -21,7 +22,7 @@ export interface TasksServiceDependencies {
 export interface AgentRunLimits {
   /** A run queued by a run queued by … a user's run: at most this many levels below it. */
   maxDepth: number;
-  /** Agent runs an owner may have queued or running at once. */
+  /** Agent runs an owner may have queued or running at once, unless its `owner_quotas` row says otherwise. */
   maxOpenPerOwner: number;
 }
 
@@ -150,11 +151,13 @@ export function createTasksService({
           tasks,
           and(eq(tasks.ownerId, ownerId), eq(tasks.type, 'agent-run'), inArray(tasks.status, OPEN_STATUSES)),
         );
-        if (open >= limits.maxOpenPerOwner) {
-          throw new HttpProblem(
-            429,
-            `At most ${limits.maxOpenPerOwner} agent runs queued or running per owner (AGENT_RUN_MAX_OPEN_PER_OWNER); wait for one to finish, or cancel one.`,
-            { type: 'urn:keelson:problem:too-many-agent-runs', extensions: { open } },
+        const maxOpen = (await overridesOf(tx, ownerId))?.maxOpenAgentRuns ?? limits.maxOpenPerOwner;
+        if (open >= maxOpen) {
+          throw quotaExceeded(
+            'open-agent-runs',
+            maxOpen,
+            open,
+            `At most ${maxOpen} agent runs queued or running for this owner (AGENT_RUN_MAX_OPEN_PER_OWNER, or the owner's quota); wait for one to finish, or cancel one.`,
           );
         }
         const [created] = await tx

@@ -49,6 +49,8 @@ export interface TestAppOptions {
   embedQuery?: EmbedQuery;
   /** A database prepared by the caller (shared with another service); the caller drops it. */
   database?: TestDatabase;
+  /** The app's logger (default: silent); a test that reads log lines passes its own. */
+  logger?: Logger;
   /** The pool's connect timeout (default 5 s: a loaded CI machine can take a second to connect). */
   connectTimeoutMs?: number;
 }
@@ -102,7 +104,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const metrics = createMetricsRegistry('api', { defaultMetrics: false });
   const app = await buildApp({
     config,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     pool,
     db,
     redis,

@@ -6,3 +6,5 @@ export * from './messages.ts';
 export * from './runs.ts';
 export * from './run-events.ts';
 export * from './run-tool-calls.ts';
+export * from './api-keys.ts';
+export * from './owner-quotas.ts';

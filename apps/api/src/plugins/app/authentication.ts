@@ -7,9 +7,12 @@ import {
 } from '@repo/http';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { isApiKeyShaped } from '../../api-keys/api-key-format.ts';
+import type { KeyVerification } from '../../api-keys/api-keys-service.ts';
 import type { AccessTokenVerifier } from '../../auth/access-tokens.ts';
 import {
   OWNER_ID,
+  scopePermissions,
   SERVICE_PERMISSIONS,
   USER_PERMISSIONS,
   type Permission,
@@ -38,6 +41,8 @@ declare module 'fastify' {
 export interface AuthenticationOptions {
   verifyAccessToken: AccessTokenVerifier;
   serviceToken?: string | undefined;
+  /** Checks an API key (`kls_…`); see api-keys/api-keys-service.ts. */
+  verifyApiKey: (key: string) => Promise<KeyVerification>;
 }
 
 const unauthorized = (detail: string, error?: 'invalid_token' | 'invalid_request') =>
@@ -74,7 +79,7 @@ const headerProblem = (header: string, message: string, detail = `The ${header} 
  */
 async function authentication(
   app: FastifyInstance,
-  { verifyAccessToken, serviceToken }: AuthenticationOptions,
+  { verifyAccessToken, serviceToken, verifyApiKey }: AuthenticationOptions,
 ) {
   const isServiceToken = createServiceTokenMatcher(serviceToken);
   app.decorateRequest('principal', null);
@@ -113,6 +118,31 @@ async function authentication(
         return;
       }
       request.principal = { kind: 'service', ownerId: owner, permissions: SERVICE_PERMISSIONS, runDepth };
+      return;
+    }
+
+    if (isApiKeyShaped(token)) {
+      // An API key acts as its owner, limited to its scopes; whatever it carries is never logged
+      // (neither the header nor the key: only the reason it was refused).
+      const key = await verifyApiKey(token).catch((error: unknown) => {
+        request.log.warn({ err: error }, 'api key could not be checked');
+        return undefined;
+      });
+      if (key === undefined) {
+        request.authProblem = serviceUnavailable('The API key could not be checked. Retry later.');
+      } else if (key.ok) {
+        request.principal = {
+          kind: 'api-key',
+          ownerId: key.ownerId,
+          permissions: scopePermissions(key.scopes),
+          scopes: key.scopes,
+        };
+      } else {
+        request.authProblem = unauthorized(
+          key.reason === 'expired' ? 'The API key has expired' : 'The API key is invalid or revoked',
+          'invalid_token',
+        );
+      }
       return;
     }
 

@@ -64,6 +64,10 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
           description:
             'Conversations with the agent: each message is answered by the agent service, as JSON or as server-sent events.',
         },
+        {
+          name: 'api-keys',
+          description: 'Credentials for machine clients: created (shown once), listed, revoked.',
+        },
         { name: 'probes', description: 'Liveness and readiness for orchestrators and load balancers.' },
       ],
       components: {
@@ -74,6 +78,13 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
             bearerFormat: 'JWT',
             description:
               "A JWT whose `sub` is the owner id: HS256, or RS256/ES256 from the identity provider's JWKS.",
+          },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'kls_<prefix>_<secret>',
+            description:
+              'An API key (`POST /v1/api-keys`): acts as its owner, limited to its scopes (read, write, agent, keys).',
           },
           serviceToken: {
             type: 'http',

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ownerQuotas } from '@repo/db';
+import { waitFor } from '@repo/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './support/test-app.ts';
+
+/** The operator's `admin` command, run as a process against the test app's Postgres and Redis. */
+
+const run = promisify(execFile);
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { QUOTA_DOCUMENTS: '2' } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function admin(...args: string[]) {
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ['--conditions=@repo/source', 'src/cli/admin.ts', ...args],
+      {
+        cwd: new URL('..', import.meta.url),
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'test',
+          DATABASE_URL: t.database.url,
+          REDIS_URL: t.config.REDIS_URL,
+          QUEUE_PREFIX: t.prefix,
+        },
+        timeout: 30_000,
+      },
+    );
+    return { code: 0, stdout, stderr: '' };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+}
+
+const createDocument = async (owner: string, content: string) =>
+  (
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: await t.auth(owner),
+      payload: { title: 'CLI', content },
+    })
+  ).statusCode;
+
+describe('admin quota', () => {
+  it('raises an owner’s quota, which the api applies at once, and sets it back to the default', async () => {
+    expect(await createDocument('olga', 'one')).toBe(202);
+    expect(await createDocument('olga', 'two')).toBe(202);
+    expect(await createDocument('olga', 'three')).toBe(429);
+
+    const set = await admin('quota', 'set', 'olga', '--documents', '3');
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ ownerId: 'olga', maxDocuments: 3 });
+    expect(await createDocument('olga', 'three')).toBe(202);
+
+    const shown = JSON.parse((await admin('quota', 'show', 'olga')).stdout);
+    expect(shown).toMatchObject({ owner: 'olga', overrides: { maxDocuments: 3 }, held: { documents: 3 } });
+
+    expect((await admin('quota', 'set', 'olga', '--documents', 'default')).code).toBe(0);
+    const [row] = await t.db.select().from(ownerQuotas).where(eq(ownerQuotas.ownerId, 'olga'));
+    expect(row!.maxDocuments).toBeNull();
+  });
+
+  it('refuses what it cannot do, naming the mistake', async () => {
+    expect(await admin('quota', 'set', 'olga', '--documents', '0')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--documents must be a whole number/),
+    });
+    expect(await admin('quota', 'set', 'olga', '--dokuments', '5')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/Unknown option '--dokuments'/),
+    });
+    expect(await admin('quota', 'set', 'olga', '--documents', '1.5')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--documents must be a whole number/),
+    });
+    expect(await admin('quota', 'set', 'olga')).toMatchObject({ code: 1, stderr: /name at least one quota/ });
+    expect(await admin('quota', 'drop', 'olga')).toMatchObject({ code: 1, stderr: /usage:/ });
+    expect(await admin('keys', 'revoke', 'olga', 'not-a-uuid')).toMatchObject({ code: 1, stderr: /UUID/ });
+  });
+});
+
+describe('admin keys', () => {
+  it('lists an owner’s keys without their secrets and revokes one, refused by the api at once', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: await t.auth('olga'),
+      payload: { name: 'cron', scopes: ['read'] },
+    });
+    const { id, key } = created.json<{ id: string; key: string }>();
+    const bearer = { authorization: `Bearer ${key}` };
+    expect((await t.app.inject({ url: '/v1/documents', headers: bearer })).statusCode).toBe(200);
+
+    const listed = await admin('keys', 'list', 'olga');
+    expect(listed.stdout).not.toContain(key.split('_')[2]);
+    expect(JSON.parse(listed.stdout)).toContainEqual(
+      expect.objectContaining({ id, name: 'cron', revokedAt: null }),
+    );
+
+    const revoked = await admin('keys', 'revoke', 'olga', id);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    await waitFor(
+      async () => (await t.app.inject({ url: '/v1/documents', headers: bearer })).statusCode === 401,
+      {
+        timeoutMs: 1_000,
+        intervalMs: 20,
+      },
+    );
+    expect((await admin('keys', 'revoke', 'olga', id)).code).toBe(1);
+  });
+});
