@@ -13,7 +13,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
-import { signingSecret, type ApiConfig } from './config.ts';
+import { DEVELOPMENT_JWT_SECRET, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
 import authentication from './plugins/app/authentication.ts';
@@ -22,6 +22,7 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import { devTokenRoutes } from './routes/dev-token.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { v1Routes } from './routes/v1.ts';
@@ -184,6 +185,12 @@ export async function buildApp(deps: AppDependencies) {
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
+  // The web console's one-click sign-in, only where tokens are signed with the public development
+  // secret (routes/dev-token.ts says why that grants nothing); absent everywhere else.
+  const secret = signingSecret(config);
+  if (config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET) {
+    await app.register(devTokenRoutes, { secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  }
 
   return app;
 }
