@@ -93,7 +93,7 @@ export default defineRailway((ctx) => {
     // then the agent also refuses turns itself, whatever reaches it over the private network.
     healthcheck: '/ready',
     healthcheckTimeout: 300,
-    replicas: 1,
+    replicas: 2,
     deploy: {
       restartPolicyType: 'ON_FAILURE',
       restartPolicyMaxRetries: 10,
@@ -117,8 +117,9 @@ export default defineRailway((ctx) => {
     },
   });
 
-  // The singleton worker. replicas: 1, and its Postgres leader lock makes the brief overlap of a
-  // deploy (the new one starts before the old one stops) harmless: the newcomer waits as standby.
+  // The workers: every replica processes jobs, and its Postgres leader lock makes exactly one of
+  // them the leader (migrations, schedulers, maintenance), also during a deploy's overlap. Two
+  // replicas: a second one keeps working and takes the leader's duties over within seconds.
   const taskRunner = service('task-runner', {
     source: release('task-runner'),
     // Fails the deploy before the old runner is stopped if a migration fails.
@@ -126,7 +127,7 @@ export default defineRailway((ctx) => {
     // The health port: ready = migrations applied and workers running, or a healthy standby.
     healthcheck: '/ready',
     healthcheckTimeout: 300,
-    replicas: 1,
+    replicas: 2,
     deploy: {
       restartPolicyType: 'ON_FAILURE',
       restartPolicyMaxRetries: 10,

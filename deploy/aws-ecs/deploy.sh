@@ -6,9 +6,9 @@
 #   1. register the task definitions (api, task-runner, agent, migrate) for this tag;
 #   2. run the one-off migrate task and wait for it: a non-zero exit stops the deploy here, before
 #      any service runs the new code;
-#   3. update the task-runner (maximumPercent 100 / minimumHealthyPercent 0: the old one stops
-#      before the new one starts), then the agent, then the api, each waited for until stable and
-#      checked not to have been rolled back by the deployment circuit breaker;
+#   3. update the task-runner (its new tasks start before the old ones stop: every replica works,
+#      the Postgres leader lock keeps one leader), then the agent, then the api, each waited for
+#      until stable and checked not to have been rolled back by the deployment circuit breaker;
 #   4. when this run created a Service Connect endpoint (the agent's `agent:3002`, the api's
 #      `api:3000`: first run, or a service that just became a server), start fresh tasks of the
 #      services that call it and started before it existed: ECS tasks only resolve the endpoints
@@ -94,13 +94,12 @@ deploy_service() {
   render "$HERE/services/$app.json" "$WORK/$app.service.json"
   status="$(service_status "$app")"
   if [[ "$status" == ACTIVE ]]; then
-    # Re-apply what the file says on every deploy, except the api's and the agent's desiredCount:
-    # autoscaling owns it. The task-runner's desiredCount (1) is part of its singleton guarantee.
-    jq --arg td "$task_definition" --arg app "$app" '
+    # Re-apply what the file says on every deploy, except desiredCount: autoscaling (or the
+    # operator) owns it, for the task-runner as for the api and the agent.
+    jq --arg td "$task_definition" '
       {cluster, service: .serviceName, taskDefinition: $td, deploymentConfiguration,
        networkConfiguration, loadBalancers, healthCheckGracePeriodSeconds,
        serviceConnectConfiguration, availabilityZoneRebalancing}
-      + (if $app == "task-runner" then {desiredCount} else {} end)
       | with_entries(select(.value != null))' "$WORK/$app.service.json" >"$WORK/$app.update.json"
     log "updating $name → $task_definition"
     aws ecs update-service --cli-input-json "file://$WORK/$app.update.json" >/dev/null

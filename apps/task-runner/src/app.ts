@@ -1,8 +1,6 @@
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseTls } from '@repo/config';
-import { runMigrations, type Database } from '@repo/db';
-import { connectionFailure } from '@repo/http';
+import { createMigrationGate, type Database } from '@repo/db';
 import type { Logger, Registry } from '@repo/observability';
 import {
   assertRedisRequirements,
@@ -16,37 +14,39 @@ import type { TaskRunnerConfig } from './config.ts';
 import type { JobDefinition } from './jobs/job-definition.ts';
 import { upsertJobSchedulers } from './jobs/job-schedulers.ts';
 import { jobSchedules, jobTable, type JobTableDependencies } from './jobs/job-table.ts';
+import { applyQueueSettings } from './jobs/queue-settings.ts';
 import { createTaskState } from './jobs/task-state.ts';
-import { createLeaderLock, type LeaderTerm } from './leadership/leader-lock.ts';
+import { createLeaderLock } from './leadership/leader-lock.ts';
+import { createLeadership, type MigrationsStatus, type Phase, type Role } from './leadership/leadership.ts';
 import { createRunnerMetrics } from './metrics/runner-metrics.ts';
-import { whenAborted, within } from './support/time-bounds.ts';
-import { startWorkers, type Workers } from './workers/workers.ts';
+import { within } from './support/time-bounds.ts';
+import { createReplicaWorkers, type ReplicaWorkersState } from './workers/replica-workers.ts';
+import { startWorkers } from './workers/workers.ts';
 
-export type Role = 'leader' | 'standby';
-export type Phase =
-  | 'starting'
-  | 'checking'
-  | 'standby'
-  | 'migrating'
-  | 'scheduling'
-  | 'running'
-  | 'stepping-down'
-  | 'stopping'
-  | 'stopped'
-  | 'failed';
+export type { Phase, Role } from './leadership/leadership.ts';
 
 export interface RunnerStatus {
   ready: boolean;
   role: Role;
+  /** Where this process is in its leadership: standby, or a term's migrating → scheduling → running. */
   phase: Phase;
   leadership: { postgres: 'ok' | 'unreachable'; leaderSince: string | null; terms: number };
   /** `applied`: the migrations this process applied (a standby never applies any). */
-  migrations: { state: 'not-run' | 'running' | 'applied' | 'failed'; applied: string[] };
-  workers: { running: boolean; queues: string[] };
+  migrations: MigrationsStatus;
+  workers: {
+    /** Every worker this process should run now runs (the leader's too, while it leads). */
+    running: boolean;
+    /** The queues worked on here now: every replica's jobs, plus the leader's while leading. */
+    queues: string[];
+    /** Every replica's workers: waiting for this build's migrations, then running until stopped. */
+    replica: ReplicaWorkersState;
+    /** While waiting: the migrations of this build the database does not have yet. */
+    pendingMigrations: readonly string[];
+  };
 }
 
 export interface RedisConnections {
-  /** Worker role (waits for Redis): the checks and, duplicated per term, the BullMQ workers. */
+  /** Worker role (waits for Redis): the checks and, duplicated per set of workers, the BullMQ workers. */
   worker: Redis;
   /** Producer role (fails fast): schedulers, maintenance, queue metrics and bull-board. */
   queue: Redis;
@@ -66,20 +66,20 @@ export interface TaskRunnerDependencies {
   onFatal?: (error: Error) => void;
   /** BullMQ tracing for the producer and the workers (`queueTelemetry()`); none when undefined. */
   telemetry?: Telemetry;
+  /** This replica's name, recorded on every job it runs (`processedBy`), e.g. `host/pid`. */
+  instanceName?: string;
 }
-
-/** A failure that retrying as leader would only repeat. */
-class FatalError extends Error {}
-
-const MIGRATOR_NAME = 'task-runner-migrator';
 
 /**
  * The task-runner without its process. Start-up, in order: Redis checks (version, eviction
- * policy) → cancellation subscription → leadership. Each time this process wins the leader lock
- * it runs a *term*: migrations → job schedulers → workers, until the lock is lost or the process
- * stops. Losing the lock stops the workers at once (every active job is handed back) and the
- * process stands by again; stopping drains them within the shutdown budget and then releases
- * the lock, so a standby takes over immediately.
+ * policy) → cancellation subscription → then two things at once:
+ * - **every replica's work**: once the database has every migration of this build, the workers
+ *   of the jobs that run on every replica (ingestion, agent runs, summaries) start, and run until
+ *   the process stops — leader or standby alike;
+ * - **leadership**: the campaign for the leader lock; each term migrates, upserts the job
+ *   schedulers and queue settings, and runs the leader's own workers (maintenance), fenced by
+ *   the lock.
+ * Stopping drains both sets of workers within SHUTDOWN_TIMEOUT_MS, then releases the lock.
  */
 export function createTaskRunner(deps: TaskRunnerDependencies) {
   const { config, logger, db, redis } = deps;
@@ -94,6 +94,8 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
   });
   const taskState = createTaskState(db);
   const definitions = (deps.jobs ?? jobTable)({ config, db, producer, taskState, logger });
+  const everyReplica = definitions.filter((definition) => definition.runsOn === 'every-replica');
+  const leaderOnly = definitions.filter((definition) => definition.runsOn === 'leader');
   const queueNames = definitions.map((definition) => definition.name);
   const queues = new Map(
     queueNames.map((name) => [
@@ -104,6 +106,29 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
   for (const queue of queues.values()) queue.on('error', () => {}); // the connection's owner reports it
 
   const metrics = createRunnerMetrics(deps.metrics, [...queues.values()], logger);
+  const workersOf = (jobs: readonly JobDefinition[], fence?: AbortSignal) =>
+    startWorkers({
+      definitions: jobs,
+      connection: redis.worker,
+      prefix: config.QUEUE_PREFIX,
+      taskState,
+      metrics: metrics.jobs,
+      logger,
+      fence,
+      workerName: deps.instanceName,
+      lockDurationMs: config.JOB_LOCK_DURATION_MS,
+      stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS,
+      telemetry: deps.telemetry,
+    });
+
+  // The pool's own check, latched once migrated (the api and the agent gate requests with it).
+  const schema = createMigrationGate(db.$client);
+  const replica = createReplicaWorkers({
+    checkSchema: () => schema.check(),
+    pollMs: config.LEADER_POLL_MS,
+    startWorkers: () => workersOf(everyReplica),
+    logger,
+  });
 
   const lock = createLeaderLock({
     connectionString: config.DATABASE_URL,
@@ -114,174 +139,101 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     logger,
   });
-  const stopping = new AbortController();
-  const migrations: RunnerStatus['migrations'] = { state: 'not-run', applied: [] };
-  let role: Role = 'standby';
-  let phase: Phase = 'starting';
-  let term: LeaderTerm | undefined;
-  let leaderSince: Date | undefined;
-  let terms = 0;
-  let workers: Workers | undefined;
-  let campaign: Promise<void> | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
-  let stopped: Promise<void> | undefined;
-
-  const ended = (current: LeaderTerm) => current.signal.aborted || stopping.signal.aborted;
-
-  async function lead(current: LeaderTerm): Promise<void> {
-    term = current;
-    role = 'leader';
-    leaderSince = new Date();
-    terms++;
-    metrics.leader.set(1);
-    logger.info({ term: terms }, 'elected leader');
-    let failure: unknown;
-    try {
-      phase = 'migrating';
-      migrations.state = 'running';
-      try {
-        const result = await runMigrations({
-          connectionString: config.DATABASE_URL,
-          tls: databaseTls(config),
-          logger,
-          applicationName: MIGRATOR_NAME,
-        });
-        migrations.state = 'applied';
-        migrations.applied = [...migrations.applied, ...result.applied];
-      } catch (error) {
-        migrations.state = 'failed';
-        // Postgres unreachable or still starting up (57P03) is not a broken migration: a leader
-        // re-elected the moment the database returns steps down and tries again, instead of
-        // exiting (the container suite's Postgres outage caught exactly that restart).
-        if (connectionFailure(error))
-          throw new Error('migrations could not reach Postgres', { cause: error });
-        throw new FatalError('migrations failed', { cause: error });
-      }
-      if (ended(current)) return;
-
-      phase = 'scheduling';
+  const leadership = createLeadership({
+    config,
+    lock,
+    logger,
+    leaderGauge: metrics.leader,
+    async schedule() {
       const scheduled = jobSchedules(config).filter((schedule) => queueNames.includes(schedule.queue));
       await upsertJobSchedulers(producer, scheduled, logger);
-      if (ended(current)) return;
+      await applyQueueSettings(definitions, (name) => queues.get(name)!, logger);
+    },
+    onMigrated: () => replica.checkNow(),
+    startLeaderWorkers(fence) {
+      const workers = workersOf(leaderOnly, fence);
+      logger.info(
+        { queues: leaderOnly.map((definition) => definition.name) },
+        "the leader's workers started",
+      );
+      return workers;
+    },
+    onFatal: deps.onFatal,
+  });
 
-      workers = startWorkers({
-        definitions,
-        connection: redis.worker,
-        prefix: config.QUEUE_PREFIX,
-        taskState,
-        metrics: metrics.jobs,
-        logger,
-        fence: current.signal,
-        lockDurationMs: config.JOB_LOCK_DURATION_MS,
-        stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS,
-        telemetry: deps.telemetry,
-      });
-      phase = 'running';
-      logger.info({ queues: queueNames }, 'workers started');
-      await Promise.race([whenAborted(current.signal), whenAborted(stopping.signal)]);
-    } catch (error) {
-      failure = error;
-    } finally {
-      // On stop, stop() drains the workers and releases the lock itself, within its budget.
-      if (!stopping.signal.aborted) await stepDown(current, failure);
-    }
-  }
-
-  async function stepDown(current: LeaderTerm, failure: unknown): Promise<void> {
-    phase = 'stepping-down';
-    const reason = current.signal.aborted
-      ? (current.signal.reason as Error).message
-      : 'leader start-up failed';
-    if (workers) {
-      const outcome = await workers.stopNow(reason);
-      logger.warn({ outcome, reason }, 'workers stopped');
-      workers = undefined;
-    }
-    await current.release();
-    term = undefined;
-    role = 'standby';
-    leaderSince = undefined;
-    metrics.leader.set(0);
-    if (failure instanceof FatalError) {
-      phase = 'failed';
-      logger.fatal({ err: failure }, 'cannot run as leader');
-      deps.onFatal?.(failure);
-      return;
-    }
-    if (failure) logger.error({ err: failure }, 'could not start as leader; standing by to try again');
-    phase = 'standby';
-    // A deposed leader lets the standbys (polling every LEADER_POLL_MS) go first: whatever cost
-    // it the lock (a flaky connection, a slow host) may well cost it the next term too.
-    await sleep(2 * config.LEADER_POLL_MS, undefined, { signal: stopping.signal }).catch(() => {});
-  }
-
-  async function campaignForLeadership(): Promise<void> {
-    while (!stopping.signal.aborted && phase !== 'failed') {
-      const acquired = await lock.acquire(stopping.signal);
-      if (!acquired) return;
-      await lead(acquired);
-    }
-  }
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let stopped: Promise<void> | undefined;
 
   return {
     /** The queues of the job table, on the fail-fast connection (for bull-board). */
     queues: (): Queue[] => [...queues.values()],
 
     status(): RunnerStatus {
-      const running = workers?.running ?? false;
-      const ready = role === 'leader' ? phase === 'running' && running : phase === 'standby' && lock.healthy;
+      const { role, phase } = leadership;
+      const leaderWorkersRunning = leadership.workers?.running ?? false;
+      const running = replica.running && (role !== 'leader' || leaderWorkersRunning);
+      // A standby waiting for this build's migrations is ready: it is what takes over (and
+      // migrates) when the old leader stops, so a rollout that waits for it must not stall.
+      const ready =
+        role === 'leader'
+          ? phase === 'running' && running
+          : phase === 'standby' &&
+            lock.healthy &&
+            (replica.running || replica.state === 'waiting-for-schema');
+      const working = [
+        ...(replica.running ? everyReplica : []),
+        ...(role === 'leader' && leaderWorkersRunning ? leaderOnly : []),
+      ];
       return {
         ready,
         role,
         phase,
         leadership: {
           postgres: lock.healthy ? 'ok' : 'unreachable',
-          leaderSince: leaderSince?.toISOString() ?? null,
-          terms,
+          leaderSince: leadership.leaderSince?.toISOString() ?? null,
+          terms: leadership.terms,
         },
-        migrations,
-        workers: { running, queues: running ? queueNames : [] },
+        migrations: leadership.migrations,
+        workers: {
+          running,
+          queues: working.map((definition) => definition.name),
+          replica: replica.state,
+          pendingMigrations: replica.pendingMigrations,
+        },
       };
     },
 
-    /** Checks the dependencies (throws RedisRequirementError), then campaigns in the background. */
+    /** Checks the dependencies (throws RedisRequirementError), then works and campaigns in the background. */
     async start(): Promise<void> {
-      phase = 'checking';
+      leadership.markChecking();
       const info = await assertRedisRequirements(redis.worker);
       logger.info({ redisVersion: info.version }, 'redis meets the requirements');
       if (redis.queue.status !== 'ready') await once(redis.queue, 'ready');
+      // Every replica listens: the job of a cancelled task runs on whichever replica fetched it.
       unsubscribe = await subscribeCancellations(redis.subscriber, config.QUEUE_PREFIX, (taskId) => {
-        if (workers?.cancel(taskId))
+        if (replica.cancel(taskId) || leadership.workers?.cancel(taskId))
           logger.info({ taskId }, 'cancelling the running job of a cancelled task');
       });
-      phase = 'standby';
-      campaign = campaignForLeadership().catch((error: unknown) => {
-        phase = 'failed';
-        deps.onFatal?.(error instanceof Error ? error : new Error(String(error)));
-      });
+      replica.start();
+      leadership.start();
     },
 
     /**
-     * Stops fetching, lets active jobs finish within SHUTDOWN_TIMEOUT_MS, hands back the rest,
-     * then releases the leader lock. Every step is bounded: it returns even when Redis or
-     * Postgres is unreachable. Idempotent.
+     * Stops fetching, lets active jobs (of both sets of workers) finish within
+     * SHUTDOWN_TIMEOUT_MS, hands back the rest, then releases the leader lock. Every step is
+     * bounded: it returns even when Redis or Postgres is unreachable. Idempotent.
      */
     stop(): Promise<void> {
       stopped ??= (async () => {
-        const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
-        phase = 'stopping';
-        stopping.abort();
-        // A term in the middle of migrating or scheduling notices the stop at its next step.
-        if (campaign) await within(campaign, config.SHUTDOWN_TIMEOUT_MS);
-        if (workers) {
-          const outcome = await workers.stop(Math.max(0, deadline - Date.now()));
-          logger.info({ outcome }, 'workers stopped');
-          workers = undefined;
-        }
-        if (term) await term.release();
-        term = undefined;
-        role = 'standby';
-        metrics.leader.set(0);
+        const budgetMs = config.SHUTDOWN_TIMEOUT_MS;
+        const [replicaOutcome, leaderOutcome] = await Promise.all([
+          replica.stop(budgetMs),
+          leadership.stop(budgetMs),
+        ]);
+        logger.info(
+          { outcome: replicaOutcome ?? 'none', leaderOutcome: leaderOutcome ?? 'none' },
+          'workers stopped',
+        );
         // Courtesy only: the connections are closed right after this. Skipped when Redis is down,
         // where each would just wait out its bound.
         if (redis.queue.status === 'ready') {
@@ -289,7 +241,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
           const closing = [producer.close(), ...[...queues.values()].map((queue) => queue.close())];
           await within(Promise.all(closing), 500);
         }
-        phase = 'stopped';
+        leadership.stopped();
       })();
       return stopped;
     },

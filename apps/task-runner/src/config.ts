@@ -2,6 +2,7 @@ import {
   database,
   int,
   listen,
+  migrationDatabase,
   parseEnv,
   queue,
   redis,
@@ -20,6 +21,8 @@ const schema = z
   .object({
     ...runtime,
     ...database,
+    /** The leader migrates as this role (the schema's owner); its jobs run as DATABASE_URL's. */
+    ...migrationDatabase,
     ...redis,
     ...queue,
     /** The health server's address (`::` where the private network is IPv6-only, as on older Railway environments). */

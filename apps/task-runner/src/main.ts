@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError } from '@repo/config';
 import { createLogger, createMetricsRegistry } from '@repo/observability';
 import { RedisRequirementError } from '@repo/queue';
@@ -36,6 +37,9 @@ const runner = createTaskRunner({
   // Undefined while tracing is off; otherwise each job runs in the trace of whoever queued it.
   telemetry: queueTelemetry(),
   onFatal: (error) => void exit(1, error),
+  // Which replica ran a job, on the job itself: the container's hostname, and the pid for
+  // several processes on one host.
+  instanceName: `${hostname()}/${process.pid}`,
 });
 const health = await buildHealthServer({
   status: () => runner.status(),

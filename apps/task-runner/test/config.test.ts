@@ -1,6 +1,9 @@
-import { configProblems, ConfigError, DEVELOPMENT_SERVICE_TOKEN } from '@repo/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configProblems, ConfigError, DEVELOPMENT_SERVICE_TOKEN, migrationConnection } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type TaskRunnerConfig } from '../src/config.ts';
 
 const required = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', REDIS_URL: 'redis://localhost:6379' };
 
@@ -44,6 +47,22 @@ describe('the task-runner config', () => {
     expect(loadConfig({ ...required, HOST: '::' }).HOST).toBe('::');
     expect(() => loadConfig({ ...required, HOST: 'task-runner' })).toThrow(
       /HOST: expected an IP address to listen on: 0\.0\.0\.0 .*:: .*\(got "task-runner"\)/,
+    );
+  });
+
+  it('migrates as MIGRATION_DATABASE_URL (a secret, also as _FILE), or as DATABASE_URL without it', () => {
+    const migrationUrl = (config: TaskRunnerConfig) => migrationConnection(config).connectionString;
+    expect(migrationUrl(loadConfig(required))).toBe(required.DATABASE_URL);
+    const owner = 'postgres://owner:o@localhost:5432/db';
+    expect(migrationUrl(loadConfig({ ...required, MIGRATION_DATABASE_URL: owner }))).toBe(owner);
+    const dir = mkdtempSync(join(tmpdir(), 'task-runner-config-'));
+    writeFileSync(join(dir, 'url'), `${owner}\n`);
+    const fromFile = loadConfig({ ...required, MIGRATION_DATABASE_URL_FILE: join(dir, 'url') });
+    expect(migrationUrl(fromFile)).toBe(owner);
+    // The jobs still connect as DATABASE_URL's role.
+    expect(fromFile.DATABASE_URL).toBe(required.DATABASE_URL);
+    expect(() => loadConfig({ ...required, MIGRATION_DATABASE_URL: 'mysql://owner:secret@db/x' })).toThrow(
+      /MIGRATION_DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\/ \(got \(secret, not shown\)\)/,
     );
   });
 

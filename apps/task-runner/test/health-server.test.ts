@@ -13,7 +13,7 @@ const standby: RunnerStatus = {
   phase: 'standby',
   leadership: { postgres: 'ok', leaderSince: null, terms: 0 },
   migrations: { state: 'not-run', applied: [] },
-  workers: { running: false, queues: [] },
+  workers: { running: true, queues: ['ingest-document'], replica: 'running', pendingMigrations: [] },
 };
 
 const redis = createRedis(inject('redisUrl'), 'producer', 'health-test');

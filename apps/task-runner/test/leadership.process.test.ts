@@ -8,8 +8,9 @@ import { createTestStack, documentText, type TestStack } from './support/test-st
 
 /**
  * Real task-runner processes on one database and queue prefix, as three replicas of a deploy
- * would be. Each `it` builds on the previous one: three start, the leader is killed, the next
- * leader is stopped gracefully, the last one takes over.
+ * would be. Each `it` builds on the previous one: three start and share the work, the leader is
+ * killed, a replacement joins and a standby is killed, the leader is stopped gracefully and the
+ * last one takes over.
  */
 const POLL_MS = 500;
 const SPLIT = { chunkSize: 200, overlap: 40 };
@@ -58,11 +59,95 @@ async function chunkCounts(documentId: string) {
   return { stored, expected: splitText(document!.content, SPLIT).length, status: document!.status };
 }
 
+const EVERY_REPLICA = ['ingest-document', 'agent-run', 'summarize-conversation'];
+
+/**
+ * Documents whose ingestion the test holds: their rows are locked, so their jobs wait inside
+ * their transactions — slow jobs made of real work. Returns their task ids and the locks.
+ */
+async function heldBatch(tags: string[]) {
+  const documentIds: string[] = [];
+  const locks: { release(): Promise<void> }[] = [];
+  for (const tag of tags) {
+    const [document] = await stack.db
+      .insert(documents)
+      .values({ ownerId: 'owner', title: tag, content: documentText(12, tag), contentHash: 'h' })
+      .returning();
+    locks.push(await stack.lockDocument(document!.id));
+    documentIds.push(document!.id);
+  }
+  const taskIds = await Promise.all(documentIds.map((documentId) => enqueueExisting(documentId)));
+  return {
+    documentIds,
+    taskIds,
+    release: async () => {
+      for (const lock of locks) await lock.release();
+    },
+  };
+}
+
+/** Which replica (`host/pid`, its worker name) runs each active ingestion, once `count` are active. */
+async function activeRunners(count: number): Promise<Map<string, string>> {
+  const queue = stack.producer.queue('ingest-document');
+  return waitFor(
+    async () => {
+      const active = await queue.getActive();
+      if (active.length !== count || active.some((job) => !job.processedBy)) return undefined;
+      return new Map(active.map((job) => [job.id!, job.processedBy!]));
+    },
+    { what: `${count} ingestions active`, timeoutMs: 20_000 },
+  );
+}
+
+const pidOf = (runner: RunnerProcess) => `/${runner.child.pid}`;
+const holding = (runner: RunnerProcess, active: Map<string, string>) =>
+  [...active].filter(([, processedBy]) => processedBy.endsWith(pidOf(runner))).map(([jobId]) => jobId);
+
+/** Every document ingested exactly once: one set of chunks, as many as its content makes. */
+async function expectIngestedOnce(documentIds: string[]) {
+  for (const documentId of documentIds) {
+    const counts = await chunkCounts(documentId);
+    expect(counts, documentId).toEqual({
+      stored: counts.expected,
+      expected: counts.expected,
+      status: 'ready',
+    });
+  }
+}
+
+/**
+ * Jobs of a killed replica, recovered as stalled by another replica's stalled-job check: moved
+ * back to wait (or already started again elsewhere).
+ */
+async function recovered(jobIds: string[], what: string) {
+  const queue = stack.producer.queue('ingest-document');
+  await waitFor(
+    async () => {
+      const jobs = await Promise.all(jobIds.map((id) => queue.getJob(id)));
+      const states = await Promise.all(jobIds.map((id) => queue.getJobState(id)));
+      return jobs.every((job, i) => job && (states[i] === 'waiting' || job.attemptsStarted >= 2));
+    },
+    { what, timeoutMs: 20_000 },
+  );
+}
+
+async function waitForTasks(taskIds: string[], status: string, what: string) {
+  await waitFor(
+    async () => {
+      const rows = await Promise.all(taskIds.map((id) => stack.task(id)));
+      return rows.every((row) => row?.status === status);
+    },
+    { what, timeoutMs: 30_000 },
+  );
+}
+
 describe('three task-runners on one database', () => {
-  it('started at once on an empty database: one leader applies the migrations once, two stand by', async () => {
+  it('started at once on an empty database: one leader migrates once, and all three work', async () => {
     runners = await Promise.all(['a', 'b', 'c'].map((name) => spawnRunner(`runner-${name}`, env(stack))));
     const statuses = await Promise.all(
-      runners.map((runner) => runner.waitForStatus((status) => status.ready, 'ready')),
+      runners.map((runner) =>
+        runner.waitForStatus((status) => status.ready && status.workers.running, 'working'),
+      ),
     );
 
     const roles = statuses.map((status) => status.role).sort();
@@ -72,16 +157,13 @@ describe('three task-runners on one database', () => {
     expect(leader).toMatchObject({
       phase: 'running',
       migrations: { state: 'applied', applied: bundled },
-      workers: {
-        running: true,
-        queues: ['ingest-document', 'agent-run', 'summarize-conversation', 'maintenance'],
-      },
+      workers: { running: true, replica: 'running', queues: [...EVERY_REPLICA, 'maintenance'] },
     });
     for (const standby of statuses.filter((status) => status.role === 'standby')) {
       expect(standby).toMatchObject({
         phase: 'standby',
         migrations: { state: 'not-run', applied: [] },
-        workers: { running: false, queues: [] },
+        workers: { running: true, replica: 'running', queues: EVERY_REPLICA },
         leadership: { postgres: 'ok', leaderSince: null },
       });
     }
@@ -91,104 +173,97 @@ describe('three task-runners on one database', () => {
     );
     expect(recorded.rows).toHaveLength(bundled.length);
     expect(recorded.rows.every((row) => row.n === 1)).toBe(true);
-    const standbyLogs = runners.filter((runner) =>
-      runner.output().includes('another instance leads; standing by'),
+    // The standbys waited for the leader's migrations before taking work.
+    const waited = runners.filter((runner) =>
+      runner.output().includes('waiting for the migrations of this build before taking work'),
     );
-    expect(standbyLogs).toHaveLength(2);
+    expect(waited.length).toBeGreaterThanOrEqual(1);
+
+    // Six slow ingestions at once, where one replica runs at most two (INGEST_CONCURRENCY):
+    // every replica has two of them.
+    const batch = await heldBatch(['s1', 's2', 's3', 's4', 's5', 's6']);
+    const active = await activeRunners(6);
+    for (const runner of runners) expect(holding(runner, active), runner.name).toHaveLength(2);
+    await batch.release();
+    await waitForTasks(batch.taskIds, 'succeeded', 'the spread batch done');
+    await expectIngestedOnce(batch.documentIds);
   });
 
-  it('the leader is SIGKILLed mid-batch: a standby takes over and every job takes effect exactly once', async () => {
+  it('the leader is SIGKILLed mid-batch: its duties and its jobs move to the others, every job takes effect once', async () => {
     const [leader] = await leaders();
     expect(leader).toBeDefined();
-
-    // A batch of six: two quick ones, two the test keeps busy (their documents' rows are locked,
-    // so their jobs wait inside their transaction), two that queue behind them.
-    const submit = (tag: string) => stack.submitDocument(documentText(12, tag));
-    const quick = [await submit('q1'), await submit('q2')];
-    const held = [];
-    const locks = [];
-    for (const tag of ['h1', 'h2']) {
-      const [document] = await stack.db
-        .insert(documents)
-        .values({ ownerId: 'owner', title: tag, content: documentText(12, tag), contentHash: 'h' })
-        .returning();
-      locks.push(await stack.lockDocument(document!.id));
-      held.push(document!.id);
-    }
-    const heldTasks = await Promise.all(held.map((documentId) => enqueueExisting(documentId)));
-    const queued = [await submit('w1'), await submit('w2')];
-
-    // In the middle of the batch: the quick jobs are done, the held ones run, the rest waits.
-    await waitFor(
-      async () => {
-        const rows = await Promise.all(
-          [...quick.map((d) => d.taskId), ...heldTasks].map((id) => stack.task(id)),
-        );
-        return rows.slice(0, 2).every((row) => row?.status === 'succeeded') &&
-          rows.slice(2).every((row) => row?.status === 'running')
-          ? rows
-          : undefined;
-      },
-      { what: 'quick jobs done, held jobs running', timeoutMs: 20_000 },
-    );
-    const queue = stack.producer.queue('ingest-document');
-    expect((await queue.getActive()).map((job) => job.id).sort()).toEqual([...heldTasks].sort());
+    const batch = await heldBatch(['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+    const queued = [
+      await stack.submitDocument(documentText(12, 'w1')),
+      await stack.submitDocument(documentText(12, 'w2')),
+    ];
+    const active = await activeRunners(6);
+    const interrupted = holding(leader!, active);
+    expect(interrupted).toHaveLength(2);
 
     const killedAt = performance.now();
     leader!.kill('SIGKILL');
     await leader!.exited;
 
-    // A standby takes over within a few poll intervals, and only one does.
+    // A standby takes over within a few poll intervals, and only one does; it migrates nothing.
     const next = await waitFor(async () => (await leaders()).filter((runner) => runner !== leader)[0], {
       what: 'a standby to take over',
       timeoutMs: 15_000,
       intervalMs: 50,
     });
-    await next.waitForStatus((status) => status.ready && status.phase === 'running', 'running as leader');
+    const leading = await next.waitForStatus(
+      (status) => status.ready && status.phase === 'running',
+      'leading',
+    );
     metrics.failover_after_sigkill_ms = Math.round(performance.now() - killedAt);
+    expect(leading.migrations).toEqual({ state: 'applied', applied: [] });
+    expect(leading.workers.queues).toEqual([...EVERY_REPLICA, 'maintenance']);
     expect(await leaders()).toEqual([next]);
     expect(alive()).toHaveLength(2);
+    // The maintenance scheduler is still there, once.
+    const schedulers = await stack.producer.queue('maintenance').getJobSchedulers();
+    expect(schedulers.map((scheduler) => scheduler.key)).toEqual(['maintenance']);
 
-    // The waiting jobs are done by the new leader; the interrupted ones are recovered as stalled
-    // (started a second time) and wait on their locks again.
-    await waitFor(
-      async () => {
-        const rows = await Promise.all(queued.map((document) => stack.task(document.taskId)));
-        return rows.every((row) => row?.status === 'succeeded');
-      },
-      { what: 'queued jobs done by the new leader', timeoutMs: 20_000 },
-    );
-    await waitFor(
-      async () => {
-        const jobs = await Promise.all(heldTasks.map((id) => queue.getJob(id)));
-        return jobs.every((job) => job && job.attemptsStarted >= 2) ? jobs : undefined;
-      },
-      { what: 'interrupted jobs started again after stall recovery', timeoutMs: 20_000 },
-    );
+    // The killed leader's two jobs are recovered as stalled by the others: back in the queue,
+    // where they wait for a free slot (the survivors' are all busy with held documents).
+    await recovered(interrupted, 'interrupted jobs recovered as stalled');
     metrics.stall_recovery_after_sigkill_ms = Math.round(performance.now() - killedAt);
-    for (const lock of locks) await lock.release();
-
-    await waitFor(
-      async () => {
-        const rows = await Promise.all(heldTasks.map((id) => stack.task(id)));
-        return rows.every((row) => row?.status === 'succeeded');
-      },
-      { what: 'interrupted jobs completed', timeoutMs: 20_000 },
-    );
-    for (const id of heldTasks) {
+    const queue = stack.producer.queue('ingest-document');
+    await batch.release();
+    const all = [...batch.taskIds, ...queued.map((d) => d.taskId)];
+    await waitForTasks(all, 'succeeded', 'every job of the batch done');
+    for (const id of interrupted) {
       // A crash does not use up an attempt: the re-run is still attempt 1.
       expect(await stack.task(id)).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
       expect(await queue.getJobState(id)).toBe('completed');
     }
-    const documentIds = [...quick, ...queued].map((d) => d.documentId).concat(held);
-    for (const documentId of documentIds) {
-      const counts = await chunkCounts(documentId);
-      expect(counts, documentId).toEqual({
-        stored: counts.expected,
-        expected: counts.expected,
-        status: 'ready',
-      });
+    await expectIngestedOnce([...batch.documentIds, ...queued.map((d) => d.documentId)]);
+  });
+
+  it("a standby is SIGKILLed mid-batch: the leader stays, the standby's jobs are recovered, none is lost", async () => {
+    // A replacement replica, as a platform would start one; it waits for nothing and works.
+    const replacement = await spawnRunner('runner-d', env(stack));
+    runners.push(replacement);
+    await replacement.waitForStatus((status) => status.ready && status.workers.running, 'working');
+    const [leader] = await leaders();
+    const batch = await heldBatch(['t1', 't2', 't3', 't4']);
+    const active = await activeRunners(4);
+    const standby = alive().find((runner) => runner !== leader && holding(runner, active).length > 0)!;
+    expect(standby).toBeDefined();
+    const interrupted = holding(standby, active);
+
+    standby.kill('SIGKILL');
+    await standby.exited;
+    await recovered(interrupted, "the standby's jobs recovered as stalled");
+    expect(await leaders()).toEqual([leader]);
+    expect((await leader!.status())?.leadership.terms).toBe(1);
+
+    await batch.release();
+    await waitForTasks(batch.taskIds, 'succeeded', 'every job of the batch done');
+    for (const id of batch.taskIds) {
+      expect(await stack.task(id)).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
     }
+    await expectIngestedOnce(batch.documentIds);
   });
 
   it('SIGTERM during a job: the job completes, the process exits 0, the last standby takes over at once', async () => {
@@ -196,27 +271,27 @@ describe('three task-runners on one database', () => {
     const [standby] = alive().filter((runner) => runner !== leader);
     expect(leader && standby).toBeDefined();
 
-    const [document] = await stack.db
-      .insert(documents)
-      .values({ ownerId: 'owner', title: 'term', content: documentText(12, 'term'), contentHash: 'h' })
-      .returning();
-    const lock = await stack.lockDocument(document!.id);
-    const taskId = await enqueueExisting(document!.id);
-    await waitFor(async () => (await stack.task(taskId))?.status === 'running', { what: 'job running' });
+    // A job held on the leader: two held documents fill one replica's two slots, and whichever
+    // lands on the leader is the one that matters.
+    const batch = await heldBatch(['term1', 'term2', 'term3', 'term4']);
+    const active = await activeRunners(4);
+    const onLeader = holding(leader!, active);
+    expect(onLeader).toHaveLength(2);
 
     const signalledAt = performance.now();
     leader!.kill('SIGTERM');
-    // The job is still busy; it gets to finish as soon as its document is free.
+    // Its jobs are still busy; they get to finish as soon as their documents are free.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(leader!.child.exitCode).toBeNull();
-    await lock.release();
+    await batch.release();
 
     const exit = await leader!.exited;
     metrics.sigterm_to_exit_ms = Math.round(exit.at - signalledAt);
     expect(exit).toMatchObject({ code: 0, signal: null });
     // Within the shutdown budget (8 s here), with room to spare.
     expect(exit.at - signalledAt).toBeLessThan(8_000);
-    expect(await stack.task(taskId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    for (const id of onLeader)
+      expect(await stack.task(id)).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(leader!.output()).toContain('"outcome":"drained"');
     expect(leader!.output()).toContain('leadership released');
 
@@ -224,6 +299,8 @@ describe('three task-runners on one database', () => {
     await standby!.waitForStatus((status) => status.role === 'leader' && status.ready, 'leading');
     metrics.takeover_after_sigterm_exit_ms = Math.round(performance.now() - exit.at);
     expect(performance.now() - exit.at).toBeLessThan(POLL_MS + 5_000);
+    await waitForTasks(batch.taskIds, 'succeeded', 'the batch done');
+    await expectIngestedOnce(batch.documentIds);
 
     standby!.kill('SIGTERM');
     expect(await standby!.exited).toMatchObject({ code: 0 });

@@ -2,7 +2,12 @@ import { documents, tasks } from '@repo/db';
 import { waitFor } from '@repo/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRunner, sample, type TestRunner } from './support/test-runner.ts';
+import { Queue } from 'bullmq';
+import { z } from 'zod';
+import type { JobDefinition } from '../src/jobs/job-definition.ts';
+import { jobTable, type JobTableDependencies } from '../src/jobs/job-table.ts';
+import { whenAborted } from '../src/support/time-bounds.ts';
+import { createTestRunner, sample, type TestRunner, type TestRunnerOptions } from './support/test-runner.ts';
 import { createTestStack, documentText, type TestStack } from './support/test-stack.ts';
 
 let stack: TestStack;
@@ -16,29 +21,67 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function runner() {
-  const created = await createTestRunner({ stack, env: { INGEST_TIMEOUT_MS: '60000' } });
+async function runner(jobs?: TestRunnerOptions['jobs']) {
+  const created = await createTestRunner({ stack, env: { INGEST_TIMEOUT_MS: '60000' }, jobs });
   runners.push(created);
   return created;
 }
 
+/**
+ * A job of the leader's own (like maintenance) that stays busy until the test lets it go, or its
+ * signal aborts: what a term's fence does to the leader's work, without waiting on a schedule.
+ */
+function leaderJobTable(release: Promise<void>, started: string[]) {
+  const leaderJob: JobDefinition<Record<string, unknown>> = {
+    name: 'leader-duty',
+    payload: z.record(z.string(), z.unknown()),
+    runsOn: 'leader',
+    concurrency: 1,
+    timeoutMs: 60_000,
+    async process(_payload, { signal }) {
+      started.push(String(signal.aborted));
+      await Promise.race([release, whenAborted(signal).then(() => signal.throwIfAborted())]);
+      return 'done';
+    },
+  };
+  return (shared: JobTableDependencies) => [...jobTable(shared), leaderJob as JobDefinition];
+}
+
 describe('leadership inside the runner', () => {
-  it('a standby is ready and idle; a leader that loses its lock session hands its jobs back at once and stands by', async () => {
-    const a = await runner();
+  it("a standby works on every replica's jobs; a leader that loses its lock hands back only its own jobs and stands by", async () => {
+    let letGo!: () => void;
+    const release = new Promise<void>((resolve) => (letGo = resolve));
+    const startedA: string[] = [];
+    const startedB: string[] = [];
+    const a = await runner(leaderJobTable(release, startedA));
     await a.startLeading();
-    const b = await runner();
+    const b = await runner(leaderJobTable(release, startedB));
     await b.runner.start();
-    await waitFor(() => b.runner.status().ready, { what: 'standby ready' });
+    await waitFor(() => b.runner.status().ready && b.runner.status().workers.running, {
+      what: 'standby ready and working',
+    });
     expect(b.runner.status()).toMatchObject({
       ready: true,
       role: 'standby',
       phase: 'standby',
-      workers: { running: false },
+      workers: {
+        running: true,
+        replica: 'running',
+        queues: ['ingest-document', 'agent-run', 'summarize-conversation'],
+      },
       migrations: { state: 'not-run' },
     });
+    expect(a.runner.status().workers.queues).toEqual([
+      'ingest-document',
+      'agent-run',
+      'summarize-conversation',
+      'maintenance',
+      'leader-duty',
+    ]);
     expect(await sample(b.metrics, 'task_runner_leader')).toBe(0);
 
-    // A job busy on a locked document.
+    // An ingestion busy on a locked document (on whichever replica fetched it), and a job of the
+    // leader's own, busy on the leader.
     const [document] = await stack.db
       .insert(documents)
       .values({ ownerId: 'owner', title: 'busy', content: documentText(4), contentHash: 'h' })
@@ -53,7 +96,12 @@ describe('leadership inside the runner', () => {
       { taskId: task!.id, documentId: document!.id },
       { jobId: task!.id },
     );
-    await waitFor(async () => (await stack.task(task!.id))?.status === 'running', { what: 'job running' });
+    const duties = new Queue('leader-duty', { connection: a.connections.redis.queue, prefix: stack.prefix });
+    await duties.add('leader-duty', {}, { jobId: 'duty-1' });
+    await waitFor(async () => (await stack.task(task!.id))?.status === 'running', {
+      what: 'ingestion running',
+    });
+    await waitFor(() => startedA.length === 1, { what: "the leader's duty running on the leader" });
 
     // The server ends the leader's lock session (a failover, an admin, a network reset).
     await stack.db.execute(
@@ -64,35 +112,47 @@ describe('leadership inside the runner', () => {
     await waitFor(() => b.runner.status().role === 'leader' && b.runner.status().ready, {
       what: 'standby took over',
     });
-    // The old leader stopped its workers and stands by; its job was handed back, not failed.
+    // The old leader stopped its own workers and stands by, still working on every replica's jobs.
     await waitFor(() => a.runner.status().phase === 'standby', { what: 'old leader standing by' });
     expect(a.runner.status()).toMatchObject({
       role: 'standby',
-      workers: { running: false },
+      workers: { running: true, queues: ['ingest-document', 'agent-run', 'summarize-conversation'] },
       leadership: { terms: 1 },
     });
     expect(await sample(a.metrics, 'task_runner_leader')).toBe(0);
-    // At least once: a fetch already on its way when the lock was lost is fenced and handed back too.
-    const interrupted = { queue: 'ingest-document', outcome: 'interrupted' };
-    expect(await sample(a.metrics, 'bullmq_job_duration_seconds_count', interrupted)).toBeGreaterThanOrEqual(
-      1,
-    );
+    // Its duty was handed back (not failed) and runs again on the new leader, and only there.
+    expect(
+      await sample(a.metrics, 'bullmq_job_duration_seconds_count', {
+        queue: 'leader-duty',
+        outcome: 'interrupted',
+      }),
+    ).toBe(1);
+    await waitFor(() => startedB.length === 1, { what: 'the duty running on the new leader' });
+    expect(startedA).toHaveLength(1);
+    // The ingestion was not interrupted: no replica handed an ingestion back (no such series).
+    for (const t of [a, b]) {
+      expect(
+        await sample(t.metrics, 'bullmq_job_duration_seconds_count', {
+          queue: 'ingest-document',
+          outcome: 'interrupted',
+        }),
+      ).toBeUndefined();
+    }
 
+    letGo();
     await lock.release();
     const done = await waitFor(
       async () => {
         const row = await stack.task(task!.id);
         return row?.status === 'succeeded' ? row : undefined;
       },
-      { what: 'job done by the new leader' },
+      { what: 'ingestion done' },
     );
     expect(done).toMatchObject({ attempts: 1, error: null });
-    expect(
-      await sample(b.metrics, 'bullmq_job_duration_seconds_count', {
-        queue: 'ingest-document',
-        outcome: 'completed',
-      }),
-    ).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await duties.getJobState('duty-1')) === 'completed', {
+      what: 'duty completed',
+    });
+    await duties.close();
   });
 });
 
@@ -112,7 +172,7 @@ describe('a leader whose migrations fail', () => {
         role: 'standby',
         phase: 'failed',
         migrations: { state: 'failed' },
-        workers: { running: false },
+        workers: { running: false, queues: [] },
       });
       const held = await broken.db.execute<{ n: number }>(
         sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and granted

@@ -152,16 +152,40 @@ export const databaseConnection = {
   DATABASE_SSL_CA: secret(pemCertificates).optional(),
 };
 
+/**
+ * The role the migrations run as, where the apps' role may not change the schema (compose's prod
+ * profile gives the schema owner's URL). Unset: DATABASE_URL's, the one user a managed Postgres
+ * gives. TLS as for DATABASE_URL: DATABASE_SSL_MODE, else this URL's sslmode, else DATABASE_URL's
+ * (so a URL written without one is never the plaintext exception), with DATABASE_SSL_CA.
+ */
+export const migrationDatabase = {
+  MIGRATION_DATABASE_URL: secret(postgresUrl).optional(),
+};
+
 export interface DatabaseConnectionConfig {
   DATABASE_URL: string;
   DATABASE_SSL_MODE?: DatabaseSslMode | undefined;
   DATABASE_SSL_CA?: string | undefined;
+  MIGRATION_DATABASE_URL?: string | undefined;
 }
 
 /** The TLS settings in force: DATABASE_SSL_MODE, else the URL's sslmode, else plaintext. */
 export function databaseTls(config: DatabaseConnectionConfig): DatabaseTls {
   const mode = config.DATABASE_SSL_MODE ?? urlSslMode(config.DATABASE_URL) ?? 'disable';
   return mode === 'verify-full' ? { mode, ca: config.DATABASE_SSL_CA } : { mode };
+}
+
+/** Where and how to migrate: MIGRATION_DATABASE_URL (else DATABASE_URL), with its TLS settings. */
+export function migrationConnection(config: DatabaseConnectionConfig): {
+  connectionString: string;
+  tls: DatabaseTls;
+} {
+  const connectionString = config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL;
+  const mode = config.DATABASE_SSL_MODE ?? urlSslMode(connectionString) ?? urlSslMode(config.DATABASE_URL);
+  return {
+    connectionString,
+    tls: databaseTls({ ...config, DATABASE_URL: connectionString, DATABASE_SSL_MODE: mode }),
+  };
 }
 
 /**
@@ -213,9 +237,24 @@ export function databaseProblems(config: DatabaseConnectionConfig): [name: strin
   return problems;
 }
 
-/** `superRefine` for a schema that spreads `database` or `databaseConnection`. */
+/** `superRefine` for a schema that spreads `database` or `databaseConnection` (and `migrationDatabase`). */
 export function refineDatabase(config: DatabaseConnectionConfig, context: z.RefinementCtx): void {
   for (const [name, message] of databaseProblems(config)) {
     context.addIssue({ code: 'custom', path: [name], message });
+  }
+  // The migration URL's sslmode must agree with DATABASE_SSL_MODE too (its own query is checked
+  // like DATABASE_URL's by the field's schema).
+  const migrationMode =
+    config.MIGRATION_DATABASE_URL === undefined ? undefined : urlSslMode(config.MIGRATION_DATABASE_URL);
+  if (
+    config.DATABASE_SSL_MODE !== undefined &&
+    migrationMode !== undefined &&
+    migrationMode !== config.DATABASE_SSL_MODE
+  ) {
+    context.addIssue({
+      code: 'custom',
+      path: ['MIGRATION_DATABASE_URL'],
+      message: `says sslmode=${migrationMode} but DATABASE_SSL_MODE is ${config.DATABASE_SSL_MODE}: set one of them, or make them agree`,
+    });
   }
 }

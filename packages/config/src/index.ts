@@ -3,6 +3,8 @@ export {
   databaseProblems,
   databaseTls,
   DATABASE_SSL_MODES,
+  migrationConnection,
+  migrationDatabase,
   refineDatabase,
   URL_TLS_PARAMETERS,
   type DatabaseConnectionConfig,

@@ -8,6 +8,8 @@ import {
   database,
   databaseConnection,
   databaseTls,
+  migrationConnection,
+  migrationDatabase,
   parseEnv,
   refineDatabase,
   runtime,
@@ -158,5 +160,70 @@ describe('the CA bundle', () => {
 describe('databaseConnection', () => {
   it('is the part of the database block a one-off command needs', () => {
     expect(Object.keys(databaseConnection)).toEqual(['DATABASE_URL', 'DATABASE_SSL_MODE', 'DATABASE_SSL_CA']);
+  });
+});
+
+describe('the migration connection (MIGRATION_DATABASE_URL)', () => {
+  const migrating = z.object({ ...runtime, ...database, ...migrationDatabase }).superRefine(refineDatabase);
+  const loadMigrating = (env: Env) => parseEnv(migrating, env);
+  const OWNER = 'postgres://owner:other@db.internal:5432/keelson';
+
+  it('is DATABASE_URL when unset, with its TLS settings', () => {
+    expect(migrationConnection(loadMigrating({ DATABASE_URL: `${URL}?sslmode=require` }))).toEqual({
+      connectionString: `${URL}?sslmode=require`,
+      tls: { mode: 'require' },
+    });
+  });
+
+  it('is its own URL when set, with DATABASE_SSL_MODE and the CA', () => {
+    const config = loadMigrating({
+      DATABASE_URL: URL,
+      MIGRATION_DATABASE_URL: OWNER,
+      DATABASE_SSL_MODE: 'verify-full',
+      DATABASE_SSL_CA: certificates.ca,
+    });
+    expect(migrationConnection(config)).toEqual({
+      connectionString: OWNER,
+      tls: { mode: 'verify-full', ca: certificates.ca },
+    });
+  });
+
+  it("takes its own sslmode, else DATABASE_URL's: an owner URL written without one is not plaintext", () => {
+    const tlsWith = (env: Env) =>
+      migrationConnection(loadMigrating({ MIGRATION_DATABASE_URL: OWNER, ...env })).tls;
+    expect(tlsWith({ DATABASE_URL: `${URL}?sslmode=verify-full` })).toEqual({
+      mode: 'verify-full',
+      ca: undefined,
+    });
+    expect(
+      tlsWith({
+        DATABASE_URL: `${URL}?sslmode=verify-full`,
+        MIGRATION_DATABASE_URL: `${OWNER}?sslmode=require`,
+      }),
+    ).toEqual({ mode: 'require' });
+    expect(tlsWith({ DATABASE_URL: URL })).toEqual({ mode: 'disable' });
+  });
+
+  it('is held to the same rules as DATABASE_URL, and never shown', () => {
+    expect(
+      configProblems(() =>
+        loadMigrating({ DATABASE_URL: URL, MIGRATION_DATABASE_URL: `${OWNER}?sslmode=prefer` }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^MIGRATION_DATABASE_URL: sslmode=prefer falls back to plaintext.*\(got \(secret, not shown\)\)$/,
+      ),
+    ]);
+    expect(
+      configProblems(() =>
+        loadMigrating({
+          DATABASE_URL: URL,
+          DATABASE_SSL_MODE: 'verify-full',
+          MIGRATION_DATABASE_URL: `${OWNER}?sslmode=require`,
+        }),
+      ),
+    ).toEqual([
+      'MIGRATION_DATABASE_URL: says sslmode=require but DATABASE_SSL_MODE is verify-full: set one of them, or make them agree (got (secret, not shown))',
+    ]);
   });
 });

@@ -39,6 +39,12 @@ export function createPool(options: PoolOptions): pg.Pool {
     }),
   );
   pool.on('error', options.onError);
+  // pg-pool listens for errors on idle clients only (the 'error' event above). When the server
+  // ends the session of a client that is checked out (a Postgres restart between two statements of
+  // a transaction), node-postgres emits 'error' on that client too, and an 'error' event nobody
+  // listens to crashes the process. Nothing is lost by listening: the query in flight has already
+  // failed with the cause, and the next one on that client fails too, until it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -79,3 +79,28 @@ describe('the pool against a server that goes silent', () => {
     await expect.poll(two, { timeout: 15_000, interval: 200 }).toBe(2);
   });
 });
+
+describe('the pool when Postgres ends the session of a client that is checked out', () => {
+  it('does not crash the process: the client fails its queries until it is released, the pool goes on', async () => {
+    const pool = createPool({
+      connectionString: inject('databaseUrl'),
+      tls: { mode: 'disable' },
+      applicationName: 'pool-test-terminated',
+      max: 2,
+      statementTimeoutMs: 5_000,
+      connectTimeoutMs: 5_000,
+      onError: () => {},
+    });
+    pools.push(pool);
+    const client = await pool.connect();
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    // What a Postgres shutdown does to every session, here between two statements of this client.
+    await pool.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+    await ended;
+    // Without a listener on the checked-out client, its 'error' event was an uncaught exception.
+    await expect(client.query('select 1')).rejects.toThrow(/not queryable|terminat/);
+    client.release(new Error('session ended'));
+    await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+  });
+});

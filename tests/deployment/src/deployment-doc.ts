@@ -10,10 +10,11 @@ import { read } from './repository.ts';
 
 export const DEPLOYMENT_DOC = 'deployment.md';
 
-export const SECTION_TITLES: Record<Platform | 'docker', string> = {
+export const SECTION_TITLES: Record<Platform | 'kubernetes' | 'docker', string> = {
   railway: 'Railway',
   render: 'Render',
   ecs: 'AWS ECS on Fargate',
+  kubernetes: 'Kubernetes',
   docker: 'Any Docker host',
 };
 

@@ -89,21 +89,19 @@ describe('deploy/aws-ecs/deploy.sh', () => {
     }
   });
 
-  it('re-applies the singleton deployment settings and leaves the api/agent desiredCount to autoscaling', () => {
+  it('re-applies each service file but its desiredCount, which autoscaling or the operator owns', () => {
     const updates = routine().calls.filter(
       (c) => step(c) === 'ecs update-service' && c.input?.forceNewDeployment === undefined,
     );
     for (const update of updates) {
       for (const key of Object.keys(update.input!))
         expect(UPDATE_SERVICE_KEYS, service(update)).toContain(key);
+      expect(update.input, service(update)).not.toHaveProperty('desiredCount');
     }
     const runner = updates.find((u) => service(u) === 'keelson-task-runner')!;
     expect(runner.input).toMatchObject({
-      desiredCount: 1,
       deploymentConfiguration: ecs.services['task-runner'].deploymentConfiguration,
     });
-    for (const update of updates.filter((u) => u !== runner))
-      expect(update.input).not.toHaveProperty('desiredCount');
   });
 
   it('creates services that do not exist yet from their files', () => {

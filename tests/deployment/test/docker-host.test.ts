@@ -14,9 +14,10 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   secrets?: string[];
   ports?: string[];
-  networks?: { default?: { aliases?: string[] } };
+  networks?: { default?: { aliases?: string[] }; ingress?: { ipv4_address?: string } };
   deploy?: { replicas?: number };
   stop_grace_period?: string;
+  command?: string[];
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -70,13 +71,64 @@ describe('deployment.md, "Any Docker host"', () => {
   });
 
   it('lists the secrets the script writes, which are the ones compose mounts from SECRETS_DIR', () => {
-    const written = [...read('scripts/create-secrets.sh').matchAll(/^write ([a-z-]+) /gm)].map((m) => m[1]);
-    expect(new Set(Object.keys(compose.secrets))).toEqual(new Set(written));
+    const written = [...read('scripts/create-secrets.sh').matchAll(/^write ([a-z-]+) /gm)].map((m) => m[1]!);
+    // Every file but redis-password, which only redis-url and redis-acl are written from.
+    expect(new Set(Object.keys(compose.secrets))).toEqual(
+      new Set(written.filter((n) => n !== 'redis-password')),
+    );
     for (const [name, { file }] of Object.entries(compose.secrets)) {
       expect(file).toBe(`\${SECRETS_DIR:-./secrets}/${name}`);
-      expect(doc, name).toContain(`\`${name}\``);
     }
+    for (const name of written) expect(doc, name).toContain(`\`${name}\``);
     expect(doc).toContain('SECRETS_DIR');
+    // The variables the page says the apps read them as are the ones compose sets.
+    for (const app of Object.keys(APPS)) {
+      for (const variable of Object.keys(prod[app]!.environment ?? {}).filter((v) => v.endsWith('_FILE')))
+        expect(doc, `${app} ${variable}`).toContain(`\`${variable}\``);
+    }
+  });
+
+  it('states the address the api trusts, the roles and the Redis users as compose.yaml sets them', () => {
+    const lb = prod.lb!.networks!.ingress!.ipv4_address!;
+    const defaultPrefix = /^\$\{LB_NETWORK_PREFIX:-([\d.]+)\}\.(\d+)$/.exec(lb)!;
+    const address = `${defaultPrefix[1]}.${defaultPrefix[2]}`;
+    expect(prod['api-prod']!.environment?.TRUST_PROXY).toBe(lb);
+    expect(doc).toContain(`\`TRUST_PROXY\` is \`lb\`'s fixed address, \`${address}\``);
+    expect(doc).toContain('LB_NETWORK_PREFIX');
+    // The migrations run as the owner in the task-runner only; the roles are the init script's.
+    expect(prod['task-runner-prod']!.environment?.MIGRATION_DATABASE_URL_FILE).toBe(
+      '/run/secrets/migration-database-url',
+    );
+    const roles = read('docker/postgres/initdb/10-roles.sh');
+    for (const role of ['keelson_owner', 'keelson_app']) {
+      expect(roles).toContain(`CREATE ROLE ${role}`);
+      expect(doc).toContain(`\`${role}\``);
+    }
+    expect(doc).toContain('docker/postgres/initdb/10-roles.sh');
+    // Redis reads its users from the file the script writes.
+    const command = prod['redis-prod']!.command!;
+    expect(command[command.indexOf('--aclfile') + 1]).toBe('/run/secrets/redis-acl');
+    expect(doc).toContain('`--aclfile`');
+  });
+
+  it('states the load balancer’s timeouts and the routes it replays as haproxy.cfg has them', () => {
+    const timeout = (name: string) =>
+      Number(new RegExp(`^\\s*timeout ${name} (\\d+)s$`, 'm').exec(haproxy)?.[1]);
+    for (const name of ['http-request', 'client', 'server']) {
+      expect(doc, name).toMatch(
+        new RegExp(`${timeout(name)} s[^.]*\`timeout ${name}\`|\`timeout ${name}\` ${timeout(name)} s`),
+      );
+    }
+    expect(haproxy).toMatch(/^\s*option http-buffer-request$/m);
+    // The routes that honour Idempotency-Key, as the page names them and the config matches them.
+    const exact = /acl honours_idempotency_key path (.+)$/m.exec(haproxy)![1]!.split(' ');
+    const pattern = /acl honours_idempotency_key path_reg (.+)$/m.exec(haproxy)![1]!;
+    expect(exact.sort()).toEqual(['/v1/documents', '/v1/tasks']);
+    expect(new RegExp(pattern).test('/v1/conversations/0b7d0a4e-8f0c-4e54-9a4c-3f1e7c1e9a11/messages')).toBe(
+      true,
+    );
+    for (const route of [...exact, '/v1/conversations/{id}/messages'])
+      expect(doc, route).toContain(`\`${route}\``);
   });
 
   it('wires the agent and the MCP endpoint on the project network, with one service token file', async () => {

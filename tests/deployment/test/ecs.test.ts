@@ -134,16 +134,26 @@ describe('ECS services', () => {
     },
   );
 
-  it('never rebalances the singleton task-runner across zones (unsupported with maximumPercent 100)', () => {
+  it('never rebalances a service across zones that cannot start a task before stopping one', () => {
     // CreateService defaults availabilityZoneRebalancing to ENABLED; AWS lists a service with
-    // maximumPercent 100 as unsupported for it (a rebalance would start a second runner first).
+    // maximumPercent 100 as unsupported for it (a rebalance starts the new task first).
     for (const [name, service] of services) {
       if (service.deploymentConfiguration.maximumPercent > 100) continue;
       expect((service as { availabilityZoneRebalancing?: string }).availabilityZoneRebalancing, name).toBe(
         AvailabilityZoneRebalancing.DISABLED,
       );
     }
-    expect(ecs.services['task-runner'].deploymentConfiguration.maximumPercent).toBe(100);
+  });
+
+  it('rolls the task-runner like the agent: new tasks work before old ones stop, spread across zones', () => {
+    // Every replica processes jobs and the Postgres leader lock keeps one leader, so an overlap
+    // is harmless and a gap would stop the work.
+    const runner = ecs.services['task-runner'];
+    expect(runner.desiredCount).toBeGreaterThanOrEqual(2);
+    expect(runner.deploymentConfiguration).toMatchObject({ maximumPercent: 200, minimumHealthyPercent: 100 });
+    expect((runner as { availabilityZoneRebalancing?: string }).availabilityZoneRebalancing).toBe(
+      AvailabilityZoneRebalancing.ENABLED,
+    );
   });
 
   it('puts only the api behind the load balancer, on its container port, with a start-up grace', () => {

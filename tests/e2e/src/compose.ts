@@ -160,11 +160,18 @@ export function envOf(container: ContainerInspect, name: string): string | undef
   return entry?.slice(name.length + 1);
 }
 
-/** The container's address on its (only) network. */
-export function ipOf(container: ContainerInspect): string {
-  const [network] = Object.values(container.NetworkSettings.Networks);
-  if (!network?.IPAddress) throw new Error(`${container.Name} has no address`);
-  return network.IPAddress;
+/**
+ * The container's address on its only network, or on the compose network named `network` (the
+ * prod api replicas have two: `default`, and `ingress`, where the load balancer reaches them).
+ */
+export function ipOf(container: ContainerInspect, network?: string): string {
+  const networks = Object.entries(container.NetworkSettings.Networks);
+  const [, found] =
+    (network === undefined && networks.length === 1
+      ? networks[0]
+      : networks.find(([name]) => name.endsWith(`_${network}`))) ?? [];
+  if (!found?.IPAddress) throw new Error(`${container.Name} has no address on ${network ?? 'its network'}`);
+  return found.IPAddress;
 }
 
 /** One line per measurement, easy to grep out of CI logs: `[e2e:metric] name=value unit`. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,17 @@ import { waitFor } from '@repo/testing';
 import { ComposeProject, docker, REPO_ROOT, STACK_OVERRIDE } from './compose.ts';
 
 const run = promisify(execFile);
+
+/** The two login roles of the prod profile's Postgres (docker/postgres/initdb/10-roles.sh). */
+export type DatabaseRole = 'keelson_owner' | 'keelson_app';
+
+/** A role's connection URL, from the secrets written by scripts/create-secrets.sh into `secretsDir`. */
+export async function databaseUrl(secretsDir: string, role: DatabaseRole): Promise<string> {
+  const file = role === 'keelson_app' ? 'database-url' : 'migration-database-url';
+  const url = await readFile(join(secretsDir, file), 'utf8');
+  if (new URL(url).username !== role) throw new Error(`${file} is not ${role}'s URL`);
+  return url;
+}
 
 /** The app services of the prod profile, and the app each one runs. */
 export const PROD_APPS = {
@@ -28,7 +39,8 @@ export interface RunnerStatus {
   ready: boolean;
   role: 'leader' | 'standby';
   phase: string;
-  workers?: { running: boolean };
+  migrations?: { state: string; applied: string[] };
+  workers?: { running: boolean; queues?: string[] };
 }
 
 export interface LbServer {
@@ -94,22 +106,36 @@ export class ProdStack {
     ]);
   }
 
-  /** Runs SQL as the database owner over the container's local socket; rows as `a|b` lines. */
-  async sql(statement: string): Promise<string[]> {
+  /**
+   * Runs SQL in the Postgres container, as the superuser (`postgres`, trusted on the container's
+   * own socket) or as `role`, with the URL the apps get (to `postgres`, its network alias: over
+   * the network, so the password is checked); rows as `a|b` lines.
+   */
+  async sql(statement: string, role?: DatabaseRole): Promise<string[]> {
     const postgres = await this.project.containerId('postgres-prod');
+    const target = role ? await databaseUrl(this.secretsDir, role) : 'postgres://postgres@/keelson';
     const out = await docker([
       'exec',
       postgres,
       'psql',
-      '-U',
-      'keelson',
-      '-d',
-      'keelson',
-      '-At',
+      target,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-qAt',
       '-c',
       statement,
     ]);
     return out === '' ? [] : out.split('\n');
+  }
+
+  /** redis-cli in the Redis container, as the apps' user (`keelson`) or unauthenticated. */
+  async redis(args: string[], user?: 'keelson'): Promise<string> {
+    const redis = await this.project.containerId('redis-prod');
+    // REDISCLI_AUTH: the password stays out of redis-cli's arguments (`ps` in the container).
+    const auth = user
+      ? ['-e', `REDISCLI_AUTH=${await readFile(join(this.secretsDir, 'redis-password'), 'utf8')}`]
+      : [];
+    return docker(['exec', ...auth, redis, 'redis-cli', ...(user ? ['--user', user] : []), ...args]);
   }
 
   /** A task-runner container's /ready body (200 or 503), read from inside the container. */
@@ -125,6 +151,20 @@ export class ProdStack {
       { timeout: 15_000 },
     );
     return JSON.parse(out) as RunnerStatus;
+  }
+
+  /** A task-runner container's /metrics (Prometheus text), read from inside the container. */
+  async runnerMetrics(container: string): Promise<string> {
+    return docker(
+      [
+        'exec',
+        container,
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:3001/metrics').then(async (r) => process.stdout.write(await r.text()), () => process.exit(3))",
+      ],
+      { timeout: 15_000 },
+    );
   }
 
   /** HAProxy's view of every server slot that has an address. */

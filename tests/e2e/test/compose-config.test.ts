@@ -20,26 +20,37 @@ interface Service {
   ports?: { host_ip?: string; published?: string; target: number }[];
   secrets?: { source: string }[];
   depends_on?: Record<string, { condition: string; required: boolean }>;
-  networks?: Record<string, { aliases?: string[] } | null>;
+  networks?: Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
+  command?: string[];
   develop?: unknown;
   volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
 }
 interface Config {
   services: Record<string, Service>;
   secrets?: Record<string, { file: string }>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } }>;
 }
 
 async function resolved(...args: string[]): Promise<Config> {
+  return resolvedWith({}, ...args);
+}
+
+/** As compose resolves it with these interpolation variables (and none of the caller's). */
+async function resolvedWith(variables: Record<string, string>, ...args: string[]): Promise<Config> {
   const out = await docker(
     ['compose', '--project-directory', REPO_ROOT, ...args, 'config', '--format', 'json'],
     {
       cwd: REPO_ROOT,
       // Without the caller's compose settings and interpolation variables: the defaults are under test.
-      env: Object.fromEntries(
-        Object.entries(process.env).filter(
-          ([name]) => !/^(COMPOSE_|AGENT_MODEL$|OPENAI_|OLLAMA_|SECRETS_DIR$|TRUST_PROXY$)|_PORT$/.test(name),
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            ([name]) =>
+              !/^(COMPOSE_|AGENT_MODEL$|OPENAI_|OLLAMA_|SECRETS_DIR$|LB_NETWORK_PREFIX$)|_PORT$/.test(name),
+          ),
         ),
-      ),
+        ...variables,
+      },
     },
   );
   return JSON.parse(out) as Config;
@@ -55,6 +66,15 @@ const MONITORING = ['alert-sink', 'alertmanager', 'grafana', 'loki', 'otel-colle
 describe('compose.yaml', () => {
   it('is the dev profile by default (the committed .env)', async () => {
     expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner', 'web']);
+  });
+
+  it('scales the task-runner with --scale in dev and prod: no fixed name, a port range or none', async () => {
+    const dev = (await resolved()).services['task-runner']!;
+    // One host port per replica: `--scale task-runner=3` takes 3001, 3002, 3003.
+    expect(dev.ports?.map((port) => port.published)).toEqual(['3001-3009']);
+    const prod = (await resolved('--profile', 'prod')).services['task-runner-prod']!;
+    expect(prod.ports ?? []).toEqual([]);
+    for (const service of [dev, prod]) expect(service).not.toHaveProperty('container_name');
   });
 
   it('runs dev from bind-mounted sources in watch mode, every port on loopback', async () => {
@@ -154,6 +174,73 @@ describe('compose.yaml', () => {
     }
     for (const secret of Object.values(config.secrets ?? {}))
       expect(secret.file).toMatch(/\/secrets\/[a-z-]+$/);
+  });
+
+  it('gives Redis a password and the apps a Postgres role that cannot change the schema, all from files', async () => {
+    const config = await resolved('--profile', 'prod');
+    const secretsOf = (service: string) => config.services[service]!.secrets?.map((x) => x.source) ?? [];
+    for (const service of Object.keys(PROD_APPS)) {
+      const environment = config.services[service]!.environment ?? {};
+      expect(environment.REDIS_URL, service).toBeUndefined();
+      expect(environment.REDIS_URL_FILE, service).toBe('/run/secrets/redis-url');
+      expect(secretsOf(service), service).toContain('redis-url');
+      // Only the task-runner, which migrates, gets the owner's URL.
+      const migrates = service === 'task-runner-prod';
+      expect(environment.MIGRATION_DATABASE_URL_FILE, service).toBe(
+        migrates ? '/run/secrets/migration-database-url' : undefined,
+      );
+      expect(secretsOf(service).includes('migration-database-url'), service).toBe(migrates);
+    }
+
+    // Redis reads its users from a file: nothing secret on its command line.
+    const redis = config.services['redis-prod']!;
+    const command = redis.command!;
+    expect(command[command.indexOf('--aclfile') + 1]).toBe('/run/secrets/redis-acl');
+    expect(command.join(' ')).not.toMatch(/requirepass|--user|>/);
+    expect(secretsOf('redis-prod')).toEqual(['redis-acl']);
+
+    // Postgres: the superuser for the operator, the two roles from the init script.
+    const postgres = config.services['postgres-prod']!;
+    expect(postgres.environment?.POSTGRES_USER).toBe('postgres');
+    expect(secretsOf('postgres-prod').sort()).toEqual(
+      ['postgres-app-password', 'postgres-owner-password', 'postgres-password'].sort(),
+    );
+    expect(postgres.volumes).toContainEqual(
+      expect.objectContaining({
+        type: 'bind',
+        source: `${REPO_ROOT.replace(/\/$/, '')}/docker/postgres/initdb`,
+        target: '/docker-entrypoint-initdb.d',
+        read_only: true,
+      }),
+    );
+  });
+
+  it('trusts X-Forwarded-For from exactly the load balancer: a fixed address no other container can get', async () => {
+    const config = await resolved('--profile', 'prod');
+    const lb = config.services.lb!;
+    // The load balancer is on `ingress` only, at its fixed address; the api trusts that address alone.
+    expect(Object.keys(lb.networks ?? {})).toEqual(['ingress']);
+    const address = lb.networks!.ingress!.ipv4_address!;
+    expect(config.services['api-prod']!.environment?.TRUST_PROXY).toBe(address);
+    expect(config.services['api-prod']!.networks?.ingress?.aliases).toEqual(['api']);
+    // Inside the network's subnet, outside the range Docker numbers every other container from.
+    const [ipam] = config.networks!.ingress!.ipam!.config!;
+    const toNumber = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    const within = (ip: string, cidr: string) => {
+      const [base, bits] = cidr.split('/');
+      const size = 2 ** (32 - Number(bits));
+      return toNumber(ip) >= toNumber(base!) && toNumber(ip) < toNumber(base!) + size;
+    };
+    expect(within(address, ipam!.subnet!)).toBe(true);
+    expect(within(address, ipam!.ip_range!)).toBe(false);
+    expect(within(ipam!.ip_range!.split('/')[0]!, ipam!.subnet!)).toBe(true);
+    // One variable moves all four values together, for a second prod project on the same host.
+    const moved = await resolvedWith({ LB_NETWORK_PREFIX: '10.203.42' }, '--profile', 'prod');
+    expect(moved.services.lb!.networks!.ingress!.ipv4_address).toBe('10.203.42.2');
+    expect(moved.services['api-prod']!.environment?.TRUST_PROXY).toBe('10.203.42.2');
+    expect(moved.networks!.ingress!.ipam!.config).toEqual([
+      { subnet: '10.203.42.0/27', ip_range: '10.203.42.16/28' },
+    ]);
   });
 
   it('adds Ollama with the llm profile and points the agent at it through docker/llm.env', async () => {

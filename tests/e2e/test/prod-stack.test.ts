@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueId, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +113,8 @@ describe('the prod profile', () => {
       expect(envOf(container, 'DATABASE_URL'), name).toBeUndefined();
       expect(envOf(container, 'DATABASE_URL_FILE'), name).toBe('/run/secrets/database-url');
       expect(envOf(container, 'SERVICE_AUTH_TOKEN_FILE'), name).toBe('/run/secrets/service-auth-token');
+      expect(envOf(container, 'REDIS_URL'), name).toBeUndefined();
+      expect(envOf(container, 'REDIS_URL_FILE'), name).toBe('/run/secrets/redis-url');
 
       expect(await docker(['exec', container.Id, 'id', '-u']), name).not.toBe('0');
       // The root filesystem refuses writes, /tmp (tmpfs) takes them.
@@ -133,7 +138,7 @@ describe('the prod profile', () => {
   it('reaches all three api replicas through the load balancer', async () => {
     await stack.waitForReadyReplicas(3);
     const replicas = await Promise.all(
-      (await stack.project.containerIds('api-prod')).map(async (id) => ipOf(await inspect(id))),
+      (await stack.project.containerIds('api-prod')).map(async (id) => ipOf(await inspect(id), 'ingress')),
     );
     const marker = uniqueId('spread');
     for (let i = 0; i < 30; i++) expect(await probe(`${stack.baseUrl}/health?${marker}=${i}`)).toBe(200);
@@ -171,6 +176,132 @@ describe('the prod profile', () => {
     expect(
       await stack.sql(`select count(*), count(search_vector) from chunks where document_id = '${id}'`),
     ).toEqual([`${chunkCount}|${chunkCount}`]);
+  });
+
+  it('connects the apps to Postgres as a role that reads and writes rows but cannot change the schema', async () => {
+    // Each app uses the database now (pools connect on demand and idle out): the api and the
+    // task-runner's jobs through an ingestion, the agent through its /ready.
+    const id = await api.createDocument('roles', paragraphs(2, 'Roles'));
+    await stack.waitForDocumentsReady([id], 30_000, 'the document to be ingested');
+    await docker([
+      'exec',
+      await stack.project.containerId('agent-prod'),
+      'node',
+      '-e',
+      "fetch('http://127.0.0.1:3002/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+    ]);
+    // Every session of every app (the task-runner's leader lock and jobs included) is keelson_app.
+    const sessions = await stack.sql(
+      `select distinct usename, split_part(application_name, '@', 1) from pg_stat_activity
+        where backend_type = 'client backend' and pid <> pg_backend_pid() order by 2`,
+    );
+    expect(new Set(sessions.map((row) => row.split('|')[0]))).toEqual(new Set(['keelson_app']));
+    expect(sessions.map((row) => row.split('|')[1])).toEqual(
+      expect.arrayContaining(['agent', 'api', 'task-runner', 'task-runner-leader-lock']),
+    );
+    expect(await stack.sql(`select current_user`, 'keelson_app')).toEqual(['keelson_app']);
+    // The leader migrated as the owner: every table, the migrator's record included, is its.
+    expect(
+      await stack.sql(`select distinct tableowner from pg_tables where schemaname in ('public', 'drizzle')`),
+    ).toEqual(['keelson_owner']);
+    expect(
+      await stack.sql(
+        `select rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles
+          where rolname like 'keelson%' order by 1`,
+      ),
+    ).toEqual(['keelson_app|f|f|f|f', 'keelson_owner|f|f|f|f']);
+
+    // As the apps' role: rows yes, schema no.
+    expect(await stack.sql(`select count(*) > 0 from documents`, 'keelson_app')).toEqual(['t']);
+    for (const ddl of [
+      'create table intruder (id int)',
+      'alter table documents add column intruder text',
+      'drop table chunks',
+      'create index intruder on documents (title)',
+      'truncate tasks',
+      'create schema intruder',
+      `insert into drizzle.__drizzle_migrations (hash, created_at) values ('forged', 0)`,
+    ]) {
+      await expect(stack.sql(ddl, 'keelson_app'), ddl).rejects.toThrow(/permission denied|must be owner/);
+    }
+
+    // The image's standalone migrate command (a platform's pre-deploy step) migrates as the owner.
+    const migrate = await stack.project.compose([
+      'run',
+      '--rm',
+      '--no-deps',
+      '-T',
+      'task-runner-prod',
+      'node',
+      'dist/migrate.js',
+    ]);
+    expect(migrate).toMatch(/database schema is up to date/);
+  });
+
+  it('refuses Redis to any container without the apps’ password; the apps use it from a file', async () => {
+    // Unauthenticated (any container on the network, the monitoring profile's included): PING only.
+    expect(await stack.redis(['ping'])).toBe('PONG');
+    for (const command of [['set', 'intruder', '1'], ['keys', '*'], ['flushall'], ['config', 'get', '*']]) {
+      expect(await stack.redis(command), command.join(' ')).toMatch(/^NOPERM/);
+    }
+    // Every connection of every app is authenticated as `keelson`.
+    const clients = (await stack.redis(['client', 'list'], 'keelson'))
+      .split('\n')
+      .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('=') as [string, string])));
+    const named = clients.filter((client) => /^(api|agent|task-runner)@/.test(client.name ?? ''));
+    expect(new Set(named.map((client) => client.name!.split('@')[0]))).toEqual(
+      new Set(['api', 'agent', 'task-runner']),
+    );
+    expect(new Set(named.map((client) => client.user))).toEqual(new Set(['keelson']));
+    // The password is on no command line and in no environment: Redis holds its hash, from a file.
+    const secret = readFileSync(join(stack.secretsDir, 'redis-password'), 'utf8');
+    const user = await stack.redis(['acl', 'getuser', 'keelson'], 'keelson');
+    expect(user).toContain(createHash('sha256').update(secret).digest('hex'));
+    expect(user).not.toContain(secret);
+    const redis = await inspect(await stack.project.containerId('redis-prod'));
+    expect(JSON.stringify(redis)).not.toContain(secret);
+    expect(await docker(['exec', redis.Id, 'cat', '/proc/1/cmdline'])).not.toContain(secret);
+  });
+
+  it('believes X-Forwarded-For from the load balancer only, never from a client or another container', async () => {
+    // Anonymous requests are rate-limited per address (the key is `ip:<request.ip>` in Redis), so
+    // the keys say which address the api believed. Each request claims another address.
+    const forged = (n: number) => `203.0.113.${n}`;
+    for (let n = 1; n <= 3; n++) {
+      const response = await fetch(`${stack.baseUrl}/v1/documents`, {
+        headers: { 'x-forwarded-for': forged(n) },
+      });
+      expect(response.status).toBe(401);
+    }
+    // Straight to a replica from other containers: the agent (on the load balancer's network) and
+    // the task-runner (on the default one).
+    for (const [service, n] of [
+      ['agent-prod', 4],
+      ['task-runner-prod', 5],
+    ] as const) {
+      const container = await stack.project.containerId(service);
+      const status = await docker([
+        'exec',
+        container,
+        'node',
+        '-e',
+        `fetch('http://api:3000/v1/documents', { headers: { 'x-forwarded-for': '${forged(n)}' } }).then((r) => process.stdout.write(String(r.status)))`,
+      ]);
+      expect(status, service).toBe('401');
+    }
+
+    const keys = (await stack.redis(['--scan', '--pattern', 'keelson:rate-limit:ip:*'], 'keelson')).split(
+      '\n',
+    );
+    const believed = keys.map((key) => key.slice('keelson:rate-limit:ip:'.length));
+    expect(believed.filter((address) => address.startsWith('203.0.113.'))).toEqual([]);
+    // What was believed instead: the address each request really came from.
+    const runner = await inspect(await stack.project.containerId('task-runner-prod'));
+    expect(believed).toContain(ipOf(runner));
+    const agent = await inspect(await stack.project.containerId('agent-prod'));
+    expect(
+      believed.some((address) => [ipOf(agent, 'default'), ipOf(agent, 'ingress')].includes(address)),
+    ).toBe(true);
   });
 
   it('answers a message through the published port: api → agent → fake model → the api’s MCP tools', async () => {
@@ -246,7 +377,7 @@ describe('the prod profile', () => {
     expect(result.requests).toBeGreaterThan(100);
   });
 
-  it('keeps one task-runner leading: a second replica stands by and takes over when the leader stops', async () => {
+  it('keeps one task-runner leading: a second replica works beside it and takes its duties over when it stops', async () => {
     await stack.scaleTaskRunner(2);
     const [first, second] = await stack.project.containerIds('task-runner-prod');
     const statuses = await waitFor(
@@ -312,7 +443,7 @@ describe('the prod profile', () => {
         postgres,
         'psql',
         '-U',
-        'keelson',
+        'postgres',
         '-d',
         'keelson',
         '-c',

@@ -23,6 +23,9 @@ export function agentRunJob(options: {
 }) {
   const { db, agent } = options;
   return contractJob('agent-run', {
+    // Every replica: the agent stores a turn once per idempotency key (the task id), whichever
+    // replica (or how many deliveries) sent it; AGENT_RUN_CONCURRENCY is per replica.
+    runsOn: 'every-replica',
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     async process({ taskId, conversationId }, { signal }) {
@@ -64,8 +67,12 @@ export function agentRunJob(options: {
 
 export function summarizeConversationJob(options: { agent: AgentClient; timeoutMs: number }) {
   return contractJob('summarize-conversation', {
-    // Summaries are background housekeeping: one at a time keeps model spend predictable.
+    // Every replica may take one, but one at a time across all of them (a global concurrency the
+    // leader sets in Redis): summaries are background housekeeping, and one at a time keeps
+    // their model spend predictable however many replicas run.
+    runsOn: 'every-replica',
     concurrency: 1,
+    globalConcurrency: 1,
     timeoutMs: options.timeoutMs,
     async process({ ownerId, conversationId }, { signal }) {
       return options.agent.summarize({ ownerId, conversationId, signal });

@@ -25,6 +25,9 @@ export function ingestDocumentJob(options: IngestDocumentJobOptions) {
   const markProcessing = documentProcessingMarker(db);
   const ingest = documentIngestion(db);
   return contractJob('ingest-document', {
+    // Every replica: a run replaces the document's chunks in one transaction under its row lock,
+    // so two replicas (or a re-delivery) leave exactly one set; more replicas, more documents/s.
+    runsOn: 'every-replica',
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     async process({ documentId }, { signal, succeedTaskIn }) {

@@ -24,15 +24,33 @@ export interface JobContext {
 }
 
 /**
- * What the task-runner knows about a kind of job: its queue, how to validate and run it, and how
- * many at once. A payload with a `taskId` is mirrored into that row of the `tasks` table.
+ * Which replicas run a kind of job.
+ * - `every-replica`: every running task-runner, leader and standbys alike, once the database has
+ *   every migration of its build. For jobs whose effects are exactly-once by themselves (a row lock,
+ *   an idempotency key), so N replicas running them at once only adds throughput.
+ * - `leader`: only the replica holding the leader lock, and only during its term (its workers are
+ *   fenced by the lock). For what must not run twice at once or is the leader's own duty.
+ */
+export type JobPlacement = 'every-replica' | 'leader';
+
+/**
+ * What the task-runner knows about a kind of job: its queue, how to validate and run it, where and
+ * how many at once. A payload with a `taskId` is mirrored into that row of the `tasks` table.
  */
 export interface JobDefinition<Payload = unknown> {
   /** The queue's name; for a job of the contract (@repo/queue), the contract's name. */
   name: string;
   /** Validates `job.data` before anything runs; a payload that fails it is never retried. */
   payload: z.ZodType<Payload>;
+  /** Which replicas run it (see JobPlacement); decided per job, with the reason beside it. */
+  runsOn: JobPlacement;
+  /** Jobs at once in one replica. */
   concurrency: number;
+  /**
+   * Jobs at once across every replica (BullMQ's global concurrency, kept in Redis and set by the
+   * leader on every term); unset: no limit beyond `concurrency` × replicas.
+   */
+  globalConcurrency?: number;
   /** A run taking longer is aborted through `context.signal` and counts as a failed attempt. */
   timeoutMs: number;
   process(payload: Payload, context: JobContext): Promise<unknown>;

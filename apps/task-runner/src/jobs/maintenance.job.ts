@@ -7,7 +7,10 @@ const MAINTENANCE_TIMEOUT_MS = 5 * 60_000;
 
 export function maintenanceJob(dependencies: MaintenanceDependencies, policy: MaintenancePolicy) {
   return contractJob('maintenance', {
-    // One run at a time is plenty, and keeps two runs from working on the same rows.
+    // The leader's: its scheduler is the leader's, and one run at a time (fenced by the leader
+    // lock) keeps two runs from working on the same rows, whatever the replica count.
+    runsOn: 'leader',
+    // One run at a time is plenty.
     concurrency: 1,
     timeoutMs: MAINTENANCE_TIMEOUT_MS,
     async process(_payload, { signal, logger }) {

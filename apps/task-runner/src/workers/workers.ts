@@ -15,8 +15,13 @@ export interface WorkersOptions {
   taskState: TaskState;
   metrics: JobMetrics;
   logger: Logger;
-  /** Aborted when this process stops leading: every active job is handed back at once. */
-  fence: AbortSignal;
+  /**
+   * For the leader's workers: aborted when this process stops leading, and every active job is
+   * handed back at once. Workers of every replica have none: leadership does not concern them.
+   */
+  fence?: AbortSignal;
+  /** Recorded on each job it runs (`processedBy`): which replica ran it, in bull-board and Redis. */
+  workerName?: string;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** BullMQ tracing: each job is processed in a span continuing the trace that queued it. */
@@ -32,15 +37,19 @@ export type StopOutcome = 'drained' | 'handed-back' | 'abandoned';
  */
 const HAND_BACK_GRACE_MS = 1_500;
 
-/** One BullMQ worker per job definition, with the same listeners attached to each, in one place. */
+/**
+ * One BullMQ worker per job definition, with the same listeners attached to each, in one place.
+ * A process runs two such sets: every replica's (from the moment the schema is known until it
+ * stops) and the leader's (during each term).
+ */
 export function startWorkers(options: WorkersOptions) {
   const { definitions, prefix, taskState, metrics, logger } = options;
-  // A connection of their own for this leadership term, so it can be force-closed without
+  // A connection of their own for this set of workers, so it can be force-closed without
   // touching the connections the rest of the process keeps using.
   const connection = options.connection.duplicate();
   connection.on('error', () => {}); // reported through the workers' 'error' events
   const handBack = new AbortController();
-  const interrupt = AbortSignal.any([options.fence, handBack.signal]);
+  const interrupt = options.fence ? AbortSignal.any([options.fence, handBack.signal]) : handBack.signal;
   // Every running job listens on it (runSignal): as many listeners as jobs run at once, which
   // is not the leak Node's default warning (above 10) looks for.
   const concurrency = definitions.reduce((sum, definition) => sum + definition.concurrency, 0);
@@ -60,6 +69,7 @@ export function startWorkers(options: WorkersOptions) {
       {
         connection,
         prefix,
+        name: options.workerName,
         concurrency: definition.concurrency,
         lockDuration: options.lockDurationMs,
         // Jobs of a runner that died are picked up again this often (once their lock expired).

@@ -1,7 +1,9 @@
-import { databaseConnection, parseEnv, refineDatabase, runtime } from '@repo/config';
+import { databaseConnection, migrationDatabase, parseEnv, refineDatabase, runtime } from '@repo/config';
 import { z } from 'zod';
 
-const schema = z.object({ ...runtime, ...databaseConnection }).superRefine(refineDatabase);
+const schema = z
+  .object({ ...runtime, ...databaseConnection, ...migrationDatabase })
+  .superRefine(refineDatabase);
 
 export type MigrateConfig = z.infer<typeof schema>;
 

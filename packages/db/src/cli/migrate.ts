@@ -2,9 +2,10 @@
 /**
  * One-off migration command for platforms with a pre-deploy step (Render, ECS run-task, Railway):
  *   node dist/cli/migrate.js            (or `pnpm db:migrate` in the repository)
+ * It connects to MIGRATION_DATABASE_URL, or to DATABASE_URL when that is unset.
  * Exit code 0 when the schema is up to date, 1 on any failure, with the reason on stderr.
  */
-import { ConfigError, databaseTls } from '@repo/config';
+import { ConfigError, migrationConnection } from '@repo/config';
 import { pino } from 'pino';
 import { runMigrations } from '../migrator.ts';
 import { loadMigrateConfig } from './config.ts';
@@ -20,7 +21,8 @@ try {
 
 const logger = pino({ level: config.LOG_LEVEL, base: { service: 'migrate' } });
 try {
-  await runMigrations({ connectionString: config.DATABASE_URL, tls: databaseTls(config), logger });
+  // As the schema's owner when MIGRATION_DATABASE_URL names one (the apps' role cannot migrate).
+  await runMigrations({ ...migrationConnection(config), logger });
 } catch (error) {
   logger.fatal({ err: error }, 'migration failed');
   process.exitCode = 1;
