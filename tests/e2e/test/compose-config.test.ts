@@ -152,6 +152,8 @@ describe('compose.yaml', () => {
     expect(web.cap_drop).toEqual(['ALL']);
     expect(web.security_opt).toContain('no-new-privileges:true');
     expect(web.ports ?? []).toEqual([]);
+    // On the load balancer's network, the only one it is on.
+    expect(web.networks?.ingress?.aliases).toEqual(['web']);
     expect(Number(web.deploy?.resources?.limits?.memory)).toBeGreaterThan(0);
     expect(config.services['api-prod']!.environment?.JWT_SECRET_FILE).toBe('/run/secrets/jwt-secret');
     expect(config.services['postgres-prod']!.environment?.POSTGRES_PASSWORD_FILE).toBe(
@@ -168,7 +170,6 @@ describe('compose.yaml', () => {
       ['agent-prod', 'agent'],
       ['postgres-prod', 'postgres'],
       ['redis-prod', 'redis'],
-      ['web-prod', 'web'],
     ] as const) {
       expect(config.services[service]!.networks?.default?.aliases, service).toEqual([alias]);
     }

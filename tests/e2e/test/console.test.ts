@@ -57,13 +57,19 @@ describe('the console', () => {
     await expectAccessible('sign-in');
   });
 
-  it('has no development sign-in in production, and signs in with an access token', async () => {
+  it('has no development sign-in in production, and signs in with an access token by keyboard', async () => {
     await page.getByRole('button', { name: 'Sign in as developer' }).click();
     await page.getByRole('alert').filter({ hasText: 'not available on this deployment' }).waitFor();
-    await page
-      .getByLabel('A bearer token from your identity provider')
-      .fill(await stack.token('console-e2e'));
-    await page.getByRole('button', { name: 'Sign in with token' }).click();
+    // By keyboard alone: Tab from the user id past the development button to the token field,
+    // type, Tab to its button, Enter.
+    const token = await stack.token('console-e2e');
+    await page.getByLabel('User id').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('token');
+    await page.keyboard.insertText(token);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     await page.locator('.who strong', { hasText: 'console-e2e' }).waitFor();
   });
 
