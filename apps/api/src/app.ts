@@ -16,7 +16,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { createAgentClient } from './agent/agent-client.ts';
 import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
-import { apiKeyPepper, signingSecret, type ApiConfig } from './config.ts';
+import { apiKeyPepper, DEVELOPMENT_JWT_SECRET, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createUploads } from './documents/document-files.ts';
 import { createDocumentsService } from './documents/documents-service.ts';
@@ -26,6 +26,7 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import { devTokenRoutes } from './routes/dev-token.ts';
 import { createRunsService } from './runs/runs-service.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
@@ -254,6 +255,12 @@ export async function buildApp(deps: AppDependencies) {
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
+  // The web console's one-click sign-in, only where tokens are signed with the public development
+  // secret (routes/dev-token.ts says why that grants nothing); absent everywhere else.
+  const secret = signingSecret(config);
+  if (config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET) {
+    await app.register(devTokenRoutes, { secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  }
 
   return app;
 }

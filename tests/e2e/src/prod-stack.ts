@@ -64,19 +64,20 @@ export class ProdStack {
   baseUrl = '';
   private statsUrl = '';
 
-  private constructor(name: string, secretsDir: string) {
+  private constructor(name: string, secretsDir: string, files: string[]) {
     this.secretsDir = secretsDir;
     this.project = new ComposeProject(name, {
       profiles: ['prod'],
-      files: [STACK_OVERRIDE],
+      files: [STACK_OVERRIDE, ...files],
       env: { SECRETS_DIR: secretsDir },
     });
   }
 
-  static async create(name: string): Promise<ProdStack> {
+  /** `files`: more compose files on top of stack.override.yaml (the console suite's browser). */
+  static async create(name: string, files: string[] = []): Promise<ProdStack> {
     const secretsDir = await mkdtemp(join(tmpdir(), `${name}-secrets-`));
     await run(join(REPO_ROOT, 'scripts/create-secrets.sh'), [secretsDir]);
-    return new ProdStack(name, secretsDir);
+    return new ProdStack(name, secretsDir, files);
   }
 
   async connect(): Promise<void> {

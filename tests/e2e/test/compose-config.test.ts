@@ -65,7 +65,7 @@ const MONITORING = ['alert-sink', 'alertmanager', 'grafana', 'loki', 'otel-colle
 
 describe('compose.yaml', () => {
   it('is the dev profile by default (the committed .env)', async () => {
-    expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner']);
+    expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner', 'web']);
   });
 
   it('scales the task-runner with --scale in dev and prod: no fixed name, a port range or none', async () => {
@@ -97,6 +97,11 @@ describe('compose.yaml', () => {
     for (const [name, service] of Object.entries(config.services)) {
       for (const port of service.ports ?? []) expect(port.host_ip, name).toBe('127.0.0.1');
     }
+    // The console: Vite's dev server on the mounted sources, proxying the api.
+    const web = config.services.web!;
+    expect(web.image).toBe('keelson/web:dev');
+    expect(web.volumes?.find((v) => v.target === '/repo/apps/web/src')?.read_only).toBe(true);
+    expect(web.environment?.API_PROXY_TARGET).toBe('http://api:3000');
     // The agent has no model unless one is configured.
     expect(config.services.agent!.environment?.AGENT_MODEL ?? '').toBe('');
   });
@@ -110,6 +115,7 @@ describe('compose.yaml', () => {
       'postgres-prod',
       'redis-prod',
       'task-runner-prod',
+      'web-prod',
     ]);
     expect(config.services['api-prod']!.deploy?.replicas).toBe(3);
     expect(config.services['task-runner-prod']!.deploy?.replicas).toBe(1);
@@ -140,6 +146,15 @@ describe('compose.yaml', () => {
       ).toContain('database-url');
       expect(s.environment?.NODE_ENV, service).toBe('production');
     }
+    // The console's static server: as locked down as the apps, reached only through the load balancer.
+    const web = config.services['web-prod']!;
+    expect(web.read_only).toBe(true);
+    expect(web.cap_drop).toEqual(['ALL']);
+    expect(web.security_opt).toContain('no-new-privileges:true');
+    expect(web.ports ?? []).toEqual([]);
+    // On the load balancer's network, the only one it is on.
+    expect(web.networks?.ingress?.aliases).toEqual(['web']);
+    expect(Number(web.deploy?.resources?.limits?.memory)).toBeGreaterThan(0);
     expect(config.services['api-prod']!.environment?.JWT_SECRET_FILE).toBe('/run/secrets/jwt-secret');
     expect(config.services['postgres-prod']!.environment?.POSTGRES_PASSWORD_FILE).toBe(
       '/run/secrets/postgres-password',
@@ -238,7 +253,16 @@ describe('compose.yaml', () => {
     });
 
     const dev = await resolved('--env-file', 'docker/llm.env');
-    expect(names(dev)).toEqual(['agent', 'api', 'ollama', 'ollama-pull', 'postgres', 'redis', 'task-runner']);
+    expect(names(dev)).toEqual([
+      'agent',
+      'api',
+      'ollama',
+      'ollama-pull',
+      'postgres',
+      'redis',
+      'task-runner',
+      'web',
+    ]);
     const agent = dev.services.agent!.environment!;
     expect(agent.AGENT_MODEL).toMatch(/^openai-compatible:.+/);
     expect(agent.OPENAI_COMPATIBLE_BASE_URL).toBe('http://ollama:11434/v1');

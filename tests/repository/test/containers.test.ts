@@ -35,7 +35,8 @@ describe('images', () => {
 });
 
 describe('Dockerfiles', () => {
-  const files = dockerfiles();
+  // The Node services' images; docker/web serves static files with nginx (its rules are below).
+  const files = dockerfiles().filter((path) => path !== 'docker/web/Dockerfile');
 
   it('exist for every app that compose builds', () => {
     for (const [name, service] of Object.entries(compose.services)) {
@@ -68,6 +69,21 @@ describe('Dockerfiles', () => {
 
   it.each(files)('%s uses the turbo version of the workspace catalog', (path) => {
     expect(read(path)).toContain(`ARG TURBO_VERSION=${catalog.turbo}`);
+  });
+
+  it('docker/web/Dockerfile builds the console from the pruned workspace and serves it as a non-root nginx', () => {
+    const text = read('docker/web/Dockerfile');
+    expect(text).not.toMatch(/^# syntax=/m);
+    expect(text).toMatch(/turbo@\$\{TURBO_VERSION\} prune @repo\/web --docker/);
+    expect(text).toMatch(/--mount=type=cache,id=pnpm-store/);
+    expect(text).toMatch(/pnpm install --frozen-lockfile/);
+    expect(text).toContain(`ARG TURBO_VERSION=${catalog.turbo}`);
+    expect(text).toMatch(/^ARG NGINX_IMAGE=nginx:[\w.-]+-(trixie|bookworm)$/m);
+    const runtime = text.slice(text.indexOf(' AS runtime'));
+    expect(runtime).toMatch(/^USER 101:101$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK /m);
+    expect(runtime).not.toMatch(/apt-get|node_modules/);
+    expect(text.indexOf('out/json')).toBeLessThan(text.indexOf('out/full'));
   });
 
   it('keep secrets and local state out of the build context', () => {

@@ -24,20 +24,27 @@ function healthcheckOf(dockerfile: string): Healthcheck {
   return { options: match[1]!, command: JSON.parse(match[2]!) as string[] };
 }
 
-/** The port variable and default the probe reads (`${PORT:-3000}`), and the path it asks for. */
-function target(command: string[]): { variable: string; port: number; path: string } {
+/**
+ * The port the probe reads — a variable and its default (`${PORT:-3000}`), or a fixed port where
+ * the server's is fixed too (nginx in docker/web listens on 8080) — and the path it asks for.
+ */
+function target(command: string[]): { variable: string | undefined; port: number; path: string } {
   const script = command.at(-1)!;
-  const port = /\/dev\/tcp\/127\.0\.0\.1\/\$\{([A-Z_]+):-(\d+)\}/.exec(script);
+  const port = /\/dev\/tcp\/127\.0\.0\.1\/(?:\$\{([A-Z_]+):-(\d+)\}|(\d+))/.exec(script);
   const path = /GET (\/\S*) HTTP\/1\.0/.exec(script);
   if (!port || !path) throw new Error(`not a /dev/tcp probe: ${script}`);
-  return { variable: port[1]!, port: Number(port[2]), path: path[1]! };
+  return { variable: port[1], port: Number(port[2] ?? port[3]), path: path[1]! };
 }
 
 /** Runs the probe as Docker would (no shell around it), pointed at `port`; its exit code. */
-async function probe(command: string[], variable: string, port: number): Promise<number> {
+async function probe(command: string[], variable: string | undefined, port: number): Promise<number> {
+  // A fixed port is pointed at the test's server by rewriting it in the script.
+  const args = variable
+    ? command.slice(1)
+    : [...command.slice(1, -1), command.at(-1)!.replace(/(\/dev\/tcp\/127\.0\.0\.1\/)\d+/, `$1${port}`)];
   try {
-    await run(command[0]!, command.slice(1), {
-      env: { PATH: process.env.PATH, [variable]: String(port) },
+    await run(command[0]!, args, {
+      env: { PATH: process.env.PATH, ...(variable ? { [variable]: String(port) } : {}) },
       timeout: 5_000,
     });
     return 0;
