@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { SessionProvider, useSessionState } from './auth/session.tsx';
+import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { ConversationsPage } from './pages/conversations-page.tsx';
 import { DocumentsPage } from './pages/documents-page.tsx';
 import { SearchPage } from './pages/search-page.tsx';
@@ -15,6 +16,7 @@ const PAGES = {
   search: { title: 'Search', Page: SearchPage },
   conversations: { title: 'Conversations', Page: ConversationsPage },
   tasks: { title: 'Runs and tasks', Page: TasksPage },
+  keys: { title: 'API keys', Page: ApiKeysPage },
 } as const;
 type PageName = keyof typeof PAGES;
 
