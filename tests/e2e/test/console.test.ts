@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectErrors, connectBrowser, seriousViolations } from '../src/browser.ts';
 import { reportMetric, since } from '../src/compose.ts';
@@ -47,6 +47,10 @@ afterAll(async () => {
   await browser?.close();
   if (process.env.E2E_KEEP !== '1' && stack) await stack.dispose();
 });
+
+/** The conversation's last message (its own list items only: a message's tool calls are lists too). */
+const lastMessage = (conversation: Locator) =>
+  conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').last();
 
 async function expectAccessible(what: string) {
   expect(await seriousViolations(page), `${what}: serious accessibility violations`).toEqual([]);
@@ -95,7 +99,7 @@ describe('the console', () => {
     await expectAccessible('documents');
   });
 
-  it('uploads a file and shows it queued, then ready', async () => {
+  it('uploads a file and follows its status until ready', async () => {
     const started = performance.now();
     await page.getByLabel(/^File/).setInputFiles({
       name: 'hull-notes.md',
@@ -129,7 +133,7 @@ describe('the console', () => {
     await page.getByLabel('Message', { exact: true }).fill('search: keelsons');
     await page.getByRole('button', { name: 'Send' }).click();
     const conversation = page.getByRole('article', { name: 'Conversation' });
-    const answer = conversation.getByRole('list', { name: 'Messages' }).getByRole('listitem').last();
+    const answer = lastMessage(conversation);
     // The scripted model calls search_documents, then quotes what it found.
     await answer.getByRole('list', { name: 'Tool calls' }).getByText('search_documents').waitFor();
     await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 60_000 }).toBe('false');
@@ -143,7 +147,7 @@ describe('the console', () => {
     const full = 'The keelson is a longitudinal member fastened to the floors above the keel. '.repeat(6);
     await page.getByLabel('Message', { exact: true }).fill(`stream slowly every 150 ms: ${full}`);
     await page.getByRole('button', { name: 'Send' }).click();
-    const answer = conversation.getByRole('list', { name: 'Messages' }).getByRole('listitem').last();
+    const answer = lastMessage(conversation);
     await expect
       .poll(() => answer.getByTestId('answer').textContent(), { timeout: 30_000 })
       .toMatch(/^The keel/);
