@@ -142,7 +142,7 @@ describe('the console', () => {
     await expectAccessible('conversation');
   });
 
-  it('stops a run: the run is cancelled on the server, the partial answer stays', async () => {
+  it('resumes a run still going when the conversation is opened again, and stops it: the run is cancelled, the partial answer stays', async () => {
     const conversation = page.getByRole('article', { name: 'Conversation' });
     const full = 'The keelson is a longitudinal member fastened to the floors above the keel. '.repeat(6);
     await page.getByLabel('Message', { exact: true }).fill(`stream slowly every 150 ms: ${full}`);
@@ -151,11 +151,29 @@ describe('the console', () => {
     await expect
       .poll(() => answer.getByTestId('answer').textContent(), { timeout: 30_000 })
       .toMatch(/^The keel/);
+    // Leave while the run streams (the chat and its request are gone), then come back: useChat's
+    // resume picks the run up again from GET /v1/chat/:id/stream, replayed from its start.
+    await page.getByRole('link', { name: 'Documents' }).click();
+    await page.getByRole('heading', { name: 'Documents' }).waitFor();
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('listitem')
+      .first()
+      .getByRole('button')
+      .click();
+    await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 10_000 }).toBe('true');
+    await expect
+      .poll(() => answer.getByTestId('answer').textContent(), { timeout: 10_000 })
+      .toMatch(/^The keel/);
     await page.getByRole('button', { name: 'Stop' }).click();
     await conversation.getByRole('status').filter({ hasText: 'Stopped.' }).waitFor({ timeout: 10_000 });
     const partial = (await answer.getByTestId('answer').textContent()) ?? '';
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(full.length);
+    // The replay replaced what was shown, it did not add to it: one answer, a prefix of the text.
+    expect(full.startsWith(partial)).toBe(true);
+    expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(4);
     // Not just the request closed: the run itself ended as cancelled.
     const token = await stack.token('console-e2e');
     const api = async <T>(path: string) =>
