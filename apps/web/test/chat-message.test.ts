@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storedToChatMessages, textOf } from '../src/conversation/chat-message.ts';
+import { describeChatError, storedToChatMessages, textOf } from '../src/conversation/chat-message.ts';
 
 const stored = (
   seq: number,
@@ -64,5 +64,24 @@ describe('the stored history as useChat messages', () => {
       'output-error',
       'input-available',
     ]);
+  });
+});
+
+describe('a chat error', () => {
+  it('reads a refusal’s problem+json (the AI SDK passes the body on as the message)', () => {
+    const body = JSON.stringify({
+      type: 'urn:keelson:problem:run-active',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Another run of this conversation is active.',
+    });
+    expect(describeChatError(new Error(body))).toBe('Conflict: Another run of this conversation is active.');
+  });
+
+  it('keeps a stream’s error text as it is', () => {
+    expect(describeChatError(new Error('The model failed (model-failed)'))).toBe(
+      'The model failed (model-failed)',
+    );
+    expect(describeChatError(new Error(''))).toBe('The answer failed.');
   });
 });

@@ -1,4 +1,5 @@
 import type { DynamicToolUIPart, UIMessage } from 'ai';
+import { describeError } from '../api/client.ts';
 import type { paths } from '../api/schema.ts';
 
 /** What the api puts in an assistant message's metadata (apps/api/src/chat/ui-message-chunks.ts). */
@@ -68,3 +69,18 @@ export const textOf = (message: ChatMessage): string =>
 
 export const describeOutput = (value: unknown): string =>
   typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+
+/**
+ * One line for `useChat`'s error. A run refused before it starts (409 another run is active, 503
+ * no agent, …) is a problem+json answer, which the AI SDK passes on as the error's message, body
+ * and all: the problem's title and detail read better. An `error` chunk's text is kept as it is.
+ */
+export function describeChatError(error: Error): string {
+  try {
+    const problem = JSON.parse(error.message) as unknown;
+    if (typeof problem === 'object' && problem !== null && 'title' in problem) return describeError(problem);
+  } catch {
+    // Not JSON: the stream's own error text.
+  }
+  return error.message || 'The answer failed.';
+}

@@ -6,7 +6,7 @@ import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
 import { ErrorMessage, Loading } from '../components/status.tsx';
 import { useResource } from '../components/use-resource.ts';
-import { storedToChatMessages, textOf, type ChatMessage } from './chat-message.ts';
+import { describeChatError, storedToChatMessages, textOf, type ChatMessage } from './chat-message.ts';
 import { ToolCalls } from './tool-calls.tsx';
 
 /** One conversation: its stored history first, then the chat on top of it. */
@@ -122,7 +122,7 @@ function Chat({
       <p role="status" className="muted">
         {busy ? 'The agent is answering…' : stopState?.state === 'stopped' ? 'Stopped.' : ''}
       </p>
-      {error && <ErrorMessage message={error.message || 'The answer failed.'} />}
+      {error && <ErrorMessage message={describeChatError(error)} />}
       {stopState?.state === 'failed' && <ErrorMessage message={stopState.message} />}
       <form onSubmit={send} className="composer">
         <label htmlFor="message">Message</label>
