@@ -10,6 +10,7 @@ import type { ConfiguredModel } from '../models/language-model.ts';
 import type { RunConversation } from '../runs/run-start.ts';
 import type { ToolCallRecord } from '../runs/run-store.ts';
 import type { Toolbox } from '../tools/mcp-toolbox.ts';
+import type { ModelCallUsage, UsageMeter } from '../usage/model-usage.ts';
 
 export interface TurnDependencies {
   config: AgentConfig;
@@ -17,6 +18,8 @@ export interface TurnDependencies {
   model: ConfiguredModel;
   toolbox: Toolbox;
   metrics: AgentMetrics;
+  /** Prices each step's model call and counts it in the metrics. */
+  meter: UsageMeter;
 }
 
 export interface TurnInput {
@@ -48,6 +51,7 @@ export interface TurnResult {
 /** What a turn produced so far: finished steps, the text of the step under way, usage, tool calls. */
 export function createTurnProgress(runId: string) {
   const toolCalls = new Map<string, ToolCallRecord>();
+  let charged: ModelCallUsage[] = [];
   return {
     /** The response messages of the steps that finished (each step's assistant and tool messages). */
     stepMessages: [] as ModelMessage[],
@@ -73,6 +77,20 @@ export function createTurnProgress(runId: string) {
       const taken = [...toolCalls.values()];
       toolCalls.clear();
       return taken;
+    },
+    /** A finished step's model call, to be stored with the run's next batch of events. */
+    charge(usage: ModelCallUsage) {
+      charged.push(usage);
+    },
+    /** The model calls charged since the last time, for storage. */
+    takeUsage(): ModelCallUsage[] {
+      const taken = charged;
+      charged = [];
+      return taken;
+    },
+    /** Puts back usage whose storage failed, before what was charged since. */
+    restoreUsage(usage: readonly ModelCallUsage[]) {
+      charged = [...usage, ...charged];
     },
     /** Puts back calls whose storage failed; what was recorded since is newer and wins. */
     restoreToolCalls(calls: readonly ToolCallRecord[]) {
@@ -141,8 +159,11 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     },
   });
 
+  // Each step is one model call, charged as it finishes (stored with the run's next batch).
+  const charge = (usage: { inputTokens: number; outputTokens: number }) =>
+    progress.charge(deps.meter({ kind: 'chat', provider, model: modelId, ...usage }));
   for await (const part of result.stream) {
-    forward(part, input, (error) => (failure ??= toError(error)));
+    forward(part, input, charge, (error) => (failure ??= toError(error)));
   }
   if (failure) throw failure;
   const [responseMessages, usage, finishReason, steps] = await Promise.all([
@@ -161,7 +182,12 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   };
 }
 
-function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: unknown) => void) {
+function forward(
+  part: TextStreamPart<ToolSet>,
+  input: TurnInput,
+  charge: (usage: { inputTokens: number; outputTokens: number }) => void,
+  fail: (error: unknown) => void,
+) {
   const { emit, progress } = input;
   switch (part.type) {
     case 'text-delta':
@@ -222,6 +248,7 @@ function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: 
       progress.usage.inputTokens += usage.inputTokens;
       progress.usage.outputTokens += usage.outputTokens;
       progress.finishReason = part.finishReason;
+      charge(usage);
       emit({
         type: 'step-finish',
         data: { type: 'step-finish', step: progress.steps, finishReason: part.finishReason, usage },
