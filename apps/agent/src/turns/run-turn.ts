@@ -137,6 +137,11 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   });
 
   const started = performance.now();
+  // Each model call is charged as soon as its response is in — before its tools run, so a run
+  // cancelled during a tool call still pays for the call that asked for it. (A step's
+  // `finish-step` part comes only after its tools.) Stored with the run's next batch.
+  const charge = (usage: { inputTokens: number; outputTokens: number }) =>
+    progress.charge(deps.meter({ kind: 'chat', provider, model: modelId, ...usage }));
   // The first error the stream reported (provider error, timeout, abort); thrown after the stream ends.
   let failure: Error | undefined;
   const result = streamText({
@@ -150,6 +155,9 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     maxRetries: config.AGENT_MODEL_RETRIES,
     timeout: { stepMs: config.AGENT_MODEL_TIMEOUT_MS },
     abortSignal: input.signal,
+    onLanguageModelCallEnd: ({ usage }) => {
+      charge({ inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 });
+    },
     onStepEnd: (step) => {
       progress.stepMessages.push(...step.response.messages);
       progress.partialText = '';
@@ -159,11 +167,8 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     },
   });
 
-  // Each step is one model call, charged as it finishes (stored with the run's next batch).
-  const charge = (usage: { inputTokens: number; outputTokens: number }) =>
-    progress.charge(deps.meter({ kind: 'chat', provider, model: modelId, ...usage }));
   for await (const part of result.stream) {
-    forward(part, input, charge, (error) => (failure ??= toError(error)));
+    forward(part, input, (error) => (failure ??= toError(error)));
   }
   if (failure) throw failure;
   const [responseMessages, usage, finishReason, steps] = await Promise.all([
@@ -182,12 +187,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   };
 }
 
-function forward(
-  part: TextStreamPart<ToolSet>,
-  input: TurnInput,
-  charge: (usage: { inputTokens: number; outputTokens: number }) => void,
-  fail: (error: unknown) => void,
-) {
+function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: unknown) => void) {
   const { emit, progress } = input;
   switch (part.type) {
     case 'text-delta':
@@ -248,7 +248,6 @@ function forward(
       progress.usage.inputTokens += usage.inputTokens;
       progress.usage.outputTokens += usage.outputTokens;
       progress.finishReason = part.finishReason;
-      charge(usage);
       emit({
         type: 'step-finish',
         data: { type: 'step-finish', step: progress.steps, finishReason: part.finishReason, usage },
