@@ -167,7 +167,8 @@ describe('admin usage', () => {
       '--top',
       '1',
     );
-    expect(JSON.parse(top.stdout).owners.map((o: { owner: string }) => o.owner)).toEqual(['uwe']);
+    const { owners } = JSON.parse(top.stdout) as { owners: { owner: string }[] };
+    expect(owners.map((o) => o.owner)).toEqual(['uwe']);
   });
 
   it('refuses a bad range or limit, naming it', async () => {
