@@ -8,6 +8,7 @@ import {
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   NoSuchKey,
+  NoSuchUpload,
   paginateListObjectsV2,
   S3Client,
   S3ServiceException,
@@ -228,10 +229,16 @@ export function createObjectStorage(options: ObjectStorageOptions) {
         for (const upload of page.Uploads ?? []) {
           if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated >= startedBefore)
             continue;
-          await client.send(
-            new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
-          );
-          aborted++;
+          try {
+            await client.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+            );
+            aborted++;
+          } catch (error) {
+            // Completed or aborted (by the upload itself, or another sweep) since it was listed:
+            // what this sweep wanted. Anything else is an error.
+            if (!(error instanceof NoSuchUpload || isMissing(error))) throw error;
+          }
         }
         if (!page.IsTruncated) return aborted;
         keyMarker = page.NextKeyMarker;
