@@ -157,9 +157,14 @@ describe('limits on queueing agent runs', () => {
     });
 
   it(`lets an owner have at most ${MAX_OPEN} unfinished agent runs, even asked all at once`, async () => {
-    const statuses = await Promise.all(
-      Array.from({ length: 10 }, async (_, i) => (await create('carol', `run ${i}`)).statusCode),
-    );
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => create('carol', `run ${i}`)));
+    const statuses = responses.map((response) => response.statusCode);
+    // Listed with their bodies, so a failure says what else answered (CI once saw two of them).
+    expect(
+      responses
+        .filter((response) => response.statusCode !== 202 && response.statusCode !== 429)
+        .map((response) => `${response.statusCode} ${response.body}`),
+    ).toEqual([]);
     expect(statuses.filter((status) => status === 202)).toHaveLength(MAX_OPEN);
     expect(statuses.filter((status) => status === 429)).toHaveLength(10 - MAX_OPEN);
 

@@ -87,7 +87,7 @@ export async function ensureServices(): Promise<ServiceUrls> {
 
 /**
  * Starts (or finds) the test S3 server, `s3-test` in compose.yaml (Debian's moto, built from
- * docker/moto the first time), and returns its endpoint. Each test file creates its own bucket.
+ * tests/s3-server the first time), and returns its endpoint. Each test file creates its own bucket.
  */
 export async function ensureObjectStorage(): Promise<string> {
   const lockDir = `${tmpdir()}/keelson-test-services`;

@@ -132,7 +132,7 @@ describe('the CI workflows', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const apps = JSON.parse(/^apps=(.*)$/m.exec(readFileSync(output, 'utf8'))![1]!) as string[];
-    expect(apps.sort()).toEqual(['agent', 'api', 'task-runner']);
+    expect(apps.sort()).toEqual(['agent', 'api', 'task-runner', 'web']);
     expect(apps.sort()).toEqual(readdirSync(join(ROOT, 'apps')).sort());
     const build = images.jobs.push!.steps.find((s) =>
       s.uses?.startsWith('docker/build-push-action@'),

@@ -246,7 +246,7 @@ describe('compose.yaml', () => {
     ] as const) {
       // Built from Debian's packages in this repository (no registry image can run here).
       expect(service.image, name).toBe('keelson/radosgw:local');
-      expect(service.build?.context, name).toBe(`${REPO_ROOT.replace(/\/$/, '')}/docker/radosgw`);
+      expect(service.build?.dockerfile, name).toBe('docker/radosgw/Dockerfile');
       expect(service.healthcheck?.test?.join(' '), name).toMatch(/rgw-ready/);
       expect(service.healthcheck?.disable ?? false, name).toBe(false);
       const limits = service.deploy?.resources?.limits;

@@ -15,7 +15,8 @@ let api: ApiClient;
 let token: string;
 
 beforeAll(async () => {
-  stack = await ProdStack.create('keelson-e2e-uploads');
+  // Its own `ingress` subnet (prod-stack.test.ts uses the default 10.203.17.0/27).
+  stack = await ProdStack.create('keelson-e2e-uploads', [], { LB_NETWORK_PREFIX: '10.203.21' });
   await stack.project.down();
   let started = performance.now();
   await stack.project.compose(['build']);

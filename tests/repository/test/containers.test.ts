@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig as loadApiConfig } from '../../../apps/api/src/config.ts';
 import { loadConfig as loadTaskRunnerConfig } from '../../../apps/task-runner/src/config.ts';
@@ -35,14 +36,21 @@ describe('images', () => {
 });
 
 describe('Dockerfiles', () => {
-  // The Node services' images; docker/web serves static files with nginx (its rules are below).
-  const files = dockerfiles().filter((path) => path !== 'docker/web/Dockerfile');
+  // The Node services' images; docker/web serves static files with nginx, docker/radosgw is the
+  // S3 server from Debian's packages (their rules are below).
+  const files = dockerfiles().filter(
+    (path) => path !== 'docker/web/Dockerfile' && path !== 'docker/radosgw/Dockerfile',
+  );
 
   it('exist for every app that compose builds', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (!service.build) continue;
-      expect(service.build.context, name).toBe('.');
-      expect(exists(service.build.dockerfile), `${name}: ${service.build.dockerfile}`).toBe(true);
+      const dockerfile = join(service.build.context, service.build.dockerfile);
+      expect(exists(dockerfile), `${name}: ${dockerfile}`).toBe(true);
+      // The stack's images prune the workspace, so they build from the root; a test-only image
+      // that needs none of it (tests/s3-server) builds from its own folder.
+      if (dockerfile.startsWith('docker/')) expect(service.build.context, name).toBe('.');
+      else expect(dockerfile, name).toMatch(/^tests\//);
     }
   });
 
@@ -69,6 +77,17 @@ describe('Dockerfiles', () => {
 
   it.each(files)('%s uses the turbo version of the workspace catalog', (path) => {
     expect(read(path)).toContain(`ARG TURBO_VERSION=${catalog.turbo}`);
+  });
+
+  it('docker/radosgw/Dockerfile installs the S3 server from Debian and runs it as the unprivileged ceph user', () => {
+    const text = read('docker/radosgw/Dockerfile');
+    expect(text).not.toMatch(/^# syntax=/m);
+    expect(text).toMatch(/^FROM debian:trixie-slim$/m);
+    expect(text).toMatch(/apt-get install -y --no-install-recommends radosgw /m);
+    expect(text).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
+    expect(text).toMatch(/^USER ceph$/m);
+    expect(text).toMatch(/^HEALTHCHECK /m);
+    expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", /m);
   });
 
   it('docker/web/Dockerfile builds the console from the pruned workspace and serves it as a non-root nginx', () => {
@@ -101,7 +120,9 @@ describe('compose.yaml', () => {
 
   it('gives every service a healthcheck (in compose or in its image)', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      const inImage = service.build && read(service.build.dockerfile).includes('HEALTHCHECK');
+      // compose reads `dockerfile` relative to the build context.
+      const inImage =
+        service.build && read(join(service.build.context, service.build.dockerfile)).includes('HEALTHCHECK');
       expect(Boolean(service.healthcheck) || inImage, name).toBe(true);
     }
   });
