@@ -22,22 +22,35 @@ bucket=${RGW_BUCKET:?radosgw: set RGW_BUCKET, the bucket to create}
 user=${RGW_USER:-keelson}
 mkdir -p /tmp/ceph/crash
 
+# radosgw-admin of Ceph 18.2 on dbstore may hang at exit once its work is done (seen under the
+# prod profile's CPU limit: the user was written, the process never ended). Every call is bounded
+# by `timeout`, and what it did is checked by reading the user back.
+admin() { timeout -k 2 10 radosgw-admin -n client.rgw --no-mon-config "$@" 2>/dev/null || true; }
+
 # The user is created once, with the key of the first start. It is never modified afterwards:
 # on the dbstore backend (Ceph 18.2) changing an existing user (`key create`, `user modify`)
 # detaches its buckets, so every stored file would be lost. A start with other credentials than
 # the stored ones stops here instead, saying so.
-if info=$(radosgw-admin -n client.rgw --no-mon-config user info --uid "$user" 2>/dev/null); then
-  case "$info" in
-    *"\"access_key\": \"$access_key\""*"\"secret_key\": \"$secret_key\""*) ;;
-    *)
-      echo "radosgw: user $user exists in /var/lib/ceph/radosgw with another key than RGW_ACCESS_KEY/RGW_SECRET_KEY; restore the earlier credentials (an empty volume starts anew, without the stored files)" >&2
-      exit 1
-      ;;
-  esac
-else
-  radosgw-admin -n client.rgw --no-mon-config user create --uid "$user" --display-name "$user" \
-    --access-key "$access_key" --secret-key "$secret_key" >/dev/null
-fi
+info=$(admin user info --uid "$user")
+case "$info" in
+  *"\"user_id\": \"$user\""*) ;;
+  *)
+    admin user create --uid "$user" --display-name "$user" --access-key "$access_key" \
+      --secret-key "$secret_key" >/dev/null
+    info=$(admin user info --uid "$user")
+    ;;
+esac
+case "$info" in
+  *"\"access_key\": \"$access_key\""*"\"secret_key\": \"$secret_key\""*) ;;
+  *"\"user_id\": \"$user\""*)
+    echo "radosgw: user $user exists in /var/lib/ceph/radosgw with another key than RGW_ACCESS_KEY/RGW_SECRET_KEY; restore the earlier credentials (an empty volume starts anew, without the stored files)" >&2
+    exit 1
+    ;;
+  *)
+    echo "radosgw: could not create user $user" >&2
+    exit 1
+    ;;
+esac
 
 # The bucket, through the S3 API once radosgw answers (radosgw-admin cannot create one), signed
 # with the user's key by curl's SigV4. PUT on a bucket the user owns already is a 200. The marker
