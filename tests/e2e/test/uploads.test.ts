@@ -122,10 +122,12 @@ describe('uploads on the prod profile', () => {
     const created = await api.request('POST', '/v1/conversations', { body: { title: 'uploads' } });
     expect(created.status).toBe(201);
     const conversation = (created.body as { id: string }).id;
-    // The scripted model calls search_documents for "search: …" and quotes the tool's text.
+    // The scripted model calls search_documents for "search: …" and quotes the tool result it was
+    // given: the agent hands the model the tool's structured result, where each passage names its
+    // page or its headings.
     for (const [word, location] of [
-      [pdfWord, 'page 2'],
-      [docxWord, 'section "Handbook › Mooring"'],
+      [pdfWord, '"page":2'],
+      [docxWord, '"headings":["Handbook","Mooring"]'],
     ] as const) {
       const turn = await api.request('POST', `/v1/conversations/${conversation}/messages`, {
         body: { content: `search: ${word}` },
