@@ -207,7 +207,7 @@ if [[ "$exit_code" != 0 ]]; then
 fi
 log "migrations applied"
 
-# 3. Services, in dependency order: the singleton worker, the internal agent, the public api last.
+# 3. Services, in dependency order: the workers (one of them leads), the internal agent, the public api last.
 #    First note which Service Connect endpoints this run is about to create.
 new_endpoints=""
 for app in agent api; do

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { ownerQuotas } from '@repo/db';
 import { waitFor } from '@repo/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from './support/test-app.ts';
 
 /** The operator's `admin` command, run as a process against the test app's Postgres and Redis. */
@@ -17,6 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
+
+// Each case spawns the CLI (Node loading the api's TypeScript sources) up to six times: a few
+// seconds each on a loaded 2-core machine, which the default 30 s does not always cover.
+vi.setConfig({ testTimeout: 120_000 });
 
 async function admin(...args: string[]) {
   try {

@@ -58,6 +58,7 @@ describe('POST /dev/token does not exist where tokens are signed with a secret o
       {
         NODE_ENV: 'production',
         SERVICE_AUTH_TOKEN: 's'.repeat(48),
+        API_KEY_PEPPER: 'p'.repeat(48),
         CORS_ORIGINS: 'https://console.example.com',
         DATABASE_SSL_MODE: 'disable',
       },

@@ -156,6 +156,17 @@ describe('ECS services', () => {
     );
   });
 
+  it('is described by deployment.md as the files set it (replicas, rollout, zone rebalancing)', () => {
+    const doc = (section(SECTION_TITLES.ecs) ?? '').replace(/\s+/g, ' ');
+    const runner = ecs.services['task-runner'];
+    const rebalancing = (runner as { availabilityZoneRebalancing?: string }).availabilityZoneRebalancing;
+    expect(doc).toContain(
+      `It updates the **task-runner** (\`desiredCount: ${runner.desiredCount}\`, \`maximumPercent: ${runner.deploymentConfiguration.maximumPercent}\`, \`minimumHealthyPercent: ${runner.deploymentConfiguration.minimumHealthyPercent}\``,
+    );
+    expect(doc).toContain(`\`availabilityZoneRebalancing: ${rebalancing}\``);
+    expect(doc).not.toMatch(/singleton/i);
+  });
+
   it('puts only the api behind the load balancer, on its container port, with a start-up grace', () => {
     const api = ecs.services.api;
     const container = ecs.taskDefinitions.api.containerDefinitions[0]!;

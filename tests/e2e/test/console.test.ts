@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectErrors, connectBrowser, seriousViolations } from '../src/browser.ts';
 import { reportMetric, since } from '../src/compose.ts';
@@ -22,6 +25,10 @@ let errors: string[];
 
 beforeAll(async () => {
   stack = await ProdStack.create('keelson-e2e-console', [CONSOLE_OVERRIDE]);
+  // The object storage's credentials (console.override.yaml): random, like the stack's own secrets.
+  for (const name of ['console-s3-access-key-id', 'console-s3-secret-access-key']) {
+    await writeFile(join(stack.secretsDir, name), randomBytes(18).toString('hex'), { mode: 0o644 });
+  }
   await stack.project.down();
   const started = performance.now();
   await stack.project.compose(['up', '--detach', '--build', '--wait', '--wait-timeout', '240']);
@@ -40,6 +47,10 @@ afterAll(async () => {
   await browser?.close();
   if (process.env.E2E_KEEP !== '1' && stack) await stack.dispose();
 });
+
+/** The conversation's last message (its own list items only: a message's tool calls are lists too). */
+const lastMessage = (conversation: Locator) =>
+  conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').last();
 
 async function expectAccessible(what: string) {
   expect(await seriousViolations(page), `${what}: serious accessibility violations`).toEqual([]);
@@ -88,6 +99,23 @@ describe('the console', () => {
     await expectAccessible('documents');
   });
 
+  it('uploads a file and follows its status until ready', async () => {
+    const started = performance.now();
+    await page.getByLabel(/^File/).setInputFiles({
+      name: 'hull-notes.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from('# Hull notes\n\nThe garboard strake lies next to the keel.\n'),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'hull-notes.md' });
+    // The list follows the status live: converted and indexed by the task-runner, no reload.
+    await row.getByText('ready', { exact: true }).waitFor({ timeout: 60_000 });
+    reportMetric('console.upload_ready', since(started), 'ms');
+    expect(await row.getByRole('cell').first().textContent()).toMatch(
+      /^hull-notes.*\(hull-notes\.md, \d+ B\)$/,
+    );
+  });
+
   it('searches and marks the matching words', async () => {
     await page.getByRole('link', { name: 'Search' }).click();
     await page.getByLabel('Search your documents').fill('keelsons');
@@ -98,19 +126,97 @@ describe('the console', () => {
     await expectAccessible('search');
   });
 
-  it('streams an answer with its tool call', async () => {
+  it('streams an answer with its tool call (useChat over the UI message stream)', async () => {
     await page.getByRole('link', { name: 'Conversations' }).click();
     await page.getByText('No conversations yet.').waitFor();
     await page.getByRole('button', { name: 'New conversation' }).click();
     await page.getByLabel('Message', { exact: true }).fill('search: keelsons');
     await page.getByRole('button', { name: 'Send' }).click();
-    const turn = page.getByRole('region', { name: 'Current turn' });
+    const conversation = page.getByRole('article', { name: 'Conversation' });
+    const answer = lastMessage(conversation);
     // The scripted model calls search_documents, then quotes what it found.
-    await turn.getByRole('list', { name: 'Tool calls' }).getByText('search_documents').waitFor();
-    await expect.poll(() => turn.getAttribute('aria-busy'), { timeout: 60_000 }).toBe('false');
-    expect(await turn.getByTestId('answer').textContent()).toMatch(/Here is what I found: .*keelsons/s);
-    expect(await turn.getByRole('list', { name: 'Tool calls' }).textContent()).toContain('(done)');
+    await answer.getByRole('list', { name: 'Tool calls' }).getByText('search_documents').waitFor();
+    await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 60_000 }).toBe('false');
+    expect(await answer.getByTestId('answer').textContent()).toMatch(/Here is what I found: .*keelsons/s);
+    expect(await answer.getByRole('list', { name: 'Tool calls' }).textContent()).toContain('(done)');
     await expectAccessible('conversation');
+  });
+
+  it('resumes a run still going when the conversation is opened again, and stops it: the run is cancelled, the partial answer stays', async () => {
+    const conversation = page.getByRole('article', { name: 'Conversation' });
+    const full = 'The keelson is a longitudinal member fastened to the floors above the keel. '.repeat(6);
+    await page.getByLabel('Message', { exact: true }).fill(`stream slowly every 150 ms: ${full}`);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const answer = lastMessage(conversation);
+    await expect
+      .poll(() => answer.getByTestId('answer').textContent(), { timeout: 30_000 })
+      .toMatch(/^The keel/);
+    // Leave while the run streams (the chat and its request are gone), then come back: useChat's
+    // resume picks the run up again from GET /v1/chat/:id/stream, replayed from its start.
+    await page.getByRole('link', { name: 'Documents' }).click();
+    await page.getByRole('heading', { name: 'Documents' }).waitFor();
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('listitem')
+      .first()
+      .getByRole('button')
+      .click();
+    await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 10_000 }).toBe('true');
+    await expect
+      .poll(() => answer.getByTestId('answer').textContent(), { timeout: 10_000 })
+      .toMatch(/^The keel/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await conversation.getByRole('status').filter({ hasText: 'Stopped.' }).waitFor({ timeout: 10_000 });
+    const partial = (await answer.getByTestId('answer').textContent()) ?? '';
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(full.length);
+    // The replay replaced what was shown, it did not add to it: one answer, a prefix of the text.
+    expect(full.startsWith(partial)).toBe(true);
+    expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(4);
+    // Not just the request closed: the run itself ended as cancelled.
+    const token = await stack.token('console-e2e');
+    const api = async <T>(path: string) =>
+      (await (
+        await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as T;
+    const { items: conversations } = await api<{ items: { id: string }[] }>('/v1/conversations');
+    const { items: runs } = await api<{ items: { status: string }[] }>(
+      `/v1/conversations/${conversations[0]!.id}/runs`,
+    );
+    expect(runs[0]!.status).toBe('cancelled');
+    await expectAccessible('conversation, stopped');
+  });
+
+  it('creates an API key, shows it once, and revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByText('No API keys.').waitFor();
+    await expectAccessible('API keys, empty');
+    await page.getByLabel('Name', { exact: true }).fill('console nightly import');
+    // `read` is checked by default; add `write`.
+    await page.getByRole('checkbox', { name: /^write/ }).check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('created-key').textContent()) ?? '';
+    expect(key).toMatch(/^kls_/);
+    const row = page.getByRole('row').filter({ hasText: 'console nightly import' });
+    expect(await row.getByRole('cell').nth(2).textContent()).toBe('read, write');
+    // http://lb:8080 is not a secure context, so the browser has no clipboard API: the console says so.
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Copied\.|Copying failed/ })
+      .waitFor();
+    await expectAccessible('API keys, created');
+    const withKey = () =>
+      fetch(`${stack.baseUrl}/v1/documents`, { headers: { authorization: `Bearer ${key}` } }).then(
+        (r) => r.status,
+      );
+    expect(await withKey()).toBe(200);
+    await row.getByRole('button', { name: 'Revoke console nightly import' }).click();
+    await page.getByText('No API keys.').waitFor();
+    expect(await page.getByTestId('created-key').count()).toBe(0);
+    // Revocation is announced to every replica; the cache bounds a missed message to a second.
+    await expect.poll(withKey, { timeout: 5_000 }).toBe(401);
   });
 
   it('lists the tasks the session caused', async () => {

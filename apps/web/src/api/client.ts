@@ -28,6 +28,20 @@ export function createApiClient(token: string, onUnauthorized: () => void) {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
+/**
+ * `fetch` with the same credential and the same 401 handling as the typed client, for code that
+ * brings its own HTTP layer (the AI SDK's chat transport): the token stays in this closure.
+ */
+export function createAuthorizedFetch(token: string, onUnauthorized: () => void): typeof fetch {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    const response = await fetch(input, { ...init, headers });
+    if (response.status === 401) onUnauthorized();
+    return response;
+  };
+}
+
 /** One line for a failed request: the problem's title and detail, or what went wrong on the way. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

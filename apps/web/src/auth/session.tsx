@@ -1,9 +1,11 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
-import { createApiClient, type ApiClient } from '../api/client.ts';
+import { createApiClient, createAuthorizedFetch, type ApiClient } from '../api/client.ts';
 
 export interface Session {
   subject: string;
   api: ApiClient;
+  /** `fetch` carrying the session's credential, for the AI SDK's chat transport. */
+  fetch: typeof fetch;
   signOut: () => void;
 }
 
@@ -41,6 +43,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       session: credentials && {
         subject: credentials.subject,
         api: createApiClient(credentials.token, expire),
+        fetch: createAuthorizedFetch(credentials.token, expire),
         signOut,
       },
       signIn,

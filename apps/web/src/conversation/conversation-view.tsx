@@ -1,93 +1,130 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useChat } from '@ai-sdk/react';
+import { DefaultChatTransport, type DynamicToolUIPart } from 'ai';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { describeError } from '../api/client.ts';
 import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
 import { ErrorMessage, Loading } from '../components/status.tsx';
 import { useResource } from '../components/use-resource.ts';
-import { streamTurn } from './stream-turn.ts';
-import { applyTurnEvent, emptyTurn, type TurnView } from './turn-events.ts';
+import { describeChatError, storedToChatMessages, textOf, type ChatMessage } from './chat-message.ts';
 import { ToolCalls } from './tool-calls.tsx';
 
-/** One conversation: its stored messages, the turn streaming now, and the message box. */
+/** One conversation: its stored history first, then the chat on top of it. */
 export function ConversationView({ conversationId }: { conversationId: string }) {
   const { api } = useSession();
-  const { resource, reload } = useResource(() =>
+  const { resource } = useResource(() =>
     unwrap(api.GET('/v1/conversations/{id}', { params: { path: { id: conversationId } } })),
   );
-  const [draft, setDraft] = useState('');
-  const [question, setQuestion] = useState<string>();
-  const [turn, setTurn] = useState<TurnView>();
-  const stop = useRef<AbortController | undefined>(undefined);
+  if (resource.state === 'loading') return <Loading what="messages" />;
+  if (resource.state === 'failed')
+    return <ErrorMessage message={`Could not load messages: ${resource.message}`} />;
+  return (
+    <Chat conversationId={conversationId} initialMessages={storedToChatMessages(resource.data.messages)} />
+  );
+}
 
-  async function send(event: FormEvent) {
+/**
+ * The AI SDK's `useChat` against the api's UI message stream (`POST /v1/chat`): the answer streams
+ * in with its tool calls (`dynamic-tool` parts: the agent's tools come from MCP), `resume: true`
+ * picks up a run still going when the page opens (`GET /v1/chat/:id/stream`, which replays it from
+ * its start), and Stop cancels the run itself (`POST /v1/runs/:id/cancel`), not just this request:
+ * a run outlives the request that started it.
+ */
+function Chat({
+  conversationId,
+  initialMessages,
+}: {
+  conversationId: string;
+  initialMessages: ChatMessage[];
+}) {
+  const { api, fetch } = useSession();
+  // The run's id arrives as a response header before any chunk: Stop works from the first moment.
+  const runFromHeader = useRef<string | undefined>(undefined);
+  const transport = useMemo(
+    () =>
+      new DefaultChatTransport<ChatMessage>({
+        api: `${window.location.origin}/v1/chat`,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          runFromHeader.current = response.headers.get('x-keelson-run-id') ?? runFromHeader.current;
+          return response;
+        },
+        // The server keeps the history: only the new message needs to travel.
+        prepareSendMessagesRequest: ({ id, messages, trigger, messageId }) => ({
+          body: { id, messages: messages.slice(-1), trigger, messageId },
+        }),
+      }),
+    [fetch],
+  );
+  const { messages, sendMessage, status, error, stop, clearError } = useChat<ChatMessage>({
+    id: conversationId,
+    messages: initialMessages,
+    transport,
+    resume: true,
+  });
+  const [draft, setDraft] = useState('');
+  const [stopState, setStopState] = useState<
+    { state: 'stopping' | 'stopped' } | { state: 'failed'; message: string }
+  >();
+
+  const busy = status === 'submitted' || status === 'streaming';
+  if (!busy && stopState?.state === 'stopping') setStopState({ state: 'stopped' });
+
+  function send(event: FormEvent) {
     event.preventDefault();
-    const content = draft.trim();
-    if (content === '') return;
-    const controller = new AbortController();
-    stop.current = controller;
+    const text = draft.trim();
+    if (text === '' || busy) return;
     setDraft('');
-    setQuestion(content);
-    setTurn(emptyTurn());
-    try {
-      await streamTurn({
-        api,
-        conversationId,
-        content,
-        signal: controller.signal,
-        onEvent: (turnEvent) => setTurn((current) => applyTurnEvent(current ?? emptyTurn(), turnEvent)),
-      });
-      setTurn((current) => (current?.status === 'streaming' ? { ...current, status: 'done' } : current));
-    } catch (error) {
-      setTurn((current) => ({
-        ...(current ?? emptyTurn()),
-        ...(controller.signal.aborted
-          ? { status: 'stopped' as const }
-          : { status: 'failed' as const, error: error instanceof Error ? error.message : String(error) }),
-      }));
-    } finally {
-      stop.current = undefined;
+    setStopState(undefined);
+    clearError();
+    runFromHeader.current = undefined;
+    void sendMessage({ text });
+  }
+
+  async function stopRun() {
+    const last = messages.at(-1);
+    const runId = (last?.role === 'assistant' ? last.metadata?.runId : undefined) ?? runFromHeader.current;
+    setStopState({ state: 'stopping' });
+    if (runId === undefined) {
+      // No answer yet, so no run to name: closing the request is all there is to do.
+      await stop();
+      return;
+    }
+    // The stream then ends with the api's `abort` chunk, keeping the partial answer on screen.
+    const { error: problem } = await api.POST('/v1/runs/{id}/cancel', { params: { path: { id: runId } } });
+    if (problem) {
+      setStopState({ state: 'failed', message: `Could not stop the run: ${describeError(problem)}` });
+      await stop();
     }
   }
 
-  const streaming = turn?.status === 'streaming';
   return (
-    <article aria-label="Conversation" className="conversation">
-      {resource.state === 'loading' && <Loading what="messages" />}
-      {resource.state === 'failed' && (
-        <ErrorMessage message={`Could not load messages: ${resource.message}`} />
-      )}
-      {resource.state === 'loaded' && (
-        <ol className="messages" aria-label="Messages">
-          {resource.data.messages
-            .filter((message) => message.role === 'user' || message.role === 'assistant')
-            .map((message) => (
-              <li key={message.id} className={`message message-${message.role}`}>
-                <span className="role">{message.role === 'user' ? 'You' : 'Agent'}</span>
-                <p>{message.content}</p>
-                {message.toolCalls && message.toolCalls.length > 0 && <ToolCalls calls={message.toolCalls} />}
-              </li>
-            ))}
-        </ol>
-      )}
-      {turn && (
-        <section aria-label="Current turn" aria-busy={streaming} className="turn">
-          <p className="message message-user">
-            <span className="role">You</span> {question}
-          </p>
-          <ToolCalls calls={turn.toolCalls} />
-          <div className="message message-assistant" aria-live="polite" data-testid="answer">
+    <article aria-label="Conversation" aria-busy={busy} className="conversation">
+      <ol className="messages" aria-label="Messages">
+        {messages.map((message, index) => (
+          <li key={message.id} className={`message message-${message.role}`}>
+            <span className="role">{message.role === 'user' ? 'You' : 'Agent'}</span>
+            <ToolCalls
+              calls={message.parts.filter((part): part is DynamicToolUIPart => part.type === 'dynamic-tool')}
+            />
+            <p data-testid={message.role === 'assistant' ? 'answer' : undefined}>
+              {textOf(message) || (busy && index === messages.length - 1 ? '…' : '')}
+            </p>
+          </li>
+        ))}
+        {status === 'submitted' && (
+          <li className="message message-assistant">
             <span className="role">Agent</span>
-            <p>{turn.text || (streaming ? '…' : '')}</p>
-          </div>
-          {turn.status === 'failed' && <ErrorMessage message={turn.error ?? 'The turn failed.'} />}
-          {turn.status === 'stopped' && <p role="status">Stopped.</p>}
-          {turn.status === 'done' && (
-            <button type="button" className="link" onClick={reload}>
-              Refresh history
-            </button>
-          )}
-        </section>
-      )}
-      <form onSubmit={(event) => void send(event)} className="composer">
+            <p>…</p>
+          </li>
+        )}
+      </ol>
+      <p role="status" className="muted">
+        {busy ? 'The agent is answering…' : stopState?.state === 'stopped' ? 'Stopped.' : ''}
+      </p>
+      {error && <ErrorMessage message={describeChatError(error)} />}
+      {stopState?.state === 'failed' && <ErrorMessage message={stopState.message} />}
+      <form onSubmit={send} className="composer">
         <label htmlFor="message">Message</label>
         <textarea
           id="message"
@@ -101,12 +138,16 @@ export function ConversationView({ conversationId }: { conversationId: string })
             }
           }}
           rows={2}
-          disabled={streaming}
+          disabled={busy}
         />
-        <button type="submit" disabled={streaming}>
+        <button type="submit" disabled={busy}>
           Send
         </button>
-        <button type="button" onClick={() => stop.current?.abort()} disabled={!streaming}>
+        <button
+          type="button"
+          onClick={() => void stopRun()}
+          disabled={!busy || stopState?.state === 'stopping'}
+        >
           Stop
         </button>
       </form>

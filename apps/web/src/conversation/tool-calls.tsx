@@ -1,9 +1,18 @@
-import type { ToolCallView } from './turn-events.ts';
+import type { DynamicToolUIPart } from 'ai';
+import { describeOutput } from './chat-message.ts';
 
-const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+const progress: Record<DynamicToolUIPart['state'], string> = {
+  'input-streaming': '(preparing…)',
+  'input-available': '(running…)',
+  'approval-requested': '(waiting for approval)',
+  'approval-responded': '(running…)',
+  'output-available': '(done)',
+  'output-error': '(failed)',
+  'output-denied': '(denied)',
+};
 
-/** Tool calls as they happen: the tool and its input, then its output (or that it failed). */
-export function ToolCalls({ calls }: { calls: ToolCallView[] }) {
+/** Tool calls as they happen: the tool and its input at once, then its output (or that it failed). */
+export function ToolCalls({ calls }: { calls: DynamicToolUIPart[] }) {
   if (calls.length === 0) return null;
   return (
     <ul className="tool-calls" aria-label="Tool calls">
@@ -11,11 +20,11 @@ export function ToolCalls({ calls }: { calls: ToolCallView[] }) {
         <li key={call.toolCallId}>
           <details>
             <summary>
-              Tool <code>{call.toolName}</code>{' '}
-              {call.output === undefined ? '(running…)' : call.isError ? '(failed)' : '(done)'}
+              Tool <code>{call.toolName}</code> {progress[call.state] ?? `(${call.state})`}
             </summary>
-            <pre>{show(call.input)}</pre>
-            {call.output !== undefined && <pre>{show(call.output)}</pre>}
+            {call.input !== undefined && <pre>{describeOutput(call.input)}</pre>}
+            {call.state === 'output-available' && <pre>{describeOutput(call.output)}</pre>}
+            {call.state === 'output-error' && <pre>{call.errorText}</pre>}
           </details>
         </li>
       ))}

@@ -7,7 +7,7 @@ import { useResource } from '../components/use-resource.ts';
 
 const settled = new Set(['ready', 'failed']);
 
-/** The owner's documents: add one (typed or from a text file), watch it become ready, delete it. */
+/** The owner's documents: upload a file or type one, watch it become ready, delete it. */
 export function DocumentsPage() {
   const { api } = useSession();
   const { resource, reload } = useResource(
@@ -31,6 +31,7 @@ export function DocumentsPage() {
   return (
     <section aria-labelledby="documents-heading">
       <h1 id="documents-heading">Documents</h1>
+      <UploadForm onUploaded={reload} />
       <NewDocumentForm onCreated={reload} />
       {actionError && <ErrorMessage message={actionError} />}
       {resource.state === 'loading' && <Loading what="documents" />}
@@ -57,7 +58,15 @@ export function DocumentsPage() {
             <tbody>
               {resource.data.items.map((document) => (
                 <tr key={document.id}>
-                  <td>{document.title}</td>
+                  <td>
+                    {document.title}
+                    {document.file && (
+                      <span className="muted">
+                        {' '}
+                        ({document.file.name}, {formatSize(document.file.size)})
+                      </span>
+                    )}
+                  </td>
                   <td>
                     <span className={`badge badge-${document.status}`}>{document.status}</span>
                     {document.error && <span className="error"> {document.error}</span>}
@@ -89,12 +98,6 @@ function NewDocumentForm({ onCreated }: { onCreated: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
 
-  async function readFile(file: File | undefined) {
-    if (!file) return;
-    setContent(await file.text());
-    if (title === '') setTitle(file.name.replace(/\.[^.]+$/, ''));
-  }
-
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
@@ -118,16 +121,9 @@ function NewDocumentForm({ onCreated }: { onCreated: () => void }) {
   }
 
   return (
-    <form onSubmit={(event) => void submit(event)} className="stacked" aria-label="Add a document">
+    <form onSubmit={(event) => void submit(event)} className="stacked" aria-label="Write a document">
       <label htmlFor="document-title">Title</label>
       <input id="document-title" value={title} onChange={(event) => setTitle(event.target.value)} required />
-      <label htmlFor="document-file">From a text file (optional)</label>
-      <input
-        id="document-file"
-        type="file"
-        accept=".txt,.md,text/plain,text/markdown"
-        onChange={(event) => void readFile(event.target.files?.[0])}
-      />
       <label htmlFor="document-content">Content</label>
       <textarea
         id="document-content"
@@ -138,6 +134,76 @@ function NewDocumentForm({ onCreated }: { onCreated: () => void }) {
       />
       <button type="submit" disabled={busy}>
         Add document
+      </button>
+      {error && <ErrorMessage message={error} />}
+    </form>
+  );
+}
+
+const formatSize = (bytes: number) =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+/**
+ * A file sent as it is (multipart `POST /v1/documents`): the api streams it to object storage and
+ * the task-runner converts it (PDF, DOCX, Markdown, HTML, text), so the list shows it queued, then
+ * processing, then ready, or failed with the reason. A stack without object storage answers 503
+ * naming `S3_BUCKET`, which is shown as it is.
+ */
+function UploadForm({ onUploaded }: { onUploaded: () => void }) {
+  const { api } = useSession();
+  const [file, setFile] = useState<File>();
+  const [title, setTitle] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!file) return;
+    const form = event.currentTarget;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const data = new FormData();
+      if (title.trim()) data.set('title', title.trim());
+      data.set('file', file);
+      await unwrap(
+        api.POST('/v1/documents', {
+          // openapi-fetch's documented way to send a file: the typed body names the multipart
+          // fields, the serializer hands over the FormData (the browser sets the boundary).
+          body: { file: file.name, ...(title.trim() ? { title: title.trim() } : {}) },
+          bodySerializer: () => data,
+          params: { header: { 'idempotency-key': idempotencyKey() } },
+        }),
+      );
+      setFile(undefined);
+      setTitle('');
+      form.reset();
+      onUploaded();
+    } catch (failure) {
+      setError(`Could not upload the file: ${failure instanceof Error ? failure.message : String(failure)}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={(event) => void submit(event)} className="stacked" aria-label="Upload a file">
+      <label htmlFor="upload-file">File (PDF, DOCX, Markdown, HTML or text)</label>
+      <input
+        id="upload-file"
+        type="file"
+        accept=".pdf,.docx,.md,.markdown,.html,.htm,.txt,application/pdf,text/plain,text/markdown,text/html"
+        onChange={(event) => setFile(event.target.files?.[0])}
+        required
+      />
+      <label htmlFor="upload-title">Title (optional; the file name otherwise)</label>
+      <input id="upload-title" value={title} onChange={(event) => setTitle(event.target.value)} />
+      <button type="submit" disabled={busy || !file}>
+        Upload
       </button>
       {error && <ErrorMessage message={error} />}
     </form>
