@@ -21,6 +21,7 @@ import type { ConfiguredModel } from './models/language-model.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { summaryRoutes } from './routes/summaries.ts';
 import { turnRoutes } from './routes/turns.ts';
+import { createUsageMeter } from './usage/model-usage.ts';
 import { createRunExecutor } from './runs/run-executor.ts';
 import { createRunStart } from './runs/run-start.ts';
 import { createRunStore } from './runs/run-store.ts';
@@ -79,7 +80,8 @@ export async function buildAgentApp(deps: AgentDependencies) {
   });
 
   const store = createConversationStore(deps.db);
-  const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics };
+  const meter = createUsageMeter(deps.config.MODEL_PRICES, deps.metrics);
+  const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics, meter };
   const prefix = deps.config.QUEUE_PREFIX;
   const feed = createRunFeed({ db: deps.db, redis: deps.redis, subscriber: deps.subscriber, prefix });
   const executor = createRunExecutor({
@@ -88,7 +90,7 @@ export async function buildAgentApp(deps: AgentDependencies) {
     runs: createRunStore(deps.db),
     feed,
     redis: deps.redis,
-    turns: { config: deps.config, store, toolbox: deps.toolbox, metrics: deps.metrics },
+    turns: { config: deps.config, store, toolbox: deps.toolbox, metrics: deps.metrics, meter },
     model: deps.model,
     metrics: deps.metrics,
     logger: deps.logger,

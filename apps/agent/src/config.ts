@@ -4,6 +4,7 @@ import {
   http,
   httpServerTimeouts,
   int,
+  modelPrices,
   parseEnv,
   queue,
   redis,
@@ -99,6 +100,11 @@ const schema = z
     AGENT_MAX_OUTPUT_TOKENS: int(16, 200_000).default(1_024),
     /** Tokens of history (system prompt, summary, newest turns) sent with each model call. */
     AGENT_TOKEN_BUDGET: int(512, 2_000_000).default(8_000),
+    /**
+     * Prices per million tokens, per `<provider>:<model>` (JSON; see @repo/config prices.ts): each
+     * model call's cost is recorded with its tokens. A model left out is not priced (cost null).
+     */
+    ...modelPrices,
     /** Model calls in one turn; a model that keeps calling tools is stopped here. */
     AGENT_MAX_STEPS: int(1, 50).default(6),
     /** One model call (one step) may take this long before it is aborted. */

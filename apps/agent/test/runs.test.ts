@@ -1,4 +1,4 @@
-import { messages, runEvents, runs, runToolCalls } from '@repo/db';
+import { messages, runEvents, runs, runToolCalls, usageRecords } from '@repo/db';
 import { script } from '@repo/fake-llm';
 import { publishRunCancel } from '@repo/runs';
 import { asc, eq } from 'drizzle-orm';
@@ -193,6 +193,12 @@ describe('a run', () => {
       isError: null,
       idempotencyKey: `${runId}:${call!.toolCallId}`,
     });
+    // The model call that asked for the tool was made and is charged: a cancel loses no usage.
+    const charged = await t.db.select().from(usageRecords).where(eq(usageRecords.runId, runId));
+    expect(charged).toEqual([
+      expect.objectContaining({ kind: 'chat', ownerId: 'alice', conversationId: id }),
+    ]);
+    expect(charged[0]!.inputTokens).toBeGreaterThan(0);
   });
 
   it('finds a cancel asked for in Postgres at its next flush, when the message on the channel was lost', async () => {

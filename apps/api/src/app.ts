@@ -15,6 +15,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
 import { createApiKeysService } from './api-keys/api-keys-service.ts';
+import { createUsageService } from './usage/usage-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { apiKeyPepper, DEVELOPMENT_JWT_SECRET, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
@@ -251,6 +252,7 @@ export async function buildApp(deps: AppDependencies) {
     apiKeys,
     agent,
     runs,
+    usage: createUsageService(deps.db),
     runFeed: feed,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ownerQuotas } from '@repo/db';
+import { ownerQuotas, usageRecords } from '@repo/db';
 import { waitFor } from '@repo/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -122,5 +122,59 @@ describe('admin keys', () => {
       },
     );
     expect((await admin('keys', 'revoke', 'olga', id)).code).toBe(1);
+  });
+});
+
+describe('admin usage', () => {
+  it('lists every owner’s usage in a range, the biggest first, limited to --top', async () => {
+    const day = new Date('2026-05-10T12:00:00Z');
+    const row = (ownerId: string, inputTokens: number, cost: string | null) => ({
+      ownerId,
+      kind: 'chat' as const,
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      inputTokens,
+      outputTokens: 10,
+      cost,
+      createdAt: day,
+    });
+    await t.db
+      .insert(usageRecords)
+      .values([
+        row('ulla', 100, '0.5'),
+        row('ulla', 200, null),
+        row('uwe', 5_000, '2'),
+        row('ute', 50, null),
+        { ...row('ulla', 1_000_000, '9'), createdAt: new Date('2026-06-01T00:00:00Z') },
+      ]);
+    const all = await admin('usage', '--from', '2026-05-01T00:00:00Z', '--to', '2026-06-01T00:00:00Z');
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({
+      from: '2026-05-01T00:00:00.000Z',
+      to: '2026-06-01T00:00:00.000Z',
+      owners: [
+        { owner: 'uwe', inputTokens: 5_000, outputTokens: 10, calls: 1, cost: 2, unpricedCalls: 0 },
+        { owner: 'ulla', inputTokens: 300, outputTokens: 20, calls: 2, cost: 0.5, unpricedCalls: 1 },
+        { owner: 'ute', inputTokens: 50, outputTokens: 10, calls: 1, cost: null, unpricedCalls: 1 },
+      ],
+    });
+    const top = await admin(
+      'usage',
+      '--from',
+      '2026-05-01T00:00:00Z',
+      '--to',
+      '2026-06-01T00:00:00Z',
+      '--top',
+      '1',
+    );
+    expect(JSON.parse(top.stdout).owners.map((o: { owner: string }) => o.owner)).toEqual(['uwe']);
+  });
+
+  it('refuses a bad range or limit, naming it', async () => {
+    expect(await admin('usage', '--from', 'last week')).toMatchObject({ code: 1, stderr: /--from must be/ });
+    expect(
+      await admin('usage', '--from', '2026-05-02T00:00:00Z', '--to', '2026-05-01T00:00:00Z'),
+    ).toMatchObject({ code: 1, stderr: /--from must be before --to/ });
+    expect(await admin('usage', '--top', '0')).toMatchObject({ code: 1, stderr: /--top must be/ });
   });
 });

@@ -73,6 +73,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/runs/{id}/events',
         'GET /v1/tasks',
         'GET /v1/tasks/{id}',
+        'GET /v1/usage',
         'POST /v1/api-keys',
         'POST /v1/chat',
         'POST /v1/conversations',
@@ -229,8 +230,9 @@ describe('the service token', () => {
     ['POST', '/v1/api-keys', { name: 'x', scopes: ['read'] }],
     ['GET', '/v1/api-keys', undefined],
     ['DELETE', `/v1/api-keys/${ID}`, undefined],
+    ['GET', '/v1/usage', undefined],
   ] as const)(
-    'is refused (403) for %s %s: creating, deleting, cancelling, conversations, runs and keys stay with users',
+    'is refused (403) for %s %s: creating, deleting, cancelling, conversations, runs, keys and usage stay with users',
     async (method, url, payload) => {
       const response = await t.app.inject({
         method,

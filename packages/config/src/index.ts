@@ -46,3 +46,4 @@ export {
   weakSecretReason,
   type SecurityConfig,
 } from './security.ts';
+export { costOf, modelPrices, type ModelPrice, type PriceTable } from './prices.ts';

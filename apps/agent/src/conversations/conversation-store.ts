@@ -1,5 +1,6 @@
-import { conversations, messages, type Database, type Message } from '@repo/db';
+import { conversations, messages, usageRecords, type Database, type Message } from '@repo/db';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { ModelCallUsage } from '../usage/model-usage.ts';
 
 /**
  * The agent's reads of conversation memory, and its running summary. Every read is scoped by
@@ -43,19 +44,42 @@ export function createConversationStore(db: Database) {
       return unsummarizedMessages.execute({ conversationId, afterSeq });
     },
 
-    /** Moves the summary forward; never backwards, if two summaries race. */
-    async saveSummary(conversationId: string, summary: string, throughSeq: number): Promise<boolean> {
-      const updated = await db
-        .update(conversations)
-        .set({ summary, summarizedThroughSeq: throughSeq, updatedAt: sql`${conversations.updatedAt}` })
-        .where(
-          and(
-            eq(conversations.id, conversationId),
-            sql`${conversations.summarizedThroughSeq} < ${throughSeq}`,
-          ),
-        )
-        .returning({ id: conversations.id });
-      return updated.length > 0;
+    /**
+     * Moves the summary forward; never backwards, if two summaries race. The summary's model call
+     * is charged to the owner in the same transaction, whether or not it moved (the tokens were
+     * spent either way).
+     */
+    async saveSummary(
+      owner: { ownerId: string; conversationId: string },
+      summary: string,
+      throughSeq: number,
+      usage: ModelCallUsage,
+    ): Promise<boolean> {
+      const { ownerId, conversationId } = owner;
+      return db.transaction(async (tx) => {
+        const updated = await tx
+          .update(conversations)
+          .set({ summary, summarizedThroughSeq: throughSeq, updatedAt: sql`${conversations.updatedAt}` })
+          .where(
+            and(
+              eq(conversations.id, conversationId),
+              sql`${conversations.summarizedThroughSeq} < ${throughSeq}`,
+            ),
+          )
+          .returning({ id: conversations.id });
+        await tx.insert(usageRecords).values({
+          ownerId,
+          conversationId,
+          kind: usage.kind,
+          provider: usage.provider,
+          model: usage.model,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          cost: usage.cost === null ? null : usage.cost.toString(),
+          createdAt: usage.at,
+        });
+        return updated.length > 0;
+      });
     },
   };
 }

@@ -2,7 +2,8 @@ import { Counter, Histogram, type Registry } from '@repo/observability';
 
 /**
  * The agent's own series (names shared with the monitoring rules and dashboards):
- * turns by outcome, tool calls by tool and outcome, model latency, tokens, errors by kind.
+ * turns by outcome, tool calls by tool and outcome, model latency, tokens, errors by kind; and
+ * each model call's tokens and cost by provider and model (never by owner: that is /v1/usage).
  */
 export function createAgentMetrics(registry: Registry) {
   const metrics = {
@@ -29,6 +30,24 @@ export function createAgentMetrics(registry: Registry) {
       name: 'agent_tokens_total',
       help: 'Tokens reported by the provider, by direction (input, output)',
       labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    modelTokens: new Counter({
+      name: 'agent_model_tokens_total',
+      help: 'Tokens of model calls (each step of a turn, summaries), by provider, model and direction (input, output)',
+      labelNames: ['provider', 'model', 'direction'] as const,
+      registers: [registry],
+    }),
+    modelCalls: new Counter({
+      name: 'agent_model_calls_total',
+      help: 'Model calls recorded as usage, by provider, model and whether MODEL_PRICES prices them',
+      labelNames: ['provider', 'model', 'priced'] as const,
+      registers: [registry],
+    }),
+    modelCost: new Counter({
+      name: 'agent_model_cost_usd_total',
+      help: 'What priced model calls cost in USD (MODEL_PRICES), by provider and model; unpriced calls add nothing',
+      labelNames: ['provider', 'model'] as const,
       registers: [registry],
     }),
     errors: new Counter({

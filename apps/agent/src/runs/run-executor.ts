@@ -20,7 +20,7 @@ import {
   type TurnView,
 } from './run-outcomes.ts';
 import type { RunConversation, RunStart } from './run-start.ts';
-import { RunLostError, type RunStore } from './run-store.ts';
+import { RunLostError, type RunBatch, type RunStore } from './run-store.ts';
 
 export interface RunExecutorOptions {
   config: AgentConfig;
@@ -220,7 +220,11 @@ export function createRunExecutor(options: RunExecutorOptions) {
   ): Promise<void> {
     const { runId } = context;
     const planned = planEnd(ending, context, progress);
-    const pending = { events: run.sink.takeUnstored(), toolCalls: progress.takeToolCalls() };
+    const pending: RunBatch = {
+      events: run.sink.takeUnstored(),
+      toolCalls: progress.takeToolCalls(),
+      usage: progress.takeUsage(),
+    };
     try {
       const { event } = await runs.finish(
         runId,
@@ -260,7 +264,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
     conversationId: string,
     failure: Failure,
     progress: TurnProgress,
-    pending: { events: RunEvent[]; toolCalls: ReturnType<TurnProgress['takeToolCalls']> },
+    pending: RunBatch,
     event: RunEvent,
   ): Promise<void> {
     // Every 250 ms: the run holds its conversation until its end is stored, so it is stored as

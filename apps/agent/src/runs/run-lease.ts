@@ -13,7 +13,7 @@ export interface LeaseKeeperOptions {
 }
 
 /**
- * While a run executes: every `flushMs`, store the events and tool calls emitted since the last
+ * While a run executes: every `flushMs`, store the events, tool calls and usage since the last
  * time (nothing when there are none), and renew the lease at least every third of `leaseMs`. Each
  * store also answers whether a cancel was asked for (the fallback when the cancel message was
  * lost), and fails when the run is no longer this agent's; both abort the run. A store that fails
@@ -31,13 +31,15 @@ export function keepLease(
     chain = chain.then(async () => {
       const events = run.sink.takeUnstored();
       const calls = progress.takeToolCalls();
+      const usage = progress.takeUsage();
       const due = Date.now() - renewedAt >= leaseMs / 3;
-      if (events.length === 0 && calls.length === 0 && !due) return;
+      const batch = { events, toolCalls: calls, usage };
+      const any = events.length > 0 || calls.length > 0 || usage.length > 0;
+      if (!any && !due) return;
       try {
-        const { cancelRequested } =
-          events.length > 0 || calls.length > 0
-            ? await runs.flush(run.runId, instanceId, leaseMs, events, calls)
-            : await runs.renewLease(run.runId, instanceId, leaseMs);
+        const { cancelRequested } = any
+          ? await runs.flush(run.runId, instanceId, leaseMs, batch)
+          : await runs.renewLease(run.runId, instanceId, leaseMs);
         renewedAt = Date.now();
         if (cancelRequested) run.controller.abort(STOP.cancelled);
       } catch (error) {
@@ -47,6 +49,7 @@ export function keepLease(
         }
         run.sink.restoreUnstored(events);
         progress.restoreToolCalls(calls);
+        progress.restoreUsage(usage);
         logger.warn({ err: error, runId: run.runId }, 'could not store run events; retrying');
       }
     });

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { conversations, messages, runEvents, runs, runToolCalls, type Database } from '@repo/db';
+import {
+  conversations,
+  messages,
+  runEvents,
+  runs,
+  runToolCalls,
+  usageRecords,
+  type Database,
+} from '@repo/db';
 import type { RunEvent } from '@repo/runs';
 import { and, eq, sql } from 'drizzle-orm';
 import type { OutputMessage } from '../conversations/model-messages.ts';
+import type { ModelCallUsage } from '../usage/model-usage.ts';
 
 /** A tool call as the run records it; `isError` once the tool answered. */
 export interface ToolCallRecord {
@@ -20,6 +29,13 @@ export interface RunOutcome {
   usage: { inputTokens: number; outputTokens: number };
   steps: number;
   finishReason?: string;
+}
+
+/** What a run produced since its last store: events, tool calls, and its model calls' usage. */
+export interface RunBatch {
+  events: readonly RunEvent[];
+  toolCalls: readonly ToolCallRecord[];
+  usage: readonly ModelCallUsage[];
 }
 
 /** The run is no longer this agent's: it was ended elsewhere (cancelled, reaped) or deleted. */
@@ -60,15 +76,14 @@ export function createRunStore(db: Database) {
     },
 
     /**
-     * Stores events and tool calls streamed so far (a batch), extending the lease with them. One
-     * statement: the fenced update of the run, and the inserts only if it applied.
+     * Stores events, tool calls and usage produced so far (a batch), extending the lease with
+     * them. One statement: the fenced update of the run, and the inserts only if it applied.
      */
     async flush(
       runId: string,
       leaseOwner: string,
       leaseMs: number,
-      events: readonly RunEvent[],
-      toolCalls: readonly ToolCallRecord[],
+      { events, toolCalls, usage }: RunBatch,
     ): Promise<{ cancelRequested: boolean }> {
       const result = await db.execute<{ held: boolean; cancel_requested: boolean | null }>(sql`
         with run as (
@@ -77,8 +92,8 @@ export function createRunStore(db: Database) {
               lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
               updated_at = now()
           where ${held(runId, leaseOwner)}
-          returning cancel_requested_at
-        ), ${insertEvents(runId, events)}, ${upsertToolCalls(runId, toolCalls)}
+          returning cancel_requested_at, owner_id, conversation_id
+        ), ${insertEvents(runId, events)}, ${upsertToolCalls(runId, toolCalls)}, ${insertUsage(runId, usage)}
         select exists (select from run) as held,
                (select cancel_requested_at is not null from run) as cancel_requested
       `);
@@ -90,7 +105,7 @@ export function createRunStore(db: Database) {
     /**
      * The end of a run, all at once and in one statement (no transaction's round trips on the
      * path of every turn): its status and usage, its output messages and the conversation's
-     * `updated_at`, the remaining events with the final one, its tool calls — each applied only
+     * `updated_at`, the remaining events with the final one, its tool calls and usage — each applied only
      * if the run is still this agent's (RunLostError otherwise, and nothing is written). The
      * messages' ids and times are chosen here, so the final event (built by `finalEvent` from
      * them) holds exactly what is stored.
@@ -101,7 +116,7 @@ export function createRunStore(db: Database) {
       conversationId: string,
       output: readonly OutputMessage[],
       outcome: RunOutcome,
-      pending: { events: readonly RunEvent[]; toolCalls: readonly ToolCallRecord[] },
+      pending: RunBatch,
       finalEvent: (stored: StoredMessage[]) => RunEvent,
     ): Promise<{ stored: StoredMessage[]; event: RunEvent }> {
       const createdAt = new Date();
@@ -133,7 +148,7 @@ export function createRunStore(db: Database) {
               finished_at = now(),
               updated_at = now()
           where ${held(runId, leaseOwner)}
-          returning id
+          returning id, owner_id, conversation_id
         ), touched as (
           update ${conversations} set updated_at = now()
           where id = ${conversationId} and ${stored.length > 0} and exists (select from run)
@@ -151,7 +166,8 @@ export function createRunStore(db: Database) {
           where exists (select from run)
           -- In order: each message's seq (an identity) follows the one before it.
           order by m.n
-        ), ${insertEvents(runId, [...pending.events, event])}, ${upsertToolCalls(runId, pending.toolCalls)}
+        ), ${insertEvents(runId, [...pending.events, event])}, ${upsertToolCalls(runId, pending.toolCalls)},
+        ${insertUsage(runId, pending.usage)}
         select exists (select from run) as held
       `);
       if (!result.rows[0]?.held) throw new RunLostError(runId);
@@ -192,6 +208,33 @@ function insertEvents(runId: string, events: readonly RunEvent[]) {
     select ${runId}, e.seq, e.type, e.data
     from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e(seq bigint, type text, data jsonb)
     where exists (select from run)
+  )`;
+}
+
+/**
+ * A CTE `charged` recording model calls' usage against the run's owner and conversation (read
+ * from the `run` CTE, which must return owner_id and conversation_id): no row when the run is no
+ * longer held, so a lost run's late batch charges nothing twice with what replaced it.
+ */
+function insertUsage(runId: string, usage: readonly ModelCallUsage[]) {
+  const rows = usage.map((call) => ({
+    kind: call.kind,
+    provider: call.provider,
+    model: call.model,
+    input_tokens: call.inputTokens,
+    output_tokens: call.outputTokens,
+    // A string: the jsonb number would be read through float8; numeric keeps the digits as given.
+    cost: call.cost === null ? null : call.cost.toString(),
+    created_at: call.at.toISOString(),
+  }));
+  return sql`charged as (
+    insert into ${usageRecords}
+      (owner_id, run_id, conversation_id, kind, provider, model, input_tokens, output_tokens, cost, created_at)
+    select run.owner_id, ${runId}, run.conversation_id, u.kind, u.provider, u.model, u.input_tokens,
+           u.output_tokens, u.cost::numeric, u.created_at
+    from run, jsonb_to_recordset(${json(rows)}::jsonb) as u(
+      kind text, provider text, model text, input_tokens int, output_tokens int, cost text, created_at timestamptz
+    )
   )`;
 }
 

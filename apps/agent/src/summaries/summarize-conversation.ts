@@ -7,12 +7,14 @@ import { estimateTokens } from '../memory/tokens.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import { missingModelHint, type ConfiguredModel } from '../models/language-model.ts';
 import { classify } from '../turns/turn-errors.ts';
+import type { UsageMeter } from '../usage/model-usage.ts';
 
 export interface SummaryDependencies {
   config: AgentConfig;
   store: ConversationStore;
   model: ConfiguredModel | undefined;
   metrics: AgentMetrics;
+  meter: UsageMeter;
 }
 
 export type SummaryOutcome =
@@ -74,7 +76,19 @@ export async function summarizeConversation(
     );
     deps.metrics.tokens.inc({ direction: 'input' }, result.usage.inputTokens ?? 0);
     deps.metrics.tokens.inc({ direction: 'output' }, result.usage.outputTokens ?? 0);
-    await deps.store.saveSummary(conversation.id, result.text.trim(), throughSeq);
+    const usage = deps.meter({
+      kind: 'summary',
+      provider: deps.model.provider,
+      model: deps.model.modelId,
+      inputTokens: result.usage.inputTokens ?? 0,
+      outputTokens: result.usage.outputTokens ?? 0,
+    });
+    await deps.store.saveSummary(
+      { ownerId, conversationId: conversation.id },
+      result.text.trim(),
+      throughSeq,
+      usage,
+    );
     return {
       status: 'summarized',
       summarizedThroughSeq: throughSeq,

@@ -10,6 +10,7 @@ import type { ConfiguredModel } from '../models/language-model.ts';
 import type { RunConversation } from '../runs/run-start.ts';
 import type { ToolCallRecord } from '../runs/run-store.ts';
 import type { Toolbox } from '../tools/mcp-toolbox.ts';
+import type { ModelCallUsage, UsageMeter } from '../usage/model-usage.ts';
 
 export interface TurnDependencies {
   config: AgentConfig;
@@ -17,6 +18,8 @@ export interface TurnDependencies {
   model: ConfiguredModel;
   toolbox: Toolbox;
   metrics: AgentMetrics;
+  /** Prices each step's model call and counts it in the metrics. */
+  meter: UsageMeter;
 }
 
 export interface TurnInput {
@@ -48,6 +51,7 @@ export interface TurnResult {
 /** What a turn produced so far: finished steps, the text of the step under way, usage, tool calls. */
 export function createTurnProgress(runId: string) {
   const toolCalls = new Map<string, ToolCallRecord>();
+  let charged: ModelCallUsage[] = [];
   return {
     /** The response messages of the steps that finished (each step's assistant and tool messages). */
     stepMessages: [] as ModelMessage[],
@@ -73,6 +77,20 @@ export function createTurnProgress(runId: string) {
       const taken = [...toolCalls.values()];
       toolCalls.clear();
       return taken;
+    },
+    /** A finished step's model call, to be stored with the run's next batch of events. */
+    charge(usage: ModelCallUsage) {
+      charged.push(usage);
+    },
+    /** The model calls charged since the last time, for storage. */
+    takeUsage(): ModelCallUsage[] {
+      const taken = charged;
+      charged = [];
+      return taken;
+    },
+    /** Puts back usage whose storage failed, before what was charged since. */
+    restoreUsage(usage: readonly ModelCallUsage[]) {
+      charged = [...usage, ...charged];
     },
     /** Puts back calls whose storage failed; what was recorded since is newer and wins. */
     restoreToolCalls(calls: readonly ToolCallRecord[]) {
@@ -119,6 +137,11 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   });
 
   const started = performance.now();
+  // Each model call is charged as soon as its response is in — before its tools run, so a run
+  // cancelled during a tool call still pays for the call that asked for it. (A step's
+  // `finish-step` part comes only after its tools.) Stored with the run's next batch.
+  const charge = (usage: { inputTokens: number; outputTokens: number }) =>
+    progress.charge(deps.meter({ kind: 'chat', provider, model: modelId, ...usage }));
   // The first error the stream reported (provider error, timeout, abort); thrown after the stream ends.
   let failure: Error | undefined;
   const result = streamText({
@@ -132,6 +155,9 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     maxRetries: config.AGENT_MODEL_RETRIES,
     timeout: { stepMs: config.AGENT_MODEL_TIMEOUT_MS },
     abortSignal: input.signal,
+    onLanguageModelCallEnd: ({ usage }) => {
+      charge({ inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 });
+    },
     onStepEnd: (step) => {
       progress.stepMessages.push(...step.response.messages);
       progress.partialText = '';

@@ -7,15 +7,16 @@
  *                                            [--open-agent-runs N|default]
  *   node dist/cli/admin.js keys list <owner>
  *   node dist/cli/admin.js keys revoke <owner> <key-id>
+ *   node dist/cli/admin.js usage [--from ISO] [--to ISO] [--top N]             (across owners)
  *   pnpm --silent --filter @repo/api admin …                                   (from source)
  * Output is JSON on stdout; a mistake exits 1 naming it.
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, databaseTls } from '@repo/config';
-import { apiKeys, createDatabase, createPool, ownerCounters, ownerQuotas } from '@repo/db';
+import { apiKeys, createDatabase, createPool, ownerCounters, ownerQuotas, usageRecords } from '@repo/db';
 import { createRedis } from '@repo/queue';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { revocationChannel } from '../api-keys/api-keys-service.ts';
 import { OWNER_ID } from '../auth/permissions.ts';
@@ -25,7 +26,8 @@ const USAGE = `usage:
   admin quota show <owner>
   admin quota set <owner> [--documents N|default] [--stored-bytes N|default] [--open-agent-runs N|default]
   admin keys list <owner>
-  admin keys revoke <owner> <key-id>`;
+  admin keys revoke <owner> <key-id>
+  admin usage [--from <ISO date-time>] [--to <ISO date-time>] [--top N]`;
 
 function fail(message: string): never {
   process.stderr.write(`admin: ${message}\n`);
@@ -40,6 +42,9 @@ function parseArguments() {
         documents: { type: 'string' },
         'stored-bytes': { type: 'string' },
         'open-agent-runs': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        top: { type: 'string' },
       },
     });
   } catch (error) {
@@ -47,9 +52,23 @@ function parseArguments() {
   }
 }
 const { positionals, values } = parseArguments();
-const [area, action, owner, keyId] = positionals;
-if (!owner || !OWNER_ID.test(owner))
-  fail(`an owner id (1-255 printable ASCII characters) is required\n${USAGE}`);
+const [area, action, ownerArgument, keyId] = positionals;
+/** `usage` reads across owners; every other command names one. */
+const acrossOwners = area === 'usage';
+function ownerOf(value: string | undefined): string {
+  if (!value || !OWNER_ID.test(value))
+    fail(`an owner id (1-255 printable ASCII characters) is required\n${USAGE}`);
+  return value;
+}
+const owner = acrossOwners ? '' : ownerOf(ownerArgument);
+
+/** An instant given as ISO 8601 with an offset (the api's own format), or the default. */
+function instant(name: string, value: string | undefined, fallback: Date): Date {
+  if (value === undefined) return fallback;
+  if (!z.iso.datetime({ offset: true }).safeParse(value).success)
+    fail(`--${name} must be an ISO 8601 date-time with an offset, e.g. 2026-03-01T00:00:00Z`);
+  return new Date(value);
+}
 
 /** A limit: a whole number, or `default` (null: the configured default applies). */
 function limit(name: string, value: string | undefined, max: number): number | null | undefined {
@@ -81,7 +100,41 @@ const db = createDatabase(pool);
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 try {
-  if (area === 'quota' && action === 'show' && positionals.length === 3) {
+  if (acrossOwners && positionals.length === 1) {
+    // The usage of every owner in [from, to), the biggest spenders first (by tokens: cost is
+    // unknown for unpriced models). Default: the current calendar month, UTC.
+    const now = new Date();
+    const to = instant('to', values.to, now);
+    const from = instant('from', values.from, new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1)));
+    if (from.getTime() >= to.getTime()) fail('--from must be before --to');
+    const top = limit('top', values.top ?? '20', 10_000);
+    if (top === null) fail('--top must be a whole number from 1 to 10000');
+    const tokens = sql`sum(${usageRecords.inputTokens} + ${usageRecords.outputTokens})`;
+    const rows = await db
+      .select({
+        owner: usageRecords.ownerId,
+        inputTokens: sql<string>`sum(${usageRecords.inputTokens})`,
+        outputTokens: sql<string>`sum(${usageRecords.outputTokens})`,
+        calls: sql<number>`count(*)::int`,
+        cost: sql<string | null>`sum(${usageRecords.cost})`,
+        unpricedCalls: sql<number>`(count(*) filter (where ${usageRecords.cost} is null))::int`,
+      })
+      .from(usageRecords)
+      .where(and(gte(usageRecords.createdAt, from), lt(usageRecords.createdAt, to)))
+      .groupBy(usageRecords.ownerId)
+      .orderBy(desc(tokens), usageRecords.ownerId)
+      .limit(top!);
+    print({
+      from,
+      to,
+      owners: rows.map((row) => ({
+        ...row,
+        inputTokens: Number(row.inputTokens),
+        outputTokens: Number(row.outputTokens),
+        cost: row.cost === null ? null : Number(row.cost),
+      })),
+    });
+  } else if (area === 'quota' && action === 'show' && positionals.length === 3) {
     const [overrides] = await db.select().from(ownerQuotas).where(eq(ownerQuotas.ownerId, owner));
     const [held] = await db.select().from(ownerCounters).where(eq(ownerCounters.ownerId, owner));
     print({ owner, overrides: overrides ?? null, held: held ?? null });

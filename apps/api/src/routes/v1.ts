@@ -20,6 +20,8 @@ import { messageRoutes } from './messages.ts';
 import { runRoutes } from './runs.ts';
 import { searchRoutes } from './search.ts';
 import { taskRoutes } from './tasks.ts';
+import { usageRoutes } from './usage.ts';
+import type { UsageService } from '../usage/usage-service.ts';
 
 export interface V1Options {
   documents: DocumentsService;
@@ -35,6 +37,7 @@ export interface V1Options {
   /** Undefined without AGENT_URL: sending a message then answers 503. */
   agent: AgentClient | undefined;
   runs: RunsService;
+  usage: UsageService;
   /** Follows runs from this replica (the feed is created on first use). */
   runFeed: () => RunFeed;
   /** SSE_HEARTBEAT_MS: a streamed answer silent this long gets a heartbeat comment. */
@@ -99,6 +102,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     feed: options.runFeed,
     heartbeatMs: options.heartbeatMs,
   });
+  await app.register(usageRoutes, { usage: options.usage });
   await app.register(runRoutes, {
     runs: options.runs,
     feed: options.runFeed,

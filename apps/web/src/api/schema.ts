@@ -2406,6 +2406,96 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The caller's model usage and cost in a time range, by day or by model.
+     * @description Every model call of the owner (each step of an agent run, conversation summaries) with its tokens and, when its model has a price in MODEL_PRICES, its cost in USD at the price of that moment. The range is [from, to), at most 366 days.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Inclusive; default: the start of the current month (UTC). */
+          from?: string;
+          /** @description Exclusive; default: now. */
+          to?: string;
+          groupBy?: 'day' | 'model';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Usage'];
+          };
+        };
+        /** @description The request is invalid: `errors[]` lists each field (location, JSON pointer, message). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description No valid bearer token (missing, malformed, invalid or expired). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The credential does not grant usage:read. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Overloaded, or a dependency is unavailable; retry after Retry-After seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/runs/{id}': {
     parameters: {
       query?: never;
@@ -2858,6 +2948,44 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
     };
+    UsageInput: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      groupBy: 'day' | 'model';
+      totals: {
+        inputTokens: number;
+        outputTokens: number;
+        /** @description Model calls (each step of a run is one, a summary one). */
+        calls: number;
+        /** @description USD of the priced calls (MODEL_PRICES when each call was made); null when none is priced. */
+        cost: number | null;
+        /** @description Calls of a model without a price: not included in cost. */
+        unpricedCalls: number;
+      };
+      /** @description Only the days or models with usage, in order. */
+      groups: {
+        inputTokens: number;
+        outputTokens: number;
+        /** @description Model calls (each step of a run is one, a summary one). */
+        calls: number;
+        /** @description USD of the priced calls (MODEL_PRICES when each call was made); null when none is priced. */
+        cost: number | null;
+        /** @description Calls of a model without a price: not included in cost. */
+        unpricedCalls: number;
+        /**
+         * Format: date
+         * @description groupBy=day: the calendar day, UTC.
+         */
+        day?: string;
+        /** @description groupBy=model. */
+        provider?: string;
+        /** @description groupBy=model. */
+        model?: string;
+      }[];
+    };
     Problem: {
       type: string;
       title: string;
@@ -2908,6 +3036,44 @@ export interface components {
       finishedAt: string | null;
       /** Format: date-time */
       updatedAt: string;
+    };
+    Usage: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      groupBy: 'day' | 'model';
+      totals: {
+        inputTokens: number;
+        outputTokens: number;
+        /** @description Model calls (each step of a run is one, a summary one). */
+        calls: number;
+        /** @description USD of the priced calls (MODEL_PRICES when each call was made); null when none is priced. */
+        cost: number | null;
+        /** @description Calls of a model without a price: not included in cost. */
+        unpricedCalls: number;
+      };
+      /** @description Only the days or models with usage, in order. */
+      groups: {
+        inputTokens: number;
+        outputTokens: number;
+        /** @description Model calls (each step of a run is one, a summary one). */
+        calls: number;
+        /** @description USD of the priced calls (MODEL_PRICES when each call was made); null when none is priced. */
+        cost: number | null;
+        /** @description Calls of a model without a price: not included in cost. */
+        unpricedCalls: number;
+        /**
+         * Format: date
+         * @description groupBy=day: the calendar day, UTC.
+         */
+        day?: string;
+        /** @description groupBy=model. */
+        provider?: string;
+        /** @description groupBy=model. */
+        model?: string;
+      }[];
     };
   };
   responses: never;

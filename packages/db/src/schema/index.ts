@@ -8,3 +8,4 @@ export * from './run-events.ts';
 export * from './run-tool-calls.ts';
 export * from './api-keys.ts';
 export * from './owner-quotas.ts';
+export * from './usage-records.ts';
