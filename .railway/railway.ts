@@ -8,7 +8,7 @@
  * describes the whole project (databases, the three services, replicas, draining, variables) in
  * one place. tests/deployment evaluates it and checks it against the apps' own configuration.
  */
-import { defineRailway, image, postgres, project, redis, service } from 'railway/iac';
+import { bucket, defineRailway, image, postgres, project, redis, service } from 'railway/iac';
 
 /**
  * The images the `images` workflow (.github/workflows/images.yml) pushes for a version tag of
@@ -54,6 +54,19 @@ export default defineRailway((ctx) => {
   const cache = redis('redis');
   cache.deploy = { ...cache.deploy, startCommand: REDIS_START_COMMAND };
 
+  // Uploaded files: a Railway Storage Bucket (S3-compatible). Its endpoint, name and key are not
+  // references a service can take (a bucket node has no variables in this SDK): after the first
+  // apply, `railway bucket credentials` prints them, and they are set once by hand as sealed
+  // shared variables of the environment (deployment.md, "Railway").
+  const uploads = bucket('uploads', { region: 'ams' });
+  const objectStorage = {
+    S3_ENDPOINT: ctx.shared.S3_ENDPOINT,
+    S3_BUCKET: ctx.shared.S3_BUCKET,
+    S3_REGION: ctx.shared.S3_REGION,
+    S3_ACCESS_KEY_ID: ctx.shared.S3_ACCESS_KEY_ID,
+    S3_SECRET_ACCESS_KEY: ctx.shared.S3_SECRET_ACCESS_KEY,
+  };
+
   const api = service('api', {
     source: release('api'),
     // Traffic switches to a new deployment once /ready answers 200: Postgres, Redis and every
@@ -84,6 +97,8 @@ export default defineRailway((ctx) => {
       // Presented to the agent on every call; the agent expects the same value.
       SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
       AGENT_URL: internalUrl('agent'),
+      // Uploads stream into the bucket; GET /v1/documents/:id/file streams them back.
+      ...objectStorage,
     },
   });
 
@@ -149,8 +164,10 @@ export default defineRailway((ctx) => {
       // agent-run and summarize-conversation jobs call the agent, with the service token.
       AGENT_URL: internalUrl('agent'),
       SERVICE_AUTH_TOKEN: ctx.shared.SERVICE_AUTH_TOKEN,
+      // Ingestion reads the uploaded files; maintenance sweeps objects no document refers to.
+      ...objectStorage,
     },
   });
 
-  return project('keelson', { resources: [db, cache, api, agent, taskRunner] });
+  return project('keelson', { resources: [db, cache, uploads, api, agent, taskRunner] });
 });

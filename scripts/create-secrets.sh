@@ -18,6 +18,10 @@
 #   redis-url                redis://keelson:<that password>@redis:6379  → REDIS_URL_FILE
 #   redis-acl                Redis's users (`--aclfile`): `keelson` with the password's SHA-256,
 #                            and `default` (unauthenticated) allowed PING only, for the healthcheck
+#   storage-access-key-id    the key of the S3 server's one user (docker/radosgw creates it at
+#   storage-secret-access-key  its first start), which the api and the task-runner sign with
+#                            → S3_ACCESS_KEY_ID_FILE, S3_SECRET_ACCESS_KEY_FILE (apps),
+#                              RGW_ACCESS_KEY_FILE, RGW_SECRET_KEY_FILE (s3-prod)
 #
 # The apps read a whole connection string from one secret file, so the URLs are written here, from
 # the same passwords, instead of being assembled at run time (which would need a shell or a wrapper
@@ -25,7 +29,8 @@
 #
 # Idempotent: an existing file is never overwritten (rotating a secret is deleting its file and the
 # files written from it, and running this again; for a Postgres password, also run the roles
-# script again — the data volume keeps the old one; see 10-roles.sh). Safe to run before every `up`.
+# script again — the data volume keeps the old one; see 10-roles.sh; the S3 server keeps the key of
+# its first start and refuses another, see docker/radosgw/entrypoint.sh). Safe to run before every `up`.
 #
 #   scripts/create-secrets.sh [DIR]     (default: ./secrets next to compose.yaml)
 set -eu
@@ -74,6 +79,9 @@ write postgres-password "$(random_hex)"
 write postgres-owner-password "$(random_hex)"
 write postgres-app-password "$(random_hex)"
 write redis-password "$(random_hex)"
+# 16 random bytes as hex: an identifier (it appears in the server's logs), not the secret.
+write storage-access-key-id "$(openssl rand -hex 16)"
+write storage-secret-access-key "$(random_hex)"
 
 owner_password=$(cat "$dir/postgres-owner-password")
 app_password=$(cat "$dir/postgres-app-password")

@@ -1,7 +1,7 @@
 """moto's S3 server, with the buckets named in MOTO_BUCKETS (comma-separated) created at start.
 
-Compose's Garage creates its bucket itself (`--default-bucket`); this does the same for moto, so
-the container suite's stack finds its bucket as a user's stack does. Exits on SIGTERM.
+Compose's radosgw creates its bucket at start (docker/radosgw/entrypoint.sh); this does the same
+for moto, so a stack started with it finds its bucket as a user's stack does. Exits on SIGTERM.
 """
 
 import os

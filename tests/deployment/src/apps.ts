@@ -131,6 +131,10 @@ export function placeholderFor(name: string): string {
   if (name === 'DATABASE_URL') return 'postgres://keelson:placeholder@postgres.internal:5432/keelson';
   if (name === 'REDIS_URL') return 'redis://default:placeholder@redis.internal:6379';
   if (name.endsWith('_URL')) return 'https://placeholder.internal/';
+  // Set by hand on Railway and Render (the bucket's own values): placeholders of their form.
+  if (name === 'S3_BUCKET') return 'keelson-uploads';
+  if (name === 'S3_ENDPOINT') return 'https://storage.placeholder.internal';
+  if (name === 'S3_REGION') return 'us-east-1';
   return randomBytes(36).toString('base64url');
 }
 

@@ -52,7 +52,7 @@ describe('deployment.md, "Any Docker host"', () => {
       commands.indexOf('docker compose --profile prod up -d --wait'),
     );
     expect(doc).toMatch(/--profile monitoring/);
-    const rows = [...doc.matchAll(/^\| `([a-z-]+)`\s*\|/gm)].map((match) => match[1]);
+    const rows = [...doc.matchAll(/^\| `([a-z0-9-]+)`\s*\|/gm)].map((match) => match[1]);
     expect(new Set(rows)).toEqual(new Set(Object.keys(prod)));
   });
 

@@ -418,6 +418,38 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
     }
   });
 
+  it('gives the api and the task-runner the same bucket (keelson-config) and its key as Secret files; the agent none', () => {
+    const s3Of = (workload: string) => {
+      const found = templates.find((t) => t.workload === workload)!;
+      const { env } = environmentOf(objects, found.template);
+      const files = (containerOf(found.template).env ?? [])
+        .map((v) => v.name)
+        .filter((n) => n.startsWith('S3_'));
+      return { env, files };
+    };
+    const api = s3Of('api');
+    const runner = s3Of('task-runner');
+    for (const { env, files } of [api, runner]) {
+      expect(env.S3_BUCKET).toMatch(/^[a-z0-9-]{3,63}$/);
+      expect(env.S3_REGION).toBeTruthy();
+      // The key is a file from the Secret, never a value in the pod spec.
+      expect(files.sort()).toEqual(['S3_ACCESS_KEY_ID_FILE', 'S3_SECRET_ACCESS_KEY_FILE']);
+    }
+    expect(runner.env.S3_BUCKET).toBe(api.env.S3_BUCKET);
+    expect(runner.env.S3_REGION).toBe(api.env.S3_REGION);
+    expect(runner.env.S3_ENDPOINT).toBe(api.env.S3_ENDPOINT);
+    // The agent loads keelson-config too, but reads no S3_* variable and mounts no key.
+    expect(s3Of('agent').files).toEqual([]);
+    // Only the pods that store files may reach the object storage's HTTPS port.
+    const policy = find(objects, 'NetworkPolicy', 'object-storage')!;
+    const selector = (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector;
+    const selected = templates
+      .filter((t) => selects(selector.matchLabels, t.template.metadata.labels))
+      .map((t) => t.workload)
+      .sort();
+    expect(selected).toEqual(['api', 'task-runner']);
+  });
+
   it('pulls each app from its own image, at a release tag', () => {
     for (const { owner, template, workload } of templates) {
       const image = containerOf(template).image;

@@ -91,11 +91,19 @@ describe('the Render Blueprint', () => {
       expect(Number.isInteger(port), `${where}: ${name} sets PORT`).toBe(true);
       expect([10000, 18012, 18013, 19099], where).not.toContain(port);
     }
-    // Nothing internal is left to the dashboard: only credentials from outside are entered there.
+    // Nothing internal is left to the dashboard: only what lives outside Render is entered there,
+    // the model provider's key and the bucket of uploaded files (Render has no object storage).
     const byHand = blueprint.services.flatMap((s) =>
       (s.envVars ?? []).filter((v) => v.sync === false).map((v) => `${s.name} ${v.key}`),
     );
-    expect(byHand).toEqual(['keelson-agent OPENAI_API_KEY']);
+    const bucket = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
+    expect(byHand.sort()).toEqual(
+      [
+        'keelson-agent OPENAI_API_KEY',
+        ...bucket.map((key) => `keelson-api ${key}`),
+        ...bucket.map((key) => `keelson-task-runner ${key}`),
+      ].sort(),
+    );
   });
 
   it('gives BullMQ a Key Value that never evicts, reachable only inside Render', () => {

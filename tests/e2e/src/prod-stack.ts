@@ -64,20 +64,28 @@ export class ProdStack {
   baseUrl = '';
   private statsUrl = '';
 
-  private constructor(name: string, secretsDir: string, files: string[]) {
+  private constructor(name: string, secretsDir: string, files: string[], env: Record<string, string>) {
     this.secretsDir = secretsDir;
     this.project = new ComposeProject(name, {
       profiles: ['prod'],
       files: [STACK_OVERRIDE, ...files],
-      env: { SECRETS_DIR: secretsDir },
+      env: { ...env, SECRETS_DIR: secretsDir },
     });
   }
 
-  /** `files`: more compose files on top of stack.override.yaml (the console suite's browser). */
-  static async create(name: string, files: string[] = []): Promise<ProdStack> {
+  /**
+   * `files`: more compose files on top of stack.override.yaml (the console suite's browser).
+   * `env`: compose interpolation variables, e.g. LB_NETWORK_PREFIX for an `ingress` subnet of the
+   * file's own, so a stack another file left running cannot hold it.
+   */
+  static async create(
+    name: string,
+    files: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<ProdStack> {
     const secretsDir = await mkdtemp(join(tmpdir(), `${name}-secrets-`));
     await run(join(REPO_ROOT, 'scripts/create-secrets.sh'), [secretsDir]);
-    return new ProdStack(name, secretsDir, files);
+    return new ProdStack(name, secretsDir, files, env);
   }
 
   async connect(): Promise<void> {

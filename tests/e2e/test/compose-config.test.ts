@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { docker, REPO_ROOT } from '../src/compose.ts';
 import { PROD_APPS, shutdownBudgetMs } from '../src/prod-stack.ts';
@@ -15,7 +17,10 @@ interface Service {
   restart?: string;
   stop_grace_period?: string;
   logging?: { driver: string; options?: Record<string, string> };
-  deploy?: { replicas?: number; resources?: { limits?: { cpus?: number | string; memory?: string } } };
+  deploy?: {
+    replicas?: number;
+    resources?: { limits?: { cpus?: number | string; memory?: string; pids?: number } };
+  };
   environment?: Record<string, string | null>;
   ports?: { host_ip?: string; published?: string; target: number }[];
   secrets?: { source: string }[];
@@ -23,6 +28,10 @@ interface Service {
   networks?: Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
   command?: string[];
   develop?: unknown;
+  user?: string;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  build?: { context: string; dockerfile?: string };
+  tmpfs?: string[];
   volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
 }
 interface Config {
@@ -65,7 +74,15 @@ const MONITORING = ['alert-sink', 'alertmanager', 'grafana', 'loki', 'otel-colle
 
 describe('compose.yaml', () => {
   it('is the dev profile by default (the committed .env)', async () => {
-    expect(names(await resolved())).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner', 'web']);
+    expect(names(await resolved())).toEqual([
+      'agent',
+      'api',
+      'postgres',
+      'redis',
+      's3',
+      'task-runner',
+      'web',
+    ]);
   });
 
   it('scales the task-runner with --scale in dev and prod: no fixed name, a port range or none', async () => {
@@ -114,6 +131,7 @@ describe('compose.yaml', () => {
       'lb',
       'postgres-prod',
       'redis-prod',
+      's3-prod',
       'task-runner-prod',
       'web-prod',
     ]);
@@ -170,6 +188,7 @@ describe('compose.yaml', () => {
       ['agent-prod', 'agent'],
       ['postgres-prod', 'postgres'],
       ['redis-prod', 'redis'],
+      ['s3-prod', 's3'],
     ] as const) {
       expect(config.services[service]!.networks?.default?.aliases, service).toEqual([alias]);
     }
@@ -216,6 +235,85 @@ describe('compose.yaml', () => {
     );
   });
 
+  it('runs an S3 server (radosgw, built here) in dev and prod, and wires the api and the task-runner to its bucket', async () => {
+    const dev = await resolved();
+    const prod = await resolved('--profile', 'prod');
+    const s3 = dev.services.s3!;
+    const s3Prod = prod.services['s3-prod']!;
+    for (const [name, service] of [
+      ['s3', s3],
+      ['s3-prod', s3Prod],
+    ] as const) {
+      // Built from Debian's packages in this repository (no registry image can run here).
+      expect(service.image, name).toBe('keelson/radosgw:local');
+      expect(service.build?.dockerfile, name).toBe('docker/radosgw/Dockerfile');
+      expect(service.healthcheck?.test?.join(' '), name).toMatch(/rgw-ready/);
+      expect(service.healthcheck?.disable ?? false, name).toBe(false);
+      const limits = service.deploy?.resources?.limits;
+      expect(Number(limits?.cpus), name).toBeGreaterThan(0);
+      expect(Number(limits?.memory), name).toBeGreaterThan(0);
+      expect(Number(limits?.pids), name).toBeGreaterThan(0);
+      // Its data survives `down` (not `down -v`) and container restarts.
+      expect(service.volumes?.find((v) => v.target === '/var/lib/ceph/radosgw')?.type, name).toBe('volume');
+      expect(service.environment?.RGW_BUCKET, name).toBe('keelson');
+      expect(service.restart, name).toBe('unless-stopped');
+      expect(service.logging?.driver, name).toBe('json-file');
+    }
+    // Dev: published on loopback only. Prod: not published, locked down, its key from files.
+    expect(s3.ports?.map((p) => [p.host_ip, p.target])).toEqual([['127.0.0.1', 7480]]);
+    expect(s3Prod.ports ?? []).toEqual([]);
+    expect(s3Prod.read_only).toBe(true);
+    expect(s3Prod.cap_drop).toEqual(['ALL']);
+    expect(s3Prod.security_opt).toContain('no-new-privileges:true');
+    expect(s3Prod.tmpfs?.some((mount) => mount.startsWith('/tmp:'))).toBe(true);
+    expect(s3Prod.environment?.RGW_ACCESS_KEY).toBeUndefined();
+    expect(s3Prod.environment?.RGW_SECRET_KEY).toBeUndefined();
+    expect(s3Prod.environment?.RGW_ACCESS_KEY_FILE).toBe('/run/secrets/storage-access-key-id');
+    expect(s3Prod.environment?.RGW_SECRET_KEY_FILE).toBe('/run/secrets/storage-secret-access-key');
+    expect(s3Prod.secrets?.map((x) => x.source).sort()).toEqual([
+      'storage-access-key-id',
+      'storage-secret-access-key',
+    ]);
+
+    // The apps that store files get the bucket, path-style, and wait for the server to be healthy;
+    // the agent never touches files.
+    for (const [config, server, api, runner, agent] of [
+      [dev, 's3', 'api', 'task-runner', 'agent'],
+      [prod, 's3-prod', 'api-prod', 'task-runner-prod', 'agent-prod'],
+    ] as const) {
+      for (const app of [api, runner]) {
+        const service = config.services[app]!;
+        expect(service.environment?.S3_ENDPOINT, app).toBe('http://s3:7480');
+        expect(service.environment?.S3_BUCKET, app).toBe('keelson');
+        expect(service.environment?.S3_FORCE_PATH_STYLE, app).toBe('true');
+        expect(service.depends_on?.[server]?.condition, app).toBe('service_healthy');
+      }
+      expect(
+        Object.keys(config.services[agent]!.environment ?? {}).filter((name) => name.startsWith('S3_')),
+      ).toEqual([]);
+    }
+    // The dev key is the server's; the prod apps read theirs from the files the server reads.
+    expect(dev.services.api!.environment?.S3_ACCESS_KEY_ID).toBe(s3.environment?.RGW_ACCESS_KEY);
+    expect(dev.services.api!.environment?.S3_SECRET_ACCESS_KEY).toBe(s3.environment?.RGW_SECRET_KEY);
+    for (const app of ['api-prod', 'task-runner-prod']) {
+      const service = prod.services[app]!;
+      expect(service.environment?.S3_ACCESS_KEY_ID, app).toBeUndefined();
+      expect(service.environment?.S3_SECRET_ACCESS_KEY, app).toBeUndefined();
+      expect(service.environment?.S3_ACCESS_KEY_ID_FILE, app).toBe('/run/secrets/storage-access-key-id');
+      expect(service.environment?.S3_SECRET_ACCESS_KEY_FILE, app).toBe(
+        '/run/secrets/storage-secret-access-key',
+      );
+      expect(
+        service.secrets?.map((x) => x.source),
+        app,
+      ).toEqual(expect.arrayContaining(['storage-access-key-id', 'storage-secret-access-key']));
+    }
+    // Non-root: the image's `ceph` user (the Dockerfile's USER, which compose does not override).
+    const dockerfile = await readFile(join(REPO_ROOT, 'docker/radosgw/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^USER ceph$/m);
+    for (const service of [s3, s3Prod]) expect(service.user).toBeUndefined();
+  });
+
   it('trusts X-Forwarded-For from exactly the load balancer: a fixed address no other container can get', async () => {
     const config = await resolved('--profile', 'prod');
     const lb = config.services.lb!;
@@ -260,6 +358,7 @@ describe('compose.yaml', () => {
       'ollama-pull',
       'postgres',
       'redis',
+      's3',
       'task-runner',
       'web',
     ]);

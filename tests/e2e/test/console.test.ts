@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,10 +22,6 @@ let errors: string[];
 
 beforeAll(async () => {
   stack = await ProdStack.create('keelson-e2e-console', [CONSOLE_OVERRIDE]);
-  // The object storage's credentials (console.override.yaml): random, like the stack's own secrets.
-  for (const name of ['console-s3-access-key-id', 'console-s3-secret-access-key']) {
-    await writeFile(join(stack.secretsDir, name), randomBytes(18).toString('hex'), { mode: 0o644 });
-  }
   await stack.project.down();
   const started = performance.now();
   await stack.project.compose(['up', '--detach', '--build', '--wait', '--wait-timeout', '240']);

@@ -51,7 +51,7 @@ afterAll(async () => {
 describe('the dev profile', () => {
   it('is the default profile and runs the apps from their sources', async () => {
     const services = (await project.compose(['ps', '--format', '{{.Service}}'])).split('\n').sort();
-    expect(services).toEqual(['agent', 'api', 'postgres', 'redis', 'task-runner']);
+    expect(services).toEqual(['agent', 'api', 'postgres', 'redis', 's3', 'task-runner', 'web']);
     const api = await inspect(await project.containerId('api'));
     expect(api.Config.Env).toContain('NODE_ENV=development');
   });
@@ -76,10 +76,42 @@ describe('the dev profile', () => {
     for (const [service, port] of [
       ['postgres', 5432],
       ['redis', 6379],
+      ['s3', 7480],
     ] as const) {
       const address = await project.compose(['port', service, String(port)]);
       expect(address, service).toMatch(/^127\.0\.0\.1:\d+$/);
     }
+  });
+
+  it('stores an uploaded file in the S3 server and converts it', async () => {
+    const token = await project.compose([
+      'exec',
+      '-T',
+      'api',
+      'node',
+      '--conditions=@repo/source',
+      'src/cli/mint-token.ts',
+      'dev-upload',
+    ]);
+    const api = await project.port('api', 3000);
+    const form = new FormData();
+    form.append('file', new Blob(['# Dev loop\n\nThe dev stack stores files in radosgw.\n']), 'dev.md');
+    const created = await fetch(`http://127.0.0.1:${api}/v1/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    await waitFor(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${api}/v1/documents/${id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return ((await response.json()) as { status: string }).status === 'ready';
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the uploaded Markdown file to be ready' },
+    );
   });
 
   it('seeds sample documents on request, once', async () => {

@@ -19,6 +19,8 @@ const NAMES = [
   'database-url',
   'redis-url',
   'redis-acl',
+  'storage-access-key-id',
+  'storage-secret-access-key',
 ];
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -39,12 +41,21 @@ describe('scripts/create-secrets.sh', () => {
     const values: Record<string, string> = Object.fromEntries(
       await Promise.all(NAMES.map(async (name) => [name, await read(name)])),
     );
-    for (const name of ['jwt-secret', 'service-auth-token', 'api-key-pepper', ...PASSWORDS]) {
+    for (const name of [
+      'jwt-secret',
+      'service-auth-token',
+      'api-key-pepper',
+      'storage-secret-access-key',
+      ...PASSWORDS,
+    ]) {
       // At least the 32 bytes production requires (MIN_SECRET_BYTES), no trailing newline.
       expect(Buffer.byteLength(values[name]!), name).toBeGreaterThanOrEqual(32);
       expect(values[name], name).not.toMatch(/\s/);
     }
     expect(new Set(Object.values(values)).size).toBe(NAMES.length);
+    // The S3 key pair (the server's user and the apps' credentials): an identifier of 16 random
+    // bytes as hex, so it is safe in any header or log line.
+    expect(values['storage-access-key-id']).toMatch(/^[0-9a-f]{32}$/);
     // The apps' role and the owner's, each with its own password; the superuser's is in no URL.
     expect(values['database-url']).toBe(
       `postgres://keelson_app:${values['postgres-app-password']}@postgres:5432/keelson`,

@@ -36,8 +36,11 @@ describe('images', () => {
 });
 
 describe('Dockerfiles', () => {
-  // The Node services' images; docker/web serves static files with nginx (its rules are below).
-  const files = dockerfiles().filter((path) => path !== 'docker/web/Dockerfile');
+  // The Node services' images; docker/web serves static files with nginx, docker/radosgw is the
+  // S3 server from Debian's packages (their rules are below).
+  const files = dockerfiles().filter(
+    (path) => path !== 'docker/web/Dockerfile' && path !== 'docker/radosgw/Dockerfile',
+  );
 
   it('exist for every app that compose builds', () => {
     for (const [name, service] of Object.entries(compose.services)) {
@@ -74,6 +77,17 @@ describe('Dockerfiles', () => {
 
   it.each(files)('%s uses the turbo version of the workspace catalog', (path) => {
     expect(read(path)).toContain(`ARG TURBO_VERSION=${catalog.turbo}`);
+  });
+
+  it('docker/radosgw/Dockerfile installs the S3 server from Debian and runs it as the unprivileged ceph user', () => {
+    const text = read('docker/radosgw/Dockerfile');
+    expect(text).not.toMatch(/^# syntax=/m);
+    expect(text).toMatch(/^FROM debian:trixie-slim$/m);
+    expect(text).toMatch(/apt-get install -y --no-install-recommends radosgw /m);
+    expect(text).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
+    expect(text).toMatch(/^USER ceph$/m);
+    expect(text).toMatch(/^HEALTHCHECK /m);
+    expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", /m);
   });
 
   it('docker/web/Dockerfile builds the console from the pruned workspace and serves it as a non-root nginx', () => {

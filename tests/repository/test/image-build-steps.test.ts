@@ -39,8 +39,10 @@ async function files(): Promise<string[]> {
 
 const store = 'node_modules/.pnpm';
 
-// Every Node service's image; docker/web ships static files, no node_modules.
-const nodeImages = dockerfiles().filter((path) => path !== 'docker/web/Dockerfile');
+// Every Node service's image; docker/web ships static files, docker/radosgw no Node at all.
+const nodeImages = dockerfiles().filter(
+  (path) => path !== 'docker/web/Dockerfile' && path !== 'docker/radosgw/Dockerfile',
+);
 
 it.each(nodeImages)('%s runs both steps on the deploy output before the runtime copies it', (path) => {
   const text = read(path);
