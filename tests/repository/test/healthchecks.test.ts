@@ -68,7 +68,12 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-describe.each(dockerfiles())('%s HEALTHCHECK', (dockerfile) => {
+// The apps' and the console's images. docker/radosgw (the S3 server) is healthy once its bucket
+// exists, which only its own server can tell: its probe is checked by the container suites
+// (compose-config, uploads) and its rules in containers.test.ts.
+const probed = dockerfiles().filter((path) => path !== 'docker/radosgw/Dockerfile');
+
+describe.each(probed)('%s HEALTHCHECK', (dockerfile) => {
   const { options, command } = healthcheckOf(dockerfile);
   const { variable, path } = target(command);
 
