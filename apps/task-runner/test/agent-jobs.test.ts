@@ -115,6 +115,59 @@ describe('agent-run jobs', () => {
     expect(await finished(taskId)).toMatchObject({ status: 'succeeded', error: null });
   }, 40_000);
 
+  it('retry while another run of the conversation is active (409 run-active), then run', async () => {
+    agent.fake.setResponder(() => ({ text: 'My turn now.' }));
+    const [conversation] = await t.db
+      .insert(conversations)
+      .values({ ownerId: 'alice', title: 'busy' })
+      .returning();
+    // The run that queued this task, still finishing its last step.
+    const [active] = await t.db
+      .insert(runs)
+      .values({
+        ownerId: 'alice',
+        conversationId: conversation!.id,
+        status: 'running',
+        provider: 'openai',
+        model: 'scripted',
+        leaseOwner: 'elsewhere',
+        leaseExpiresAt: new Date(Date.now() + 60_000),
+        startedAt: new Date(),
+      })
+      .returning();
+    const [task] = await t.db
+      .insert(tasks)
+      .values({
+        ownerId: 'alice',
+        type: 'agent-run',
+        input: { conversationId: conversation!.id, content: 'after you' },
+      })
+      .returning();
+    await t.producer.enqueue(
+      'agent-run',
+      { taskId: task!.id, conversationId: conversation!.id },
+      { jobId: task!.id },
+    );
+    const refused = await waitFor(
+      async () => {
+        const row = await t.task(task!.id);
+        return row?.error ? row : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the first attempt refused' },
+    );
+    expect(refused).toMatchObject({ status: expect.not.stringMatching(/failed/) });
+    expect(refused.error).toMatch(/agent answered 409/);
+    await t.db
+      .update(runs)
+      .set({ status: 'succeeded', finishedAt: new Date() })
+      .where(eq(runs.id, active!.id));
+    expect(await finished(task!.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      result: { reply: 'My turn now.' },
+    });
+  }, 40_000);
+
   it("fail at once, without retries, when the agent refuses (another owner's conversation)", async () => {
     const [conversation] = await t.db
       .insert(conversations)

@@ -17,10 +17,15 @@ export interface TurnReply {
   replayed: boolean;
 }
 
+/** The agent's answer while another run of the same conversation is active. */
+const RUN_ACTIVE = 'urn:keelson:problem:run-active';
+
 /**
  * The task-runner's calls to the agent service. Outcomes map onto BullMQ's retry rules: a 4xx
  * (the conversation is gone, the request is wrong) will not change on retry and fails the job
- * at once; 5xx, 408, 429 and network errors are retried with the job's backoff.
+ * at once; 5xx, 408, 429 and network errors are retried with the job's backoff, and so is a 409
+ * `run-active`: another run of the conversation is still going (typically the very run whose
+ * `create_task` queued this one), and it will end.
  */
 export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
   const call = async <T>(
@@ -49,13 +54,18 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       signal: init.signal,
     });
     if (response.ok) return (await response.json()) as T;
-    const problem = (await response.json().catch(() => ({}))) as { detail?: string; requestId?: unknown };
+    const problem = (await response.json().catch(() => ({}))) as {
+      type?: unknown;
+      detail?: string;
+      requestId?: unknown;
+    };
     // The agent's words (never a provider's: the agent keeps those in its log), and its request
     // id, which finds that log line.
     const reference = typeof problem.requestId === 'string' ? ` (agent request ${problem.requestId})` : '';
     const message = `agent answered ${response.status}: ${problem.detail ?? response.statusText}${reference}`;
+    const busy = response.status === 409 && problem.type === RUN_ACTIVE;
     const permanent =
-      response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
+      response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status) && !busy;
     throw permanent ? new UnrecoverableError(message) : new Error(message);
   };
 
