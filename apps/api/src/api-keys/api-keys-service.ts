@@ -37,7 +37,8 @@ export interface ApiKeyView {
   expiresAt: Date | null;
 }
 
-const view = {
+/** The columns a key is shown with (here and in the `admin` command): never its hash. */
+export const apiKeyView = {
   id: apiKeys.id,
   name: apiKeys.name,
   prefix: apiKeys.prefix,
@@ -177,14 +178,14 @@ export function createApiKeysService({
             scopes: [...new Set(input.scopes)],
             expiresAt: input.expiresAt ?? null,
           })
-          .returning(view);
+          .returning(apiKeyView);
         return { ...created!, scopes: created!.scopes as ApiKeyScope[], key };
       });
     },
 
     async list(ownerId: string, limit = MAX_KEYS_PER_OWNER): Promise<ApiKeyView[]> {
       const rows = await db
-        .select(view)
+        .select(apiKeyView)
         .from(apiKeys)
         .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt)))
         .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))

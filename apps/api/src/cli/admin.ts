@@ -18,7 +18,7 @@ import { apiKeys, createDatabase, createPool, ownerCounters, ownerQuotas, usageR
 import { createRedis } from '@repo/queue';
 import { and, desc, eq, gte, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { revocationChannel } from '../api-keys/api-keys-service.ts';
+import { apiKeyView, revocationChannel } from '../api-keys/api-keys-service.ts';
 import { OWNER_ID } from '../auth/permissions.ts';
 import { loadAdminConfig } from '../config.ts';
 
@@ -155,16 +155,7 @@ try {
   } else if (area === 'keys' && action === 'list' && positionals.length === 3) {
     print(
       await db
-        .select({
-          id: apiKeys.id,
-          name: apiKeys.name,
-          prefix: apiKeys.prefix,
-          scopes: apiKeys.scopes,
-          createdAt: apiKeys.createdAt,
-          lastUsedAt: apiKeys.lastUsedAt,
-          expiresAt: apiKeys.expiresAt,
-          revokedAt: apiKeys.revokedAt,
-        })
+        .select({ ...apiKeyView, revokedAt: apiKeys.revokedAt })
         .from(apiKeys)
         .where(eq(apiKeys.ownerId, owner))
         .orderBy(desc(apiKeys.createdAt)),

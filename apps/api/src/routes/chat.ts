@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import { withHeartbeat } from '../agent/heartbeat.ts';
+import { abortOnClientClose, configuredAgent } from '../agent/turn-request.ts';
 import { agentRunEvents } from '../chat/agent-events.ts';
 import {
   UI_MESSAGE_STREAM_HEADERS,
@@ -110,21 +111,12 @@ export const chatRoutes: FastifyPluginAsyncZod<{
       }
       const conversation = await conversations.get(request.ownerId, id);
       if (!conversation) throw notFound('conversation');
-      if (!agent) {
-        throw new HttpProblem(503, 'No agent service is configured: set AGENT_URL on the api.', {
-          type: 'urn:keelson:problem:agent-not-configured',
-        });
-      }
-
-      // The client going away ends the call to the agent; the run goes on (resumable, cancellable).
-      const upstream = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) upstream.abort();
-      });
+      const agentClient = configuredAgent(agent);
+      const upstream = abortOnClientClose(reply);
       const key = `chat-${last.id}`;
       // A run the agent refuses at once (409 another run is active, no model, agent down) keeps
       // its status: useChat reports it as the request's error.
-      const streamed = await agent.streamTurn({
+      const streamed = await agentClient.streamTurn({
         ownerId: request.ownerId,
         conversationId: conversation.id,
         content,
@@ -143,7 +135,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{
         try {
           yield* uiMessageChunks(runId!, agentRunEvents(streamed.events));
         } catch (error) {
-          const problem = agent!.problemOf(error, upstream.signal);
+          const problem = agentClient.problemOf(error, upstream.signal);
           if (problem.status === CLIENT_CLOSED) return;
           request.log.warn({ err: error, runId }, 'the agent stream broke off');
           // The run goes on: reconnecting (GET /v1/chat/:id/stream) picks it up again.

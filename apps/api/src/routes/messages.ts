@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import { settlesWithin, withHeartbeat } from '../agent/heartbeat.ts';
+import { abortOnClientClose, configuredAgent } from '../agent/turn-request.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
@@ -113,17 +114,8 @@ export const messageRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const conversation = await conversations.get(request.ownerId, request.params.id);
       if (!conversation) throw notFound('conversation');
-      if (!agent) {
-        throw new HttpProblem(503, 'No agent service is configured: set AGENT_URL on the api.', {
-          type: 'urn:keelson:problem:agent-not-configured',
-        });
-      }
-
-      // The client going away ends the call to the agent; the run goes on (resumable, cancellable).
-      const upstream = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) upstream.abort();
-      });
+      const agentClient = configuredAgent(agent);
+      const upstream = abortOnClientClose(reply);
       const turn = {
         ownerId: request.ownerId,
         conversationId: conversation.id,
@@ -134,7 +126,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       };
 
       if (!wantsEventStream(request.headers.accept)) {
-        const answered = await agent.turn(turn);
+        const answered = await agentClient.turn(turn);
         if (answered.runId) reply.header(RUN_ID_HEADER, answered.runId);
         const parsed = turnResponse.safeParse(answered.body);
         if (!parsed.success) {
@@ -152,7 +144,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       // later failure is then the stream's last `error` event.
       // The agent names the run in its response headers, which it sends at the first event or
       // after half a heartbeat interval: in time to pass the name on to the client here.
-      const answer = agent.streamTurn(turn);
+      const answer = agentClient.streamTurn(turn);
       if (await settlesWithin(answer, heartbeatMs)) {
         const { runId } = await answer;
         if (runId) reply.header(RUN_ID_HEADER, runId);
@@ -169,7 +161,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{
         try {
           yield* withHeartbeat(agentChunks(), heartbeatMs);
         } catch (error) {
-          const problem = agent!.problemOf(error, upstream.signal);
+          const problem = agentClient.problemOf(error, upstream.signal);
           if (problem.status === CLIENT_CLOSED) return;
           request.log.warn({ err: error }, 'the agent stream broke off');
           yield sseEvent('error', { ...problem.toJSON(request.url), runId: streamed?.runId ?? null });
