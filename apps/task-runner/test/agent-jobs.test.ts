@@ -28,21 +28,25 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** An agent-run task of `ownerId` in `conversationId` (whoever owns it), queued as the api queues it. */
+async function enqueueAgentRun(ownerId: string, conversationId: string, content: string) {
+  const [task] = await t.db
+    .insert(tasks)
+    .values({ ownerId, type: 'agent-run', input: { conversationId, content } })
+    .returning();
+  await t.producer.enqueue('agent-run', { taskId: task!.id, conversationId }, { jobId: task!.id });
+  return task!.id;
+}
+
 async function agentRunTask(ownerId: string, content: string) {
   const [conversation] = await t.db
     .insert(conversations)
     .values({ ownerId, title: 'background' })
     .returning();
-  const [task] = await t.db
-    .insert(tasks)
-    .values({ ownerId, type: 'agent-run', input: { conversationId: conversation!.id, content } })
-    .returning();
-  await t.producer.enqueue(
-    'agent-run',
-    { taskId: task!.id, conversationId: conversation!.id },
-    { jobId: task!.id },
-  );
-  return { taskId: task!.id, conversationId: conversation!.id };
+  return {
+    taskId: await enqueueAgentRun(ownerId, conversation!.id, content),
+    conversationId: conversation!.id,
+  };
 }
 
 const finished = (taskId: string) =>
@@ -135,22 +139,10 @@ describe('agent-run jobs', () => {
         startedAt: new Date(),
       })
       .returning();
-    const [task] = await t.db
-      .insert(tasks)
-      .values({
-        ownerId: 'alice',
-        type: 'agent-run',
-        input: { conversationId: conversation!.id, content: 'after you' },
-      })
-      .returning();
-    await t.producer.enqueue(
-      'agent-run',
-      { taskId: task!.id, conversationId: conversation!.id },
-      { jobId: task!.id },
-    );
+    const taskId = await enqueueAgentRun('alice', conversation!.id, 'after you');
     const refused = await waitFor(
       async () => {
-        const row = await t.task(task!.id);
+        const row = await t.task(taskId);
         return row?.error ? row : undefined;
       },
       { timeoutMs: 20_000, what: 'the first attempt refused' },
@@ -161,7 +153,7 @@ describe('agent-run jobs', () => {
       .update(runs)
       .set({ status: 'succeeded', finishedAt: new Date() })
       .where(eq(runs.id, active!.id));
-    expect(await finished(task!.id)).toMatchObject({
+    expect(await finished(taskId)).toMatchObject({
       status: 'succeeded',
       attempts: 2,
       result: { reply: 'My turn now.' },
@@ -173,20 +165,7 @@ describe('agent-run jobs', () => {
       .insert(conversations)
       .values({ ownerId: 'bob', title: 'not yours' })
       .returning();
-    const [task] = await t.db
-      .insert(tasks)
-      .values({
-        ownerId: 'alice',
-        type: 'agent-run',
-        input: { conversationId: conversation!.id, content: 'peek' },
-      })
-      .returning();
-    await t.producer.enqueue(
-      'agent-run',
-      { taskId: task!.id, conversationId: conversation!.id },
-      { jobId: task!.id },
-    );
-    const done = await finished(task!.id);
+    const done = await finished(await enqueueAgentRun('alice', conversation!.id, 'peek'));
     expect(done).toMatchObject({
       status: 'failed',
       attempts: 1,
