@@ -6,7 +6,7 @@ import type { Producer } from '@repo/queue';
 import type { ObjectStorage } from '@repo/storage';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
-import { returnDocument, takeDocument, type QuotaDefaults } from '../quotas/quotas.ts';
+import { returnDocument, storedBytesOfRow, takeDocument, type QuotaDefaults } from '../quotas/quotas.ts';
 import type { StopJob } from '../tasks/job-control.ts';
 import { discardObject } from './document-files.ts';
 
@@ -52,14 +52,8 @@ export interface CreateResult {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/**
- * What a document counts against the stored-bytes quota: an uploaded file's size (its text, made
- * later by the task-runner, is not counted again), or the text sent as JSON. The same measure on
- * the way in (`storedBytes`) and out (`storedBytesOfRow`), so a delete gives back what was taken.
- */
+/** A new document's bytes against the quota, measured as `storedBytesOfRow` measures a stored one. */
 const storedBytes = (values: DocumentValues) => values.byteSize ?? Buffer.byteLength(values.content, 'utf8');
-const storedBytesOfRow =
-  sql<number>`coalesce(${documents.byteSize}, octet_length(${documents.content}))`.mapWith(Number);
 
 const view = {
   id: documents.id,

@@ -1,4 +1,4 @@
-import { ownerCounters, ownerQuotas, type Database } from '@repo/db';
+import { documents, ownerCounters, ownerQuotas, type Database } from '@repo/db';
 import { HttpProblem } from '@repo/http';
 import { eq, sql } from 'drizzle-orm';
 
@@ -46,6 +46,14 @@ async function documentLimits(tx: Transaction, ownerId: string, defaults: QuotaD
 }
 
 /**
+ * What a document counts against the stored-bytes quota: an uploaded file's size (its text, made
+ * later by the task-runner, is not counted again), or the text sent as JSON. One measure for the
+ * counters' first fill, a delete giving back, and (in JS) a new document taking.
+ */
+export const storedBytesOfRow =
+  sql<number>`coalesce(${documents.byteSize}, octet_length(${documents.content}))`.mapWith(Number);
+
+/**
  * The owner's counter row, created on first need from the documents the owner already holds (an
  * owner from before the counters existed). Concurrent first creations meet on the primary key:
  * one inserts, the others wait for it and find it.
@@ -53,7 +61,7 @@ async function documentLimits(tx: Transaction, ownerId: string, defaults: QuotaD
 async function ensureCounters(tx: Transaction, ownerId: string) {
   await tx.execute(sql`
     insert into owner_counters (owner_id, documents, stored_bytes)
-    select ${ownerId}, count(*), coalesce(sum(coalesce(byte_size, octet_length(content))), 0) from documents where owner_id = ${ownerId}
+    select ${ownerId}, count(*), coalesce(sum(${storedBytesOfRow}), 0) from ${documents} where ${documents.ownerId} = ${ownerId}
     on conflict (owner_id) do nothing`);
 }
 
