@@ -1,4 +1,4 @@
-import { documents, tasks } from '@repo/db';
+import { documents, ownerCounters, tasks } from '@repo/db';
 import {
   buildDocx,
   buildPdf,
@@ -256,6 +256,19 @@ describe('POST /v1/documents with a file', () => {
     expect((await upload([file(pdf, 'log.pdf')], { 'idempotency-key': 'upload-1' }, bob)).statusCode).toBe(
       202,
     );
+  });
+
+  it("counts the file's size against the stored-bytes quota, and gives it back on delete", async () => {
+    const owner = await t.auth('uma');
+    const counted = async () =>
+      (await t.db.select().from(ownerCounters).where(eq(ownerCounters.ownerId, 'uma')))[0];
+    const { id } = (await upload([file(pdf, 'sized.pdf')], {}, owner)).json<{ id: string }>();
+    // The file's bytes, not its (later converted, shorter) text.
+    expect(await counted()).toMatchObject({ documents: 1, storedBytes: pdf.byteLength });
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: owner })).statusCode,
+    ).toBe(204);
+    expect(await counted()).toMatchObject({ documents: 0, storedBytes: 0 });
   });
 
   it('deleting the document deletes its file', async () => {
