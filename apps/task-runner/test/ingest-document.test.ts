@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chunks, documents, tasks } from '@repo/db';
 import { waitFor } from '@repo/testing';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentIngestion } from '../src/ingestion/ingest-document.ts';
@@ -139,11 +139,14 @@ describe('the ingest-document job', () => {
       await taskLock.query('begin');
       await taskLock.query('select id from tasks where id = $1 for update', [taskId]);
       await documentLock.release();
+      // Asked on the pool, outside the lock holder's transaction: Postgres shows a transaction
+      // the sessions' activity as it was at its first look, for as long as the transaction lasts
+      // (asked inside it, a first look before the ingestion got there would never change).
       await waitFor(
         async () => {
-          const { rows } = await taskLock.query<{ waiting: boolean }>(
-            `select count(*) > 0 as waiting from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock' and query like 'update "tasks"%'`,
+          const { rows } = await t.db.execute<{ waiting: boolean }>(
+            sql`select count(*) > 0 as waiting from pg_stat_activity
+                 where datname = current_database() and wait_event_type = 'Lock' and query like 'update "tasks"%'`,
           );
           return rows[0]!.waiting;
         },
