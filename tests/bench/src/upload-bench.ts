@@ -146,7 +146,7 @@ async function readyAt(stack: UploadStack, ids: readonly string[]): Promise<numb
 }
 
 /** The subject: each file uploaded through the api, `clients` at a time, until all are ready. */
-async function uploadRound(stack: UploadStack, pdfs: readonly BenchPdf[], clients: number) {
+export async function uploadRound(stack: UploadStack, pdfs: readonly BenchPdf[], clients: number) {
   const cpu = startCpuPerDocument(stack.clocks);
   const ids: string[] = [];
   // Date.now(), not performance.now(): the end is the runner's wall clock (same machine).
