@@ -140,7 +140,9 @@ async function readyAt(stack: UploadStack, ids: readonly string[]): Promise<numb
       if (failed) throw new Error(`document ${failed.id} failed: ${failed.error}`);
       return found.length === ids.length && found.every((row) => row.status === 'ready') ? found : undefined;
     },
-    { timeoutMs: 300_000, intervalMs: 25, what: `${ids.length} uploaded documents to be ready` },
+    // The end is read from the rows, so a slow poll costs no precision; a fast one would add its
+    // own queries to Postgres's CPU per document.
+    { timeoutMs: 300_000, intervalMs: 200, what: `${ids.length} uploaded documents to be ready` },
   );
   return Math.max(...rows.map((row) => row.updatedAt.getTime()));
 }
