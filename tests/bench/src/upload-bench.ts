@@ -60,7 +60,17 @@ export interface UploadRow {
    * Round by round: a baseline ÷ itself (1); upload → ready ÷ the lower of the two baselines of
    * the same round (the nearer limit), and ÷ each of them.
    */
-  ratio: { documentsPerSecond: Spread; vsConverter?: Spread; vsStorage?: Spread };
+  ratio: {
+    documentsPerSecond: Spread;
+    vsConverter?: Spread;
+    vsStorage?: Spread;
+    /**
+     * The CPU ms per document of every process the upload crossed (summed) ÷ the converter's own,
+     * round by round: what the path costs beyond conversion, which unlike a rate holds when other
+     * work takes the cores (on a saturated machine a path of more threads also gets more of them).
+     */
+    cpuVsConverter?: Spread;
+  };
 }
 
 export interface UploadResults {
@@ -181,6 +191,10 @@ function row(name: string, baseline: boolean, rounds: UploadRound[], ratio: Uplo
   };
 }
 
+/** CPU ms per document of a round, summed over the processes it could read. */
+const totalCpu = (round: UploadRound) =>
+  Object.values(round.cpuMsPerDocument).reduce((sum, value) => sum + value, 0);
+
 /** The three rows, with upload → ready's ratios taken round by round. */
 export function uploadRows(
   storage: UploadRound[],
@@ -199,6 +213,7 @@ export function uploadRows(
       documentsPerSecond: pairedRatios(rate(upload), lower),
       vsConverter: pairedRatios(rate(upload), rate(converter)),
       vsStorage: pairedRatios(rate(upload), rate(storage)),
+      cpuVsConverter: pairedRatios(upload.map(totalCpu), converter.map(totalCpu)),
     }),
   ];
 }

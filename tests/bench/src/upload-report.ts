@@ -16,6 +16,7 @@ export function formatUploadResults(results: UploadResults): string {
     row.baseline ? '' : spread(row.ratio.documentsPerSecond),
     row.ratio.vsConverter ? spread(row.ratio.vsConverter) : '',
     row.ratio.vsStorage ? spread(row.ratio.vsStorage) : '',
+    row.ratio.cpuVsConverter ? spread(row.ratio.cpuVsConverter) : '',
     ...CPU_COLUMNS.map((name) => cpu(row.cpuMsPerDocument[name])),
   ]);
   return [
@@ -31,6 +32,7 @@ export function formatUploadResults(results: UploadResults): string {
         '÷ lower baseline',
         '÷ converter',
         '÷ S3 PUT',
+        'CPU/doc ÷ converter',
         ...CPU_COLUMNS.map((name) => `${name} CPU ms/doc`),
       ],
       rows,

@@ -26,6 +26,16 @@ describe('uploadRows', () => {
     expect(u!.ratio.vsStorage!.median).toBeCloseTo(0.025);
   });
 
+  it('divides the CPU per document of every process upload → ready crossed by the converter’s', () => {
+    const converter = [round(1, { bench: 1_000 }), round(1, { bench: 800 })];
+    const upload = [
+      round(1, { api: 50, 'task-runner': 1_050, postgres: 200 }),
+      round(1, { api: 40, 'task-runner': 960 }),
+    ];
+    const [, , u] = uploadRows([round(1), round(1)], converter, upload);
+    expect(u!.ratio.cpuVsConverter).toEqual({ median: 1.275, min: 1.25, max: 1.3 });
+  });
+
   it('reports every round’s documents over their total time, and the mean CPU per document', () => {
     const upload = [round(0.5, { api: 40, redis: 10 }), round(0.25, { api: 60 })];
     const [, , u] = uploadRows([round(1), round(1)], [round(1), round(1)], upload);

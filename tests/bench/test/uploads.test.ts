@@ -31,6 +31,8 @@ it(
     expect(upload!.cpuMsPerDocument['task-runner']).toBeGreaterThan(0);
     expect(upload!.ratio.vsConverter!.median).toBeGreaterThan(0);
     expect(upload!.ratio.vsStorage!.median).toBeGreaterThan(0);
+    // The path converts too, in the runner: it cannot cost less CPU than conversion alone by much.
+    expect(upload!.ratio.cpuVsConverter!.median).toBeGreaterThan(0.5);
     // Files of the size asked for (~250 pages per MB), every one converted, uploaded, chunked, and
     // each chunk naming its page (a page holds ~4 kB of text: more than one 1,000-character chunk).
     expect(results.options.bytesPerDocument / UPLOAD_SMOKE.pdfBytes).toBeCloseTo(1, 0);
