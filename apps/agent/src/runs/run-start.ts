@@ -168,7 +168,12 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
         const earlier = await byIdempotencyKey(input);
         if (!earlier) {
           try {
-            return await insertRun(input, undefined);
+            const opened = await insertRun(input, undefined);
+            // A concurrent request with the same key may have started the run, committed after
+            // this one looked the key up (its start waits for that one's quota lock): look again,
+            // to join it rather than answer 409.
+            if (opened.kind === 'conflict' && attempt === 0) continue;
+            return opened;
           } catch (error) {
             // A concurrent request with the same key stored the message first: look again.
             if (attempt === 0 && isUniqueViolation(error)) continue;
