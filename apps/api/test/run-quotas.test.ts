@@ -47,7 +47,8 @@ async function send(owner: string, conversationId: string, base: string) {
   return {
     status: response.status,
     retryAfter: response.headers.get('retry-after'),
-    body: await response.json(),
+    // A problem (or the turn's JSON): read by property in the assertions.
+    body: (await response.json()) as Record<string, unknown> & { used: number },
   };
 }
 
