@@ -53,10 +53,11 @@ export interface Embedder {
  * whatever happens next (a later batch failing, the ingestion's transaction rolling back).
  */
 export function createEmbedder(
-  config: EmbeddingModelConfig | undefined,
+  configured: EmbeddingModelConfig | undefined,
   { db, prices, metrics: registry }: EmbedderDependencies,
 ): Embedder | undefined {
-  if (!config) return undefined;
+  if (!configured) return undefined;
+  const config = configured;
   let model: Promise<EmbeddingModel> | undefined;
   const loadModel = () =>
     (model ??= import('@ai-sdk/openai-compatible').then(({ createOpenAICompatible }) =>

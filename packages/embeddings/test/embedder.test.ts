@@ -30,6 +30,9 @@ beforeAll(async () => {
     connectionString: database.url,
     tls: { mode: 'disable' },
     applicationName: 'embeddings-test',
+    max: 4,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
     onError: () => {},
   });
   db = createDatabase(pool);
