@@ -63,7 +63,7 @@ async function search(query: string, owner = 'alice') {
     headers: await t.auth(owner),
     payload: { query },
   });
-  return { status: response.statusCode, hits: (response.json() as { hits: Hit[] }).hits };
+  return { status: response.statusCode, hits: response.json<{ hits: Hit[] }>().hits };
 }
 
 const queryUsage = (owner: string) =>
