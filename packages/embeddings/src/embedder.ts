@@ -1,7 +1,7 @@
 import { costOf, type EmbeddingModelConfig, type PriceTable } from '@repo/config';
 import { EMBEDDING_DIMENSIONS, usageRecords, type Database } from '@repo/db';
 import type { Registry } from '@repo/observability';
-import { embedMany, type EmbeddingModel } from 'ai';
+import type { EmbeddingModel, embedMany as EmbedMany } from 'ai';
 import { createEmbeddingMetrics } from './embedding-metrics.ts';
 
 /**
@@ -41,9 +41,7 @@ export interface Embedder {
 }
 
 /**
- * The configured embedding model, or undefined when none is. The provider package is imported on
- * the first call only, so a stack without embeddings loads nothing more, and one with them starts
- * as fast as before.
+ * The configured embedding model, or undefined when none is.
  *
  * Retries: none here (`maxRetries: 0`). At ingestion the job's own attempts and backoff retry
  * (a failed attempt has stored nothing: vectors are written only once all are in), and a search
@@ -58,24 +56,30 @@ export function createEmbedder(
 ): Embedder | undefined {
   if (!configured) return undefined;
   const config = configured;
-  let model: Promise<EmbeddingModel> | undefined;
-  const loadModel = () =>
-    (model ??= import('@ai-sdk/openai-compatible').then(({ createOpenAICompatible }) =>
-      createOpenAICompatible({
-        name: EMBEDDING_PROVIDER,
-        baseURL: config.baseUrl,
-        apiKey: config.apiKey,
-      }).embeddingModel(config.model),
+  // The AI SDK and the provider are imported on the first call: a process without embeddings
+  // (what `tests/bench` measures) never loads them.
+  let client: Promise<{ model: EmbeddingModel; embedMany: typeof EmbedMany }> | undefined;
+  const load = () =>
+    (client ??= Promise.all([import('ai'), import('@ai-sdk/openai-compatible')]).then(
+      ([{ embedMany }, { createOpenAICompatible }]) => ({
+        embedMany,
+        model: createOpenAICompatible({
+          name: EMBEDDING_PROVIDER,
+          baseURL: config.baseUrl,
+          apiKey: config.apiKey,
+        }).embeddingModel(config.model),
+      }),
     ));
   const metrics = createEmbeddingMetrics(registry);
   const labels = { provider: EMBEDDING_PROVIDER, model: config.model };
 
   async function call(ownerId: string, values: string[], signal: AbortSignal | undefined) {
     const timeout = AbortSignal.timeout(config.timeoutMs);
-    let result: Awaited<ReturnType<typeof embedMany>>;
+    let result: Awaited<ReturnType<typeof EmbedMany>>;
     try {
+      const { model, embedMany } = await load();
       result = await embedMany({
-        model: await loadModel(),
+        model,
         values,
         maxRetries: 0,
         abortSignal: signal ? AbortSignal.any([signal, timeout]) : timeout,
