@@ -31,8 +31,9 @@ export interface FakeLlmOptions {
 
 /**
  * A fake at the HTTP boundary, speaking the real OpenAI chat-completions wire format (JSON and
- * server-sent events, text and tool calls, usage, error bodies), so the production code under
- * test runs its real provider client end to end.
+ * server-sent events, text and tool calls, usage, error bodies) and `/v1/embeddings` (deterministic
+ * vectors, see embeddings.ts), so the production code under test runs its real provider client
+ * end to end.
  */
 export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   let responder = options.responder ?? ruleBasedResponder;
