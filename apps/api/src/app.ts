@@ -1,4 +1,6 @@
+import { embeddingModelConfig } from '@repo/config';
 import { createMigrationGate, type Database, type Pool } from '@repo/db';
+import { createEmbedder } from '@repo/embeddings';
 import {
   problemDetailsPlugin,
   renderFrameworkError,
@@ -32,6 +34,7 @@ import { createRunsService } from './runs/runs-service.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { v1Routes } from './routes/v1.ts';
+import { queryEmbedding } from './search/query-embedding.ts';
 import { createSearchService, type EmbedQuery } from './search/search-service.ts';
 import { createJobControl } from './tasks/job-control.ts';
 import { createTasksService } from './tasks/tasks-service.ts';
@@ -66,6 +69,12 @@ export type AppConfig = Pick<
   | 'API_KEY_PEPPER'
   | 'QUOTA_DOCUMENTS'
   | 'QUOTA_STORED_BYTES'
+  | 'EMBEDDING_MODEL'
+  | 'EMBEDDING_BASE_URL'
+  | 'EMBEDDING_API_KEY'
+  | 'EMBEDDING_TIMEOUT_MS'
+  | 'EMBEDDING_BATCH_SIZE'
+  | 'MODEL_PRICES'
 >;
 
 export interface AppDependencies {
@@ -79,7 +88,10 @@ export interface AppDependencies {
   metrics: Registry;
   /** Object storage for uploaded files; undefined without S3_BUCKET (uploads answer 503). */
   storage?: ObjectStorage | undefined;
-  /** Query embeddings for hybrid search; none until an embedding model is configured. */
+  /**
+   * Query embeddings for hybrid search. Default: the configured embedding model's (EMBEDDING_*),
+   * none without one.
+   */
   embedQuery?: EmbedQuery;
 }
 
@@ -183,7 +195,16 @@ export async function buildApp(deps: AppDependencies) {
     logger: deps.logger,
     maxBytes: config.UPLOAD_MAX_BYTES,
   });
-  const search = createSearchService({ db: deps.db, embedQuery: deps.embedQuery });
+  const embedQuery =
+    deps.embedQuery ??
+    queryEmbedding(
+      createEmbedder(embeddingModelConfig(config), {
+        db: deps.db,
+        prices: config.MODEL_PRICES,
+        metrics: deps.metrics,
+      }),
+    );
+  const search = createSearchService({ db: deps.db, embedQuery, logger: deps.logger });
   const runs = createRunsService({
     db: deps.db,
     redis: deps.redis,

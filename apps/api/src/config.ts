@@ -2,17 +2,20 @@ import {
   cors,
   database,
   DEVELOPMENT_API_KEY_PEPPER,
+  embedding,
   secret,
   DEVELOPMENT_JWT_SECRET,
   http,
   httpServerTimeouts,
   int,
   jwt,
+  modelPrices,
   parseEnv,
   productionProblems,
   queue,
   redis,
   refineDatabase,
+  refineEmbedding,
   refineStorage,
   runtime,
   serviceAuth,
@@ -175,11 +178,19 @@ const schema = z
      * invalidates every key issued. Unset outside production: the public development pepper.
      */
     API_KEY_PEPPER: secret(z.string()).optional(),
+    /**
+     * The embedding model (EMBEDDING_*, see @repo/config embedding.ts), the task-runner's: a
+     * search query is embedded with it for hybrid search. Unset: full-text search.
+     */
+    ...embedding,
+    /** Prices per million tokens per `<provider>:<model>` (JSON): each query embedding's cost is recorded. */
+    ...modelPrices,
   })
   .superRefine(refuseInsecureProduction)
   .superRefine(refuseWeakPepper)
   .superRefine(refineDatabase)
   .superRefine(refineStorage)
+  .superRefine(refineEmbedding)
   .refine((config) => config.METRICS_PORT !== config.PORT, {
     path: ['METRICS_PORT'],
     message: 'must differ from PORT: the metrics are served on a port the load balancer does not route',

@@ -79,3 +79,21 @@ describe('the api config: METRICS_PORT', () => {
     ]);
   });
 });
+
+describe('the api config: the embedding model', () => {
+  it('is off when unset, and read with its server when set', () => {
+    expect(loadConfig(required).EMBEDDING_MODEL).toBeUndefined();
+    const config = loadConfig({
+      ...required,
+      EMBEDDING_MODEL: 'text-embedding-3-small',
+      EMBEDDING_BASE_URL: 'https://api.openai.com/v1',
+    });
+    expect(config).toMatchObject({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_TIMEOUT_MS: 10_000 });
+  });
+
+  it('refuses to start with a model and no server, naming the variable', () => {
+    expect(problemsOf({ ...required, EMBEDDING_MODEL: 'text-embedding-3-small' })).toEqual([
+      expect.stringMatching(/^EMBEDDING_BASE_URL: is required because EMBEDDING_MODEL is set/),
+    ]);
+  });
+});

@@ -338,7 +338,7 @@ describe('tool permissions', () => {
     const server = createMcpServer(
       { kind: 'service', ownerId: 'alice', permissions: new Set(granted) },
       {
-        search: createSearchService({ db: t.db }),
+        search: createSearchService({ db: t.db, logger: silentLogger }),
         documents: createDocumentsService({
           db: t.db,
           producer: t.producer,

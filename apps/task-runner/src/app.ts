@@ -104,6 +104,7 @@ export function createTaskRunner(deps: TaskRunnerDependencies) {
     taskState,
     logger,
     storage: deps.storage,
+    metrics: deps.metrics,
   });
   const everyReplica = definitions.filter((definition) => definition.runsOn === 'every-replica');
   const leaderOnly = definitions.filter((definition) => definition.runsOn === 'leader');

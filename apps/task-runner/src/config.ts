@@ -1,12 +1,15 @@
 import {
   database,
+  embedding,
   int,
   listen,
   migrationDatabase,
+  modelPrices,
   parseEnv,
   queue,
   redis,
   refineDatabase,
+  refineEmbedding,
   refineStorage,
   runtime,
   secret,
@@ -61,6 +64,13 @@ const schema = z
     /** Characters per chunk and characters shared between neighbouring chunks. */
     CHUNK_SIZE: int(100, 20_000).default(1_000),
     CHUNK_OVERLAP: int(0, 5_000).default(150),
+    /**
+     * The embedding model (EMBEDDING_*, see @repo/config embedding.ts): each document's chunks are
+     * embedded at ingestion. Unset: chunks are stored without vectors (search is full text only).
+     */
+    ...embedding,
+    /** Prices per million tokens per `<provider>:<model>` (JSON): each embedding call's cost is recorded. */
+    ...modelPrices,
 
     /**
      * Uploaded files converted at once (each in a worker thread of its own). Together with
@@ -141,7 +151,8 @@ const schema = z
     },
   )
   .superRefine(refineDatabase)
-  .superRefine(refineStorage);
+  .superRefine(refineStorage)
+  .superRefine(refineEmbedding);
 
 export type TaskRunnerConfig = z.infer<typeof schema>;
 

@@ -125,3 +125,23 @@ describe('the task-runner config: SERVICE_AUTH_TOKEN', () => {
     ).toEqual([]);
   });
 });
+
+describe('the task-runner config: the embedding model', () => {
+  const problemsOf = (env: Record<string, string | undefined>) => configProblems(() => loadConfig(env));
+
+  it('is off when unset (chunks are stored without vectors)', () => {
+    expect(loadConfig(required).EMBEDDING_MODEL).toBeUndefined();
+  });
+
+  it('refuses a server without a model, naming the variable and why', () => {
+    expect(problemsOf({ ...required, EMBEDDING_BASE_URL: 'http://embeddings:8080/v1' })).toEqual([
+      expect.stringMatching(/^EMBEDDING_MODEL: is required because EMBEDDING_BASE_URL is set/),
+    ]);
+  });
+
+  it('refuses a malformed price table, which prices the embedding calls', () => {
+    expect(problemsOf({ ...required, MODEL_PRICES: '{not json' })).toEqual([
+      expect.stringMatching(/^MODEL_PRICES: expected JSON/),
+    ]);
+  });
+});

@@ -47,3 +47,10 @@ export {
   type SecurityConfig,
 } from './security.ts';
 export { costOf, modelPrices, type ModelPrice, type PriceTable } from './prices.ts';
+export {
+  embedding,
+  embeddingModelConfig,
+  refineEmbedding,
+  type EmbeddingConfig,
+  type EmbeddingModelConfig,
+} from './embedding.ts';

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_EMBEDDING_DIMENSIONS, embeddingResponse, type EmbeddingRequest } from './embeddings.ts';
 import { ruleBasedResponder, textOf } from './responders.ts';
 import type { ChatRequest, FakeReply, Responder } from './types.ts';
 
@@ -12,7 +13,11 @@ export interface FakeLlm {
   requests: ChatRequest[];
   /** Requests whose client went away before the answer was complete (aborted upstream calls). */
   disconnects: number;
+  /** Every embeddings request received, in order. */
+  embeddingRequests: EmbeddingRequest[];
   setResponder(responder: Responder): void;
+  /** Every embeddings request answers this error from now on (a provider outage); undefined: answer again. */
+  failEmbeddings(error: { status: number; message: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -20,16 +25,21 @@ export interface FakeLlmOptions {
   responder?: Responder;
   port?: number;
   host?: string;
+  /** Length of the vectors `/v1/embeddings` answers when the request names none (default 1536). */
+  embeddingDimensions?: number;
 }
 
 /**
  * A fake at the HTTP boundary, speaking the real OpenAI chat-completions wire format (JSON and
- * server-sent events, text and tool calls, usage, error bodies), so the production code under
- * test runs its real provider client end to end.
+ * server-sent events, text and tool calls, usage, error bodies) and `/v1/embeddings` (deterministic
+ * vectors, see embeddings.ts), so the production code under test runs its real provider client
+ * end to end.
  */
 export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   let responder = options.responder ?? ruleBasedResponder;
   const requests: ChatRequest[] = [];
+  const embeddingRequests: EmbeddingRequest[] = [];
+  let embeddingFailure: { status: number; message: string } | undefined;
   const state = { disconnects: 0 };
   // Each chat request's last user message, and whether its client went away before the answer.
   const seen: { question: string; disconnected: boolean }[] = [];
@@ -70,14 +80,25 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         data: [{ id: 'fake-model', object: 'model', owned_by: 'keelson' }],
       });
     }
+    if (req.method === 'POST' && req.url === '/v1/embeddings') {
+      const request = JSON.parse(await bodyOf(req)) as EmbeddingRequest;
+      embeddingRequests.push(request);
+      if (embeddingFailure) {
+        const { status, message } = embeddingFailure;
+        return json(res, status, { error: { message, type: 'server_error', param: null, code: null } });
+      }
+      return json(
+        res,
+        200,
+        embeddingResponse(request, options.embeddingDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS),
+      );
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       return json(res, 404, {
         error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' },
       });
     }
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
-    const request = JSON.parse(raw) as ChatRequest;
+    const request = JSON.parse(await bodyOf(req)) as ChatRequest;
     const index = requests.push(request) - 1;
     const record = {
       question: textOf([...request.messages].reverse().find((message) => message.role === 'user')),
@@ -123,11 +144,15 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests,
+    embeddingRequests,
     get disconnects() {
       return state.disconnects;
     },
     setResponder(next) {
       responder = next;
+    },
+    failEmbeddings(error) {
+      embeddingFailure = error;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -135,6 +160,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         server.close(() => resolve());
       }),
   };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  let raw = '';
+  for await (const chunk of req) raw += String(chunk);
+  return raw;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

@@ -71,7 +71,8 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       schema: {
         summary: "The caller's model usage and cost in a time range, by day or by model.",
         description:
-          'Every model call of the owner (each step of an agent run, conversation summaries) with ' +
+          'Every model call of the owner (each step of an agent run, conversation summaries, embeddings of ' +
+          'its documents and search queries) with ' +
           'its tokens and, when its model has a price in MODEL_PRICES, its cost in USD at the price ' +
           `of that moment. The range is [from, to), at most ${MAX_USAGE_RANGE_DAYS} days.`,
         tags: ['usage'],

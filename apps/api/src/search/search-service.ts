@@ -1,12 +1,17 @@
 import { EMBEDDING_DIMENSIONS, type Database } from '@repo/db';
+import type { Logger } from '@repo/observability';
 import { sql } from 'drizzle-orm';
 
-/** Turns the query text into an embedding; undefined while no embedding model is configured. */
-export type EmbedQuery = (text: string) => Promise<number[]>;
+/**
+ * Turns the query text into an embedding, charged to the owner; undefined while no embedding
+ * model is configured.
+ */
+export type EmbedQuery = (ownerId: string, text: string) => Promise<number[]>;
 
 export interface SearchServiceDependencies {
   db: Database;
   embedQuery?: EmbedQuery | undefined;
+  logger: Logger;
   /** Share of the vector similarity in the score when both signals exist (default 0.5). */
   vectorWeight?: number;
 }
@@ -41,13 +46,36 @@ export type SearchHit = {
  *
  * Each list is cut to a few times `limit` before the join, which bounds the work per query
  * whatever the size of the corpus.
+ *
+ * When the query cannot be embedded (the provider down, slow past EMBEDDING_TIMEOUT_MS, an answer
+ * of the wrong length), the search degrades to full text, ranked exactly as without a model, and
+ * logs a warning: a search that finds by words beats a 500. The answer shows it: every hit's
+ * `vectorScore` is null (and the `embedding_failures_total` counter grows).
  */
-export function createSearchService({ db, embedQuery, vectorWeight = 0.5 }: SearchServiceDependencies) {
-  return async function search(ownerId: string, query: string, limit: number): Promise<SearchHit[]> {
-    const embedding = embedQuery ? await embedQuery(query) : undefined;
-    if (embedding && embedding.length !== EMBEDDING_DIMENSIONS) {
-      throw new Error(`query embedding has ${embedding.length} dimensions, expected ${EMBEDDING_DIMENSIONS}`);
+export function createSearchService({
+  db,
+  embedQuery,
+  logger,
+  vectorWeight = 0.5,
+}: SearchServiceDependencies) {
+  async function embed(ownerId: string, query: string): Promise<number[] | undefined> {
+    if (!embedQuery) return undefined;
+    try {
+      const embedding = await embedQuery(ownerId, query);
+      if (embedding.length !== EMBEDDING_DIMENSIONS) {
+        throw new Error(
+          `query embedding has ${embedding.length} dimensions, expected ${EMBEDDING_DIMENSIONS}`,
+        );
+      }
+      return embedding;
+    } catch (error) {
+      logger.warn({ err: error }, 'the query could not be embedded: searching full text only');
+      return undefined;
     }
+  }
+
+  return async function search(ownerId: string, query: string, limit: number): Promise<SearchHit[]> {
+    const embedding = await embed(ownerId, query);
     const vector = embedding ? `[${embedding.join(',')}]` : null;
     const weight = embedding ? vectorWeight : 0;
     const candidates = Math.min(limit * 4, 200);

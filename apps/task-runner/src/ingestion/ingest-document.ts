@@ -1,4 +1,5 @@
 import { chunks, documents, type ChunkMetadata, type Database } from '@repo/db';
+import { EmbeddingDimensionsError, type Embedder } from '@repo/embeddings';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Section } from '../conversion/sections.ts';
 import { transactions, type Connection } from '../support/connection-statements.ts';
@@ -39,6 +40,25 @@ function ingestionStatements(connection: Connection) {
       )
       .returning({ id: chunks.id }),
   );
+  // The same insert with each chunk's vector, a third parallel array (pgvector's `vector[]`, each
+  // element in its text form '[0.1,…]'). A statement of its own, so the one above — all a stack
+  // without embeddings ever runs — is unchanged.
+  const insertedWithEmbeddings = connection.$with('inserted').as(
+    connection
+      .insert(chunks)
+      .select(
+        sql`select ${chunks.id.default}, ${documentId}::uuid, piece.ordinality - 1, piece.content, piece.metadata, piece.embedding
+            from unnest(${sql.placeholder('contents')}::text[], ${sql.placeholder('metadata')}::jsonb[], ${sql.placeholder('embeddings')}::vector[])
+                 with ordinality as piece(content, metadata, embedding, ordinality)`,
+      )
+      .returning({ id: chunks.id }),
+  );
+  const markReady = {
+    status: 'ready' as const,
+    error: null,
+    content: sql`coalesce(${sql.placeholder('content')}::text, ${documents.content})`,
+    updatedAt: sql`${sql.placeholder('now')}`,
+  };
   return {
     lockDocument: connection
       .select({ content: documents.content, objectKey: documents.objectKey })
@@ -61,22 +81,32 @@ function ingestionStatements(connection: Connection) {
     storeChunks: connection
       .with(inserted)
       .update(documents)
-      .set({
-        status: 'ready',
-        error: null,
-        content: sql`coalesce(${sql.placeholder('content')}::text, ${documents.content})`,
-        updatedAt: sql`${sql.placeholder('now')}`,
-      })
+      .set(markReady)
       .where(eq(documents.id, documentId))
       .prepare('ingest_store_chunks'),
+    storeEmbeddedChunks: connection
+      .with(insertedWithEmbeddings)
+      .update(documents)
+      .set(markReady)
+      .where(eq(documents.id, documentId))
+      .prepare('ingest_store_embedded_chunks'),
   };
 }
 
+/** What an attempt stores when it was worked out before the transaction (a file's text, vectors). */
+interface Prepared {
+  pieces: Pieces;
+  /** A converted file's text, which becomes the document's content; null for a text document. */
+  content: string | null;
+  /** Each piece's vector in pgvector's text form, when an embedding model is configured. */
+  embeddings?: string[];
+}
+
 /**
- * Splits documents into chunks and marks them ready, each in one transaction. An uploaded file
- * (a document with an object key) is read and converted between two transactions, holding no
- * lock while that takes seconds; its text is split section by section, so every chunk names its
- * page or headings.
+ * Splits documents into chunks (embedded when an embedding model is given) and marks them ready,
+ * each in one transaction. An uploaded file (a document with an object key) is read and converted
+ * outside any transaction, holding no lock while that takes seconds; its text is split section by
+ * section, so every chunk names its page or headings.
  *
  * Idempotent by construction: the document row is locked, its chunks are replaced rather than
  * appended, and (document_id, ordinal) is unique. Running it twice — a retry, or at-least-once
@@ -86,31 +116,42 @@ function ingestionStatements(connection: Connection) {
  * the row lock is granted — the run may have waited for it long after it was given up — and
  * again right before the commit.
  */
-export function documentIngestion(db: Database, files?: DocumentFiles) {
+export function documentIngestion(db: Database, files?: DocumentFiles, embedder?: Embedder) {
   const transaction = transactions(db.$client, ingestionStatements);
+  // Read without a lock, only with an embedding model: what to embed, and for whom.
+  const readSource = db
+    .select({ content: documents.content, objectKey: documents.objectKey, ownerId: documents.ownerId })
+    .from(documents)
+    .where(eq(documents.id, documentId))
+    .prepare('ingest_read_source');
   /**
-   * One attempt. Without `converted`, a document that turns out to be a file returns its object
+   * One attempt. Without `prepared`, a document that turns out to be a file returns its object
    * key instead of chunks, and the caller converts it and tries again: a text document so runs the
    * same three statements it always did, and a file pays one extra short transaction.
    */
-  const attempt = (id: string, options: IngestOptions, converted?: Section[]) =>
+  const attempt = (id: string, options: IngestOptions, prepared?: Prepared) =>
     transaction(async (connection, statements): Promise<IngestOutcome | { objectKey: string }> => {
       const { signal, settle, ...split } = options;
       const [document] = await statements.lockDocument.execute({ documentId: id });
       signal?.throwIfAborted();
       let outcome: IngestOutcome;
       if (document) {
-        if (document.objectKey !== null && !converted) return { objectKey: document.objectKey };
-        const pieces = converted ? sectionPieces(converted, split) : textPieces(document.content, split);
+        if (document.objectKey !== null && !prepared) return { objectKey: document.objectKey };
+        const pieces = prepared?.pieces ?? textPieces(document.content, split);
         signal?.throwIfAborted();
         await statements.deleteChunks.execute({ documentId: id });
-        await statements.storeChunks.execute({
+        const values = {
           documentId: id,
           contents: pieces.contents,
           metadata: pieces.metadata,
-          content: converted ? converted.map((section) => section.text).join('\n\n') : null,
+          content: prepared?.content ?? null,
           now: new Date(),
-        });
+        };
+        if (prepared?.embeddings) {
+          await statements.storeEmbeddedChunks.execute({ ...values, embeddings: prepared.embeddings });
+        } else {
+          await statements.storeChunks.execute(values);
+        }
         outcome = { status: 'ready', chunkCount: pieces.contents.length };
       } else {
         outcome = { status: 'skipped', reason: 'document-not-found' };
@@ -119,15 +160,58 @@ export function documentIngestion(db: Database, files?: DocumentFiles) {
       signal?.throwIfAborted();
       return outcome;
     });
+  const convert = async (objectKey: string, options: IngestOptions): Promise<Prepared> => {
+    if (!files) throw new Error('documentIngestion: an uploaded file needs its files reader');
+    const { signal, settle: _settle, ...split } = options;
+    const sections = await files(objectKey, signal);
+    return {
+      pieces: sectionPieces(sections, split),
+      content: sections.map((section) => section.text).join('\n\n'),
+    };
+  };
+  const settled = (outcome: IngestOutcome | { objectKey: string }): IngestOutcome => {
+    if ('objectKey' in outcome) throw new Error('documentIngestion: the converted file was not stored');
+    return outcome;
+  };
+  /**
+   * With an embedding model: the text (a file converted first) is split and embedded before the
+   * transaction, so no row lock is held during the model's HTTP calls (seconds, or a timeout),
+   * and the one transaction then stores chunks with their vectors, the document's status and the
+   * task's outcome together, as without one. Reading the source unlocked is safe: a document's
+   * text never changes once created, and the locked transaction still decides (a document
+   * deleted meanwhile is skipped; a re-delivery replaces the chunks). A provider error fails the
+   * attempt before anything is written: the job's retries try again, and the last one marks the
+   * document failed with the reason.
+   */
+  const withEmbeddings = async (
+    model: Embedder,
+    id: string,
+    options: IngestOptions,
+  ): Promise<IngestOutcome> => {
+    const [source] = await readSource.execute({ documentId: id });
+    if (!source) return settled(await attempt(id, options)); // gone: the transaction settles it as skipped
+    const prepared: Prepared =
+      source.objectKey !== null
+        ? await convert(source.objectKey, options)
+        : { pieces: textPieces(source.content, options), content: null };
+    const vectors = await model
+      .embed(source.ownerId, prepared.pieces.contents, options.signal)
+      .catch((error: unknown) => {
+        options.signal?.throwIfAborted();
+        if (error instanceof EmbeddingDimensionsError) throw error;
+        // The reason the owner reads on a document that failed: say which step and which model.
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`embedding the chunks with ${model.model} failed: ${reason}`, { cause: error });
+      });
+    const embeddings = vectors.map((vector) => `[${vector.join(',')}]`);
+    return settled(await attempt(id, options, { ...prepared, embeddings }));
+  };
   return async (id: string, options: IngestOptions): Promise<IngestOutcome> => {
     options.signal?.throwIfAborted();
+    if (embedder) return withEmbeddings(embedder, id, options);
     const first = await attempt(id, options);
     if (!('objectKey' in first)) return first;
-    if (!files) throw new Error('documentIngestion: an uploaded file needs its files reader');
-    const converted = await files(first.objectKey, options.signal);
-    const second = await attempt(id, options, converted);
-    if ('objectKey' in second) throw new Error('documentIngestion: the converted file was not stored');
-    return second;
+    return settled(await attempt(id, options, await convert(first.objectKey, options)));
   };
 }
 

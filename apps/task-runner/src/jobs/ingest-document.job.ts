@@ -1,4 +1,5 @@
 import type { Database } from '@repo/db';
+import { EmbeddingDimensionsError, type Embedder } from '@repo/embeddings';
 import { UnrecoverableError } from 'bullmq';
 import { DocumentRejected } from '../conversion/sections.ts';
 import type { DocumentFiles } from '../ingestion/document-files.ts';
@@ -15,6 +16,8 @@ export interface IngestDocumentJobOptions {
   split: SplitOptions;
   /** Reads and converts uploaded files. */
   files: DocumentFiles;
+  /** Embeds each document's chunks; undefined without an embedding model (chunks stored without vectors). */
+  embedder?: Embedder | undefined;
   concurrency: number;
   timeoutMs: number;
 }
@@ -26,9 +29,9 @@ export interface IngestDocumentJobOptions {
  * mark (tests/bench/README.md has the statements).
  */
 export function ingestDocumentJob(options: IngestDocumentJobOptions) {
-  const { db, split, files } = options;
+  const { db, split, files, embedder } = options;
   const markProcessing = documentProcessingMarker(db);
-  const ingest = documentIngestion(db, files);
+  const ingest = documentIngestion(db, files, embedder);
   return contractJob('ingest-document', {
     // Every replica: a run replaces the document's chunks in one transaction under its row lock,
     // so two replicas (or a re-delivery) leave exactly one set; more replicas, more documents/s.
@@ -43,6 +46,9 @@ export function ingestDocumentJob(options: IngestDocumentJobOptions) {
         // A file that cannot be converted fails at once with its reason (the final-failure hook
         // stores it on the document): retrying would only repeat it.
         if (error instanceof DocumentRejected) throw new UnrecoverableError(error.message);
+        // So is a model whose vectors do not fit the chunks table: only its operator can fix it.
+        if (error instanceof EmbeddingDimensionsError) throw new UnrecoverableError(error.message);
+        // Anything else (a provider down, a timeout) is retried with the job's backoff.
         throw error;
       }
     },

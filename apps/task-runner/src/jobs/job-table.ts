@@ -1,5 +1,7 @@
+import { embeddingModelConfig } from '@repo/config';
 import type { Database } from '@repo/db';
-import type { Logger } from '@repo/observability';
+import { createEmbedder } from '@repo/embeddings';
+import type { Logger, Registry } from '@repo/observability';
 import type { Producer, Redis } from '@repo/queue';
 import type { ObjectStorage } from '@repo/storage';
 import type { TaskRunnerConfig } from '../config.ts';
@@ -23,13 +25,15 @@ export interface JobTableDependencies {
   logger: Logger;
   /** Uploaded files; undefined without S3_BUCKET. */
   storage: ObjectStorage | undefined;
+  /** The process's metrics (the embedding model's counters). */
+  metrics: Registry;
 }
 
 const DAY = 24 * 3600 * 1_000;
 
 /** The job table: every kind of job this process runs, with its concurrency and timeout. */
 export function jobTable(deps: JobTableDependencies): JobDefinition[] {
-  const { config, db, producer, redis, taskState, logger, storage } = deps;
+  const { config, db, producer, redis, taskState, logger, storage, metrics } = deps;
   const ingest = ingestDocumentJob({
     db,
     split: { chunkSize: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
@@ -43,6 +47,7 @@ export function jobTable(deps: JobTableDependencies): JobDefinition[] {
       concurrency: config.CONVERT_CONCURRENCY,
       maxFileBytes: config.CONVERT_MAX_FILE_BYTES,
     }),
+    embedder: createEmbedder(embeddingModelConfig(config), { db, prices: config.MODEL_PRICES, metrics }),
     concurrency: config.INGEST_CONCURRENCY,
     timeoutMs: config.INGEST_TIMEOUT_MS,
   });

@@ -2415,7 +2415,7 @@ export interface paths {
     };
     /**
      * The caller's model usage and cost in a time range, by day or by model.
-     * @description Every model call of the owner (each step of an agent run, conversation summaries) with its tokens and, when its model has a price in MODEL_PRICES, its cost in USD at the price of that moment. The range is [from, to), at most 366 days.
+     * @description Every model call of the owner (each step of an agent run, conversation summaries, embeddings of its documents and search queries) with its tokens and, when its model has a price in MODEL_PRICES, its cost in USD at the price of that moment. The range is [from, to), at most 366 days.
      */
     get: {
       parameters: {
