@@ -24,7 +24,10 @@ it('measures a turn: its Postgres and Redis work, and the turn rows against the 
     const work = await measureTurnWork(stack, inject('redisUrl'), 100);
     const turns = await measureTurnRows(stack, FULL_RUN.turns);
     const loadAfter = loadavg()[0]!;
-    writeFileSync(RESULTS, `${JSON.stringify({ loadAverage: [loadBefore, loadAfter], work, turns }, null, 2)}\n`);
+    writeFileSync(
+      RESULTS,
+      `${JSON.stringify({ loadAverage: [loadBefore, loadAfter], work, turns }, null, 2)}\n`,
+    );
     console.log(
       [
         `load average ${fixed(loadBefore, 2)} before, ${fixed(loadAfter, 2)} after`,
@@ -36,7 +39,10 @@ it('measures a turn: its Postgres and Redis work, and the turn rows against the 
       ].join('\n'),
     );
     for (const subject of turns.subjects) {
-      expect({ non2xx: subject.non2xx, errors: subject.errors }, subject.name).toEqual({ non2xx: 0, errors: 0 });
+      expect({ non2xx: subject.non2xx, errors: subject.errors }, subject.name).toEqual({
+        non2xx: 0,
+        errors: 0,
+      });
     }
   } finally {
     await stack.close();

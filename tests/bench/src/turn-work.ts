@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createRedis } from '@repo/queue';
 import { waitFor } from '@repo/testing';
 import type { ApiStack } from './api-stack.ts';
+import { containerCpu, processCpu, type CpuClock } from './cpu-meter.ts';
 import { turnTarget } from './turn-bench.ts';
 
 /** What one turn costs Postgres and Redis, averaged over turns sent one after another. */
@@ -13,8 +14,14 @@ export interface TurnWork {
   rows: { inserted: number; updated: number; fetched: number };
   /** Redis commands per turn, by command (a pipeline's commands count one by one). */
   redis: Record<string, number>;
-  /** The turn's SSE events of one turn, by type (what each step writes to the live stream). */
+  /** The SSE events of one turn, by type. */
   events: Record<string, number>;
+  /**
+   * CPU ms per turn of each process on the turn's path (Postgres and Redis: their containers'
+   * cgroups, when readable): what a turn costs, which barely moves with other work on the machine,
+   * unlike its latency. Missing where a clock could not be read.
+   */
+  cpuMsPerTurn: Record<string, number>;
 }
 
 interface DatabaseCounters {
@@ -58,6 +65,14 @@ export async function measureTurnWork(stack: ApiStack, redisUrl: string, turns: 
     await delay(STATS_SETTLE_MS);
     const pgBefore = await databaseCounters(stack);
     const redisBefore = await commandStats(redis);
+    const clocks: Record<string, CpuClock> = {
+      api: processCpu(stack.api.pid),
+      agent: processCpu(stack.agent.pid),
+      model: processCpu(stack.model.pid),
+      postgres: await containerCpu(new URL(stack.databaseUrl).port),
+      redis: await containerCpu(new URL(redisUrl).port),
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(clocks).map(([name, clock]) => [name, clock()]));
     for (let i = 1; i <= turns; i++) {
       const text = await send(i);
       if (i === 1) {
@@ -65,6 +80,11 @@ export async function measureTurnWork(stack: ApiStack, redisUrl: string, turns: 
           events[match[1]!] = (events[match[1]!] ?? 0) + 1;
         }
       }
+    }
+    const cpuMsPerTurn: Record<string, number> = {};
+    for (const [name, clock] of Object.entries(clocks)) {
+      const [before, after] = [cpuBefore[name], clock()];
+      if (before !== undefined && after !== undefined) cpuMsPerTurn[name] = (after - before) / turns;
     }
     await delay(STATS_SETTLE_MS);
     const pgAfter = await databaseCounters(stack);
@@ -87,6 +107,7 @@ export async function measureTurnWork(stack: ApiStack, redisUrl: string, turns: 
       },
       redis: redisPerTurn,
       events,
+      cpuMsPerTurn,
     };
   } finally {
     redis.disconnect();
@@ -131,5 +152,8 @@ export function formatTurnWork(work: TurnWork): string {
     `  rows inserted / updated / fetched: ${work.rows.inserted.toFixed(1)} / ${work.rows.updated.toFixed(1)} / ${work.rows.fetched.toFixed(1)}`,
     `  Redis commands: ${redis}`,
     `  events streamed: ${events}`,
+    `  CPU ms: ${Object.entries(work.cpuMsPerTurn)
+      .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+      .join(', ')}`,
   ].join('\n');
 }
