@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { activeRunStatuses, conversations, messages, runs, type Database, type Message } from '@repo/db';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { executeNamed } from './named-statement.ts';
 
 /** The conversation a run works on, as the model's context needs it. */
 export interface RunConversation {
@@ -49,13 +50,16 @@ export function createRunStart(db: Database) {
     const runId = randomUUID();
     const userMessageId = existingMessageId ?? randomUUID();
     const storeMessage = existingMessageId === undefined;
-    const result = await db.execute<{
+    const result = await executeNamed<{
       id: string;
       summary: string | null;
       summarized_through_seq: string;
       run_id: string | null;
       active_run_id: string | null;
-    }>(sql`
+    }>(
+      db,
+      'agent_run_start',
+      sql`
       with conversation as (
         select id, summary, summarized_through_seq from ${conversations}
         where id = ${input.conversationId} and owner_id = ${input.ownerId}
@@ -81,7 +85,8 @@ export function createRunStart(db: Database) {
              (select r.id from ${runs} r where r.conversation_id = c.id and r.status in (${ACTIVE})
               limit 1) as active_run_id
       from conversation c
-    `);
+    `,
+    );
     const row = result.rows[0];
     if (!row) return { kind: 'no-conversation' };
     if (row.run_id) {
