@@ -12,7 +12,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RunExecutor } from '../runs/run-executor.ts';
 import { problemOfEvent, type TurnView } from '../runs/run-outcomes.ts';
-import { writeTogether } from './write-together.ts';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -137,7 +136,6 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
         throw problemOfEvent(first.value.data as ProblemDetails);
       async function* stream() {
         for (let next = first === SILENT ? await pending : first; !next.done; next = await events.next()) {
-          writeTogether(reply.raw);
           yield { id: String(next.value.seq), event: next.value.type, data: next.value.data };
         }
       }
