@@ -9,7 +9,7 @@ import type { MemorySample } from './turn-bench.ts';
 
 const mib = (bytes: number) => fixed(bytes / 1024 ** 2, 0);
 
-function subjectsTable(title: string, subjects: Measured[]): string {
+export function subjectsTable(title: string, subjects: Measured[]): string {
   return table(
     [title, 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'paced at', 'non-2xx', 'errors'],
     subjects.map((subject) => {

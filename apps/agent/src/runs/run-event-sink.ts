@@ -30,7 +30,10 @@ export interface RunEventSinkOptions {
  *    still gets the end. (If Redis refuses the append, the events are handed over all the same.)
  * 3. held until the executor stores it in Postgres (`takeUnstored`: every flush, and the end).
  * The final event is `end()`ed only after it is stored, so no follower sees a run end that a
- * `GET /v1/runs/:id` would still show running.
+ * `GET /v1/runs/:id` would still show running. Once stored, it (and anything sent with it) goes
+ * to the followers here without waiting for its append (rule 2 is not needed then: the run is
+ * finished in Postgres, which holds all of it, and a resuming client is answered from there);
+ * that takes a Redis round trip off the end of every turn.
  */
 export function createRunEventSink(options: RunEventSinkOptions) {
   const { runId, redis, prefix, logger } = options;
@@ -47,23 +50,29 @@ export function createRunEventSink(options: RunEventSinkOptions) {
     for (const wake of wakers) wake();
   };
 
-  /** Sends what is waiting as one pipeline (nothing when an earlier send took it already). */
-  const send = async (final: boolean) => {
+  /**
+   * Sends what is waiting as one pipeline (nothing when an earlier send took it already), and
+   * hands it to the followers here once appended — or at once, when it ends a run already
+   * stored as finished.
+   */
+  const send = async (final: boolean, stored: boolean) => {
     if (unsent.length === 0) return;
     const batch = unsent;
     unsent = [];
-    await appendLive(redis, prefix, runId, batch, { final, ...bounds }).catch((error: unknown) =>
+    const appended = appendLive(redis, prefix, runId, batch, { final, ...bounds }).catch((error: unknown) =>
       logger.warn({ err: error, runId }, 'could not append run events to the live stream'),
     );
+    if (!stored) await appended;
     delivered.push(...batch);
     wakeAll();
+    await appended;
   };
 
   // Chained: one pipeline at a time, in order; whatever was emitted while one was on its way
   // goes out together in the next.
-  const publish = (event: RunEvent, final: boolean) => {
+  const publish = (event: RunEvent, final: boolean, stored: boolean) => {
     unsent.push(event);
-    sending = sending.then(() => send(final));
+    sending = sending.then(() => send(final, stored));
   };
 
   return {
@@ -75,7 +84,7 @@ export function createRunEventSink(options: RunEventSinkOptions) {
     emit(input: RunEventInput): RunEvent {
       const event = { seq: ++seq, ...input };
       unstored.push(event);
-      publish(event, false);
+      publish(event, false, false);
       return event;
     },
 
@@ -94,10 +103,14 @@ export function createRunEventSink(options: RunEventSinkOptions) {
       unstored = [...events, ...unstored];
     },
 
-    /** Publishes the stored final event: followers here and elsewhere see the run end. */
-    end(event: RunEvent) {
+    /**
+     * Publishes the final event: followers here and elsewhere see the run end. `stored`: the run's
+     * end (this event and every one before it) is in Postgres, so the followers here need not wait
+     * for the live stream; otherwise (the end could not be stored) they get it once appended.
+     */
+    end(event: RunEvent, options: { stored: boolean }) {
       seq = event.seq;
-      publish(event, true);
+      publish(event, true, options.stored);
     },
 
     /** Resolves once every event published so far has been handed to the followers here. */

@@ -240,7 +240,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
         pending,
         (stored) => ({ seq: run.sink.nextSeq(), ...planned.finalEvent(stored.map(messageView)) }),
       );
-      run.sink.end(event);
+      run.sink.end(event, { stored: true });
       countEnd(metrics, logger, ending, { runId, conversationId });
     } catch (error) {
       if (error instanceof RunLostError) {
@@ -259,7 +259,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
         type: 'error',
         data: { ...failure.problem, code: failure.code },
       };
-      run.sink.end(event);
+      run.sink.end(event, { stored: false });
       void storeFailureLater(runId, conversationId, failure, progress, pending, event);
     }
   }

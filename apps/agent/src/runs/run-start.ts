@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { activeRunStatuses, conversations, messages, runs, type Database, type Message } from '@repo/db';
 import type { HttpProblem } from '@repo/http';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { executeNamed } from './named-statement.ts';
 import { admitCte, quotaCte, refusal, type RunQuotaDefaults } from './run-quota.ts';
 
 /** The conversation a run works on, as the model's context needs it. */
@@ -54,14 +55,17 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
     const runId = randomUUID();
     const userMessageId = existingMessageId ?? randomUUID();
     const storeMessage = existingMessageId === undefined;
-    const result = await db.execute<{
+    const result = await executeNamed<{
       id: string;
       summary: string | null;
       summarized_through_seq: string;
       run_id: string | null;
       active_run_id: string | null;
       admitted: boolean;
-    }>(sql`
+    }>(
+      db,
+      'agent_run_start',
+      sql`
       with conversation as (
         select id, summary, summarized_through_seq from ${conversations}
         where id = ${input.conversationId} and owner_id = ${input.ownerId}
@@ -88,7 +92,8 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
               limit 1) as active_run_id,
              exists (select 1 from admit) as admitted
       from conversation c
-    `);
+    `,
+    );
     const row = result.rows[0];
     if (!row) return { kind: 'no-conversation' };
     if (row.run_id) {

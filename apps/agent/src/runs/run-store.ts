@@ -12,6 +12,7 @@ import type { RunEvent } from '@repo/runs';
 import { and, eq, sql } from 'drizzle-orm';
 import type { OutputMessage } from '../conversations/model-messages.ts';
 import type { ModelCallUsage } from '../usage/model-usage.ts';
+import { executeNamed } from './named-statement.ts';
 
 /** A tool call as the run records it; `isError` once the tool answered. */
 export interface ToolCallRecord {
@@ -85,7 +86,10 @@ export function createRunStore(db: Database) {
       leaseMs: number,
       { events, toolCalls, usage }: RunBatch,
     ): Promise<{ cancelRequested: boolean }> {
-      const result = await db.execute<{ held: boolean; cancel_requested: boolean | null }>(sql`
+      const result = await executeNamed<{ held: boolean; cancel_requested: boolean | null }>(
+        db,
+        'agent_run_flush',
+        sql`
         with run as (
           update ${runs}
           set last_seq = coalesce(${events.at(-1)?.seq ?? null}::bigint, last_seq),
@@ -96,7 +100,8 @@ export function createRunStore(db: Database) {
         ), ${insertEvents(runId, events)}, ${upsertToolCalls(runId, toolCalls)}, ${insertUsage(runId, usage)}
         select exists (select from run) as held,
                (select cancel_requested_at is not null from run) as cancel_requested
-      `);
+      `,
+      );
       const row = result.rows[0];
       if (!row?.held) throw new RunLostError(runId);
       return { cancelRequested: row.cancel_requested === true };
@@ -131,7 +136,10 @@ export function createRunStore(db: Database) {
       }));
       const event = finalEvent(stored);
       const reply = stored.filter((message) => message.role === 'assistant').at(-1);
-      const result = await db.execute<{ held: boolean }>(sql`
+      const result = await executeNamed<{ held: boolean }>(
+        db,
+        'agent_run_finish',
+        sql`
         with run as (
           update ${runs}
           set status = ${outcome.status},
@@ -169,7 +177,8 @@ export function createRunStore(db: Database) {
         ), ${insertEvents(runId, [...pending.events, event])}, ${upsertToolCalls(runId, pending.toolCalls)},
         ${insertUsage(runId, pending.usage)}
         select exists (select from run) as held
-      `);
+      `,
+      );
       if (!result.rows[0]?.held) throw new RunLostError(runId);
       return { stored, event };
     },

@@ -40,6 +40,16 @@ export function createConversationsService({
   stopJob,
   runs: runControl,
 }: ConversationsServiceDependencies) {
+  // Read before every message sent (each agent turn): prepared once, so neither drizzle nor
+  // Postgres builds and plans it again per turn.
+  const findConversation = db
+    .select(view)
+    .from(conversations)
+    .where(
+      and(eq(conversations.id, sql.placeholder('id')), eq(conversations.ownerId, sql.placeholder('ownerId'))),
+    )
+    .prepare('conversations_get');
+
   return {
     async create(ownerId: string, title: string) {
       const [row] = await db.insert(conversations).values({ ownerId, title }).returning(view);
@@ -48,10 +58,7 @@ export function createConversationsService({
 
     /** Another owner's conversation is reported exactly like a missing one. */
     async get(ownerId: string, id: string) {
-      const [row] = await db
-        .select(view)
-        .from(conversations)
-        .where(and(eq(conversations.id, id), eq(conversations.ownerId, ownerId)));
+      const [row] = await findConversation.execute({ id, ownerId });
       return row;
     },
 
