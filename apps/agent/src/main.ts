@@ -63,6 +63,8 @@ const servers: McpServerSpec[] = [
           headers: { authorization: `Bearer ${config.SERVICE_AUTH_TOKEN}` },
           ownerScoped: true,
           prefix: false,
+          // The api's write tools (create_task) wait for the owner's approval; its reads do not.
+          requireApproval: 'writes' as const,
         },
       ]
     : []),
