@@ -58,6 +58,10 @@ const mcpServers = z
     ),
   );
 
+/** API_MCP_REQUIRE_APPROVAL as the toolbox's rule for the api's server. */
+export const apiToolsApproval = (setting: 'writes' | 'all' | 'none') =>
+  setting === 'writes' ? ('writes' as const) : setting === 'all';
+
 /**
  * The dev profile's service token (compose.yaml). Published, so accepted only with
  * NODE_ENV=development or test (`parseEnv` refuses it anywhere else, like every published value).
@@ -124,6 +128,11 @@ const schema = z
      * `host:port` (Render's `hostport`) means http://host:port/mcp. Unset: none.
      */
     API_MCP_URL: serviceUrl({ path: '/mcp' }).optional(),
+    /**
+     * Which of the api's tools wait for the owner's approval before they run: `writes` (the
+     * default: every tool not annotated read-only, such as create_task), `all`, or `none`.
+     */
+    API_MCP_REQUIRE_APPROVAL: z.enum(['writes', 'all', 'none']).default('writes'),
     /**
      * More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}].
      * Secret: the headers usually carry the servers' credentials, so it may come from
