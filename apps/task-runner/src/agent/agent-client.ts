@@ -92,6 +92,13 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
         signal: input.signal,
       });
     },
+    /** Asks the agent to continue a run whose approvals are all decided; true if it did. */
+    async continueRun(input: { ownerId: string; runId: string }): Promise<boolean> {
+      const answer = await call<{ continued: boolean }>(`/v1/runs/${input.runId}/continue`, input.ownerId, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      return answer.continued;
+    },
     summarize(input: { ownerId: string; conversationId: string; signal: AbortSignal }) {
       return call<{ status: string }>(`/v1/conversations/${input.conversationId}/summarize`, input.ownerId, {
         signal: input.signal,
@@ -107,5 +114,7 @@ export const missingAgent: AgentClient = {
   runTurn: () =>
     Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
   summarize: () =>
+    Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
+  continueRun: () =>
     Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
 };
