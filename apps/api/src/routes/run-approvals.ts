@@ -1,7 +1,9 @@
 import { HttpProblem, notFound, problemResponse, validationProblem } from '@repo/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AgentClient } from '../agent/agent-client.ts';
+import type { ApprovalDecisionInput } from '../runs/approvals-service.ts';
 import type { RunsService } from '../runs/runs-service.ts';
 import { runDetail } from './runs.ts';
 
@@ -65,44 +67,54 @@ export const runApprovalRoutes: FastifyPluginAsyncZod<{
     async (request) => {
       const { ownerId } = request;
       const runId = request.params.id;
-      const outcome = await runs.decide(ownerId, runId, request.body.decisions);
-      switch (outcome.kind) {
-        case 'no-run':
-          throw notFound('run');
-        case 'not-awaiting':
-          throw new HttpProblem(409, `The run is not awaiting approval: it is ${outcome.status}.`, {
-            type: 'urn:keelson:problem:run-not-awaiting-approval',
-            extensions: { runId, runStatus: outcome.status },
-          });
-        case 'unknown-call':
-          throw new HttpProblem(400, 'No call of this run waits for approval under this toolCallId.', {
-            type: 'urn:keelson:problem:unknown-tool-call',
-            extensions: { toolCallId: outcome.toolCallId },
-          });
-        case 'decided':
-          throw new HttpProblem(409, `This call was ${outcome.decision} already.`, {
-            type: 'urn:keelson:problem:approval-decided',
-            extensions: { toolCallId: outcome.toolCallId, decision: outcome.decision },
-          });
-        case 'expired':
-          throw new HttpProblem(409, 'This call waited too long: its approval expired.', {
-            type: 'urn:keelson:problem:approval-expired',
-            extensions: { toolCallId: outcome.toolCallId },
-          });
-        case 'recorded':
-          if (outcome.remaining === 0 && agent) {
-            // Best effort: the decisions are stored, and the reaper asks again if this fails.
-            await agent
-              .continueRun(ownerId, runId)
-              .catch((error: unknown) =>
-                request.log.warn(
-                  { err: error, runId },
-                  'could not ask an agent to continue the run; the reaper will',
-                ),
-              );
-          }
-          return (await runs.detail(ownerId, runId))!;
-      }
+      await recordDecisions({ runs, agent, log: request.log }, ownerId, runId, request.body.decisions);
+      return (await runs.detail(ownerId, runId))!;
     },
   );
 };
+
+/**
+ * Records decisions on a run's waiting tool calls (or throws the problem saying why not) and, once
+ * none is pending, asks an agent to continue the run — best effort: the decisions are stored, and
+ * the task-runner's reaper asks again if no agent answers now. Shared with the chat route, where
+ * `useChat`'s approval responses arrive.
+ */
+export async function recordDecisions(
+  deps: { runs: RunsService; agent: AgentClient | undefined; log: FastifyBaseLogger },
+  ownerId: string,
+  runId: string,
+  decisions: readonly ApprovalDecisionInput[],
+): Promise<void> {
+  const outcome = await deps.runs.decide(ownerId, runId, decisions);
+  switch (outcome.kind) {
+    case 'no-run':
+      throw notFound('run');
+    case 'not-awaiting':
+      throw new HttpProblem(409, `The run is not awaiting approval: it is ${outcome.status}.`, {
+        type: 'urn:keelson:problem:run-not-awaiting-approval',
+        extensions: { runId, runStatus: outcome.status },
+      });
+    case 'unknown-call':
+      throw new HttpProblem(400, 'No call of this run waits for approval under this toolCallId.', {
+        type: 'urn:keelson:problem:unknown-tool-call',
+        extensions: { toolCallId: outcome.toolCallId },
+      });
+    case 'decided':
+      throw new HttpProblem(409, `This call was ${outcome.decision} already.`, {
+        type: 'urn:keelson:problem:approval-decided',
+        extensions: { toolCallId: outcome.toolCallId, decision: outcome.decision },
+      });
+    case 'expired':
+      throw new HttpProblem(409, 'This call waited too long: its approval expired.', {
+        type: 'urn:keelson:problem:approval-expired',
+        extensions: { toolCallId: outcome.toolCallId },
+      });
+    case 'recorded':
+      if (outcome.remaining > 0 || !deps.agent) return;
+      await deps.agent
+        .continueRun(ownerId, runId)
+        .catch((error: unknown) =>
+          deps.log.warn({ err: error, runId }, 'could not ask an agent to continue the run; the reaper will'),
+        );
+  }
+}

@@ -2164,7 +2164,7 @@ export interface paths {
     put?: never;
     /**
      * Chat with the agent over the AI SDK UI message stream protocol (useChat).
-     * @description The body `DefaultChatTransport` sends: `id` (the conversation's id), `messages` (only the last one is read: a user message whose text parts are your message; the history is the conversation's, kept by the server), `trigger` (`submit-message`), `messageId`. The last message's `id` is the run's idempotency key: a retry of the same message is never stored twice. Answers The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — and `[DONE]`.
+     * @description The body `DefaultChatTransport` sends: `id` (the conversation's id), `messages` (only the last one is read: a user message whose text parts are your message; the history is the conversation's, kept by the server), `trigger` (`submit-message`), `messageId`. The last message's `id` is the run's idempotency key: a retry of the same message is never stored twice. A run that pauses for approval ends its stream with `tool-approval-request` parts; send the assistant message back with its tool parts `approval-responded` (useChat: `addToolApprovalResponse` with `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses`) and the decisions are recorded (as POST /v1/runs/{id}/approvals; its 400/404/409 problems too) and the rest of the run streams. Answers The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error`/`tool-output-denied` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — or, when the run pauses for approval, `tool-approval-request` chunks and `finish` — and `[DONE]`.
      */
     post: {
       parameters: {
@@ -2251,7 +2251,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Another run of this conversation is active (`activeRunId`). */
+        /** @description Another run of this conversation is active (`activeRunId`); or approvals for a run no longer awaiting them. */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2322,7 +2322,7 @@ export interface paths {
     };
     /**
      * Resume a chat: its active run's UI message stream from the start, or 204.
-     * @description What `DefaultChatTransport.reconnectToStream` (and `useChat({ resume: true })`) asks for: the conversation's active run replayed from its first event and followed live until it ends (from any replica), or 204 when no run is active. The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — and `[DONE]`.
+     * @description What `DefaultChatTransport.reconnectToStream` (and `useChat({ resume: true })`) asks for: the conversation's active run replayed from its first event and followed live until it ends (from any replica), or 204 when no run is active. The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error`/`tool-output-denied` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — or, when the run pauses for approval, `tool-approval-request` chunks and `finish` — and `[DONE]`.
      */
     get: {
       parameters: {
