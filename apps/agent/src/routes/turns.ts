@@ -135,7 +135,11 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
 
       if (!reply.sse) {
         for (let next = await events.next(); !next.done; next = await events.next()) {
-          if (next.value.type === 'approval-requested') return reply.code(202).send(next.value.data as never);
+          // A pause ends the run's first execution; a joined run's replay may show one it has
+          // gone past since, so a joined request waits for the run's end instead.
+          if (next.value.type === 'approval-requested' && !started.joined) {
+            return reply.code(202).send(next.value.data as never);
+          }
           const answer = answerOf(next.value, runId);
           if (answer) return answer;
         }

@@ -64,8 +64,11 @@ export interface StartRunInput {
 }
 
 export type StartedRun =
-  /** Follow it: a new run, or the one an idempotency key already started. */
-  | { kind: 'running'; runId: string }
+  /**
+   * Follow it: a new run, or (`joined`) the one an idempotency key already started, which may
+   * have paused for approval and continued since.
+   */
+  | { kind: 'running'; runId: string; joined?: boolean }
   /** The idempotency key was answered before: the stored answer, nothing new ran. */
   | { kind: 'answered'; view: TurnView };
 
@@ -139,7 +142,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
           },
         };
       case 'active':
-        return { kind: 'running', runId: opened.runId };
+        return { kind: 'running', runId: opened.runId, joined: true };
       case 'started':
         launch(
           {

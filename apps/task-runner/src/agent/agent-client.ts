@@ -53,6 +53,9 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       body: JSON.stringify(init.body ?? {}),
       signal: init.signal,
     });
+    // 202: the run paused for a tool approval. Retried with the job's backoff: the retry (same
+    // idempotency key) follows the same run and answers once it ended.
+    if (response.status === 202) throw new Error('the run waits for a tool approval');
     if (response.ok) return (await response.json()) as T;
     const problem = (await response.json().catch(() => ({}))) as {
       type?: unknown;
