@@ -59,6 +59,11 @@ export const runErrorCodes = [
   'approval-expired',
   'model-failed',
   'model-timeout',
+  /**
+   * The owner's monthly token budget ran out while the run was going: its last model call
+   * finished, what it produced is stored, and it stopped before the next one.
+   */
+  'budget-exhausted',
   /** A dependency (Postgres) could not be reached. */
   'unavailable',
   'internal',

@@ -17,6 +17,7 @@ import { countEnd, failedOutcome, planEnd, type Ending, type StoredEnding } from
 import { createRunEventSink, type RunEventSink } from './run-event-sink.ts';
 import { keepLease } from './run-lease.ts';
 import {
+  budgetFailure,
   errorMetricKind,
   failureOf,
   messageView,
@@ -126,6 +127,8 @@ export function createRunExecutor(options: RunExecutorOptions) {
           'Another run of this conversation is still active: wait for it to end, or cancel it.',
           { type: 'urn:keelson:problem:run-active', extensions: { activeRunId: opened.activeRunId } },
         );
+      case 'refused':
+        throw opened.problem;
       case 'answered':
         metrics.turns.inc({ outcome: 'replayed' });
         return {
@@ -231,8 +234,9 @@ export function createRunExecutor(options: RunExecutorOptions) {
           ...(context.decisions ? { decisions: context.decisions } : {}),
         },
       );
-      ending =
-        result.pendingApprovals.length > 0
+      ending = progress.budgetExhausted
+        ? { kind: 'failed', failure: budgetFailure(runId, progress.budgetExhausted) }
+        : result.pendingApprovals.length > 0
           ? { kind: 'paused', result, expiresAt: new Date(Date.now() + config.RUN_APPROVAL_TIMEOUT_MS) }
           : { kind: 'succeeded', result };
     } catch (error) {
