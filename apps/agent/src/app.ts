@@ -20,6 +20,7 @@ import type { AgentMetrics } from './metrics/agent-metrics.ts';
 import type { ConfiguredModel } from './models/language-model.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { summaryRoutes } from './routes/summaries.ts';
+import { runRoutes } from './routes/runs.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { createUsageMeter } from './usage/model-usage.ts';
 import { createRunExecutor } from './runs/run-executor.ts';
@@ -122,6 +123,7 @@ export async function buildAgentApp(deps: AgentDependencies) {
 
   await app.register(probeRoutes, { pool: deps.pool, model: deps.model, toolbox: deps.toolbox });
   await app.register(turnRoutes, { executor, heartbeatMs: deps.config.SSE_HEARTBEAT_MS });
+  await app.register(runRoutes, { executor });
   await app.register(summaryRoutes, { summaries: common });
   return app;
 }

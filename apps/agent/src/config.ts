@@ -47,9 +47,20 @@ const mcpServers = z
         name: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'server names are 1-32 of a-z 0-9 _ -'),
         url: httpUrl,
         headers: z.record(z.string(), z.string()).default({}),
+        /**
+         * Which of its tools wait for a person's approval before they run: all (`true`), none
+         * (`false`, the default), or the ones named (unprefixed, as the server lists them).
+         */
+        requireApproval: z
+          .union([z.boolean(), z.array(z.string().min(1).max(128)).min(1).max(200)])
+          .default(false),
       }),
     ),
   );
+
+/** API_MCP_REQUIRE_APPROVAL as the toolbox's rule for the api's server. */
+export const apiToolsApproval = (setting: 'writes' | 'all' | 'none') =>
+  setting === 'writes' ? ('writes' as const) : setting === 'all';
 
 /**
  * The dev profile's service token (compose.yaml). Published, so accepted only with
@@ -127,6 +138,11 @@ const schema = z
      */
     API_MCP_URL: serviceUrl({ path: '/mcp' }).optional(),
     /**
+     * Which of the api's tools wait for the owner's approval before they run: `writes` (the
+     * default: every tool not annotated read-only, such as create_task), `all`, or `none`.
+     */
+    API_MCP_REQUIRE_APPROVAL: z.enum(['writes', 'all', 'none']).default('writes'),
+    /**
      * More MCP servers, as JSON: [{"name": "weather", "url": "http://…/mcp", "headers": {…}}].
      * Secret: the headers usually carry the servers' credentials, so it may come from
      * AGENT_MCP_SERVERS_FILE and a configuration error never prints it.
@@ -145,6 +161,12 @@ const schema = z
     RUN_LEASE_MS: int(3_000, 600_000).default(15_000),
     /** A running run stores its new events (and renews its lease with them) this often. */
     RUN_FLUSH_INTERVAL_MS: int(20, 5_000).default(200),
+
+    /**
+     * A tool call waiting for approval expires after this long: the task-runner's reaper then
+     * ends its run `failed` with error code `approval-expired`. Default 1 h, at most 30 days.
+     */
+    RUN_APPROVAL_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(3_600_000),
 
     /** SIGTERM lets running turns (and streams) finish for this long. */
     SHUTDOWN_TIMEOUT_MS: int(1_000, 120_000).default(20_000),

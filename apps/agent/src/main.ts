@@ -8,7 +8,7 @@ import { shutdownTelemetry } from '@repo/telemetry';
 import { queueTelemetry } from '@repo/telemetry/queue';
 import closeWithGrace from 'close-with-grace';
 import { buildAgentApp } from './app.ts';
-import { loadConfig, type AgentConfig } from './config.ts';
+import { apiToolsApproval, loadConfig, type AgentConfig } from './config.ts';
 import { createAgentMetrics } from './metrics/agent-metrics.ts';
 import { createLanguageModel, missingModelHint } from './models/language-model.ts';
 import { createToolbox, type McpServerSpec } from './tools/mcp-toolbox.ts';
@@ -63,6 +63,8 @@ const servers: McpServerSpec[] = [
           headers: { authorization: `Bearer ${config.SERVICE_AUTH_TOKEN}` },
           ownerScoped: true,
           prefix: false,
+          // By default the api's write tools (create_task) wait for the owner's approval.
+          requireApproval: apiToolsApproval(config.API_MCP_REQUIRE_APPROVAL),
         },
       ]
     : []),

@@ -97,7 +97,43 @@ describe('the agent config: AGENT_MCP_SERVERS (it can hold auth headers)', () =>
     const path = join(mkdtempSync(join(tmpdir(), 'agent-config-')), 'mcp-servers.json');
     writeFileSync(path, `${servers('Bearer from-a-file')}\n`);
     expect(loadConfig({ ...required, AGENT_MCP_SERVERS_FILE: path }).AGENT_MCP_SERVERS).toEqual([
-      { name: 'weather', url: 'http://weather:8000/mcp', headers: { authorization: 'Bearer from-a-file' } },
+      {
+        name: 'weather',
+        url: 'http://weather:8000/mcp',
+        headers: { authorization: 'Bearer from-a-file' },
+        requireApproval: false,
+      },
+    ]);
+  });
+
+  it('takes requireApproval as true, false or a list of tool names, and refuses anything else', () => {
+    const withRule = (rule: unknown) =>
+      JSON.stringify([{ name: 'weather', url: 'http://weather:8000/mcp', requireApproval: rule }]);
+    expect(loadConfig({ ...required, AGENT_MCP_SERVERS: withRule(['forecast']) }).AGENT_MCP_SERVERS).toEqual([
+      expect.objectContaining({ requireApproval: ['forecast'] }),
+    ]);
+    expect(loadConfig({ ...required, AGENT_MCP_SERVERS: withRule(true) }).AGENT_MCP_SERVERS).toEqual([
+      expect.objectContaining({ requireApproval: true }),
+    ]);
+    for (const bad of ['yes', [], [''], 1]) {
+      expect(problemsOf({ ...required, AGENT_MCP_SERVERS: withRule(bad) })).toEqual([
+        expect.stringMatching(/^AGENT_MCP_SERVERS: /),
+      ]);
+    }
+  });
+});
+
+describe('the agent config: tool approval', () => {
+  it('defaults to approval of the api write tools, expiring after an hour, and validates both', () => {
+    expect(loadConfig(required)).toMatchObject({
+      API_MCP_REQUIRE_APPROVAL: 'writes',
+      RUN_APPROVAL_TIMEOUT_MS: 3_600_000,
+    });
+    expect(problemsOf({ ...required, API_MCP_REQUIRE_APPROVAL: 'some' })).toEqual([
+      expect.stringMatching(/^API_MCP_REQUIRE_APPROVAL: /),
+    ]);
+    expect(problemsOf({ ...required, RUN_APPROVAL_TIMEOUT_MS: '10' })).toEqual([
+      expect.stringMatching(/^RUN_APPROVAL_TIMEOUT_MS: /),
     ]);
   });
 });

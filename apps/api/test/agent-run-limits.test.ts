@@ -47,6 +47,8 @@ describe('agent runs queueing agent runs', () => {
   beforeAll(async () => {
     s = await createTestStack({
       apiEnv: { AGENT_RUN_MAX_DEPTH: String(MAX_DEPTH) },
+      // The chain of runs is what is tested here: create_task runs without waiting for approval.
+      agentEnv: { API_MCP_REQUIRE_APPROVAL: 'none' },
       responder: alwaysQueueAnother,
     });
     const config = loadRunnerConfig({

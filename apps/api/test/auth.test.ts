@@ -30,6 +30,7 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
     '/v1/chat': { id: ID, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Hello' }] }] },
     '/v1/tasks': { type: 'agent-run', input: { conversationId: ID, content: 'Hello' } },
     '/v1/api-keys': { name: 'Auth', scopes: ['read'] },
+    '/v1/runs/{id}/approvals': { decisions: [{ toolCallId: 'call', approved: true }] },
   };
   return Object.entries(document.paths ?? {})
     .filter(([path]) => path.startsWith('/v1/'))
@@ -79,6 +80,7 @@ describe('bearer tokens (HS256)', () => {
         'POST /v1/conversations',
         'POST /v1/conversations/{id}/messages',
         'POST /v1/documents',
+        'POST /v1/runs/{id}/approvals',
         'POST /v1/runs/{id}/cancel',
         'POST /v1/search',
         'POST /v1/tasks',
@@ -227,6 +229,7 @@ describe('the service token', () => {
     ['GET', `/v1/runs/${ID}`, undefined],
     ['GET', `/v1/runs/${ID}/events`, undefined],
     ['POST', `/v1/runs/${ID}/cancel`, undefined],
+    ['POST', `/v1/runs/${ID}/approvals`, { decisions: [{ toolCallId: 'x', approved: true }] }],
     ['POST', '/v1/api-keys', { name: 'x', scopes: ['read'] }],
     ['GET', '/v1/api-keys', undefined],
     ['DELETE', `/v1/api-keys/${ID}`, undefined],

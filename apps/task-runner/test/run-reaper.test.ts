@@ -1,4 +1,4 @@
-import { conversations, runEvents, runMigrations, runs } from '@repo/db';
+import { conversations, runEvents, runMigrations, runs, runToolCalls } from '@repo/db';
 import { appendLive, readStoredEvents } from '@repo/runs';
 import { waitFor } from '@repo/testing';
 import { asc, eq } from 'drizzle-orm';
@@ -35,6 +35,96 @@ async function runningRun(leaseMs: number) {
     .returning({ id: runs.id });
   return run!.id;
 }
+
+/** A run paused for one tool call's approval, the call expiring in `expiresInMs`, last seq 3. */
+async function waitingRun(expiresInMs: number, decision: 'pending' | 'approved' = 'pending') {
+  const [conversation] = await t.db
+    .insert(conversations)
+    .values({ ownerId: 'alice', title: 'approval' })
+    .returning({ id: conversations.id });
+  const [run] = await t.db
+    .insert(runs)
+    .values({
+      ownerId: 'alice',
+      conversationId: conversation!.id,
+      status: 'awaiting_approval',
+      provider: 'test',
+      model: 'm',
+      lastSeq: 3,
+    })
+    .returning({ id: runs.id });
+  await t.db.insert(runToolCalls).values({
+    runId: run!.id,
+    toolCallId: 'call-1',
+    toolName: 'create_task',
+    idempotencyKey: `${run!.id}:call-1`,
+    needsApproval: true,
+    approvalId: 'approval-1',
+    decision,
+    expiresAt: new Date(Date.now() + expiresInMs),
+  });
+  return run!.id;
+}
+
+const reap = (agent?: { continueRun: (input: { ownerId: string; runId: string }) => Promise<boolean> }) =>
+  reapRuns({
+    db: t.db,
+    redis: t.connections.redis.queue,
+    prefix: t.prefix,
+    logger: silentLogger,
+    ...(agent ? { agent } : {}),
+  });
+
+describe('the reaper and runs waiting for approval', () => {
+  it('fails a run whose pending approval expired with approval-expired and a final event; leaves one still in time', async () => {
+    const expired = await waitingRun(-1_000);
+    const inTime = await waitingRun(60_000);
+    expect((await reap()).expired).toBeGreaterThanOrEqual(1);
+
+    const [failed] = await t.db.select().from(runs).where(eq(runs.id, expired));
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'approval-expired', lastSeq: 4 });
+    expect(failed!.finishedAt).toBeInstanceOf(Date);
+    expect(await readStoredEvents(t.db, expired, 0)).toEqual([
+      {
+        seq: 4,
+        type: 'error',
+        data: expect.objectContaining({
+          code: 'approval-expired',
+          type: 'urn:keelson:problem:approval-expired',
+        }),
+      },
+    ]);
+    const [call] = await t.db.select().from(runToolCalls).where(eq(runToolCalls.runId, expired));
+    expect(call).toMatchObject({ decision: 'expired' });
+    const [waiting] = await t.db.select().from(runs).where(eq(runs.id, inTime));
+    expect(waiting).toMatchObject({ status: 'awaiting_approval' });
+    expect((await reap()).expired).toBe(0);
+  });
+
+  it('asks an agent again to continue a decided run nobody continued, and not one still pending', async () => {
+    const decided = await waitingRun(60_000, 'approved');
+    const pending = await waitingRun(60_000);
+    // Decided a while ago (the api's own request to the agent was lost).
+    await t.db
+      .update(runs)
+      .set({ updatedAt: new Date(Date.now() - 60_000) })
+      .where(eq(runs.id, decided));
+    await t.db
+      .update(runs)
+      .set({ updatedAt: new Date(Date.now() - 60_000) })
+      .where(eq(runs.id, pending));
+    const asked: string[] = [];
+    const result = await reap({
+      continueRun: async ({ runId }) => {
+        asked.push(runId);
+        return true;
+      },
+    });
+    expect(asked).toContain(decided);
+    expect(asked).not.toContain(pending);
+    expect(result.continued).toBe(asked.length);
+  });
+});
 
 describe('the run reaper', () => {
   it('fails a run whose lease expired with agent-lost and a final event after everything streamed; leaves a live one alone', async () => {

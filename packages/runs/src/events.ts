@@ -24,6 +24,13 @@ export const runEventTypes = [
   'tool-result',
   /** `{type, step, finishReason, usage}`: one model call ended (a step; tool calls take one each). */
   'step-finish',
+  /**
+   * `{runId, status, approvals: [{toolCallId, approvalId, toolName, input, expiresAt}]}`: the run
+   * paused for a person's approval of these calls (POST /v1/runs/:id/approvals). Not terminal:
+   * once they are decided the run continues with the next numbers; if they expire, it ends with
+   * an `error` (code `approval-expired`).
+   */
+  'approval-requested',
   /** Terminal: the run succeeded. `data` is the turn's answer (what the JSON mode returns) and `runId`. */
   'done',
   /** Terminal: the run failed. `data` is a problem (RFC 9457) with `runId` and a stable `code`. */
@@ -37,6 +44,9 @@ export type RunEventType = (typeof runEventTypes)[number];
 export const terminalEventTypes: ReadonlySet<string> = new Set(['done', 'error', 'cancelled']);
 export const isTerminalEvent = (type: string) => terminalEventTypes.has(type);
 
+/** The end of one execution of a run: terminal, or a pause for approvals (the run goes on later). */
+export const endsExecution = (type: string) => terminalEventTypes.has(type) || type === 'approval-requested';
+
 /**
  * Stable codes of a run that did not succeed (`runs.error_code`, and `code` in its `error` or
  * `cancelled` event). Clients may switch on them; the message beside them is for people.
@@ -45,6 +55,8 @@ export const runErrorCodes = [
   'cancelled',
   'agent-lost',
   'agent-shutdown',
+  /** A tool call waited for approval longer than RUN_APPROVAL_TIMEOUT_MS. */
+  'approval-expired',
   'model-failed',
   'model-timeout',
   /**

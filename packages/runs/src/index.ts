@@ -2,6 +2,7 @@ export { publishRunCancel, subscribeRunCancels } from './cancel-bus.ts';
 export { endRun, type EndRunOptions } from './end-run.ts';
 export { readStoredEvents, runProgress, storeEvents } from './event-log.ts';
 export {
+  endsExecution,
   isTerminalEvent,
   runErrorCodes,
   runEventTypes,

@@ -13,17 +13,27 @@ export interface OutputMessage {
   tokenCount: number;
 }
 
-/** Stored messages → the AI SDK's message list (system prompts travel as `instructions`). */
+/**
+ * Stored messages → the AI SDK's message list (system prompts travel as `instructions`).
+ *
+ * A tool call stored without a result — one that waited for approval and expired, or whose run
+ * was cancelled while it waited — gets an error result saying so, right after its assistant
+ * message: providers refuse a call with no answer. Calls in `awaiting` are left as they are (their
+ * run is being continued with their decisions).
+ */
 export function toModelMessages(
   rows: readonly Pick<Message, 'role' | 'content' | 'toolCalls' | 'toolResults'>[],
+  awaiting: ReadonlySet<string> = new Set(),
 ): ModelMessage[] {
   const out: ModelMessage[] = [];
-  for (const row of rows) {
+  const answered = new Set(rows.flatMap((row) => (row.toolResults ?? []).map((result) => result.toolCallId)));
+  let carried: StoredToolCall[] = [];
+  for (const [index, row] of rows.entries()) {
     switch (row.role) {
       case 'user':
         out.push({ role: 'user', content: row.content });
         break;
-      case 'assistant':
+      case 'assistant': {
         out.push({
           role: 'assistant',
           content: [
@@ -31,23 +41,46 @@ export function toModelMessages(
             ...(row.toolCalls ?? []).map((call) => ({ type: 'tool-call' as const, ...call })),
           ],
         });
+        const missing = (row.toolCalls ?? []).filter(
+          (call) => !answered.has(call.toolCallId) && !awaiting.has(call.toolCallId),
+        );
+        // Joined with the tool message that follows, if one does (see the `tool` case).
+        if (missing.length > 0 && rows[index + 1]?.role !== 'tool') out.push(toolMessage([], missing));
+        else if (missing.length > 0) carried = missing;
         break;
+      }
       case 'tool':
-        out.push({
-          role: 'tool',
-          content: (row.toolResults ?? []).map((result) => ({
-            type: 'tool-result' as const,
-            toolCallId: result.toolCallId,
-            toolName: result.toolName,
-            output: toOutput(result),
-          })),
-        });
+        out.push(toolMessage(row.toolResults ?? [], carried));
+        carried = [];
         break;
       case 'system':
         break;
     }
   }
   return out;
+}
+
+const NO_RESULT = 'The call never ran: it waited for an approval that did not come (expired or cancelled).';
+
+/** A tool message: the stored results, then an error result for each call that has none. */
+function toolMessage(results: readonly StoredToolResult[], missing: readonly StoredToolCall[]): ModelMessage {
+  return {
+    role: 'tool',
+    content: [
+      ...results.map((result) => ({
+        type: 'tool-result' as const,
+        toolCallId: result.toolCallId,
+        toolName: result.toolName,
+        output: toOutput(result),
+      })),
+      ...missing.map((call) => ({
+        type: 'tool-result' as const,
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        output: { type: 'error-text' as const, value: NO_RESULT },
+      })),
+    ],
+  };
 }
 
 /** A turn's response messages (assistant and tool, every step) → rows to store. */

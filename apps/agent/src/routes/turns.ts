@@ -41,6 +41,21 @@ const messageView = z.object({
   createdAt: z.iso.datetime({ offset: true }),
 });
 
+/** A run that paused for approvals (JSON mode answers it with 202; the stream ends with it). */
+export const approvalRequested = z.object({
+  runId: z.uuid(),
+  status: z.literal('awaiting_approval'),
+  approvals: z.array(
+    z.object({
+      toolCallId: z.string(),
+      approvalId: z.string(),
+      toolName: z.string(),
+      input: z.unknown(),
+      expiresAt: z.iso.datetime({ offset: true }),
+    }),
+  ),
+});
+
 export const turnResponse = z.object({
   runId: z.uuid().nullable(),
   userMessageId: z.uuid(),
@@ -55,8 +70,9 @@ export const turnResponse = z.object({
 /**
  * `POST /v1/conversations/:id/turns` — starts a run for the owner named by the calling service
  * and follows it: `Accept: text/event-stream` streams its events (each with its number as the SSE
- * `id:`), ending with `done`, `error` or `cancelled`; anything else gets one JSON answer when it
- * ends; a stream silent for SSE_HEARTBEAT_MS gets a `: heartbeat` comment. The run does not depend
+ * `id:`), ending with `done`, `error` or `cancelled` — or `approval-requested` when the run
+ * pauses for approvals (JSON: 202 with the calls that wait); anything else gets one JSON answer
+ * when it ends; a stream silent for SSE_HEARTBEAT_MS gets a `: heartbeat` comment. The run does not depend
  * on this request: a caller that disconnects leaves it running (it can be followed again, from any
  * replica of the api, with `GET /v1/runs/:id/events`).
  */
@@ -79,6 +95,9 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
         body: z.object({ content: z.string().trim().min(1).max(32_000) }),
         response: {
           200: turnResponse,
+          202: approvalRequested.describe(
+            'The run paused: tool calls wait for approval (POST /v1/runs/:id/approvals at the api).',
+          ),
           400: validationProblem,
           404: problemResponse('No such conversation for this owner.'),
           409: problemResponse(
@@ -116,6 +135,11 @@ export const turnRoutes: FastifyPluginAsyncZod<{ executor: RunExecutor; heartbea
 
       if (!reply.sse) {
         for (let next = await events.next(); !next.done; next = await events.next()) {
+          // A pause ends the run's first execution; a joined run's replay may show one it has
+          // gone past since, so a joined request waits for the run's end instead.
+          if (next.value.type === 'approval-requested' && !started.joined) {
+            return reply.code(202).send(next.value.data as never);
+          }
           const answer = answerOf(next.value, runId);
           if (answer) return answer;
         }

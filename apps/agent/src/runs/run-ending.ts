@@ -15,6 +15,8 @@ import type { RunOutcome } from './run-store.ts';
 /** How a run's execution ended. */
 export type Ending =
   | { kind: 'succeeded'; result: TurnResult }
+  /** Tool calls wait for approval: the run is stored awaiting_approval, its lease released. */
+  | { kind: 'paused'; result: TurnResult; expiresAt: Date }
   | { kind: 'cancelled' }
   | { kind: 'failed'; failure: Failure; error?: unknown }
   /** The run is not this agent's any more: nothing to store. */
@@ -36,8 +38,8 @@ const assistantReply = (stored: MessageView[]) =>
 /**
  * The end of a run, by how it ended: a success stores its whole output and ends with `done` (the
  * turn's JSON answer); a cancel stores what was produced so far and ends with `cancelled`; a
- * failure stores no reply and ends with `error`. (A run paused for an approval would be another
- * ending here: stored with its pending tool calls, its lease released.)
+ * failure stores no reply and ends with `error`; a pause for approvals stores what the turn
+ * produced (the step with the calls that wait) and ends this execution with `approval-requested`.
  */
 export function planEnd(
   ending: StoredEnding,
@@ -71,6 +73,26 @@ export function planEnd(
           };
           return { type: 'done', data: view };
         },
+      };
+    }
+    case 'paused': {
+      const { result, expiresAt } = ending;
+      const approvals = result.pendingApprovals.map((approval) => ({
+        ...approval,
+        expiresAt: expiresAt.toISOString(),
+      }));
+      return {
+        output: fromResponseMessages(result.responseMessages),
+        outcome: {
+          status: 'awaiting_approval',
+          usage: result.usage,
+          steps: result.steps,
+          finishReason: result.finishReason,
+        },
+        finalEvent: () => ({
+          type: 'approval-requested',
+          data: { runId, status: 'awaiting_approval', approvals },
+        }),
       };
     }
     case 'cancelled':
@@ -118,6 +140,14 @@ export function countEnd(
       metrics.turns.inc({ outcome: 'ok' });
       metrics.tokens.inc({ direction: 'input' }, ending.result.usage.inputTokens);
       metrics.tokens.inc({ direction: 'output' }, ending.result.usage.outputTokens);
+      break;
+    case 'paused':
+      metrics.tokens.inc({ direction: 'input' }, ending.result.usage.inputTokens);
+      metrics.tokens.inc({ direction: 'output' }, ending.result.usage.outputTokens);
+      logger.info(
+        { runId: run.runId, approvals: ending.result.pendingApprovals.length },
+        'run paused for approval',
+      );
       break;
     case 'cancelled':
       metrics.turns.inc({ outcome: 'aborted' });

@@ -3,7 +3,7 @@ import type { Redis } from '@repo/queue';
 import {
   appendLive,
   createWaker,
-  isTerminalEvent,
+  endsExecution,
   type LiveStreamBounds,
   type RunEvent,
   type RunEventInput,
@@ -116,13 +116,27 @@ export function createRunEventSink(options: RunEventSinkOptions) {
     /** Resolves once every event published so far has been handed to the followers here. */
     delivered: (): Promise<void> => sending,
 
+    /**
+     * Publishes the stored `approval-requested` event: this execution ends (followers here stop
+     * after it); the live stream keeps its active lifetime, since the run goes on once decided.
+     */
+    pause(event: RunEvent) {
+      seq = event.seq;
+      // Handed over once appended: the run is not finished, and what follows the decisions
+      // reaches followers through the live stream, after this.
+      publish(event, false, false);
+    },
+
     /** Ends local followers without a final event (the run was lost: another process ended it). */
     abandon() {
       abandoned = true;
       wakeAll();
     },
 
-    /** This run's events after `afterSeq`, as they come, until the final one (or `signal`). */
+    /**
+     * This run's events after `afterSeq`, as they come, until the final one or a pause for
+     * approval (or `signal`): this sink is one execution's; a continued run has a new one.
+     */
     async *follow(afterSeq: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
       const waker = createWaker();
       wakers.add(waker.wake);
@@ -133,7 +147,7 @@ export function createRunEventSink(options: RunEventSinkOptions) {
           while (next < delivered.length) {
             const event = delivered[next++]!;
             yield event;
-            if (isTerminalEvent(event.type)) return;
+            if (endsExecution(event.type)) return;
           }
           if (abandoned) return;
           await waker.wait(60_000, signal);

@@ -6,7 +6,13 @@ import type { AgentConfig } from '../config.ts';
 import { estimateTokens } from '../memory/tokens.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import { missingModelHint, type ConfiguredModel } from '../models/language-model.ts';
-import { createTurnProgress, runTurn, type TurnDependencies, type TurnProgress } from '../turns/run-turn.ts';
+import {
+  createTurnProgress,
+  runTurn,
+  type ApprovalDecision,
+  type TurnDependencies,
+  type TurnProgress,
+} from '../turns/run-turn.ts';
 import { countEnd, failedOutcome, planEnd, type Ending, type StoredEnding } from './run-ending.ts';
 import { createRunEventSink, type RunEventSink } from './run-event-sink.ts';
 import { keepLease } from './run-lease.ts';
@@ -59,10 +65,24 @@ export interface StartRunInput {
 }
 
 export type StartedRun =
-  /** Follow it: a new run, or the one an idempotency key already started. */
-  | { kind: 'running'; runId: string }
+  /**
+   * Follow it: a new run, or (`joined`) the one an idempotency key already started, which may
+   * have paused for approval and continued since.
+   */
+  | { kind: 'running'; runId: string; joined?: boolean }
   /** The idempotency key was answered before: the stored answer, nothing new ran. */
   | { kind: 'answered'; view: TurnView };
+
+/** What executing a run needs to know besides its conversation. */
+interface RunContext {
+  runId: string;
+  ownerId: string;
+  userMessageId: string;
+  requestId: string | undefined;
+  runDepth: number;
+  /** A run continued after an approval pause: the decisions to act on. */
+  decisions?: readonly ApprovalDecision[];
+}
 
 interface ActiveRun {
   sink: RunEventSink;
@@ -125,47 +145,73 @@ export function createRunExecutor(options: RunExecutorOptions) {
           },
         };
       case 'active':
+        return { kind: 'running', runId: opened.runId, joined: true };
+      case 'started':
+        launch(
+          {
+            runId: opened.runId,
+            ownerId: input.ownerId,
+            userMessageId: opened.userMessageId,
+            requestId: input.requestId,
+            runDepth: input.runDepth ?? 0,
+          },
+          opened.conversation,
+          0,
+        );
         return { kind: 'running', runId: opened.runId };
-      case 'started': {
-        const controller = new AbortController();
-        const sink = createRunEventSink({
-          runId: opened.runId,
-          lastSeq: 0,
-          redis: options.redis,
-          prefix: config.QUEUE_PREFIX,
-          logger,
-        });
-        const run: ActiveRun = { sink, controller, settled: Promise.resolve() };
-        active.set(opened.runId, run);
-        const context = {
-          runId: opened.runId,
-          ownerId: input.ownerId,
-          userMessageId: opened.userMessageId,
-          requestId: input.requestId,
-          runDepth: input.runDepth ?? 0,
-        };
-        // Settled once its end is stored and handed to its followers (shutdown waits for that,
-        // so their responses are complete before the server closes).
-        run.settled = execute(run, context, opened.conversation)
-          .then(() => sink.delivered())
-          .catch((error: unknown) => logger.error({ err: error, runId: opened.runId }, 'run executor failed'))
-          .finally(() => active.delete(opened.runId));
-        return { kind: 'running', runId: opened.runId };
-      }
     }
   }
 
-  async function execute(
-    run: ActiveRun,
-    context: {
-      runId: string;
-      ownerId: string;
-      userMessageId: string;
-      requestId: string | undefined;
-      runDepth: number;
-    },
-    conversation: RunConversation,
-  ): Promise<void> {
+  /** Executes a run held by this agent in the background, from event `lastSeq` on. */
+  function launch(context: RunContext, conversation: RunConversation, lastSeq: number): void {
+    const { runId } = context;
+    const controller = new AbortController();
+    const sink = createRunEventSink({
+      runId,
+      lastSeq,
+      redis: options.redis,
+      prefix: config.QUEUE_PREFIX,
+      logger,
+    });
+    const run: ActiveRun = { sink, controller, settled: Promise.resolve() };
+    active.set(runId, run);
+    // Settled once its end is stored and handed to its followers (shutdown waits for that,
+    // so their responses are complete before the server closes).
+    run.settled = execute(run, context, conversation)
+      .then(() => sink.delivered())
+      .catch((error: unknown) => logger.error({ err: error, runId }, 'run executor failed'))
+      .finally(() => active.delete(runId));
+  }
+
+  /**
+   * Continues a run that paused for approvals once all are decided (the api asks, and the
+   * task-runner's reaper asks again for one nobody continued): the agent that wins the claim
+   * executes it with the decisions, its events numbered after the pause. False when the run is
+   * not waiting with every call decided (still pending, continued already, or ended).
+   */
+  async function continueRun(ownerId: string, runId: string): Promise<boolean> {
+    if (stopping) throw serviceUnavailable('The agent is shutting down. Retry.');
+    if (!options.model)
+      throw new HttpProblem(503, missingModelHint(), { type: 'urn:keelson:problem:no-model' });
+    const claimed = await runs.claimContinuation(runId, ownerId, instanceId, config.RUN_LEASE_MS);
+    if (!claimed) return false;
+    launch(
+      // The depth of a continued run is not stored: it goes on as a conversation turn's (0).
+      {
+        runId,
+        ownerId,
+        userMessageId: claimed.userMessageId,
+        requestId: undefined,
+        runDepth: 0,
+        decisions: claimed.decisions,
+      },
+      claimed.conversation,
+      claimed.lastSeq,
+    );
+    return true;
+  }
+
+  async function execute(run: ActiveRun, context: RunContext, conversation: RunConversation): Promise<void> {
     const { runId } = context;
     const progress = createTurnProgress(runId);
     const keeper = keepLease(
@@ -185,11 +231,14 @@ export function createRunExecutor(options: RunExecutorOptions) {
           emit: (event) => run.sink.emit(event),
           progress,
           runDepth: context.runDepth,
+          ...(context.decisions ? { decisions: context.decisions } : {}),
         },
       );
       ending = progress.budgetExhausted
         ? { kind: 'failed', failure: budgetFailure(runId, progress.budgetExhausted) }
-        : { kind: 'succeeded', result };
+        : result.pendingApprovals.length > 0
+          ? { kind: 'paused', result, expiresAt: new Date(Date.now() + config.RUN_APPROVAL_TIMEOUT_MS) }
+          : { kind: 'succeeded', result };
     } catch (error) {
       const reason: unknown = run.controller.signal.aborted ? run.controller.signal.reason : undefined;
       ending =
@@ -224,6 +273,15 @@ export function createRunExecutor(options: RunExecutorOptions) {
     ending: StoredEnding,
   ): Promise<void> {
     const { runId } = context;
+    if (ending.kind === 'paused') {
+      // Stored with the batch below: the calls become `pending` rows with their expiry.
+      for (const approval of ending.result.pendingApprovals) {
+        progress.toolCall({
+          ...approval,
+          approval: { approvalId: approval.approvalId, expiresAt: ending.expiresAt },
+        });
+      }
+    }
     const planned = planEnd(ending, context, progress);
     const pending: RunBatch = {
       events: run.sink.takeUnstored(),
@@ -240,7 +298,8 @@ export function createRunExecutor(options: RunExecutorOptions) {
         pending,
         (stored) => ({ seq: run.sink.nextSeq(), ...planned.finalEvent(stored.map(messageView)) }),
       );
-      run.sink.end(event, { stored: true });
+      if (ending.kind === 'paused') run.sink.pause(event);
+      else run.sink.end(event, { stored: true });
       countEnd(metrics, logger, ending, { runId, conversationId });
     } catch (error) {
       if (error instanceof RunLostError) {
@@ -300,6 +359,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
 
   return {
     start,
+    continueRun,
 
     /** The run's events after `afterSeq`: from memory when it runs here, else from the shared feed. */
     follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {

@@ -9,7 +9,7 @@ import {
   type Database,
 } from '@repo/db';
 import type { RunEvent } from '@repo/runs';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { OutputMessage } from '../conversations/model-messages.ts';
 import type { ModelCallUsage } from '../usage/model-usage.ts';
 import { executeNamed } from './named-statement.ts';
@@ -21,10 +21,13 @@ export interface ToolCallRecord {
   input: unknown;
   idempotencyKey: string;
   isError?: boolean;
+  /** The call waits for a person's approval (stored `pending` until decided or expired). */
+  approval?: { approvalId: string; expiresAt: Date };
 }
 
 export interface RunOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled';
+  /** `awaiting_approval`: the run pauses, its lease released, until its approvals are decided. */
+  status: 'succeeded' | 'failed' | 'cancelled' | 'awaiting_approval';
   errorCode?: string;
   error?: string;
   usage: { inputTokens: number; outputTokens: number };
@@ -58,6 +61,68 @@ export function createRunStore(db: Database) {
     and(eq(runs.id, runId), eq(runs.leaseOwner, leaseOwner), eq(runs.status, 'running'));
 
   return {
+    /**
+     * Takes a run paused for approvals back to `running` under this agent's lease, if every one
+     * of its calls is decided (none `pending`): one conditional statement, so of two agents asked
+     * to continue it (the api, and the reaper's retry) one wins. Returns what the continuation
+     * needs — the conversation, where its events go on, and the decisions not yet acted on —
+     * or undefined when the run is not waiting with all its calls decided.
+     */
+    async claimContinuation(runId: string, ownerId: string, leaseOwner: string, leaseMs: number) {
+      const result = await db.execute<{
+        conversation_id: string;
+        user_message_id: string | null;
+        last_seq: string;
+        summary: string | null;
+        summarized_through_seq: string;
+      }>(sql`
+        with run as (
+          update ${runs}
+          set status = 'running', lease_owner = ${leaseOwner},
+              lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+          where id = ${runId} and owner_id = ${ownerId} and status = 'awaiting_approval'
+            and not exists (
+              select from ${runToolCalls} c where c.run_id = ${runId} and c.decision = 'pending'
+            )
+          returning conversation_id, user_message_id, last_seq
+        )
+        select run.conversation_id, run.user_message_id, run.last_seq, c.summary, c.summarized_through_seq
+        from run join ${conversations} c on c.id = run.conversation_id
+      `);
+      const row = result.rows[0];
+      if (!row) return undefined;
+      const decisions = await db
+        .select({
+          toolCallId: runToolCalls.toolCallId,
+          approvalId: runToolCalls.approvalId,
+          decision: runToolCalls.decision,
+          reason: runToolCalls.reason,
+        })
+        .from(runToolCalls)
+        .where(
+          and(
+            eq(runToolCalls.runId, runId),
+            inArray(runToolCalls.decision, ['approved', 'denied']),
+            isNull(runToolCalls.completedAt),
+          ),
+        );
+      return {
+        conversation: {
+          id: row.conversation_id,
+          summary: row.summary,
+          summarizedThroughSeq: Number(row.summarized_through_seq),
+        },
+        userMessageId: row.user_message_id ?? '',
+        lastSeq: Number(row.last_seq),
+        decisions: decisions.map((decision) => ({
+          toolCallId: decision.toolCallId,
+          approvalId: decision.approvalId ?? '',
+          approved: decision.decision === 'approved',
+          ...(decision.reason === null ? {} : { reason: decision.reason }),
+        })),
+      };
+    },
+
     /**
      * Extends the lease. Returns whether a cancel was asked for (the fallback when the cancel
      * message was missed); throws RunLostError when the run is not this agent's any more.
@@ -145,15 +210,16 @@ export function createRunStore(db: Database) {
           set status = ${outcome.status},
               error_code = ${outcome.errorCode ?? null},
               error = ${outcome.error ?? null},
-              input_tokens = ${outcome.usage.inputTokens},
-              output_tokens = ${outcome.usage.outputTokens},
-              steps = ${outcome.steps},
+              -- Added: a run continued after an approval pause already counted its first part.
+              input_tokens = input_tokens + ${outcome.usage.inputTokens},
+              output_tokens = output_tokens + ${outcome.usage.outputTokens},
+              steps = steps + ${outcome.steps},
               finish_reason = ${outcome.finishReason ?? null},
               reply_message_id = ${reply?.id ?? null}::uuid,
               last_seq = ${event.seq},
               lease_owner = null,
               lease_expires_at = null,
-              finished_at = now(),
+              finished_at = case when ${outcome.status} = 'awaiting_approval' then null else now() end,
               updated_at = now()
           where ${held(runId, leaseOwner)}
           returning id, owner_id, conversation_id
@@ -256,17 +322,28 @@ function upsertToolCalls(runId: string, calls: readonly ToolCallRecord[]) {
     idempotency_key: call.idempotencyKey,
     is_error: call.isError ?? null,
     completed: call.isError !== undefined,
+    approval_id: call.approval?.approvalId ?? null,
+    expires_at: call.approval?.expiresAt.toISOString() ?? null,
   }));
+  // A call that waits for approval is inserted `pending` (with when it expires); a later record
+  // of it (its outcome, once approved or denied) keeps its approval columns.
   return sql`calls as (
-    insert into ${runToolCalls} (run_id, tool_call_id, tool_name, input, idempotency_key, is_error, completed_at)
+    insert into ${runToolCalls} (run_id, tool_call_id, tool_name, input, idempotency_key, is_error,
+                                 completed_at, needs_approval, approval_id, decision, expires_at)
     select ${runId}, c.tool_call_id, c.tool_name, c.input, c.idempotency_key, c.is_error,
-           case when c.completed then now() end
+           case when c.completed then now() end, c.approval_id is not null, c.approval_id,
+           case when c.approval_id is not null then 'pending' end, c.expires_at
     from jsonb_to_recordset(${json(rows)}::jsonb) as c(
-      tool_call_id text, tool_name text, input jsonb, idempotency_key text, is_error boolean, completed boolean
+      tool_call_id text, tool_name text, input jsonb, idempotency_key text, is_error boolean,
+      completed boolean, approval_id text, expires_at timestamptz
     )
     where exists (select from run)
     on conflict (run_id, tool_call_id) do update
-      set is_error = excluded.is_error, completed_at = excluded.completed_at
+      set is_error = excluded.is_error, completed_at = excluded.completed_at,
+          needs_approval = ${runToolCalls}.needs_approval or excluded.needs_approval,
+          approval_id = coalesce(excluded.approval_id, ${runToolCalls}.approval_id),
+          decision = coalesce(excluded.decision, ${runToolCalls}.decision),
+          expires_at = coalesce(excluded.expires_at, ${runToolCalls}.expires_at)
   )`;
 }
 

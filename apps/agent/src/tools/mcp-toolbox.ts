@@ -15,6 +15,12 @@ export interface McpServerSpec {
   ownerScoped?: boolean;
   /** Tool names are prefixed `<name>__` unless false (the api's tools keep their plain names). */
   prefix?: boolean;
+  /**
+   * Which tools wait for a person's approval before they run: all (`true`), none (`false`, the
+   * default), the ones named (as the server lists them), or `writes`: every tool the server does
+   * not annotate `readOnlyHint: true` (MCP's default for a tool is "may write").
+   */
+  requireApproval?: boolean | readonly string[] | 'writes';
 }
 
 export interface ToolboxOptions {
@@ -32,7 +38,7 @@ export interface ToolboxOptions {
 interface ServerState {
   spec: McpServerSpec;
   client?: Client;
-  tools: { name: string; description?: string; inputSchema: Record<string, unknown> }[];
+  tools: { name: string; description?: string; inputSchema: Record<string, unknown>; readOnly: boolean }[];
   /** When `tools` was listed (0: never, or dropped since). */
   listedAt: number;
   unavailableUntil: number;
@@ -108,6 +114,7 @@ export function createToolbox(options: ToolboxOptions) {
         name: tool.name,
         description: tool.description,
         inputSchema: tool.inputSchema,
+        readOnly: tool.annotations?.readOnlyHint === true,
       }));
       state.listedAt = Date.now();
       state.lastError = undefined;
@@ -184,6 +191,8 @@ export function createToolbox(options: ToolboxOptions) {
           tools[exposed] = dynamicTool({
             description: definition.description ?? definition.name,
             inputSchema: jsonSchema(definition.inputSchema),
+            // The AI SDK then stops the loop with a tool-approval-request instead of executing it.
+            needsApproval: needsApproval(state.spec, definition),
             execute: async (input, { abortSignal, toolCallId }) => {
               const started = performance.now();
               const key = calls.idempotencyKey?.(toolCallId);
@@ -223,6 +232,14 @@ export function createToolbox(options: ToolboxOptions) {
 }
 
 export type Toolbox = ReturnType<typeof createToolbox>;
+
+/** Whether a server's tool waits for a person's approval (see McpServerSpec.requireApproval). */
+function needsApproval(spec: McpServerSpec, tool: { name: string; readOnly: boolean }): boolean {
+  const rule = spec.requireApproval ?? false;
+  if (rule === 'writes') return !tool.readOnly;
+  if (typeof rule === 'boolean') return rule;
+  return rule.includes(tool.name);
+}
 
 /** Adds the current turn's owner and run depth to requests of owner-scoped servers. */
 const ownerFetch: typeof fetch = (input, init) => {

@@ -48,6 +48,28 @@ export interface TurnInput {
    * turn). Handed to the api with every tool call, so a run this turn queues is one level deeper.
    */
   runDepth?: number;
+  /**
+   * A run continued after its approvals were decided: the decisions, given to the AI SDK as
+   * tool-approval-response parts after the stored step that asked for them. Approved calls run
+   * (with their idempotency keys), denied ones are told to the model as denied.
+   */
+  decisions?: readonly ApprovalDecision[];
+}
+
+/** A person's decision on one tool call that waited for approval. */
+export interface ApprovalDecision {
+  toolCallId: string;
+  approvalId: string;
+  approved: boolean;
+  reason?: string | undefined;
+}
+
+/** A tool call the model made that waits for a person's approval (the run pauses for it). */
+export interface PendingApproval {
+  toolCallId: string;
+  approvalId: string;
+  toolName: string;
+  input: unknown;
 }
 
 export interface TurnResult {
@@ -57,6 +79,8 @@ export interface TurnResult {
   steps: number;
   /** Older turns no longer fit the token budget: a summary should fold them in. */
   outgrewBudget: boolean;
+  /** Calls waiting for approval: the run pauses (awaiting_approval) instead of ending. */
+  pendingApprovals: PendingApproval[];
 }
 
 /** What a turn produced so far: finished steps, the text of the step under way, usage, tool calls. */
@@ -64,6 +88,8 @@ export function createTurnProgress(runId: string) {
   const toolCalls = new Map<string, ToolCallRecord>();
   let charged: ModelCallUsage[] = [];
   return {
+    /** Tool calls the AI SDK asked a person's approval for, in order. */
+    approvals: [] as PendingApproval[],
     /** The response messages of the steps that finished (each step's assistant and tool messages). */
     stepMessages: [] as ModelMessage[],
     /** The text of the step under way (kept when a cancelled run stores its partial answer). */
@@ -81,12 +107,14 @@ export function createTurnProgress(runId: string) {
     toolCall(record: Omit<ToolCallRecord, 'idempotencyKey'>) {
       const known = toolCalls.get(record.toolCallId);
       const isError = record.isError ?? known?.isError;
+      const approval = record.approval ?? known?.approval;
       toolCalls.set(record.toolCallId, {
         toolCallId: record.toolCallId,
         toolName: record.toolName,
         input: record.input ?? known?.input,
         idempotencyKey: toolCallKey(runId, record.toolCallId),
         ...(isError === undefined ? {} : { isError }),
+        ...(approval === undefined ? {} : { approval }),
       });
     },
     /** The calls recorded since the last time, for storage. */
@@ -141,6 +169,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     ? `${config.AGENT_SYSTEM_PROMPT}\n\nSummary of the earlier conversation:\n${conversation.summary}`
     : config.AGENT_SYSTEM_PROMPT;
   const history = await store.unsummarized(conversation.id, conversation.summarizedThroughSeq);
+  const decided = new Set(input.decisions?.map((decision) => decision.toolCallId));
   const context = selectContext({
     messages: history,
     systemTokens: estimateTokens(instructions),
@@ -164,7 +193,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   const result = streamText({
     model,
     instructions,
-    messages: toModelMessages(context.messages),
+    messages: withDecisions(toModelMessages(context.messages, decided), input.decisions ?? []),
     tools,
     // Before each further step: a run whose owner's month is spent stops here, after the model
     // call that spent it and its tools, so nothing it produced is lost (the executor ends it
@@ -211,7 +240,45 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     finishReason,
     steps: steps.length,
     outgrewBudget: context.unsummarizedDropped > 0,
+    pendingApprovals: progress.approvals,
   };
+}
+
+/**
+ * The stored history of a paused run, as the AI SDK continues it: each decided call's
+ * tool-approval-request part beside its tool-call (the SDK matches them by approval id), and the
+ * decisions as tool-approval-response parts in the last message, a tool message — the one the
+ * paused step stored for the calls that needed no approval, or a new one.
+ */
+function withDecisions(messages: ModelMessage[], decisions: readonly ApprovalDecision[]): ModelMessage[] {
+  if (decisions.length === 0) return messages;
+  const byCall = new Map(decisions.map((decision) => [decision.toolCallId, decision]));
+  const out = messages.map((message) => {
+    if (message.role !== 'assistant' || typeof message.content === 'string') return message;
+    const requests = message.content.flatMap((part) => {
+      const decision = part.type === 'tool-call' ? byCall.get(part.toolCallId) : undefined;
+      return decision
+        ? [
+            {
+              type: 'tool-approval-request' as const,
+              approvalId: decision.approvalId,
+              toolCallId: decision.toolCallId,
+            },
+          ]
+        : [];
+    });
+    return requests.length > 0 ? { ...message, content: [...message.content, ...requests] } : message;
+  });
+  const responses = decisions.map((decision) => ({
+    type: 'tool-approval-response' as const,
+    approvalId: decision.approvalId,
+    approved: decision.approved,
+    ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+  }));
+  const last = out.at(-1);
+  if (last?.role === 'tool') out[out.length - 1] = { ...last, content: [...last.content, ...responses] };
+  else out.push({ role: 'tool', content: responses });
+  return out;
 }
 
 function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: unknown) => void) {
@@ -248,6 +315,36 @@ function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: 
           toolName: part.toolName,
           output: part.output as unknown,
           isError: false,
+        },
+      });
+      break;
+    case 'tool-approval-request':
+      progress.approvals.push({
+        toolCallId: part.toolCall.toolCallId,
+        approvalId: part.approvalId,
+        toolName: part.toolCall.toolName,
+        input: part.toolCall.input as unknown,
+      });
+      break;
+    case 'tool-output-denied':
+      // A call a person denied: the model is told so (the AI SDK's execution-denied result).
+      progress.toolCall({
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: undefined,
+        isError: true,
+      });
+      emit({
+        type: 'tool-result',
+        data: {
+          type: 'tool-result',
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          output:
+            input.decisions?.find((decision) => decision.toolCallId === part.toolCallId)?.reason ??
+            'The call was denied.',
+          isError: true,
+          denied: true,
         },
       });
       break;

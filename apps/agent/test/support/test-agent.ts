@@ -17,6 +17,7 @@ export const logger: Logger = createLogger({
 });
 
 export interface TestAgent {
+  /** The current app (`restart` replaces it). */
   app: AgentApp;
   config: AgentConfig;
   db: Database;
@@ -30,6 +31,11 @@ export interface TestAgent {
   /** A conversation owned by `ownerId`, created the way the api does. */
   conversation(ownerId?: string): Promise<string>;
   headers(ownerId?: string, extra?: Record<string, string>): Record<string, string>;
+  /**
+   * Closes the app and builds a new one on the same database, Redis and model: a new agent
+   * process as far as runs can tell (a new instance id, nothing in memory).
+   */
+  restart(): Promise<AgentApp>;
   close(): Promise<void>;
 }
 
@@ -98,22 +104,27 @@ export async function createTestAgent(
   redis.on('error', () => {});
   subscriber.on('error', () => {});
   await waitFor(() => redis.status === 'ready' && subscriber.status === 'ready', { what: 'redis' });
-  const app = await buildAgentApp({
-    config,
-    logger: options.logger ?? logger,
-    pool,
-    db,
-    model: await createLanguageModel(config),
-    toolbox,
-    registry,
-    metrics,
-    requestSummary: (_owner, conversationId) => summaryRequests.push(conversationId),
-    redis,
-    subscriber,
-  });
-  await app.ready();
+  // A rebuilt app gets a registry of its own: its HTTP metrics would collide with the first one's.
+  const build = async (appRegistry: Registry) => {
+    const built = await buildAgentApp({
+      config,
+      logger: options.logger ?? logger,
+      pool,
+      db,
+      model: await createLanguageModel(config),
+      toolbox,
+      registry: appRegistry,
+      metrics,
+      requestSummary: (_owner, conversationId) => summaryRequests.push(conversationId),
+      redis,
+      subscriber,
+    });
+    await built.ready();
+    return built;
+  };
+  const app = await build(registry);
 
-  return {
+  const agent: TestAgent = {
     app,
     config,
     db,
@@ -130,8 +141,13 @@ export async function createTestAgent(
     headers(ownerId = 'alice', extra = {}) {
       return { authorization: `Bearer ${TOKEN}`, 'x-keelson-owner': ownerId, ...extra };
     },
+    async restart() {
+      await agent.app.close();
+      agent.app = await build(createMetricsRegistry('agent', { defaultMetrics: false }));
+      return agent.app;
+    },
     async close() {
-      await app.close();
+      await agent.app.close();
       redis.disconnect();
       subscriber.disconnect();
       await toolbox.close();
@@ -140,4 +156,5 @@ export async function createTestAgent(
       await database.drop();
     },
   };
+  return agent;
 }

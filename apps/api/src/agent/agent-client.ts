@@ -78,7 +78,9 @@ export function createAgentClient(options: AgentClientOptions) {
         body: JSON.stringify({ content: turn.content }),
         signal: controller.signal,
       });
-      if (response.statusCode !== 200) throw await agentProblem(response);
+      // 202: a JSON turn whose run paused for approvals (the body names the calls that wait).
+      const answered = response.statusCode === 200 || (response.statusCode === 202 && !stream);
+      if (!answered) throw await agentProblem(response);
       return await consume(response);
     } catch (error) {
       throw failure(error, controller.signal);
@@ -88,9 +90,32 @@ export function createAgentClient(options: AgentClientOptions) {
   }
 
   return {
-    /** One JSON turn: the agent's `done` body, as it sent it (the route validates it), and its run. */
-    turn: (turn: TurnRequest): Promise<{ body: unknown; runId: string | undefined }> =>
-      send(turn, false, async (response) => ({ body: await response.body.json(), runId: runIdOf(response) })),
+    /**
+     * One JSON turn: the agent's `done` body, as it sent it (the route validates it), and its
+     * run; `paused` when the run waits for approvals instead (the agent's 202).
+     */
+    turn: (turn: TurnRequest): Promise<{ body: unknown; runId: string | undefined; paused: boolean }> =>
+      send(turn, false, async (response) => ({
+        body: await response.body.json(),
+        runId: runIdOf(response),
+        paused: response.statusCode === 202,
+      })),
+
+    /**
+     * Asks the agent to continue a run whose approvals are all decided. True when this request
+     * started it; false when it was not waiting with every call decided (continued already).
+     */
+    async continueRun(ownerId: string, runId: string): Promise<boolean> {
+      const response = await request(`${base}/v1/runs/${runId}/continue`, {
+        dispatcher,
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.serviceToken}`, 'x-keelson-owner': ownerId },
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      if (response.statusCode !== 202) throw await agentProblem(response);
+      const body = (await response.body.json()) as { continued?: unknown };
+      return body.continued === true;
+    },
 
     /**
      * A streamed turn: the agent's server-sent events, unparsed, as they arrive, and the run they

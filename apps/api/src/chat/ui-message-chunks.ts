@@ -48,7 +48,9 @@ const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
  * whose id is the run's, so a stream resumed from the start (the reconnect route) rebuilds the same
  * message. Steps become `start-step`/`finish-step`, runs of `text-delta` a text part, the agent's
  * tool calls and results `dynamic-tool` parts (its tools come from MCP servers, unknown to the
- * client's types); the final event is `finish`, `error` or `abort`.
+ * client's types); the final event is `finish`, `error` or `abort` — or, for a run that pauses for
+ * approvals, `tool-approval-request` parts and a `finish` (the stream of its continuation goes on
+ * with the same message id, so useChat appends to the same assistant message).
  */
 export async function* uiMessageChunks(
   runId: string,
@@ -96,6 +98,10 @@ export async function* uiMessageChunks(
       case 'tool-result':
         yield* startStep();
         yield* endText();
+        if (data.denied === true) {
+          yield { type: 'tool-output-denied', toolCallId: asText(data.toolCallId, '') };
+          break;
+        }
         yield data.isError === true
           ? {
               type: 'tool-output-error',
@@ -141,6 +147,21 @@ export async function* uiMessageChunks(
         yield* endStep();
         yield { type: 'abort', reason: 'cancelled' };
         return;
+      case 'approval-requested': {
+        // The run pauses: the calls that wait become the SDK's approval requests, and this
+        // stream ends. useChat's addToolApprovalResponse answers them in the next POST /v1/chat.
+        yield* endStep();
+        const approvals = Array.isArray(data.approvals) ? (data.approvals as Record<string, unknown>[]) : [];
+        for (const approval of approvals) {
+          yield {
+            type: 'tool-approval-request',
+            approvalId: asText(approval.approvalId, ''),
+            toolCallId: asText(approval.toolCallId, ''),
+          };
+        }
+        yield { type: 'finish', finishReason: 'tool-calls', messageMetadata: { runId } };
+        return;
+      }
     }
   }
 }

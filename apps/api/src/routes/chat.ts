@@ -14,6 +14,7 @@ import {
 } from '../chat/ui-message-chunks.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import type { RunsService } from '../runs/runs-service.ts';
+import { recordDecisions } from './run-approvals.ts';
 import { RUN_ID_HEADER } from './runs.ts';
 
 /** The agent's idempotency key format; a UI message id outside it is sent without a key. */
@@ -24,8 +25,20 @@ const STREAM_DESCRIPTION =
   'The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose ' +
   '`data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), ' +
   '`start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and ' +
-  '`tool-output-available`/`tool-output-error` (dynamic tools), `finish-step`, then `finish` ' +
-  '(`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — and `[DONE]`.';
+  '`tool-output-available`/`tool-output-error`/`tool-output-denied` (dynamic tools), `finish-step`, then ' +
+  '`finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — or, when the ' +
+  'run pauses for approval, `tool-approval-request` chunks and `finish` — and `[DONE]`.';
+
+/** A tool part of an assistant message whose approval request the user answered (useChat). */
+const approvalResponse = z.object({
+  toolCallId: z.string().min(1).max(256),
+  state: z.literal('approval-responded'),
+  approval: z.object({
+    id: z.string().max(256),
+    approved: z.boolean(),
+    reason: z.string().trim().min(1).max(1_000).optional(),
+  }),
+});
 
 const uiMessage = z.looseObject({
   id: z.string().max(256),
@@ -66,6 +79,10 @@ export const chatRoutes: FastifyPluginAsyncZod<{
           'one is read: a user message whose text parts are your message; the history is the ' +
           "conversation's, kept by the server), `trigger` (`submit-message`), `messageId`. The last " +
           "message's `id` is the run's idempotency key: a retry of the same message is never stored twice. " +
+          'A run that pauses for approval ends its stream with `tool-approval-request` parts; send the ' +
+          'assistant message back with its tool parts `approval-responded` (useChat: `addToolApprovalResponse` ' +
+          'with `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses`) and the decisions ' +
+          'are recorded (as POST /v1/runs/{id}/approvals; its 400/404/409 problems too) and the rest of the run streams. ' +
           `Answers ${STREAM_DESCRIPTION}`,
         tags: ['conversations'],
         body: z.looseObject({
@@ -83,7 +100,9 @@ export const chatRoutes: FastifyPluginAsyncZod<{
           },
           400: validationProblem,
           404: problemResponse('No such conversation.'),
-          409: problemResponse('Another run of this conversation is active (`activeRunId`).'),
+          409: problemResponse(
+            'Another run of this conversation is active (`activeRunId`); or approvals for a run no longer awaiting them.',
+          ),
           429: problemResponse(RUN_QUOTA_429),
           502: problemResponse('The agent or its model provider failed.'),
           503: problemResponse('No agent is configured (AGENT_URL), it is unreachable, or it has no model.'),
@@ -99,6 +118,35 @@ export const chatRoutes: FastifyPluginAsyncZod<{
         });
       }
       const last = messages.at(-1)!;
+      if (last.role === 'assistant') {
+        // useChat sends the assistant message back once its approval requests are answered
+        // (addToolApprovalResponse + sendAutomaticallyWhen): record them, and stream the rest of
+        // the run — the same message (its id is the run's), from the event after the pause.
+        const decisions = last.parts.flatMap((part) => {
+          const parsed = approvalResponse.safeParse(part);
+          if (!parsed.success) return [];
+          const { toolCallId, approval } = parsed.data;
+          return [{ toolCallId, approved: approval.approved, reason: approval.reason }];
+        });
+        const run = z.uuid().safeParse(last.id).success
+          ? await runs.get(request.ownerId, last.id)
+          : undefined;
+        if (decisions.length === 0 || !run || run.conversationId !== id) {
+          throw new HttpProblem(
+            400,
+            'An assistant message as the last one must be a run of this chat with tool parts in `approval-responded` state.',
+            { type: 'urn:keelson:problem:chat-message-invalid' },
+          );
+        }
+        await recordDecisions({ runs, agent, log: request.log }, request.ownerId, run.id, decisions);
+        const following = new AbortController();
+        reply.raw.on('close', () => following.abort());
+        const events: AsyncIterable<RunEvent> = feed().follow(run.id, run.lastSeq, following.signal);
+        return reply
+          .headers(UI_MESSAGE_STREAM_HEADERS)
+          .header(RUN_ID_HEADER, run.id)
+          .send(uiStream(uiMessageChunks(run.id, events)));
+      }
       const content = last.parts
         .flatMap((part) => (part.type === 'text' && part.text !== undefined ? [part.text] : []))
         .join('\n')

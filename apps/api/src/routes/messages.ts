@@ -8,7 +8,8 @@ import { abortOnClientClose, configuredAgent, RUN_QUOTA_429 } from '../agent/tur
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
-import { RUN_ID_HEADER } from './runs.ts';
+import type { RunsService } from '../runs/runs-service.ts';
+import { runDetail, RUN_ID_HEADER } from './runs.ts';
 
 /** The agent's key format: the api refuses others itself instead of forwarding them to a 400. */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -48,10 +49,11 @@ const sseEvent = (event: string, data: unknown) =>
 
 export const messageRoutes: FastifyPluginAsyncZod<{
   conversations: ConversationsService;
+  runs: RunsService;
   agent: AgentClient | undefined;
   /** A streamed answer silent this long gets a heartbeat comment (SSE_HEARTBEAT_MS). */
   heartbeatMs: number;
-}> = async (app, { conversations, agent, heartbeatMs }) => {
+}> = async (app, { conversations, runs, agent, heartbeatMs }) => {
   app.post(
     '/v1/conversations/:id/messages',
     {
@@ -63,6 +65,8 @@ export const messageRoutes: FastifyPluginAsyncZod<{
           '(search your documents, …) and stores its reply. With `Accept: text/event-stream` the run streams ' +
           'as it happens, each event numbered (`id:`): `text-delta`, `tool-call`, `tool-result`, ' +
           '`step-finish`, then `done` (the same body as the JSON answer), `error` (a problem) or `cancelled`. ' +
+          'A tool that needs approval (the api’s write tools, such as `create_task`) pauses the run: the stream ' +
+          'ends with `approval-requested` (JSON: 202 with the run), and `POST /v1/runs/{id}/approvals` continues it. ' +
           'The run does not depend on this request: if the connection drops, resume with ' +
           '`GET /v1/runs/{id}/events` and `Last-Event-ID`; stop it with `POST /v1/runs/{id}/cancel`. ' +
           'One run at a time per conversation: a message while another is active answers 409 with ' +
@@ -88,11 +92,15 @@ export const messageRoutes: FastifyPluginAsyncZod<{
                 schema: z
                   .string()
                   .describe(
-                    '`id: <seq>`, `event: text-delta|tool-call|tool-result|step-finish|done|error|cancelled`, `data:` JSON.',
+                    '`id: <seq>`, `event: text-delta|tool-call|tool-result|step-finish|done|error|cancelled`, `data:` JSON; ' +
+                      'a run that pauses for approval ends this stream with `approval-requested`.',
                   ),
               },
             },
           },
+          202: runDetail.describe(
+            '(JSON) The run paused: tool calls wait for approval (`approvals`); decide with POST /v1/runs/{id}/approvals.',
+          ),
           400: validationProblem,
           404: problemResponse('No such conversation.'),
           409: problemResponse(
@@ -129,6 +137,11 @@ export const messageRoutes: FastifyPluginAsyncZod<{
       if (!wantsEventStream(request.headers.accept)) {
         const answered = await agentClient.turn(turn);
         if (answered.runId) reply.header(RUN_ID_HEADER, answered.runId);
+        if (answered.paused && answered.runId) {
+          // The run waits for approvals: 202 with the run and the calls that wait.
+          const paused = await runs.detail(request.ownerId, answered.runId);
+          if (paused) return reply.code(202).send(paused);
+        }
         const parsed = turnResponse.safeParse(answered.body);
         if (!parsed.success) {
           request.log.error({ err: parsed.error }, 'the agent answered a turn with an unexpected body');

@@ -46,9 +46,36 @@ export const runView = z
   })
   .meta({ id: 'Run' });
 
+export const approvalView = z
+  .object({
+    toolCallId: z.string(),
+    approvalId: z.string().nullable(),
+    toolName: z.string(),
+    input: z.unknown(),
+    decision: z.enum(['pending', 'approved', 'denied', 'expired']),
+    reason: z.string().nullable().describe('The reason given with the decision, if any.'),
+    expiresAt: timestamp
+      .nullable()
+      .describe('A pending call not decided by then ends the run (`approval-expired`).'),
+    decidedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'ToolApproval' });
+
+/** A run with the tool calls that needed approval. */
+export const runDetail = runView
+  .extend({
+    approvals: z
+      .array(approvalView)
+      .describe(
+        'Its tool calls that needed a person’s approval; `pending` ones make it `awaiting_approval`.',
+      ),
+  })
+  .meta({ id: 'RunDetail' });
+
 const EVENTS_DESCRIPTION =
   'Server-sent events, each with its number as `id:` (1, 2, … per run): `text-delta`, `tool-call`, ' +
-  '`tool-result`, `step-finish`, then exactly one of `done` (the turn), `error` (a problem with a ' +
+  '`tool-result`, `step-finish`, `approval-requested` (the run pauses until the calls it names are ' +
+  'decided; it goes on afterwards), then exactly one of `done` (the turn), `error` (a problem with a ' +
   'stable `code`) or `cancelled`, and the stream ends. Comments (`: heartbeat`) keep it open.';
 
 export const runRoutes: FastifyPluginAsyncZod<{
@@ -62,14 +89,15 @@ export const runRoutes: FastifyPluginAsyncZod<{
     {
       config: { permission: 'runs:read' },
       schema: {
-        summary: 'A run of the agent: its status, usage and, once it ended, how.',
+        summary:
+          'A run of the agent: its status, usage, the tool calls waiting for approval and, once it ended, how.',
         tags: ['runs'],
         params: runId,
-        response: { 200: runView, 400: validationProblem, 404: problemResponse('No such run.') },
+        response: { 200: runDetail, 400: validationProblem, 404: problemResponse('No such run.') },
       },
     },
     async (request) => {
-      const run = await runs.get(request.ownerId, request.params.id);
+      const run = await runs.detail(request.ownerId, request.params.id);
       if (!run) throw notFound('run');
       return run;
     },

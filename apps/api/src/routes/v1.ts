@@ -17,6 +17,7 @@ import { apiKeyRoutes } from './api-keys.ts';
 import { conversationRoutes } from './conversations.ts';
 import { documentRoutes } from './documents.ts';
 import { messageRoutes } from './messages.ts';
+import { runApprovalRoutes } from './run-approvals.ts';
 import { runRoutes } from './runs.ts';
 import { searchRoutes } from './search.ts';
 import { taskRoutes } from './tasks.ts';
@@ -92,6 +93,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   await app.register(messageRoutes, {
     conversations: options.conversations,
+    runs: options.runs,
     agent: options.agent,
     heartbeatMs: options.heartbeatMs,
   });
@@ -108,4 +110,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     feed: options.runFeed,
     heartbeatMs: options.heartbeatMs,
   });
+  await app.register(runApprovalRoutes, { runs: options.runs, agent: options.agent });
 };

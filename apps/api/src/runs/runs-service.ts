@@ -4,6 +4,7 @@ import type { Redis } from '@repo/queue';
 import { endRun, publishRunCancel } from '@repo/runs';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
+import { createApprovalsService, type ApprovalView } from './approvals-service.ts';
 
 export interface RunsServiceDependencies {
   db: Database;
@@ -53,6 +54,8 @@ export function present(row: Pick<Run, keyof typeof view>) {
 }
 
 export type RunView = ReturnType<typeof present>;
+/** A run with the tool calls that needed a person's approval (GET /v1/runs/:id). */
+export type RunDetail = RunView & { approvals: ApprovalView[] };
 
 /**
  * Runs as their owner sees and stops them. The agent executes runs and writes them; the api reads
@@ -61,6 +64,7 @@ export type RunView = ReturnType<typeof present>;
  * for an approval) right here, with its final event.
  */
 export function createRunsService({ db, redis, prefix, logger }: RunsServiceDependencies) {
+  const approvals = createApprovalsService(db);
   const find = async (ownerId: string, runId: string) => {
     const [row] = await db
       .select(view)
@@ -116,6 +120,15 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
       const row = await find(ownerId, runId);
       return row && present(row);
     },
+
+    /** The run and its calls that needed approval (pending, decided or expired). */
+    async detail(ownerId: string, runId: string): Promise<RunDetail | undefined> {
+      const row = await find(ownerId, runId);
+      return row && { ...present(row), approvals: await approvals.list(runId) };
+    },
+
+    /** Records approval decisions (see ApprovalsService.decide). */
+    decide: (...args: Parameters<typeof approvals.decide>) => approvals.decide(...args),
 
     /**
      * A conversation's runs, newest first, keyset on (created_at, id) — served by

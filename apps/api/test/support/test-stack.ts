@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 // The agent is built by its own production factory, exactly as its own tests build it
 // (apps/agent/test/support/test-agent.ts): this file is the api's end of the same contract.
 import { buildAgentApp, type AgentApp } from '../../../agent/src/app.ts';
-import { loadConfig as loadAgentConfig } from '../../../agent/src/config.ts';
+import { apiToolsApproval, loadConfig as loadAgentConfig } from '../../../agent/src/config.ts';
 import { createAgentMetrics } from '../../../agent/src/metrics/agent-metrics.ts';
 import { createLanguageModel } from '../../../agent/src/models/language-model.ts';
 import { createToolbox, type Toolbox } from '../../../agent/src/tools/mcp-toolbox.ts';
@@ -74,6 +74,7 @@ export async function createTestStack(
         headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}` },
         ownerScoped: true,
         prefix: false,
+        requireApproval: apiToolsApproval(agentConfig.API_MCP_REQUIRE_APPROVAL),
       },
     ],
     timeoutMs: 5_000,

@@ -53,6 +53,9 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       body: JSON.stringify(init.body ?? {}),
       signal: init.signal,
     });
+    // 202: the run paused for a tool approval. Retried with the job's backoff: the retry (same
+    // idempotency key) follows the same run and answers once it ended.
+    if (response.status === 202) throw new Error('the run waits for a tool approval');
     if (response.ok) return (await response.json()) as T;
     const problem = (await response.json().catch(() => ({}))) as {
       type?: unknown;
@@ -92,6 +95,13 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
         signal: input.signal,
       });
     },
+    /** Asks the agent to continue a run whose approvals are all decided; true if it did. */
+    async continueRun(input: { ownerId: string; runId: string }): Promise<boolean> {
+      const answer = await call<{ continued: boolean }>(`/v1/runs/${input.runId}/continue`, input.ownerId, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      return answer.continued;
+    },
     summarize(input: { ownerId: string; conversationId: string; signal: AbortSignal }) {
       return call<{ status: string }>(`/v1/conversations/${input.conversationId}/summarize`, input.ownerId, {
         signal: input.signal,
@@ -107,5 +117,7 @@ export const missingAgent: AgentClient = {
   runTurn: () =>
     Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
   summarize: () =>
+    Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
+  continueRun: () =>
     Promise.reject(new UnrecoverableError('no agent configured: set AGENT_URL and SERVICE_AUTH_TOKEN')),
 };

@@ -75,7 +75,12 @@ export function jobTable(deps: JobTableDependencies): JobDefinition[] {
       requeueAfterMs: config.TASK_REQUEUE_AFTER_MS,
     },
   );
-  const reaper = reapRunsJob({ db, redis, prefix: config.QUEUE_PREFIX });
+  const reaper = reapRunsJob({
+    db,
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    ...(agent === missingAgent ? {} : { agent }),
+  });
   return [ingest, agentRun, summarize, maintenance, reaper] as JobDefinition[];
 }
 

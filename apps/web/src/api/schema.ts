@@ -1943,7 +1943,7 @@ export interface paths {
     put?: never;
     /**
      * Send a message: the agent answers it (JSON, or server-sent events).
-     * @description Starts a run of the agent (named in `x-keelson-run-id`): it stores your message, may call tools (search your documents, …) and stores its reply. With `Accept: text/event-stream` the run streams as it happens, each event numbered (`id:`): `text-delta`, `tool-call`, `tool-result`, `step-finish`, then `done` (the same body as the JSON answer), `error` (a problem) or `cancelled`. The run does not depend on this request: if the connection drops, resume with `GET /v1/runs/{id}/events` and `Last-Event-ID`; stop it with `POST /v1/runs/{id}/cancel`. One run at a time per conversation: a message while another is active answers 409 with `activeRunId`. Send an `Idempotency-Key` to retry safely: your message is stored once per key, a retry while its run is active follows that run, and a key that was already answered returns that answer (`replayed: true`).
+     * @description Starts a run of the agent (named in `x-keelson-run-id`): it stores your message, may call tools (search your documents, …) and stores its reply. With `Accept: text/event-stream` the run streams as it happens, each event numbered (`id:`): `text-delta`, `tool-call`, `tool-result`, `step-finish`, then `done` (the same body as the JSON answer), `error` (a problem) or `cancelled`. A tool that needs approval (the api’s write tools, such as `create_task`) pauses the run: the stream ends with `approval-requested` (JSON: 202 with the run), and `POST /v1/runs/{id}/approvals` continues it. The run does not depend on this request: if the connection drops, resume with `GET /v1/runs/{id}/events` and `Last-Event-ID`; stop it with `POST /v1/runs/{id}/cancel`. One run at a time per conversation: a message while another is active answers 409 with `activeRunId`. Send an `Idempotency-Key` to retry safely: your message is stored once per key, a retry while its run is active follows that run, and a key that was already answered returns that answer (`replayed: true`).
      */
     post: {
       parameters: {
@@ -2044,6 +2044,15 @@ export interface paths {
               replayed: boolean;
             };
             'text/event-stream': string;
+          };
+        };
+        /** @description (JSON) The run paused: tool calls wait for approval (`approvals`); decide with POST /v1/runs/{id}/approvals. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RunDetail'];
           };
         };
         /** @description The request is invalid: `errors[]` lists each field (location, JSON pointer, message). */
@@ -2155,7 +2164,7 @@ export interface paths {
     put?: never;
     /**
      * Chat with the agent over the AI SDK UI message stream protocol (useChat).
-     * @description The body `DefaultChatTransport` sends: `id` (the conversation's id), `messages` (only the last one is read: a user message whose text parts are your message; the history is the conversation's, kept by the server), `trigger` (`submit-message`), `messageId`. The last message's `id` is the run's idempotency key: a retry of the same message is never stored twice. Answers The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — and `[DONE]`.
+     * @description The body `DefaultChatTransport` sends: `id` (the conversation's id), `messages` (only the last one is read: a user message whose text parts are your message; the history is the conversation's, kept by the server), `trigger` (`submit-message`), `messageId`. The last message's `id` is the run's idempotency key: a retry of the same message is never stored twice. A run that pauses for approval ends its stream with `tool-approval-request` parts; send the assistant message back with its tool parts `approval-responded` (useChat: `addToolApprovalResponse` with `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses`) and the decisions are recorded (as POST /v1/runs/{id}/approvals; its 400/404/409 problems too) and the rest of the run streams. Answers The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error`/`tool-output-denied` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — or, when the run pauses for approval, `tool-approval-request` chunks and `finish` — and `[DONE]`.
      */
     post: {
       parameters: {
@@ -2242,7 +2251,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Another run of this conversation is active (`activeRunId`). */
+        /** @description Another run of this conversation is active (`activeRunId`); or approvals for a run no longer awaiting them. */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2313,7 +2322,7 @@ export interface paths {
     };
     /**
      * Resume a chat: its active run's UI message stream from the start, or 204.
-     * @description What `DefaultChatTransport.reconnectToStream` (and `useChat({ resume: true })`) asks for: the conversation's active run replayed from its first event and followed live until it ends (from any replica), or 204 when no run is active. The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — and `[DONE]`.
+     * @description What `DefaultChatTransport.reconnectToStream` (and `useChat({ resume: true })`) asks for: the conversation's active run replayed from its first event and followed live until it ends (from any replica), or 204 when no run is active. The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`): server-sent events whose `data:` is one chunk each — `start` (`messageId` and `messageMetadata.runId`: the run), `start-step`, `text-start`/`text-delta`/`text-end`, `tool-input-available` and `tool-output-available`/`tool-output-error`/`tool-output-denied` (dynamic tools), `finish-step`, then `finish` (`messageMetadata`: `runId`, `replyMessageId`, `usage`), `error` or `abort` — or, when the run pauses for approval, `tool-approval-request` chunks and `finish` — and `[DONE]`.
      */
     get: {
       parameters: {
@@ -2503,7 +2512,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A run of the agent: its status, usage and, once it ended, how. */
+    /** A run of the agent: its status, usage, the tool calls waiting for approval and, once it ended, how. */
     get: {
       parameters: {
         query?: never;
@@ -2521,7 +2530,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Run'];
+            'application/json': components['schemas']['RunDetail'];
           };
         };
         /** @description The request is invalid: `errors[]` lists each field (location, JSON pointer, message). */
@@ -2697,7 +2706,7 @@ export interface paths {
     };
     /**
      * A run's events: replayed from where you left off, then live until it ends.
-     * @description Server-sent events, each with its number as `id:` (1, 2, … per run): `text-delta`, `tool-call`, `tool-result`, `step-finish`, then exactly one of `done` (the turn), `error` (a problem with a stable `code`) or `cancelled`, and the stream ends. Comments (`: heartbeat`) keep it open. Resume with `Last-Event-ID` (what an EventSource sends by itself) or `?after=`: the events after that number follow, none twice, none missing, then the live ones — from any replica, whichever process runs the turn. A finished run replays completely and ends.
+     * @description Server-sent events, each with its number as `id:` (1, 2, … per run): `text-delta`, `tool-call`, `tool-result`, `step-finish`, `approval-requested` (the run pauses until the calls it names are decided; it goes on afterwards), then exactly one of `done` (the turn), `error` (a problem with a stable `code`) or `cancelled`, and the stream ends. Comments (`: heartbeat`) keep it open. Resume with `Last-Event-ID` (what an EventSource sends by itself) or `?after=`: the events after that number follow, none twice, none missing, then the live ones — from any replica, whichever process runs the turn. A finished run replays completely and ends.
      */
     get: {
       parameters: {
@@ -2893,6 +2902,131 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/runs/{id}/approvals': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve or deny the tool calls a run waits for; it continues once all are decided.
+     * @description Each decision names a `toolCallId` of the run (GET /v1/runs/:id lists them under `approvals`). Approved calls run once (each carries its idempotency key); denied ones are told to the model as denied, with `reason`. Idempotent: the same decision again is accepted; a different one is 409. When no call is left pending, the run continues on an agent (follow `GET /v1/runs/:id/events`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            decisions: {
+              /** @description A call of the run waiting for approval. */
+              toolCallId: string;
+              approved: boolean;
+              /** @description Told to the model with a denial (and stored with either decision). */
+              reason?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Recorded: the run, with its approvals as they are now. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RunDetail'];
+          };
+        };
+        /** @description The request is invalid: `errors[]` lists each field (location, JSON pointer, message). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description No valid bearer token (missing, malformed, invalid or expired). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The credential does not grant runs:write. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description No such run. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The run is not awaiting approval (`runStatus`), or a call was decided otherwise before or expired (`toolCallId`). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is larger than the configured limit. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Overloaded, or a dependency is unavailable; retry after Retry-After seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2947,6 +3081,58 @@ export interface components {
       finishedAt: string | null;
       /** Format: date-time */
       updatedAt: string;
+    };
+    ToolApprovalInput: {
+      toolCallId: string;
+      approvalId: string | null;
+      toolName: string;
+      input: unknown;
+      /** @enum {string} */
+      decision: 'pending' | 'approved' | 'denied' | 'expired';
+      /** @description The reason given with the decision, if any. */
+      reason: string | null;
+      /** @description A pending call not decided by then ends the run (`approval-expired`). */
+      expiresAt: string | null;
+      decidedAt: string | null;
+    };
+    RunDetailInput: {
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      conversationId: string;
+      /** @description The background agent-run task that started it, if one did. */
+      taskId: string | null;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+      provider: string;
+      model: string;
+      /** @description The message it answers. */
+      userMessageId: string | null;
+      /** @description Its answer (a cancelled run: the partial answer, if any). */
+      replyMessageId: string | null;
+      usage: {
+        inputTokens: number;
+        outputTokens: number;
+      };
+      /** @description Model calls so far (a tool round trip takes one more). */
+      steps: number;
+      finishReason: string | null;
+      error: {
+        /** @description Stable: cancelled, agent-lost, agent-shutdown, model-failed, model-timeout, … */
+        code: string;
+        message: string;
+      } | null;
+      cancelRequestedAt: string | null;
+      /** @description The number of its last stored event. */
+      lastSeq: number;
+      /** Format: date-time */
+      createdAt: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description Its tool calls that needed a person’s approval; `pending` ones make it `awaiting_approval`. */
+      approvals: components['schemas']['ToolApprovalInput'][];
     };
     UsageInput: {
       /** Format: date-time */
@@ -3036,6 +3222,58 @@ export interface components {
       finishedAt: string | null;
       /** Format: date-time */
       updatedAt: string;
+    };
+    ToolApproval: {
+      toolCallId: string;
+      approvalId: string | null;
+      toolName: string;
+      input: unknown;
+      /** @enum {string} */
+      decision: 'pending' | 'approved' | 'denied' | 'expired';
+      /** @description The reason given with the decision, if any. */
+      reason: string | null;
+      /** @description A pending call not decided by then ends the run (`approval-expired`). */
+      expiresAt: string | null;
+      decidedAt: string | null;
+    };
+    RunDetail: {
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      conversationId: string;
+      /** @description The background agent-run task that started it, if one did. */
+      taskId: string | null;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+      provider: string;
+      model: string;
+      /** @description The message it answers. */
+      userMessageId: string | null;
+      /** @description Its answer (a cancelled run: the partial answer, if any). */
+      replyMessageId: string | null;
+      usage: {
+        inputTokens: number;
+        outputTokens: number;
+      };
+      /** @description Model calls so far (a tool round trip takes one more). */
+      steps: number;
+      finishReason: string | null;
+      error: {
+        /** @description Stable: cancelled, agent-lost, agent-shutdown, model-failed, model-timeout, … */
+        code: string;
+        message: string;
+      } | null;
+      cancelRequestedAt: string | null;
+      /** @description The number of its last stored event. */
+      lastSeq: number;
+      /** Format: date-time */
+      createdAt: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description Its tool calls that needed a person’s approval; `pending` ones make it `awaiting_approval`. */
+      approvals: components['schemas']['ToolApproval'][];
     };
     Usage: {
       /** Format: date-time */
