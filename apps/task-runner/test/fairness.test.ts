@@ -52,8 +52,8 @@ async function eventOrder(stack: TestStack, runner: TestRunner) {
     const event = Object.fromEntries(
       Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]),
     );
-    if (event.event === 'active') started.push(event.jobId!);
-    if (event.event === 'completed') completed.push(event.jobId!);
+    if (event.event === 'active') started.push(event.jobId);
+    if (event.event === 'completed') completed.push(event.jobId);
   }
   return { started, completed };
 }
