@@ -115,7 +115,9 @@ describe('POST /v1/tasks {type: "agent-run"}', () => {
       expect(
         await t.db.$count(tasks, and(eq(tasks.ownerId, 'alice'), eq(tasks.idempotencyKey, 'run-once'))),
       ).toBe(1);
-      expect(await t.producer.queue('agent-run').getJobCountByTypes('waiting', 'prioritized')).toBeGreaterThan(0);
+      expect(
+        await t.producer.queue('agent-run').getJobCountByTypes('waiting', 'prioritized'),
+      ).toBeGreaterThan(0);
     });
 
     it('answers 409 when the key was used for another input', async () => {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { countOpenTasks, documents, tasks, type Database, type DocumentStatus, type NewDocument } from '@repo/db';
+import {
+  countOpenTasks,
+  documents,
+  tasks,
+  type Database,
+  type DocumentStatus,
+  type NewDocument,
+} from '@repo/db';
 import { conflict, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
