@@ -23,6 +23,7 @@ import { summaryRoutes } from './routes/summaries.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { createUsageMeter } from './usage/model-usage.ts';
 import { createRunExecutor } from './runs/run-executor.ts';
+import { budgetSpent, runQuotaDefaults } from './runs/run-quota.ts';
 import { createRunStart } from './runs/run-start.ts';
 import { createRunStore } from './runs/run-store.ts';
 import type { Toolbox } from './tools/mcp-toolbox.ts';
@@ -84,13 +85,21 @@ export async function buildAgentApp(deps: AgentDependencies) {
   const common = { config: deps.config, store, model: deps.model, metrics: deps.metrics, meter };
   const prefix = deps.config.QUEUE_PREFIX;
   const feed = createRunFeed({ db: deps.db, redis: deps.redis, subscriber: deps.subscriber, prefix });
+  const quotas = runQuotaDefaults(deps.config);
   const executor = createRunExecutor({
     config: deps.config,
-    starts: createRunStart(deps.db),
+    starts: createRunStart(deps.db, quotas),
     runs: createRunStore(deps.db),
     feed,
     redis: deps.redis,
-    turns: { config: deps.config, store, toolbox: deps.toolbox, metrics: deps.metrics, meter },
+    turns: {
+      config: deps.config,
+      store,
+      toolbox: deps.toolbox,
+      metrics: deps.metrics,
+      meter,
+      budgetSpent: (ownerId, unstored) => budgetSpent(deps.db, ownerId, unstored, quotas),
+    },
     model: deps.model,
     metrics: deps.metrics,
     logger: deps.logger,

@@ -75,6 +75,33 @@ describe('admin quota', () => {
     expect(row!.maxDocuments).toBeNull();
   });
 
+  it('sets and clears the run quotas the agent enforces, and shows the month’s tokens', async () => {
+    const set = await admin('quota', 'set', 'rita', '--monthly-tokens', '50000', '--concurrent-runs', '2');
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ maxMonthlyTokens: 50_000, maxConcurrentRuns: 2 });
+    // A usage record counts into the month's tokens (a trigger keeps them).
+    await t.db.insert(usageRecords).values({
+      ownerId: 'rita',
+      kind: 'chat',
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      inputTokens: 70,
+      outputTokens: 30,
+    });
+    const shown = JSON.parse((await admin('quota', 'show', 'rita')).stdout);
+    expect(shown).toMatchObject({
+      overrides: { maxMonthlyTokens: 50_000, maxConcurrentRuns: 2 },
+      spent: { monthTokens: 100, runsEnded: 0 },
+    });
+    expect((await admin('quota', 'set', 'rita', '--monthly-tokens', 'default')).code).toBe(0);
+    const [row] = await t.db.select().from(ownerQuotas).where(eq(ownerQuotas.ownerId, 'rita'));
+    expect(row).toMatchObject({ maxMonthlyTokens: null, maxConcurrentRuns: 2 });
+    expect(await admin('quota', 'set', 'rita', '--concurrent-runs', '0')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--concurrent-runs must be a whole number from 1 to 10000/),
+    });
+  });
+
   it('refuses what it cannot do, naming the mistake', async () => {
     expect(await admin('quota', 'set', 'olga', '--documents', '0')).toMatchObject({
       code: 1,

@@ -47,6 +47,11 @@ export const runErrorCodes = [
   'agent-shutdown',
   'model-failed',
   'model-timeout',
+  /**
+   * The owner's monthly token budget ran out while the run was going: its last model call
+   * finished, what it produced is stored, and it stopped before the next one.
+   */
+  'budget-exhausted',
   /** A dependency (Postgres) could not be reached. */
   'unavailable',
   'internal',

@@ -17,6 +17,8 @@ export interface RunnerTarget {
   service: ServiceProcess;
   database: TestDatabase;
   redisUrl: string;
+  /** Its QUEUE_PREFIX: an api enqueueing for this runner must use the same. */
+  prefix: string;
   /** A pool of the benchmark's own, for the rows the api would write and the checks after. */
   db: Database;
   pool: Pool;
@@ -37,6 +39,8 @@ export interface RunnerTargetOptions {
   logDir: string;
   /** Load the profiler preload (ServiceProcess.toggleProfile), profiles written here. */
   profileDir?: string;
+  /** More of its environment (object storage for the upload row: S3_*). */
+  env?: Record<string, string>;
 }
 
 /** Runs `work` for each item, `parallel` at a time. */
@@ -67,6 +71,7 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
     REDIS_URL: options.redisUrl,
     QUEUE_PREFIX: prefix,
     HEALTH_PORT: String(port),
+    ...options.env,
   };
   const config = loadConfig({ NODE_ENV: 'production', NODE_OPTIONS: PROD_NODE_OPTIONS, ...env });
   const pool = createPool({
@@ -106,6 +111,7 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
     service,
     database,
     redisUrl: options.redisUrl,
+    prefix,
     db,
     pool,
     producer,

@@ -91,7 +91,7 @@ export function planEnd(
       };
     case 'failed':
       return {
-        output: [],
+        output: ending.failure.keepsOutput ? partialOutput(progress) : [],
         outcome: failedOutcome(ending.failure, progress),
         finalEvent: () => ({ type: 'error', data: { ...ending.failure.problem, code: ending.failure.code } }),
       };
@@ -127,10 +127,13 @@ export function countEnd(
       const { failure } = ending;
       const shutDown = failure.code === 'agent-shutdown';
       metrics.turns.inc({ outcome: shutDown ? 'aborted' : 'error' });
-      if (!shutDown) metrics.errors.inc({ kind: errorMetricKind(failure) });
+      // A spent budget is the owner's limit working, not an error of the agent.
+      if (!shutDown && failure.kind !== 'quota') metrics.errors.inc({ kind: errorMetricKind(failure) });
       logger[failure.unexpected ? 'error' : 'warn'](
         { err: ending.error, runId: run.runId, code: failure.code, conversationId: run.conversationId },
-        'turn failed; the user message is kept, no reply stored',
+        failure.keepsOutput
+          ? 'turn stopped; the user message and what the run produced are kept'
+          : 'turn failed; the user message is kept, no reply stored',
       );
       break;
     }

@@ -11,6 +11,7 @@ import { countEnd, failedOutcome, planEnd, type Ending, type StoredEnding } from
 import { createRunEventSink, type RunEventSink } from './run-event-sink.ts';
 import { keepLease } from './run-lease.ts';
 import {
+  budgetFailure,
   errorMetricKind,
   failureOf,
   messageView,
@@ -106,6 +107,8 @@ export function createRunExecutor(options: RunExecutorOptions) {
           'Another run of this conversation is still active: wait for it to end, or cancel it.',
           { type: 'urn:keelson:problem:run-active', extensions: { activeRunId: opened.activeRunId } },
         );
+      case 'refused':
+        throw opened.problem;
       case 'answered':
         metrics.turns.inc({ outcome: 'replayed' });
         return {
@@ -184,7 +187,9 @@ export function createRunExecutor(options: RunExecutorOptions) {
           runDepth: context.runDepth,
         },
       );
-      ending = { kind: 'succeeded', result };
+      ending = progress.budgetExhausted
+        ? { kind: 'failed', failure: budgetFailure(runId, progress.budgetExhausted) }
+        : { kind: 'succeeded', result };
     } catch (error) {
       const reason: unknown = run.controller.signal.aborted ? run.controller.signal.reason : undefined;
       ending =

@@ -3,6 +3,7 @@ import { connectionFailure, HttpProblem, problem, type ProblemDetails } from '@r
 import type { RunErrorCode, RunEvent } from '@repo/runs';
 import { fromResponseMessages, type OutputMessage } from '../conversations/model-messages.ts';
 import { estimateTokens } from '../memory/tokens.ts';
+import { nextMonth, QUOTA_EXCEEDED } from './run-quota.ts';
 import { classify, type FailureKind } from '../turns/turn-errors.ts';
 import type { TurnProgress } from '../turns/run-turn.ts';
 
@@ -45,10 +46,12 @@ export interface TurnView {
 /** How a failure is told: its stable code, its problem, and what the metrics count. */
 export interface Failure {
   code: RunErrorCode;
-  kind: FailureKind | 'unavailable';
+  kind: FailureKind | 'unavailable' | 'quota';
   problem: ProblemDetails;
   /** Logged at error (unexpected) rather than warn (an outage, a provider, a timeout). */
   unexpected: boolean;
+  /** The run stopped between steps: what it produced is stored (otherwise no reply is). */
+  keepsOutput?: boolean;
 }
 
 const CODE_OF: Record<FailureKind, RunErrorCode> = {
@@ -98,6 +101,29 @@ export const shutdownFailure = (runId: string): Failure => ({
     runId,
   }),
   unexpected: false,
+});
+
+/**
+ * The failure of a run stopped because its owner's monthly token budget ran out: the 429 of the
+ * quota (as a refused start would answer), with what the run produced kept.
+ */
+export const budgetFailure = (runId: string, budget: { limit: number; used: number }): Failure => ({
+  code: 'budget-exhausted',
+  kind: 'quota',
+  problem: problem(
+    429,
+    `The owner's monthly token budget (${budget.limit}) ran out during this run (${budget.used} used); it stopped after its last model call, and what it produced is stored.`,
+    {
+      type: QUOTA_EXCEEDED,
+      quota: 'monthly-tokens',
+      limit: budget.limit,
+      used: budget.used,
+      resetsAt: nextMonth().toISOString(),
+      runId,
+    },
+  ),
+  unexpected: false,
+  keepsOutput: true,
 });
 
 /** A problem carried by an `error` event, rebuilt to answer a JSON caller with the same status. */

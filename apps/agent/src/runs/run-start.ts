@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { activeRunStatuses, conversations, messages, runs, type Database, type Message } from '@repo/db';
+import type { HttpProblem } from '@repo/http';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { admitCte, quotaCte, refusal, type RunQuotaDefaults } from './run-quota.ts';
 
 /** The conversation a run works on, as the model's context needs it. */
 export interface RunConversation {
@@ -30,6 +32,8 @@ export type OpenedRun =
   /** The idempotency key was answered before: that answer, nothing new. */
   | { kind: 'answered'; runId: string | undefined; userMessage: Message; reply: Message }
   | { kind: 'conflict'; activeRunId: string }
+  /** The owner's run quotas leave no room: the 429 naming the one that refused. */
+  | { kind: 'refused'; problem: HttpProblem }
   | { kind: 'no-conversation' };
 
 const ACTIVE = sql.raw(activeRunStatuses.map((status) => `'${status}'`).join(', '));
@@ -38,12 +42,13 @@ const ACTIVE = sql.raw(activeRunStatuses.map((status) => `'${status}'`).join(', 
  * Starting a run: the statement that checks the owner, inserts the run holding this agent's lease
  * and stores the user's message, and what an idempotency key seen before means.
  */
-export function createRunStart(db: Database) {
+export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
   /**
-   * One statement for the common case (no idempotency key, or a new one): check the owner, start
-   * the run holding the lease, and store the user's message — only if the run could start. The
-   * partial unique index on active runs decides the race between two messages on any replica; the
-   * loser learns the active run's id from the same statement.
+   * One statement for the common case (no idempotency key, or a new one): check the owner, admit
+   * the run under the owner's run quotas (run-quota.ts), start it holding the lease, and store the
+   * user's message — only if the run could start. The partial unique index on active runs decides
+   * the race between two messages on any replica; the loser learns the active run's id from the
+   * same statement.
    */
   async function insertRun(input: OpenRunInput, existingMessageId: string | undefined): Promise<OpenedRun> {
     const runId = randomUUID();
@@ -55,17 +60,18 @@ export function createRunStart(db: Database) {
       summarized_through_seq: string;
       run_id: string | null;
       active_run_id: string | null;
+      admitted: boolean;
     }>(sql`
       with conversation as (
         select id, summary, summarized_through_seq from ${conversations}
         where id = ${input.conversationId} and owner_id = ${input.ownerId}
-      ), run as (
+      ), ${quotaCte(input.ownerId, quotas)}, ${admitCte(input.ownerId, quotas)}, run as (
         insert into ${runs} (id, owner_id, conversation_id, task_id, status, provider, model,
                              user_message_id, lease_owner, lease_expires_at, started_at)
         select ${runId}, ${input.ownerId}, id, ${input.taskId ?? null}, 'running', ${input.provider},
                ${input.model}, ${userMessageId}, ${input.leaseOwner},
                now() + ${input.leaseMs} * interval '1 millisecond', now()
-        from conversation
+        from conversation where exists (select 1 from admit)
         on conflict (conversation_id) where status in (${ACTIVE}) do nothing
         returning id
       ), message as (
@@ -79,7 +85,8 @@ export function createRunStart(db: Database) {
              (select id from run) as run_id,
              -- The statement's snapshot does not see its own insert, so this names another run.
              (select r.id from ${runs} r where r.conversation_id = c.id and r.status in (${ACTIVE})
-              limit 1) as active_run_id
+              limit 1) as active_run_id,
+             exists (select 1 from admit) as admitted
       from conversation c
     `);
     const row = result.rows[0];
@@ -96,6 +103,9 @@ export function createRunStart(db: Database) {
         },
       };
     }
+    // A conversation with a run going answers 409 naming it, whatever the quotas say.
+    if (!row.admitted && !row.active_run_id)
+      return { kind: 'refused', problem: await refusal(db, input.ownerId, quotas) };
     // The active run committed after this statement's snapshot was taken: ask again.
     const activeRunId = row.active_run_id ?? (await activeRun(input.conversationId));
     return activeRunId ? { kind: 'conflict', activeRunId } : insertRun(input, existingMessageId);
@@ -158,7 +168,12 @@ export function createRunStart(db: Database) {
         const earlier = await byIdempotencyKey(input);
         if (!earlier) {
           try {
-            return await insertRun(input, undefined);
+            const opened = await insertRun(input, undefined);
+            // A concurrent request with the same key may have started the run, committed after
+            // this one looked the key up (its start waits for that one's quota lock): look again,
+            // to join it rather than answer 409.
+            if (opened.kind === 'conflict' && attempt === 0) continue;
+            return opened;
           } catch (error) {
             // A concurrent request with the same key stored the message first: look again.
             if (attempt === 0 && isUniqueViolation(error)) continue;

@@ -20,6 +20,17 @@ export interface TurnDependencies {
   metrics: AgentMetrics;
   /** Prices each step's model call and counts it in the metrics. */
   meter: UsageMeter;
+  /**
+   * Whether the owner's monthly token budget is spent, counting `unstored` tokens this run has
+   * charged but not yet written (run-quota.ts budgetSpent): asked before each further step.
+   */
+  budgetSpent: (ownerId: string, unstored: number) => Promise<BudgetCheck>;
+}
+
+export interface BudgetCheck {
+  spent: boolean;
+  limit: number;
+  used: number;
 }
 
 export interface TurnInput {
@@ -60,6 +71,12 @@ export function createTurnProgress(runId: string) {
     usage: { inputTokens: 0, outputTokens: 0 },
     steps: 0,
     finishReason: undefined as string | undefined,
+    /** Set when the run stopped between steps because the owner's monthly budget was spent. */
+    budgetExhausted: undefined as BudgetCheck | undefined,
+    /** Tokens of the model calls charged and not yet taken for storage. */
+    unstoredTokens(): number {
+      return charged.reduce((sum, call) => sum + call.inputTokens + call.outputTokens, 0);
+    },
     /** Records a call, or its outcome; one record per call until they are taken for storage. */
     toolCall(record: Omit<ToolCallRecord, 'idempotencyKey'>) {
       const known = toolCalls.get(record.toolCallId);
@@ -149,7 +166,17 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     instructions,
     messages: toModelMessages(context.messages),
     tools,
-    stopWhen: isStepCount(config.AGENT_MAX_STEPS),
+    // Before each further step: a run whose owner's month is spent stops here, after the model
+    // call that spent it and its tools, so nothing it produced is lost (the executor ends it
+    // `budget-exhausted`). One read per further step; a one-step turn never asks.
+    stopWhen: [
+      isStepCount(config.AGENT_MAX_STEPS),
+      async () => {
+        const budget = await deps.budgetSpent(input.ownerId, progress.unstoredTokens());
+        if (budget.spent) progress.budgetExhausted = budget;
+        return budget.spent;
+      },
+    ],
     temperature: config.AGENT_TEMPERATURE,
     maxOutputTokens: config.AGENT_MAX_OUTPUT_TOKENS,
     maxRetries: config.AGENT_MODEL_RETRIES,

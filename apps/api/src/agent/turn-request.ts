@@ -23,3 +23,10 @@ export function abortOnClientClose(reply: FastifyReply): AbortController {
   });
   return upstream;
 }
+
+/**
+ * The 429 of a turn (the agent decides it, in the statement that starts the run; the api passes
+ * its problem on, Retry-After included).
+ */
+export const RUN_QUOTA_429 =
+  'Rate limit exceeded, or a run quota is used up: `urn:keelson:problem:quota-exceeded` names it (`quota`: monthly-tokens or concurrent-runs), its `limit`, what is `used` (and, for monthly-tokens, what the runs going `reserved`) and `resetsAt` (the first of next month, UTC, for monthly-tokens; Retry-After only when that is within an hour; null for concurrent-runs).';

@@ -5,6 +5,7 @@
  *   node dist/cli/admin.js quota show <owner>                                  (in the api image)
  *   node dist/cli/admin.js quota set <owner> [--documents N|default] [--stored-bytes N|default]
  *                                            [--open-agent-runs N|default]
+ *                                            [--monthly-tokens N|default] [--concurrent-runs N|default]
  *   node dist/cli/admin.js keys list <owner>
  *   node dist/cli/admin.js keys revoke <owner> <key-id>
  *   node dist/cli/admin.js usage [--from ISO] [--to ISO] [--top N]             (across owners)
@@ -14,7 +15,15 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, databaseTls } from '@repo/config';
-import { apiKeys, createDatabase, createPool, ownerCounters, ownerQuotas, usageRecords } from '@repo/db';
+import {
+  apiKeys,
+  createDatabase,
+  createPool,
+  ownerCounters,
+  ownerQuotas,
+  ownerSpend,
+  usageRecords,
+} from '@repo/db';
 import { createRedis } from '@repo/queue';
 import { and, desc, eq, gte, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -25,6 +34,7 @@ import { loadAdminConfig } from '../config.ts';
 const USAGE = `usage:
   admin quota show <owner>
   admin quota set <owner> [--documents N|default] [--stored-bytes N|default] [--open-agent-runs N|default]
+                          [--monthly-tokens N|default] [--concurrent-runs N|default]
   admin keys list <owner>
   admin keys revoke <owner> <key-id>
   admin usage [--from <ISO date-time>] [--to <ISO date-time>] [--top N]`;
@@ -42,6 +52,8 @@ function parseArguments() {
         documents: { type: 'string' },
         'stored-bytes': { type: 'string' },
         'open-agent-runs': { type: 'string' },
+        'monthly-tokens': { type: 'string' },
+        'concurrent-runs': { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
         top: { type: 'string' },
@@ -137,12 +149,16 @@ try {
   } else if (area === 'quota' && action === 'show' && positionals.length === 3) {
     const [overrides] = await db.select().from(ownerQuotas).where(eq(ownerQuotas.ownerId, owner));
     const [held] = await db.select().from(ownerCounters).where(eq(ownerCounters.ownerId, owner));
-    print({ owner, overrides: overrides ?? null, held: held ?? null });
+    // What the run quotas count (kept by triggers): the month's tokens, and the runs that ended.
+    const [spent] = await db.select().from(ownerSpend).where(eq(ownerSpend.ownerId, owner));
+    print({ owner, overrides: overrides ?? null, held: held ?? null, spent: spent ?? null });
   } else if (area === 'quota' && action === 'set' && positionals.length === 3) {
     const changes = {
       maxDocuments: limit('documents', values.documents, 100_000_000),
       maxStoredBytes: limit('stored-bytes', values['stored-bytes'], 2 ** 50),
       maxOpenAgentRuns: limit('open-agent-runs', values['open-agent-runs'], 10_000),
+      maxMonthlyTokens: limit('monthly-tokens', values['monthly-tokens'], 1_000_000_000_000),
+      maxConcurrentRuns: limit('concurrent-runs', values['concurrent-runs'], 10_000),
     };
     const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     if (Object.keys(set).length === 0) fail(`name at least one quota to set\n${USAGE}`);

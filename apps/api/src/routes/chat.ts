@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import { withHeartbeat } from '../agent/heartbeat.ts';
-import { abortOnClientClose, configuredAgent } from '../agent/turn-request.ts';
+import { abortOnClientClose, configuredAgent, RUN_QUOTA_429 } from '../agent/turn-request.ts';
 import { agentRunEvents } from '../chat/agent-events.ts';
 import {
   UI_MESSAGE_STREAM_HEADERS,
@@ -84,6 +84,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{
           400: validationProblem,
           404: problemResponse('No such conversation.'),
           409: problemResponse('Another run of this conversation is active (`activeRunId`).'),
+          429: problemResponse(RUN_QUOTA_429),
           502: problemResponse('The agent or its model provider failed.'),
           503: problemResponse('No agent is configured (AGENT_URL), it is unreachable, or it has no model.'),
           504: problemResponse('The agent or its model did not answer in time.'),

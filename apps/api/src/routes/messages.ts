@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
 import { settlesWithin, withHeartbeat } from '../agent/heartbeat.ts';
-import { abortOnClientClose, configuredAgent } from '../agent/turn-request.ts';
+import { abortOnClientClose, configuredAgent, RUN_QUOTA_429 } from '../agent/turn-request.ts';
 import type { ConversationsService } from '../conversations/conversations-service.ts';
 import { pgText } from '../http/schemas.ts';
 import { conversationId, messageFields } from './conversations.ts';
@@ -99,6 +99,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{
             'Another run of this conversation is active (`activeRunId`): wait for it or cancel it. ' +
               'Or (JSON) this run was cancelled before it finished (`runId`).',
           ),
+          429: problemResponse(RUN_QUOTA_429),
           502: problemResponse(
             'The agent or its model provider failed; retry with the same Idempotency-Key.',
           ),

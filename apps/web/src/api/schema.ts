@@ -2100,7 +2100,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        /** @description Rate limit exceeded, or a run quota is used up: `urn:keelson:problem:quota-exceeded` names it (`quota`: monthly-tokens or concurrent-runs), its `limit`, what is `used` (and, for monthly-tokens, what the runs going `reserved`) and `resetsAt` (the first of next month, UTC, for monthly-tokens; Retry-After only when that is within an hour; null for concurrent-runs). */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2260,7 +2260,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        /** @description Rate limit exceeded, or a run quota is used up: `urn:keelson:problem:quota-exceeded` names it (`quota`: monthly-tokens or concurrent-runs), its `limit`, what is `used` (and, for monthly-tokens, what the runs going `reserved`) and `resetsAt` (the first of next month, UTC, for monthly-tokens; Retry-After only when that is within an hour; null for concurrent-runs). */
         429: {
           headers: {
             [name: string]: unknown;
