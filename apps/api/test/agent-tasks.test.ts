@@ -57,6 +57,8 @@ describe('POST /v1/tasks {type: "agent-run"}', () => {
     const job = await t.producer.queue('agent-run').getJob(task.id);
     expect(job?.id).toBe(task.id);
     expect(job?.data).toEqual({ taskId: task.id, conversationId });
+    // Its place in alice's line of open runs (this test's first): its priority on the shared queue.
+    expect(job?.opts.priority).toBe(1);
   });
 
   it('is allowed to the service token acting for the owner (tasks:write)', async () => {
@@ -113,7 +115,9 @@ describe('POST /v1/tasks {type: "agent-run"}', () => {
       expect(
         await t.db.$count(tasks, and(eq(tasks.ownerId, 'alice'), eq(tasks.idempotencyKey, 'run-once'))),
       ).toBe(1);
-      expect(await t.producer.queue('agent-run').getJobCountByTypes('waiting')).toBeGreaterThan(0);
+      expect(
+        await t.producer.queue('agent-run').getJobCountByTypes('waiting', 'prioritized'),
+      ).toBeGreaterThan(0);
     });
 
     it('answers 409 when the key was used for another input', async () => {

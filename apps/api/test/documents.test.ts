@@ -82,6 +82,23 @@ describe('POST /v1/documents', () => {
     );
   });
 
+  it("queues each document at its place in its owner's line: owners take turns on the queue", async () => {
+    const [first, second, third] = [await t.auth('line-a'), await t.auth('line-a'), await t.auth('line-b')];
+    const priorityOf = async (documentId: string) => {
+      const [task] = await t.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.input, { documentId }));
+      return (await t.producer.queue('ingest-document').getJob(task!.id))?.opts.priority;
+    };
+    // Nothing is ingested here (no runner): each of line-a's documents stays open, one further back.
+    const a = [
+      await created('a1', 'x', first),
+      await created('a2', 'x', second),
+      await created('a3', 'x', first),
+    ];
+    expect(await Promise.all(a.map(priorityOf))).toEqual([1, 2, 3]);
+    // Another owner's first document is first in its own line, whatever line-a has queued.
+    expect(await priorityOf(await created('b1', 'x', third))).toBe(1);
+  });
+
   it('answers 400 for malformed JSON and 415 for a body that is not JSON', async () => {
     const malformed = await post('{"title": ', { 'content-type': 'application/json' });
     expect(malformed.statusCode).toBe(400);
@@ -99,8 +116,9 @@ describe('POST /v1/documents', () => {
 });
 
 describe('Idempotency-Key', () => {
+  // Queued jobs: an owner's jobs wait by priority (their place in the owner's line).
   const jobCount = async () =>
-    (await t.producer.queue('ingest-document').getJobCounts('waiting')).waiting ?? 0;
+    t.producer.queue('ingest-document').getJobCountByTypes('waiting', 'prioritized');
 
   it('replays the same key with the same body: same document, no second job', async () => {
     const jobsBefore = await jobCount();

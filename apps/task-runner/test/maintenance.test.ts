@@ -170,7 +170,7 @@ describe('the maintenance job', () => {
 
     expect(await row(orphan)).toMatchObject({ status: 'queued' });
     expect((await queue().getJob(orphan))?.data).toEqual({ taskId: orphan, documentId: orphanDocument });
-    expect(await queue().getJobState(orphan)).toBe('waiting');
+    expect(await queue().getJobState(orphan)).toBe('prioritized');
     for (const id of [withJob, young, unknownType, otherConsumer]) {
       expect(await row(id)).toMatchObject({ status: 'queued' });
     }
@@ -204,7 +204,7 @@ describe('the maintenance job', () => {
       orphanedObjects: 0,
       abandonedUploads: 0,
     });
-    expect((await queue().getJobs(['waiting'])).filter((job) => job.id === orphan)).toHaveLength(1);
+    expect((await queue().getJobs(['prioritized'])).filter((job) => job.id === orphan)).toHaveLength(1);
   });
 
   it('stops between steps when its run is aborted', async () => {
@@ -229,7 +229,7 @@ describe('the maintenance job', () => {
       offline.disconnect();
     }
     await waitFor(async () => (await runMaintenance(deps, policy)).requeued === 1, { what: 'retried run' });
-    expect(await queue().getJobState(orphan)).toBe('waiting');
+    expect(await queue().getJobState(orphan)).toBe('prioritized');
   });
 });
 
@@ -311,7 +311,7 @@ describe('the maintenance job on object storage', () => {
       });
       const report = await runMaintenance({ ...deps, storage: unreachable }, { ...policy, orphanGraceMs: 0 });
       expect(report).toMatchObject({ requeued: 1, orphanedObjects: 0 });
-      expect(await queue().getJobState(orphan)).toBe('waiting');
+      expect(await queue().getJobState(orphan)).toBe('prioritized');
     } finally {
       unreachable.close();
       await proxy.close();

@@ -17,5 +17,6 @@ export {
   type MigrationStatus,
 } from './migrations.ts';
 export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';
+export { countOpenTasks, OPEN_TASK_STATUSES } from './open-tasks.ts';
 export { createPool, type Pool, type PoolOptions } from './pool.ts';
 export * from './schema/index.ts';

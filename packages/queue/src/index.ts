@@ -1,4 +1,5 @@
 export { jobNames, jobs, parseJobPayload, retention, type JobName, type JobPayload } from './jobs.ts';
+export { fairPriority, LOWEST_PRIORITY } from './fairness.ts';
 export {
   createProducer,
   QueueUnavailableError,

@@ -1,5 +1,6 @@
 import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { fairPriority } from './fairness.ts';
 import { jobs, retention, type JobName, type JobPayload } from './jobs.ts';
 
 export interface ProducerOptions {
@@ -35,6 +36,13 @@ export interface EnqueueOptions {
    * makes another.
    */
   deduplicationId?: string;
+  /**
+   * The job's place in its owner's line: how many jobs of this kind the owner has open (queued or
+   * running), this one included (`countOpenTasks` of @repo/db). It becomes the job's priority, so
+   * owners take turns on the queue (fairness.ts). Without it the job is first-in-first-out — and
+   * ahead of every job that has one (BullMQ fetches unprioritized jobs first).
+   */
+  ownerPlace?: number;
 }
 
 export interface Producer {
@@ -72,8 +80,9 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
-    async enqueue(name, payload, { jobId, deduplicationId }) {
+    async enqueue(name, payload, { jobId, deduplicationId, ownerPlace }) {
       const data = jobs[name].payload.parse(payload);
+      const priority = ownerPlace === undefined ? undefined : fairPriority(ownerPlace);
       // Fail fast instead of waiting for a reconnect: BullMQ waits for a connection that is not
       // ready yet, and the caller (an HTTP request) would hang with it.
       const status = options.connection.status;
@@ -89,6 +98,7 @@ export function createProducer(options: ProducerOptions): Producer {
         const add = queue(name).add(name, data, {
           ...(jobId ? { jobId } : {}),
           ...(deduplicationId ? { deduplication: { id: deduplicationId } } : {}),
+          ...(priority === undefined ? {} : { priority }),
         });
         await Promise.race([add, timeout]);
       } catch (error) {

@@ -59,22 +59,18 @@ export interface ReplicaResults {
 }
 
 /** Documents and their tasks as the api stores them, 100 per statement; their job payloads. */
-async function insertDocuments(stack: TestStack, count: number) {
+export async function insertDocuments(stack: TestStack, count: number, ownerId = 'bench') {
   const content = documentText(10, 'replica');
   const made: { taskId: string; documentId: string }[] = [];
   for (let start = 0; start < count; start += 100) {
     const size = Math.min(100, count - start);
     const docs = await stack.db
       .insert(documents)
-      .values(
-        Array.from({ length: size }, () => ({ ownerId: 'bench', title: 'bench', content, contentHash: 'h' })),
-      )
+      .values(Array.from({ length: size }, () => ({ ownerId, title: 'bench', content, contentHash: 'h' })))
       .returning({ id: documents.id });
     const rows = await stack.db
       .insert(tasks)
-      .values(
-        docs.map(({ id }) => ({ ownerId: 'bench', type: 'ingest-document', input: { documentId: id } })),
-      )
+      .values(docs.map(({ id }) => ({ ownerId, type: 'ingest-document', input: { documentId: id } })))
       .returning({ id: tasks.id });
     made.push(...docs.map(({ id }, i) => ({ documentId: id, taskId: rows[i]!.id })));
   }

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { documents, tasks, type Database, type DocumentStatus, type NewDocument } from '@repo/db';
+import {
+  countOpenTasks,
+  documents,
+  tasks,
+  type Database,
+  type DocumentStatus,
+  type NewDocument,
+} from '@repo/db';
 import { conflict, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
@@ -184,7 +191,10 @@ export function createDocumentsService({
             .insert(tasks)
             .values({ ownerId, type: 'ingest-document', input: { documentId: document.id } })
             .returning({ id: tasks.id });
-          return { replayed: false as const, documentId: document.id, taskId: task!.id };
+          // Its place in the owner's line of ingestions (this one included), counted while the
+          // owner's counters row is locked: the job's queue priority, so owners take turns.
+          const ownerPlace = await countOpenTasks(tx, ownerId, 'ingest-document');
+          return { replayed: false as const, documentId: document.id, taskId: task!.id, ownerPlace };
         });
       } catch (error) {
         if (objectKey) await discardObject(storage, objectKey, logger);
@@ -196,9 +206,9 @@ export function createDocumentsService({
         return { id: stored.documentId, replayed: true };
       }
 
-      const { documentId, taskId } = stored;
+      const { documentId, taskId, ownerPlace } = stored;
       try {
-        await producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId });
+        await producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId, ownerPlace });
       } catch (error) {
         logger.warn({ err: error, documentId }, 'enqueue failed; removing the document');
         await db.transaction(async (tx) => {

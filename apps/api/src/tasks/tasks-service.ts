@@ -143,7 +143,7 @@ export function createTasksService({
                 'urn:keelson:problem:idempotency-key-reused',
               );
             }
-            return { task: earlier, replayed: true };
+            return { task: earlier, replayed: true as const };
           }
         }
 
@@ -174,7 +174,9 @@ export function createTasksService({
             idempotencyKey: idempotencyKey ?? null,
           })
           .returning(view);
-        return { task: created!, replayed: false };
+        // Its place in the owner's line (the open runs counted above, then this one): the job's
+        // queue priority, so one owner's queued runs do not hold back another owner's next one.
+        return { task: created!, replayed: false as const, ownerPlace: open + 1 };
       });
       if (stored.replayed) return stored;
 
@@ -183,7 +185,7 @@ export function createTasksService({
         await producer.enqueue(
           'agent-run',
           { taskId, conversationId: input.conversationId },
-          { jobId: taskId },
+          { jobId: taskId, ownerPlace: stored.ownerPlace },
         );
       } catch (error) {
         logger.warn({ err: error, taskId }, 'enqueue failed; removing the task');

@@ -1,4 +1,4 @@
-import { documents, tasks, type Database, type Task } from '@repo/db';
+import { countOpenTasks, documents, tasks, type Database, type Task } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import { jobNames, jobs, type JobName, type Producer } from '@repo/queue';
 import { isStorageUnavailable, type ObjectStorage } from '@repo/storage';
@@ -170,7 +170,10 @@ export async function runMaintenance(
         report.failed++;
         return;
       }
-      await producer.enqueue(task.type, payload.data, { jobId: task.id });
+      // With its place in its owner's line, as the api enqueues it: a re-enqueued job takes its
+      // owner's turn instead of jumping every owner's line (fairness, @repo/queue).
+      const ownerPlace = await countOpenTasks(db, task.ownerId, task.type);
+      await producer.enqueue(task.type, payload.data, { jobId: task.id, ownerPlace });
       report.requeued++;
       logger.warn({ taskId: task.id, type: task.type }, 're-enqueued a queued task whose job was missing');
     } else if (task.updatedAt < ago(policy.stuckAfterMs)) {

@@ -38,6 +38,12 @@ export const tasks = pgTable(
     index('tasks_status_updated_idx').on(table.status, table.updatedAt),
     // Deleting a document finds its ingestion tasks (to cancel them) by the id in their input.
     index('tasks_input_document_idx').on(sql`(input ->> 'documentId')`),
+    // An owner's open tasks of a kind, counted at every enqueue (their place in the owner's line
+    // is the job's queue priority: fairness between owners) and by the open-agent-runs quota.
+    // Partial: only the few open rows are indexed, never the owner's whole history.
+    index('tasks_owner_type_open_idx')
+      .on(table.ownerId, table.type)
+      .where(sql`${table.status} in ('queued', 'running')`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_owner_type_open_idx" ON "tasks" USING btree ("owner_id","type") WHERE "tasks"."status" in ('queued', 'running');
