@@ -23,7 +23,7 @@ export function LoadMore({
   return (
     <div className="load-more">
       <p role="status" aria-live="polite" className="muted">
-        {hasMore ? `Showing the first ${shown} ${what}.` : `All ${shown} ${what} shown.`}
+        {hasMore ? `Showing the first ${shown} ${what}.` : `All ${what} shown (${shown}).`}
       </p>
       {hasMore && (
         // aria-disabled, not disabled: a disabled button drops the keyboard focus while it loads.
