@@ -1,21 +1,17 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { loadCovering, type Page } from './paging.ts';
 import type { Resource } from './use-resource.ts';
 
-/** A page of a keyset-paged list, as every `/v1` list answers it. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** Rows asked for per request: the api's lists allow 1-100. */
-export const PAGE_SIZE = 50;
+export { PAGE_SIZE } from './paging.ts';
 
 /**
- * A keyset-paged list that grows by "Load more" (`loadMore()` follows the last page's
- * `nextCursor`). A reload (after a change, or every `pollMs` while `poll(items)` says rows are
- * still changing) starts again from the first page and follows the cursors until it covers as
- * many rows as were shown, so a refresh never shrinks what the user scrolled to, and rows added
- * or deleted meanwhile are where they belong instead of duplicated or left behind.
+ * A keyset-paged list that grows by "Load more". Every load, the first one, a reload (after a
+ * change, or every `pollMs` while `poll(items)` says rows are still changing) and "Load more",
+ * starts from the first page and follows the api's cursors until it covers the rows wanted: those
+ * shown, or one more page. One path, so a refresh never shrinks what the user paged to, and a row
+ * added or deleted meanwhile can neither be shown twice nor skipped (as appending a page fetched
+ * with an older cursor to a refreshed list could). It costs a request per page shown: cheap at
+ * 50 rows a page on a console.
  */
 export function usePagedResource<T extends { id: string }>(
   loadPage: (cursor: string | undefined) => Promise<Page<T>>,
@@ -27,34 +23,33 @@ export function usePagedResource<T extends { id: string }>(
   loadRef.current = loadPage;
   const optionsRef = useRef(options);
   optionsRef.current = options;
-  /** How many rows are on screen: what a reload must cover again. */
-  const shown = useRef(0);
+  /** How many rows the next load must cover. */
+  const wanted = useRef(0);
+  /** Whether the load under way is a "Load more" (its failure keeps the rows shown). */
+  const growing = useRef(false);
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
 
   useEffect(() => {
     let active = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const loadShown = async (): Promise<Page<T>> => {
-      let page = await loadRef.current(undefined);
-      const items = [...page.items];
-      while (page.nextCursor && items.length < shown.current) {
-        page = await loadRef.current(page.nextCursor);
-        items.push(...page.items);
-      }
-      return { items, nextCursor: page.nextCursor };
-    };
-    loadShown().then(
+    loadCovering(loadRef.current, wanted.current).then(
       (data) => {
         if (!active) return;
-        shown.current = data.items.length;
+        wanted.current = data.items.length;
+        growing.current = false;
+        setMore({ busy: false });
         setResource({ state: 'loaded', data });
         const { poll, pollMs = 1_000 } = optionsRef.current;
         if (poll?.(data.items)) timer = setTimeout(reload, pollMs);
       },
       (error: unknown) => {
-        if (active)
-          setResource({ state: 'failed', message: error instanceof Error ? error.message : String(error) });
+        if (!active) return;
+        const message = error instanceof Error ? error.message : String(error);
+        if (growing.current) {
+          growing.current = false;
+          setMore({ busy: false, error: message });
+        } else setResource({ state: 'failed', message });
       },
     );
     return () => {
@@ -63,24 +58,13 @@ export function usePagedResource<T extends { id: string }>(
     };
   }, [generation, reload]);
 
-  const loadMore = useCallback(async () => {
+  const loadMore = useCallback(() => {
     if (resource.state !== 'loaded' || !resource.data.nextCursor) return;
+    wanted.current = resource.data.items.length + 1;
+    growing.current = true;
     setMore({ busy: true });
-    try {
-      const page = await loadRef.current(resource.data.nextCursor);
-      setResource((current) => {
-        if (current.state !== 'loaded') return current;
-        // A reload may have landed meanwhile and already hold some of these rows.
-        const known = new Set(current.data.items.map((item) => item.id));
-        const items = [...current.data.items, ...page.items.filter((item) => !known.has(item.id))];
-        shown.current = items.length;
-        return { state: 'loaded', data: { items, nextCursor: page.nextCursor } };
-      });
-      setMore({ busy: false });
-    } catch (error) {
-      setMore({ busy: false, error: error instanceof Error ? error.message : String(error) });
-    }
-  }, [resource]);
+    reload();
+  }, [resource, reload]);
 
   return { resource, reload, loadMore, loadingMore: more.busy, loadMoreError: more.error };
 }

@@ -65,7 +65,7 @@ export function ConversationsPage() {
                 hasMore={resource.data.nextCursor !== null}
                 busy={loadingMore}
                 error={loadMoreError}
-                onLoadMore={() => void loadMore()}
+                onLoadMore={loadMore}
               />
             </>
           ))}

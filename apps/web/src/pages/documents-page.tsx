@@ -94,7 +94,7 @@ export function DocumentsPage() {
               hasMore={resource.data.nextCursor !== null}
               busy={loadingMore}
               error={loadMoreError}
-              onLoadMore={() => void loadMore()}
+              onLoadMore={loadMore}
             />
           </>
         ))}

@@ -57,7 +57,7 @@ export function TasksPage() {
               hasMore={resource.data.nextCursor !== null}
               busy={loadingMore}
               error={loadMoreError}
-              onLoadMore={() => void loadMore()}
+              onLoadMore={loadMore}
             />
           </>
         ))}
