@@ -1,7 +1,9 @@
 import { createServer, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { tasks } from '@repo/db';
+import { createLogger } from '@repo/observability';
 import { createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertDocument } from './support/fixtures.ts';
@@ -130,6 +132,32 @@ describe('Postgres outage', () => {
       await hung.close();
       for (const socket of accepted) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it("answers 503, not 500, when the connection's TLS settings make it fail, and the log names the variable", async () => {
+    // The test Postgres does not speak TLS; DATABASE_SSL_MODE=require insists on it. A replica
+    // deployed like this cannot serve (an operator must fix a variable): unavailable, not broken.
+    const logged: string[] = [];
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const misconfigured = await createTestApp({
+      database: t.database,
+      env: { DATABASE_SSL_MODE: 'require' },
+      logger: createLogger({ service: 'api-test', level: 'warn' }, capture),
+    });
+    try {
+      const response = await misconfigured.app.inject({ url: '/v1/documents', headers });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toMatch(/^\d+$/);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(logged.join('')).toContain('DATABASE_SSL_MODE');
+    } finally {
+      await misconfigured.close();
     }
   });
 });

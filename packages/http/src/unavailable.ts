@@ -13,7 +13,28 @@ const SYSTEM_CODES = new Set([
   // DNS did not answer in time: in Docker, also a stopped container's name.
   'EAI_AGAIN',
   'EPIPE',
+  // A TLS handshake the client refused: the server's certificate is not trusted, not valid now or
+  // not for this host. A misconfiguration, but of the connection: every request through it fails
+  // alike until an operator fixes it, and the replica is unavailable, not its code broken.
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/**
+ * @repo/db's error for a connection its TLS settings made fail (it names the variable to fix),
+ * recognised by name: this package does not depend on the database's.
+ */
+const CONNECTION_ERROR_NAMES = new Set(['DatabaseTlsError']);
 
 /**
  * SQLSTATEs of a server that cannot serve this connection right now: class 08 (connection
@@ -33,6 +54,8 @@ const MESSAGES = [
   // node-postgres `query_timeout`: no answer on a connection. Set above statement_timeout, it
   // fires only when the server or the network is gone (a live server cancels first, 57014).
   /^Query read timeout$/,
+  // node-postgres: the server answered the TLS request with "no".
+  /^The server does not support SSL connections$/,
 ];
 
 /**
@@ -45,6 +68,7 @@ export function connectionFailure(error: unknown, depth = 0): Error | undefined 
   if (!(error instanceof Error) || depth > 8) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (SYSTEM_CODES.has(code) || SQLSTATE.test(code))) return error;
+  if (CONNECTION_ERROR_NAMES.has(error.name)) return error;
   if (MESSAGES.some((pattern) => pattern.test(error.message))) return error;
   const nested = error instanceof AggregateError ? (error.errors as unknown[]) : [];
   for (const inner of [error.cause, ...nested]) {

@@ -51,6 +51,13 @@ describe('connectionFailure', () => {
     ['an unreachable host', 'EHOSTUNREACH', 'connect EHOSTUNREACH 10.0.0.9:5432'],
     ['a connect that timed out', 'ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.9:5432'],
     ['a write to a closed socket', 'EPIPE', 'write EPIPE'],
+    ['an untrusted certificate', 'SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
+    ['an expired certificate', 'CERT_HAS_EXPIRED', 'certificate has expired'],
+    [
+      'a certificate for another host',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      "Hostname/IP does not match certificate's altnames",
+    ],
   ])('finds %s (%s)', (_case, code, message) => {
     const error = databaseError(code, message);
     expect(connectionFailure(new Error('Failed query', { cause: error }))).toBe(error);
@@ -63,9 +70,22 @@ describe('connectionFailure', () => {
     'timeout exceeded when trying to connect',
     'Client has encountered a connection error and is not queryable',
     'Query read timeout',
+    'The server does not support SSL connections',
   ])('finds what node-postgres says without a code: %s', (message) => {
     const error = new Error(message);
     expect(connectionFailure(new Error('Failed query', { cause: error }))).toBe(error);
+  });
+
+  it("finds @repo/db's DatabaseTlsError, whatever the code it carries (28000: a server that wants TLS)", () => {
+    const refused = databaseError('28000', 'no pg_hba.conf entry for host "10.0.0.2", no encryption');
+    const explained = Object.assign(
+      new Error('Postgres refused a connection without TLS: set DATABASE_SSL_MODE', { cause: refused }),
+      {
+        name: 'DatabaseTlsError',
+        code: '28000',
+      },
+    );
+    expect(connectionFailure(new Error('Failed query', { cause: explained }))).toBe(explained);
   });
 
   it.each([
