@@ -226,7 +226,7 @@ describe('the console', () => {
     // Two documents are held (the written one and the upload): the same numbers the api enforces.
     expect(quotas.documents.used).toBe(2);
     await page.getByRole('link', { name: 'Usage' }).click();
-    await page.getByRole('heading', { name: 'Quotas' }).waitFor();
+    await page.getByRole('heading', { name: 'Quotas', exact: true }).waitFor();
     const documents = page.locator('.quotas div').filter({ hasText: 'Documents' });
     expect(await documents.locator('dd').textContent()).toBe(
       ` 2 of ${new Intl.NumberFormat('en-US').format(quotas.documents.limit)}`,
