@@ -18,6 +18,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { createAgentClient } from './agent/agent-client.ts';
 import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createUsageService } from './usage/usage-service.ts';
+import { createQuotasService } from './quotas/quotas-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { apiKeyPepper, DEVELOPMENT_JWT_SECRET, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
@@ -274,6 +275,11 @@ export async function buildApp(deps: AppDependencies) {
     agent,
     runs,
     usage: createUsageService(deps.db),
+    quotas: createQuotasService(deps.db, {
+      maxDocuments: config.QUOTA_DOCUMENTS,
+      maxStoredBytes: config.QUOTA_STORED_BYTES,
+      maxOpenAgentRuns: config.AGENT_RUN_MAX_OPEN_PER_OWNER,
+    }),
     runFeed: feed,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });

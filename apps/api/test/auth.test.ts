@@ -70,6 +70,7 @@ describe('bearer tokens (HS256)', () => {
         'GET /v1/documents',
         'GET /v1/documents/{id}',
         'GET /v1/documents/{id}/file',
+        'GET /v1/quotas',
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/events',
         'GET /v1/tasks',
@@ -234,6 +235,7 @@ describe('the service token', () => {
     ['GET', '/v1/api-keys', undefined],
     ['DELETE', `/v1/api-keys/${ID}`, undefined],
     ['GET', '/v1/usage', undefined],
+    ['GET', '/v1/quotas', undefined],
   ] as const)(
     'is refused (403) for %s %s: creating, deleting, cancelling, conversations, runs, keys and usage stay with users',
     async (method, url, payload) => {

@@ -6,6 +6,7 @@ import { DocumentsPage } from './pages/documents-page.tsx';
 import { SearchPage } from './pages/search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
+import { UsagePage } from './pages/usage-page.tsx';
 
 /**
  * The conversations page carries the AI SDK (`useChat` and its stream parser: about 50 kB of the
@@ -25,6 +26,7 @@ const PAGES = {
   search: { title: 'Search', Page: SearchPage },
   conversations: { title: 'Conversations', Page: ConversationsPage },
   tasks: { title: 'Runs and tasks', Page: TasksPage },
+  usage: { title: 'Usage', Page: UsagePage },
   keys: { title: 'API keys', Page: ApiKeysPage },
 } as const;
 type PageName = keyof typeof PAGES;

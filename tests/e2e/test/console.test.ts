@@ -218,6 +218,95 @@ describe('the console', () => {
     await expectAccessible('tasks');
   });
 
+  it('shows usage by day and model, and the quotas with what is used', async () => {
+    const token = await stack.token('console-e2e');
+    const quotas = (await (
+      await fetch(`${stack.baseUrl}/v1/quotas`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { documents: { limit: number; used: number } };
+    // Two documents are held (the written one and the upload): the same numbers the api enforces.
+    expect(quotas.documents.used).toBe(2);
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Quotas', exact: true }).waitFor();
+    const documents = page.locator('.quotas div').filter({ hasText: 'Documents' });
+    expect(await documents.locator('dd').textContent()).toBe(
+      ` 2 of ${new Intl.NumberFormat('en-US').format(quotas.documents.limit)}`,
+    );
+    // The conversations above ran the scripted model: its calls are counted, by day and by model.
+    expect(await page.getByTestId('usage-totals').textContent()).toMatch(/^\d+ model calls, [\d,]+ input/);
+    await page
+      .getByRole('table', { name: 'By model' })
+      .getByRole('rowheader', { name: 'openai-compatible:fake-model' })
+      .waitFor();
+    await expectAccessible('usage');
+  });
+
+  it('follows the cursors past the first 50 rows of every list (Load more, by keyboard)', async () => {
+    const token = await stack.token('console-e2e');
+    const post = (path: string, body: unknown) =>
+      fetch(`${stack.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((response) => expect(response.status, path).toBeLessThan(300));
+    /** Every row of a list, counted by following its cursors as the console must. */
+    const countAll = async (path: string) => {
+      let count = 0;
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const response = await fetch(`${stack.baseUrl}${path}?limit=100${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const page = (await response.json()) as { items: unknown[]; nextCursor: string | null };
+        count += page.items.length;
+        cursor = page.nextCursor;
+      } while (cursor);
+      return count;
+    };
+    const started = performance.now();
+    for (let i = 0; i < 55; i++) {
+      await post('/v1/documents', { title: `Paged document ${i}`, content: `Row ${i} of many.` });
+      await post('/v1/conversations', { title: `Paged conversation ${i}` });
+      await post('/v1/api-keys', { name: `paged key ${i}`, scopes: ['read'] });
+    }
+    reportMetric('console.seed_165_rows', since(started), 'ms');
+
+    /** Shows the first 50, then every row after "Load more" pressed with the keyboard. */
+    const pagesThrough = async (link: string, what: string, rows: Locator, total: number) => {
+      expect(total).toBeGreaterThan(50);
+      await page.getByRole('link', { name: link }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Showing the first 50 ${what}.` })
+        .waitFor();
+      expect(await rows.count()).toBe(50);
+      await page.getByRole('button', { name: `Load more ${what}` }).focus();
+      await page.keyboard.press('Enter');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `All ${what} shown (${total}).` })
+        .waitFor({ timeout: 10_000 });
+      expect(await rows.count()).toBe(total);
+      expect(await page.getByRole('button', { name: `Load more ${what}` }).count()).toBe(0);
+    };
+    const documents = await countAll('/v1/documents');
+    await pagesThrough('Documents', 'documents', page.locator('tbody tr'), documents);
+    // The oldest, on the second page: the written document from the start of the suite.
+    await page.getByRole('row').filter({ hasText: 'Console handbook' }).waitFor();
+    await pagesThrough(
+      'Conversations',
+      'conversations',
+      page.getByRole('navigation', { name: 'Conversations' }).getByRole('listitem'),
+      await countAll('/v1/conversations'),
+    );
+    await pagesThrough('Runs and tasks', 'tasks', page.locator('tbody tr'), await countAll('/v1/tasks'));
+    // API keys are not paged: an owner holds at most 100, and the console asks for 100 at once.
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('row').filter({ hasText: 'paged key 0' }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(55);
+    await expectAccessible('API keys, 55');
+  });
+
   it('logged no console error and no uncaught exception (CSP violations included)', () => {
     expect(errors).toEqual([]);
   });

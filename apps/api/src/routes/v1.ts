@@ -22,6 +22,8 @@ import { runRoutes } from './runs.ts';
 import { searchRoutes } from './search.ts';
 import { taskRoutes } from './tasks.ts';
 import { usageRoutes } from './usage.ts';
+import { quotaRoutes } from './quotas.ts';
+import type { QuotasService } from '../quotas/quotas-service.ts';
 import type { UsageService } from '../usage/usage-service.ts';
 
 export interface V1Options {
@@ -39,6 +41,7 @@ export interface V1Options {
   agent: AgentClient | undefined;
   runs: RunsService;
   usage: UsageService;
+  quotas: QuotasService;
   /** Follows runs from this replica (the feed is created on first use). */
   runFeed: () => RunFeed;
   /** SSE_HEARTBEAT_MS: a streamed answer silent this long gets a heartbeat comment. */
@@ -105,6 +108,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     heartbeatMs: options.heartbeatMs,
   });
   await app.register(usageRoutes, { usage: options.usage });
+  await app.register(quotaRoutes, { quotas: options.quotas });
   await app.register(runRoutes, {
     runs: options.runs,
     feed: options.runFeed,

@@ -2505,6 +2505,90 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/quotas': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The caller's quotas: each limit in force and what is used now.
+     * @description The limits a write is refused against (429 `quota-exceeded`): documents and stored bytes (QUOTA_DOCUMENTS, QUOTA_STORED_BYTES), agent runs queued or running at once (AGENT_RUN_MAX_OPEN_PER_OWNER), each overridden by the owner's row in owner_quotas. They free up when something is deleted or finishes, not with time.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Quotas'];
+          };
+        };
+        /** @description The request is invalid: `errors[]` lists each field (location, JSON pointer, message). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description No valid bearer token (missing, malformed, invalid or expired). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The credential does not grant usage:read. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Overloaded, or a dependency is unavailable; retry after Retry-After seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/runs/{id}': {
     parameters: {
       query?: never;
@@ -3172,6 +3256,26 @@ export interface components {
         model?: string;
       }[];
     };
+    QuotasInput: {
+      documents: {
+        /** @description The most documents allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The documents held now. */
+        used: number;
+      };
+      storedBytes: {
+        /** @description The most bytes stored (uploaded files at their size, text documents at their length) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The bytes stored (uploaded files at their size, text documents at their length) held now. */
+        used: number;
+      };
+      openAgentRuns: {
+        /** @description The most agent runs queued or running allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The agent runs queued or running held now. */
+        used: number;
+      };
+    };
     Problem: {
       type: string;
       title: string;
@@ -3312,6 +3416,26 @@ export interface components {
         /** @description groupBy=model. */
         model?: string;
       }[];
+    };
+    Quotas: {
+      documents: {
+        /** @description The most documents allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The documents held now. */
+        used: number;
+      };
+      storedBytes: {
+        /** @description The most bytes stored (uploaded files at their size, text documents at their length) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The bytes stored (uploaded files at their size, text documents at their length) held now. */
+        used: number;
+      };
+      openAgentRuns: {
+        /** @description The most agent runs queued or running allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The agent runs queued or running held now. */
+        used: number;
+      };
     };
   };
   responses: never;

@@ -2,14 +2,15 @@ import { useState } from 'react';
 import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
 import { Empty, ErrorMessage, Loading } from '../components/status.tsx';
-import { useResource } from '../components/use-resource.ts';
+import { LoadMore } from '../components/load-more.tsx';
+import { PAGE_SIZE, usePagedResource } from '../components/use-paged-resource.ts';
 import { ConversationView } from '../conversation/conversation-view.tsx';
 
 /** The owner's conversations on the left, the chosen one on the right. */
 export function ConversationsPage() {
   const { api } = useSession();
-  const { resource, reload } = useResource(() =>
-    unwrap(api.GET('/v1/conversations', { params: { query: { limit: 50 } } })),
+  const { resource, reload, loadMore, loadingMore, loadMoreError } = usePagedResource((cursor) =>
+    unwrap(api.GET('/v1/conversations', { params: { query: { limit: PAGE_SIZE, cursor } } })),
   );
   const [selected, setSelected] = useState<string>();
   const [error, setError] = useState<string>();
@@ -43,20 +44,30 @@ export function ConversationsPage() {
           (resource.data.items.length === 0 ? (
             <Empty>No conversations yet.</Empty>
           ) : (
-            <ul className="plain">
-              {resource.data.items.map((conversation) => (
-                <li key={conversation.id}>
-                  <button
-                    type="button"
-                    className="link"
-                    aria-current={conversation.id === selected ? 'true' : undefined}
-                    onClick={() => setSelected(conversation.id)}
-                  >
-                    {conversation.title}
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <>
+              <ul className="plain">
+                {resource.data.items.map((conversation) => (
+                  <li key={conversation.id}>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-current={conversation.id === selected ? 'true' : undefined}
+                      onClick={() => setSelected(conversation.id)}
+                    >
+                      {conversation.title}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              <LoadMore
+                shown={resource.data.items.length}
+                what="conversations"
+                hasMore={resource.data.nextCursor !== null}
+                busy={loadingMore}
+                error={loadMoreError}
+                onLoadMore={loadMore}
+              />
+            </>
           ))}
       </nav>
       {selected ? (

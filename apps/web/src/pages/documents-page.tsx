@@ -3,17 +3,18 @@ import { idempotencyKey } from '../api/idempotency-key.ts';
 import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
 import { Empty, ErrorMessage, Loading } from '../components/status.tsx';
-import { useResource } from '../components/use-resource.ts';
+import { LoadMore } from '../components/load-more.tsx';
+import { PAGE_SIZE, usePagedResource } from '../components/use-paged-resource.ts';
 
 const settled = new Set(['ready', 'failed']);
 
 /** The owner's documents: upload a file or type one, watch it become ready, delete it. */
 export function DocumentsPage() {
   const { api } = useSession();
-  const { resource, reload } = useResource(
-    () => unwrap(api.GET('/v1/documents', { params: { query: { limit: 50 } } })),
-    // Ingestion takes a second or two: poll until every document is ready or failed.
-    { poll: (page) => page.items.some((document) => !settled.has(document.status)) },
+  const { resource, reload, loadMore, loadingMore, loadMoreError } = usePagedResource(
+    (cursor) => unwrap(api.GET('/v1/documents', { params: { query: { limit: PAGE_SIZE, cursor } } })),
+    // Ingestion takes a second or two: poll until every document shown is ready or failed.
+    { poll: (items) => items.some((document) => !settled.has(document.status)) },
   );
   const [actionError, setActionError] = useState<string>();
 
@@ -42,50 +43,60 @@ export function DocumentsPage() {
         (resource.data.items.length === 0 ? (
           <Empty>No documents yet: add one above, and search and the agent will find it.</Empty>
         ) : (
-          <table>
-            <caption className="visually-hidden">Your documents</caption>
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Status</th>
-                <th scope="col">Chunks</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {resource.data.items.map((document) => (
-                <tr key={document.id}>
-                  <td>
-                    {document.title}
-                    {document.file && (
-                      <span className="muted">
-                        {' '}
-                        ({document.file.name}, {formatSize(document.file.size)})
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    <span className={`badge badge-${document.status}`}>{document.status}</span>
-                    {document.error && <span className="error"> {document.error}</span>}
-                  </td>
-                  <td>{document.chunkCount}</td>
-                  <td>{new Date(document.createdAt).toLocaleString()}</td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => void remove(document.id)}
-                      aria-label={`Delete ${document.title}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
+          <>
+            <table>
+              <caption className="visually-hidden">Your documents</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Title</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Chunks</th>
+                  <th scope="col">Added</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {resource.data.items.map((document) => (
+                  <tr key={document.id}>
+                    <td>
+                      {document.title}
+                      {document.file && (
+                        <span className="muted">
+                          {' '}
+                          ({document.file.name}, {formatSize(document.file.size)})
+                        </span>
+                      )}
+                    </td>
+                    <td>
+                      <span className={`badge badge-${document.status}`}>{document.status}</span>
+                      {document.error && <span className="error"> {document.error}</span>}
+                    </td>
+                    <td>{document.chunkCount}</td>
+                    <td>{new Date(document.createdAt).toLocaleString()}</td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={() => void remove(document.id)}
+                        aria-label={`Delete ${document.title}`}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <LoadMore
+              shown={resource.data.items.length}
+              what="documents"
+              hasMore={resource.data.nextCursor !== null}
+              busy={loadingMore}
+              error={loadMoreError}
+              onLoadMore={loadMore}
+            />
+          </>
         ))}
     </section>
   );

@@ -1,0 +1,70 @@
+import { documents, ownerCounters, tasks, type Database } from '@repo/db';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { overridesOf, storedBytesOfRow, type QuotaDefaults } from './quotas.ts';
+
+/** One quota as its owner sees it: the limit in force (default or override) and what is used. */
+export interface QuotaUsage {
+  limit: number;
+  used: number;
+}
+
+export interface OwnerQuotas {
+  documents: QuotaUsage;
+  storedBytes: QuotaUsage;
+  openAgentRuns: QuotaUsage;
+}
+
+/** What an open agent run is, as the quota counts it (tasks-service.ts takes it the same way). */
+const OPEN_RUN_STATUSES = ['queued', 'running'] as const;
+
+/** What the owner holds, counted from its documents as the counters' first fill would count it. */
+async function heldFromDocuments(db: Database, ownerId: string) {
+  const [row] = await db
+    .select({
+      documents: sql<number>`count(*)::int`,
+      // A sum of bigints is numeric: a string, exact far beyond any quota.
+      storedBytes: sql<string>`coalesce(sum(${storedBytesOfRow}), 0)`.mapWith(Number),
+    })
+    .from(documents)
+    .where(eq(documents.ownerId, ownerId));
+  return { documents: row?.documents ?? 0, storedBytes: row?.storedBytes ?? 0 };
+}
+
+/**
+ * An owner's own limits and what they use now, read from the same rows the quotas are enforced
+ * on (owner_quotas, owner_counters, tasks), so the numbers shown are the numbers that refuse.
+ * A read never writes: an owner without a counter row yet (nothing stored since the counters
+ * existed) is counted from its documents, as the first write would fill the row.
+ */
+export function createQuotasService(db: Database, defaults: QuotaDefaults & { maxOpenAgentRuns: number }) {
+  return {
+    async of(ownerId: string): Promise<OwnerQuotas> {
+      const [overrides, [counters], openRuns] = await Promise.all([
+        overridesOf(db, ownerId),
+        db
+          .select({ documents: ownerCounters.documents, storedBytes: ownerCounters.storedBytes })
+          .from(ownerCounters)
+          .where(eq(ownerCounters.ownerId, ownerId)),
+        db.$count(
+          tasks,
+          and(
+            eq(tasks.ownerId, ownerId),
+            eq(tasks.type, 'agent-run'),
+            inArray(tasks.status, OPEN_RUN_STATUSES),
+          ),
+        ),
+      ]);
+      const held = counters ?? (await heldFromDocuments(db, ownerId));
+      return {
+        documents: { limit: overrides?.maxDocuments ?? defaults.maxDocuments, used: held.documents },
+        storedBytes: { limit: overrides?.maxStoredBytes ?? defaults.maxStoredBytes, used: held.storedBytes },
+        openAgentRuns: {
+          limit: overrides?.maxOpenAgentRuns ?? defaults.maxOpenAgentRuns,
+          used: openRuns,
+        },
+      };
+    },
+  };
+}
+
+export type QuotasService = ReturnType<typeof createQuotasService>;

@@ -1,0 +1,116 @@
+import { ownerCounters, ownerQuotas, tasks } from '@repo/db';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../src/openapi-document.ts';
+import { createTestApp, type TestApp } from './support/test-app.ts';
+
+/**
+ * `GET /v1/quotas`: an owner's own limits (defaults, then its overrides) and what it uses, from
+ * the rows the quotas are enforced on, so what it shows is what refuses a write.
+ */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({
+    env: { QUOTA_DOCUMENTS: '5', QUOTA_STORED_BYTES: '2048', AGENT_RUN_MAX_OPEN_PER_OWNER: '3' },
+  });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const quotas = async (owner: string) =>
+  t.app.inject({ method: 'GET', url: '/v1/quotas', headers: await t.auth(owner) });
+
+const createDocument = async (owner: string, content: string) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/documents',
+    headers: await t.auth(owner),
+    payload: { title: 'Quota view', content },
+  });
+
+describe('GET /v1/quotas', () => {
+  it('shows a new owner the configured defaults and nothing used, and creates no counter row', async () => {
+    const response = await quotas('quinn');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      documents: { limit: 5, used: 0 },
+      storedBytes: { limit: 2048, used: 0 },
+      openAgentRuns: { limit: 3, used: 0 },
+    });
+    expect(await t.db.$count(ownerCounters, eq(ownerCounters.ownerId, 'quinn'))).toBe(0);
+  });
+
+  it('counts the documents and bytes the owner stores, and a delete gives them back', async () => {
+    const first = await createDocument('rory', 'x'.repeat(100));
+    expect(first.statusCode).toBe(202);
+    expect((await createDocument('rory', 'y'.repeat(28))).statusCode).toBe(202);
+    expect((await quotas('rory')).json()).toMatchObject({
+      documents: { limit: 5, used: 2 },
+      storedBytes: { limit: 2048, used: 128 },
+    });
+    const { id } = first.json<{ id: string }>();
+    const deleted = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/documents/${id}`,
+      headers: await t.auth('rory'),
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect((await quotas('rory')).json()).toMatchObject({
+      documents: { limit: 5, used: 1 },
+      storedBytes: { limit: 2048, used: 28 },
+    });
+    // Another owner's documents are not counted against this one.
+    expect((await quotas('quinn')).json()).toMatchObject({ documents: { used: 0 } });
+  });
+
+  it('shows the limit that refuses the next document, as the 429 does', async () => {
+    for (let i = 0; i < 4; i++) expect((await createDocument('rory', `doc ${i}`)).statusCode).toBe(202);
+    const view = (await quotas('rory')).json<{ documents: { limit: number; used: number } }>();
+    expect(view.documents).toEqual({ limit: 5, used: 5 });
+    const refused = await createDocument('rory', 'one too many');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ quota: 'documents', limit: view.documents.limit, used: 5 });
+  });
+
+  it("applies the owner's overrides column by column", async () => {
+    await t.db.insert(ownerQuotas).values({ ownerId: 'sasha', maxDocuments: 50, maxOpenAgentRuns: 1 });
+    expect((await quotas('sasha')).json()).toEqual({
+      documents: { limit: 50, used: 0 },
+      storedBytes: { limit: 2048, used: 0 },
+      openAgentRuns: { limit: 1, used: 0 },
+    });
+  });
+
+  it('counts the agent runs queued or running, not the finished ones nor other task types', async () => {
+    const run = (status: 'queued' | 'running' | 'succeeded') => ({
+      ownerId: 'tess',
+      type: 'agent-run',
+      status,
+      input: { conversationId: '00000000-0000-4000-8000-000000000000', content: 'hi' },
+    });
+    await t.db
+      .insert(tasks)
+      .values([
+        run('queued'),
+        run('running'),
+        run('succeeded'),
+        { ownerId: 'tess', type: 'ingest-document', status: 'queued', input: {} },
+      ]);
+    expect((await quotas('tess')).json()).toMatchObject({ openAgentRuns: { limit: 3, used: 2 } });
+  });
+
+  it('needs a credential, refuses unknown parameters, and is in the OpenAPI document', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/v1/quotas' })).statusCode).toBe(401);
+    const unknown = await t.app.inject({
+      method: 'GET',
+      url: '/v1/quotas?owner=someone-else',
+      headers: await t.auth('quinn'),
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const spec = await openApiDocument(t.app);
+    expect(spec.paths?.['/v1/quotas']?.get?.security).toEqual([{ bearerAuth: [] }, { apiKey: [] }]);
+  });
+});
