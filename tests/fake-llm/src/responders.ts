@@ -18,6 +18,9 @@ export function textOf(message: ChatMessage | undefined): string {
  * - asked to "stream slowly: <text>" (or "stream slowly every <n> ms: <text>"), it streams that
  *   text back 8 characters at a time, one piece every n ms (100 by default): a model that takes its
  *   time, for resuming, cancelling and killing a run in the middle;
+ * - asked to "queue a task in conversation <uuid>: <text>" with a `create_task` tool available, it
+ *   calls that tool with `{conversationId, content: text}` (the api's input schema): a write tool,
+ *   which pauses the run for a person's approval by default (API_MCP_REQUIRE_APPROVAL=writes);
  * - asked to "search …" with a `search_documents` tool available, it calls that tool;
  * - otherwise it echoes the user's last message.
  */
@@ -29,6 +32,18 @@ export const ruleBasedResponder: Responder = (request: ChatRequest) => {
   const question = textOf([...request.messages].reverse().find((m) => m.role === 'user'));
   const slow = /^stream slowly(?: every (\d{1,5}) ms)?: ([\s\S]+)$/i.exec(question);
   if (slow) return { text: slow[2]!, chunkDelayMs: slow[1] === undefined ? 100 : Number(slow[1]) };
+  // Before the search rule: the text to queue may itself mention searching.
+  const queue =
+    /^queue a task in conversation ([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}):\s*(\S[\s\S]*)$/i.exec(
+      question,
+    );
+  if (queue && request.tools?.some((t) => t.function.name === 'create_task')) {
+    return {
+      toolCalls: [
+        { name: 'create_task', arguments: { conversationId: queue[1]!, content: queue[2]!.trimEnd() } },
+      ],
+    };
+  }
   const search = /\bsearch\b:?\s*(.+)$/i.exec(question);
   if (search && request.tools?.some((t) => t.function.name === 'search_documents')) {
     return { toolCalls: [{ name: 'search_documents', arguments: { query: search[1]!.trim(), limit: 3 } }] };

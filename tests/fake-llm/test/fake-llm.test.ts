@@ -179,4 +179,30 @@ describe('the rule-based responder (the container default)', () => {
       ),
     ).toEqual({ text: 'quick', chunkDelayMs: 20 });
   });
+
+  it('calls create_task when asked to queue a task in a conversation, only if the tool is offered', () => {
+    const conversationId = '0b6f3c9e-5d1a-4c2e-9f3b-7a8d2e4c1f60';
+    // search_documents offered too: the text to queue mentions searching, and the queue rule wins.
+    const both = ['create_task', 'search_documents'].map((name) => ({
+      type: 'function' as const,
+      function: { name },
+    }));
+    const asked = (content: string, offered = both) =>
+      ruleBasedResponder({ model: 'm', tools: offered, messages: [{ role: 'user', content }] }, 0);
+    expect(asked(`Queue a task in conversation ${conversationId}: search the archive, later `)).toEqual({
+      toolCalls: [
+        { name: 'create_task', arguments: { conversationId, content: 'search the archive, later' } },
+      ],
+    });
+    // Without the tool (or without a conversation id, or a text), the other rules answer.
+    expect(asked(`queue a task in conversation ${conversationId}: x`, both.slice(1))).toEqual({
+      text: `Echo: queue a task in conversation ${conversationId}: x`,
+    });
+    expect(asked('queue a task in conversation nowhere: x')).toEqual({
+      text: 'Echo: queue a task in conversation nowhere: x',
+    });
+    expect(asked(`queue a task in conversation ${conversationId}:   `)).toEqual({
+      text: `Echo: queue a task in conversation ${conversationId}:   `,
+    });
+  });
 });
