@@ -1,6 +1,7 @@
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { waitFor } from '@repo/testing';
 
 const run = promisify(execFile);
 
@@ -152,6 +153,25 @@ export interface ContainerInspect {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
     Networks: Record<string, { IPAddress: string; Aliases: string[] | null }>;
   };
+}
+
+/**
+ * `docker restart` (SIGTERM, then a new start of the same container: a deploy or a host reboot as
+ * the app sees it), then waits until the new start passes its healthcheck — the old start's
+ * `healthy` does not count. Returns the milliseconds from the restart to healthy.
+ */
+export async function restartUntilHealthy(id: string, timeoutMs = 120_000): Promise<number> {
+  const before = (await inspect(id)).State.StartedAt;
+  const started = performance.now();
+  await docker(['restart', id], { timeout: timeoutMs });
+  await waitFor(
+    async () => {
+      const { State } = await inspect(id);
+      return State.StartedAt !== before && State.Health?.Status === 'healthy';
+    },
+    { timeoutMs, intervalMs: 250, what: `container ${id} restarted and healthy` },
+  );
+  return since(started);
 }
 
 /** The value of NAME in a container's environment. */

@@ -1,15 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, inspect, ipOf, reportMetric, since } from '../src/compose.ts';
+import { docker, inspect, ipOf, reportMetric, restartUntilHealthy, since } from '../src/compose.ts';
+import { ApiClient } from '../src/http.ts';
+import { tasksInto, untilEnded, type RunView, type TaskView } from '../src/runs-api.ts';
 import { ProdStack } from '../src/prod-stack.ts';
 import { readStream, type StreamedEvent } from '../src/sse.ts';
 
 /**
  * Runs on the prod profile: three api replicas behind HAProxy, the agent, the task-runner's
- * reaper, and the scripted model streaming slowly ("stream slowly: …"). A run survives the api
- * replica that streamed it, is cancelled through another replica, and is never left `running` by
- * an agent that was killed. One stack for the file; each scenario leaves it as it found it.
+ * reaper, and the scripted model streaming slowly ("stream slowly: …") or calling create_task
+ * ("queue a task in conversation …"). A run survives the api replica that streamed it, is
+ * cancelled through another replica, is never left `running` by an agent that was killed, and
+ * finishes when its tool call is approved after the agent restarted. One stack for the file; each
+ * scenario leaves it as it found it.
  */
 let stack: ProdStack;
 let token: string;
@@ -264,5 +268,101 @@ describe('runs on the prod profile', () => {
     );
     const again = await readStream(await send(await conversation(), 'Back?'));
     expect(again.events.at(-1)?.event).toBe('done');
+  });
+});
+
+/**
+ * A turn whose model asks create_task (a write tool: approval needed, the prod default) to queue
+ * `text` in another conversation, `target`. The stream ends with the pause.
+ */
+async function pausedTurn(target: string, text: string) {
+  const response = await send(await conversation(), `queue a task in conversation ${target}: ${text}`);
+  expect(response.status).toBe(200);
+  const runId = response.headers.get('x-keelson-run-id')!;
+  const { events } = await readStream(response);
+  expect(events.map((event) => event.event)).toEqual(['tool-call', 'step-finish', 'approval-requested']);
+  const api = new ApiClient(stack.baseUrl, token);
+  const { status, body } = await api.request('GET', `/v1/runs/${runId}`);
+  expect(status).toBe(200);
+  const run = body as RunView;
+  expect(run.status).toBe('awaiting_approval');
+  expect(run.approvals).toEqual([
+    expect.objectContaining({
+      toolName: 'create_task',
+      input: { conversationId: target, content: text },
+      decision: 'pending',
+    }),
+  ]);
+  return { api, runId, toolCallId: run.approvals![0]!.toolCallId };
+}
+
+/** The stored log's events numbered 1…n, one approval-requested, ending with `done`. */
+function expectPausedThenDone(log: StreamedEvent[]) {
+  expect(log.map((event) => Number(event.id))).toEqual(log.map((_, i) => i + 1));
+  expect(log.filter((event) => event.event === 'approval-requested')).toHaveLength(1);
+  const paused = log.findIndex((event) => event.event === 'approval-requested');
+  const results = log.filter((event) => event.event === 'tool-result');
+  expect(results).toHaveLength(1);
+  expect(log.indexOf(results[0]!)).toBeGreaterThan(paused);
+  expect(log.at(-1)?.event).toBe('done');
+  return { paused: log[paused]!, result: results[0]!.data as Record<string, unknown>, done: log.at(-1)! };
+}
+
+describe('tool approval on the prod profile', () => {
+  it('an approval given after the agent container was restarted lets the run finish', async () => {
+    const target = await conversation();
+    const text = 'note that the approval came after a restart';
+    const { api, runId, toolCallId } = await pausedTurn(target, text);
+    // Nothing ran: no task queued.
+    expect(await tasksInto(api, target)).toEqual([]);
+
+    // The agent that paused the run goes away; the run waits in Postgres, holding no lease.
+    const agent = await stack.project.containerId('agent-prod');
+    reportMetric('runs.agent_restart_to_healthy', await restartUntilHealthy(agent), 'ms');
+    expect((await api.request('GET', `/v1/runs/${runId}`)).body).toMatchObject({
+      status: 'awaiting_approval',
+    });
+
+    const started = performance.now();
+    const decided = await api.request('POST', `/v1/runs/${runId}/approvals`, {
+      body: { decisions: [{ toolCallId, approved: true }] },
+    });
+    expect(decided.status).toBe(200);
+    expect((decided.body as RunView).approvals).toEqual([
+      expect.objectContaining({ toolCallId, decision: 'approved' }),
+    ]);
+    // Continued by the new agent (asked by the api, or by the reaper if that request failed).
+    expect(await untilEnded(api, `/v1/runs/${runId}`)).toMatchObject({ status: 'succeeded' });
+    reportMetric('runs.approval_to_succeeded', since(started), 'ms');
+
+    // The task exists exactly once, and its own run (in `target`) is answered.
+    const queued = await tasksInto(api, target);
+    expect(queued).toHaveLength(1);
+    const task = await untilEnded<TaskView>(api, `/v1/tasks/${queued[0]!.id}`);
+    expect(task.status).toBe('succeeded');
+
+    const log = await storedLog(runId);
+    const { paused, result, done } = expectPausedThenDone(log);
+    expect(result).toMatchObject({ toolCallId, toolName: 'create_task', isError: false });
+    expect(JSON.stringify(result.output)).toContain(task.id);
+    // The model was given the result and quoted it in the answer.
+    expect(JSON.stringify(done.data)).toContain(task.id);
+    // A client following the run after the pause gets the rest, through any replica.
+    expect(await resume(runId, paused.id!)).toEqual(log.slice(log.indexOf(paused) + 1));
+    await stack.waitForReadyReplicas(3, 60_000);
+  });
+
+  it('a denied call runs nothing, and the run still succeeds with the model told why', async () => {
+    const target = await conversation();
+    const { api, runId, toolCallId } = await pausedTurn(target, 'this one will be denied');
+    const decided = await api.request('POST', `/v1/runs/${runId}/approvals`, {
+      body: { decisions: [{ toolCallId, approved: false, reason: 'not today, thanks' }] },
+    });
+    expect(decided.status).toBe(200);
+    expect(await untilEnded(api, `/v1/runs/${runId}`)).toMatchObject({ status: 'succeeded' });
+    expect(await tasksInto(api, target)).toEqual([]);
+    const { result, done } = expectPausedThenDone(await storedLog(runId));
+    expect(result).toMatchObject({ toolCallId, toolName: 'create_task', isError: true, denied: true });
+    expect(JSON.stringify(done.data)).toContain('not today, thanks');
   });
 });
