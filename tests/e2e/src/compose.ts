@@ -157,21 +157,29 @@ export interface ContainerInspect {
 
 /**
  * `docker restart` (SIGTERM, then a new start of the same container: a deploy or a host reboot as
- * the app sees it), then waits until the new start passes its healthcheck — the old start's
- * `healthy` does not count. Returns the milliseconds from the restart to healthy.
+ * the app sees it), then waits until the new start passes its healthcheck. Returns the
+ * milliseconds from the restart to healthy.
  */
 export async function restartUntilHealthy(id: string, timeoutMs = 120_000): Promise<number> {
   const before = (await inspect(id)).State.StartedAt;
   const started = performance.now();
   await docker(['restart', id], { timeout: timeoutMs });
+  await healthyAfter(id, before, timeoutMs);
+  return since(started);
+}
+
+/**
+ * Waits until the container runs a start newer than `previousStart` (its State.StartedAt then)
+ * and that start passed its healthcheck: the `healthy` of the previous start does not count.
+ */
+export async function healthyAfter(id: string, previousStart: string, timeoutMs = 120_000): Promise<void> {
   await waitFor(
     async () => {
       const { State } = await inspect(id);
-      return State.StartedAt !== before && State.Health?.Status === 'healthy';
+      return State.StartedAt !== previousStart && State.Running && State.Health?.Status === 'healthy';
     },
-    { timeoutMs, intervalMs: 250, what: `container ${id} restarted and healthy` },
+    { timeoutMs, intervalMs: 250, what: `container ${id} started again and healthy` },
   );
-  return since(started);
 }
 
 /** The value of NAME in a container's environment. */

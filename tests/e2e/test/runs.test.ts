@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, inspect, ipOf, reportMetric, restartUntilHealthy, since } from '../src/compose.ts';
+import {
+  docker,
+  healthyAfter,
+  inspect,
+  ipOf,
+  reportMetric,
+  restartUntilHealthy,
+  since,
+} from '../src/compose.ts';
 import { ApiClient } from '../src/http.ts';
 import { tasksInto, untilEnded, type RunView, type TaskView } from '../src/runs-api.ts';
 import { ProdStack } from '../src/prod-stack.ts';
@@ -349,6 +357,43 @@ describe('tool approval on the prod profile', () => {
     expect(JSON.stringify(done.data)).toContain(task.id);
     // A client following the run after the pause gets the rest, through any replica.
     expect(await resume(runId, paused.id!)).toEqual(log.slice(log.indexOf(paused) + 1));
+    await stack.waitForReadyReplicas(3, 60_000);
+  });
+
+  it('an approval given while the agent is down is carried out once it is back (the reaper asks it)', async () => {
+    const target = await conversation();
+    const { api, runId, toolCallId } = await pausedTurn(target, 'approved while the agent was down');
+    const agent = await stack.project.containerId('agent-prod');
+    const previousStart = (await inspect(agent)).State.StartedAt;
+    // A deliberate stop: the restart policy leaves it stopped until `docker start`.
+    await docker(['stop', agent], { timeout: 60_000 });
+    let back: number;
+    try {
+      const decided = await api.request('POST', `/v1/runs/${runId}/approvals`, {
+        body: { decisions: [{ toolCallId, approved: true }] },
+      });
+      // Stored although no agent could be asked to continue.
+      expect(decided.status).toBe(200);
+      expect((await api.request('GET', `/v1/runs/${runId}`)).body).toMatchObject({
+        status: 'awaiting_approval',
+        approvals: [{ toolCallId, decision: 'approved' }],
+      });
+      expect(await tasksInto(api, target)).toEqual([]);
+    } finally {
+      await docker(['start', agent], { timeout: 60_000 });
+      await healthyAfter(agent, previousStart);
+      back = performance.now();
+    }
+    // Nobody but the task-runner's reaper asks the agent now.
+    expect(await untilEnded(api, `/v1/runs/${runId}`)).toMatchObject({ status: 'succeeded' });
+    reportMetric('runs.agent_back_to_approved_run_succeeded', since(back), 'ms');
+    const queued = await tasksInto(api, target);
+    expect(queued).toHaveLength(1);
+    expect(await untilEnded<TaskView>(api, `/v1/tasks/${queued[0]!.id}`)).toMatchObject({
+      status: 'succeeded',
+    });
+    const { result } = expectPausedThenDone(await storedLog(runId));
+    expect(result).toMatchObject({ toolCallId, toolName: 'create_task', isError: false });
     await stack.waitForReadyReplicas(3, 60_000);
   });
 
