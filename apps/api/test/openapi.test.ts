@@ -31,7 +31,7 @@ describe('OpenAPI', () => {
   it('is OpenAPI 3.1 and documents every route with schemas for its inputs and outputs', () => {
     expect(document.openapi).toBe('3.1.0');
     const v1 = operations().filter(({ path }) => path.startsWith('/v1/'));
-    expect(v1).toHaveLength(26);
+    expect(v1).toHaveLength(27);
     for (const { path, method, operation } of v1) {
       const what = `${method} ${path}`;
       expect(operation.security, what).toContainEqual({ bearerAuth: [] });

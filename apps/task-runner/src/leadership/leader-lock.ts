@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type DatabaseConnection } from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type pg from 'pg';
-import { bounded, within } from '../support/time-bounds.ts';
+import { bounded, TimeoutError, within } from '../support/time-bounds.ts';
 
 /**
  * The leader lock: a Postgres session-level advisory lock, held on a dedicated connection for as
@@ -119,7 +119,16 @@ export function createLeaderLock(options: LeaderLockOptions): LeaderLock {
           () => {
             healthy = true;
           },
-          (error: unknown) => lose('the lock session stopped answering', error),
+          // A heartbeat in flight when the server ends the session fails with the server's
+          // error before the connection's own 'error'/'end' event: the connection failed, it did
+          // not stop answering (only a timeout says that).
+          (error: unknown) =>
+            lose(
+              error instanceof TimeoutError
+                ? 'the lock session stopped answering'
+                : 'the lock connection failed',
+              error,
+            ),
         )
         .finally(() => {
           checking = false;
