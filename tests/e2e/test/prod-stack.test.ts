@@ -143,7 +143,9 @@ describe('the prod profile', () => {
     const marker = uniqueId('spread');
     for (let i = 0; i < 30; i++) expect(await probe(`${stack.baseUrl}/health?${marker}=${i}`)).toBe(200);
 
-    // HAProxy logs the address of the replica that answered each request (`%si:%sp`).
+    // HAProxy logs the address of the replica that answered each request (`%si:%sp`). It writes
+    // its log to stdout without blocking, so a line can be dropped when the pipe is full (a
+    // loaded machine): the wait is for every replica to be seen, not for all 30 lines.
     const served = new Map<string, number>();
     await waitFor(
       async () => {
@@ -153,10 +155,11 @@ describe('the prod profile', () => {
           const address = /\s(\d+\.\d+\.\d+\.\d+):3000\s/.exec(line)?.[1];
           if (address) served.set(address, (served.get(address) ?? 0) + 1);
         }
-        return [...served.values()].reduce((a, b) => a + b, 0) === 30;
+        return served.size === replicas.length;
       },
-      { timeoutMs: 10_000, what: 'the 30 requests in the load balancer log' },
+      { timeoutMs: 10_000, what: 'every replica in the load balancer log' },
     );
+    expect([...served.values()].reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30);
     expect([...served.keys()].sort()).toEqual([...replicas].sort());
     reportMetric('prod.lb_spread', [...served.values()].join('/'), 'requests per replica');
   });
