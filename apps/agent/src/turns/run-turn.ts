@@ -283,6 +283,21 @@ function withDecisions(messages: ModelMessage[], decisions: readonly ApprovalDec
 
 function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: unknown) => void) {
   const { emit, progress } = input;
+  /** A call's outcome: kept for the stored messages, and streamed as a `tool-result` event. */
+  const toolResult = (
+    call: { toolCallId: string; toolName: string },
+    output: unknown,
+    isError: boolean,
+    denied = false,
+  ) => {
+    // Only the two names: the stream part carries more (its output, its type).
+    const { toolCallId, toolName } = call;
+    progress.toolCall({ toolCallId, toolName, input: undefined, isError });
+    emit({
+      type: 'tool-result',
+      data: { type: 'tool-result', toolCallId, toolName, output, isError, ...(denied ? { denied } : {}) },
+    });
+  };
   switch (part.type) {
     case 'text-delta':
       progress.partialText += part.text;
@@ -301,22 +316,7 @@ function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: 
       });
       break;
     case 'tool-result':
-      progress.toolCall({
-        toolCallId: part.toolCallId,
-        toolName: part.toolName,
-        input: undefined,
-        isError: false,
-      });
-      emit({
-        type: 'tool-result',
-        data: {
-          type: 'tool-result',
-          toolCallId: part.toolCallId,
-          toolName: part.toolName,
-          output: part.output as unknown,
-          isError: false,
-        },
-      });
+      toolResult(part, part.output as unknown, false);
       break;
     case 'tool-approval-request':
       progress.approvals.push({
@@ -328,43 +328,16 @@ function forward(part: TextStreamPart<ToolSet>, input: TurnInput, fail: (error: 
       break;
     case 'tool-output-denied':
       // A call a person denied: the model is told so (the AI SDK's execution-denied result).
-      progress.toolCall({
-        toolCallId: part.toolCallId,
-        toolName: part.toolName,
-        input: undefined,
-        isError: true,
-      });
-      emit({
-        type: 'tool-result',
-        data: {
-          type: 'tool-result',
-          toolCallId: part.toolCallId,
-          toolName: part.toolName,
-          output:
-            input.decisions?.find((decision) => decision.toolCallId === part.toolCallId)?.reason ??
-            'The call was denied.',
-          isError: true,
-          denied: true,
-        },
-      });
+      toolResult(
+        part,
+        input.decisions?.find((decision) => decision.toolCallId === part.toolCallId)?.reason ??
+          'The call was denied.',
+        true,
+        true,
+      );
       break;
     case 'tool-error':
-      progress.toolCall({
-        toolCallId: part.toolCallId,
-        toolName: part.toolName,
-        input: undefined,
-        isError: true,
-      });
-      emit({
-        type: 'tool-result',
-        data: {
-          type: 'tool-result',
-          toolCallId: part.toolCallId,
-          toolName: part.toolName,
-          output: String(part.error),
-          isError: true,
-        },
-      });
+      toolResult(part, String(part.error), true);
       break;
     case 'finish-step': {
       const usage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0 };

@@ -36,6 +36,8 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       idempotencyKey?: string;
       taskId?: string;
       runDepth?: number;
+      /** 202 is this call's success (the agent accepted work it does in the background). */
+      accepted?: boolean;
       signal: AbortSignal;
     },
   ) => {
@@ -53,9 +55,9 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
       body: JSON.stringify(init.body ?? {}),
       signal: init.signal,
     });
-    // 202: the run paused for a tool approval. Retried with the job's backoff: the retry (same
-    // idempotency key) follows the same run and answers once it ended.
-    if (response.status === 202) throw new Error('the run waits for a tool approval');
+    // 202 to a turn: the run paused for a tool approval. Retried with the job's backoff: the
+    // retry (same idempotency key) follows the same run and answers once it ended.
+    if (response.status === 202 && !init.accepted) throw new Error('the run waits for a tool approval');
     if (response.ok) return (await response.json()) as T;
     const problem = (await response.json().catch(() => ({}))) as {
       type?: unknown;
@@ -97,7 +99,9 @@ export function createAgentClient({ url, serviceToken }: AgentClientOptions) {
     },
     /** Asks the agent to continue a run whose approvals are all decided; true if it did. */
     async continueRun(input: { ownerId: string; runId: string }): Promise<boolean> {
+      // The agent answers 202: the run continues in the background.
       const answer = await call<{ continued: boolean }>(`/v1/runs/${input.runId}/continue`, input.ownerId, {
+        accepted: true,
         signal: AbortSignal.timeout(10_000),
       });
       return answer.continued;
