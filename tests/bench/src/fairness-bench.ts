@@ -1,11 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countOpenTasks } from '@repo/db';
 import { createRedis, type Redis } from '@repo/queue';
 import { waitFor } from '@repo/testing';
-import type { Job, Queue } from 'bullmq';
+import { loadConfig } from '../../../apps/task-runner/src/config.ts';
 import { createTestStack, type TestStack } from '../../../apps/task-runner/test/support/test-stack.ts';
+import { containerCpu, ownCpu } from './cpu-meter.ts';
+import { completedJob, completedJobs, orderAroundB } from './fairness-queue.ts';
+import { workMeter, type DrainWork, type WorkMeter } from './fairness-work.ts';
+import { startNoopWorker, type QueueRound } from './queue-drain.ts';
 import { insertDocuments } from './replica-bench.ts';
 import { startRunnerReplica, type RunnerReplica } from './runner-replicas.ts';
 import { pairedRatios, spread, type Spread } from './stats.ts';
@@ -53,6 +57,21 @@ export interface BacklogRound {
   waitMs: number;
   /** A's backlog: jobs ÷ (resume → the last one finished). */
   jobsPerSecond: number;
+  /** What the drain cost per job (Redis commands, Postgres transactions, CPU), when counted. */
+  work?: DrainWork;
+  /** The runners' CPU profiles of this drain (resume → the last job done), one per replica, when profiled. */
+  profiles?: string[];
+}
+
+/** Profiling the runners: each timed drain's profiles are moved to `outDir`. */
+interface Profiling {
+  runners: RunnerReplica[];
+  /** Where replica i's preload writes (`<replicaDir(i)>/<n>.cpuprofile`). */
+  replicaDir: (replica: number) => string;
+  outDir: string;
+  /** Profiles written so far, per replica. */
+  written: number;
+  round: number;
 }
 
 export interface FairnessRound {
@@ -60,6 +79,11 @@ export interface FairnessRound {
   emptyWaitMs: number;
   fair: BacklogRound;
   fifo: BacklogRound;
+  /**
+   * BullMQ alone, the same round: a no-op worker (replicas × concurrency at once, in the bench's
+   * process) draining `backlog` jobs queued with places 1, 2, 3, … (prioritized) and without (plain).
+   */
+  bullmq: { prioritized: QueueRound; plain: QueueRound };
 }
 
 export interface FairnessResults {
@@ -76,43 +100,9 @@ export interface FairnessResults {
   startedAheadOfB: { fair: Spread; fifo: Spread };
   /** A's backlog jobs/s, fair ÷ first-in-first-out, round by round: what the priorities cost. */
   throughputRatio: Spread;
+  /** The no-op worker's jobs/s, prioritized ÷ plain, round by round: what the priorities cost BullMQ itself. */
+  bullmqRatio: Spread;
   rounds: FairnessRound[];
-}
-
-/**
- * From the queue's event stream (one Redis stream: one order across every replica), at B's add:
- * the jobs added and not yet started, and the jobs started after it until B's own start.
- */
-async function orderAroundB(events: Redis, key: string, jobIdOfB: string) {
-  const waiting = new Set<string>();
-  let waitingAtArrival: number | undefined;
-  let startedAheadOfB = 0;
-  for (const [, fields] of await events.xrange(key, '-', '+')) {
-    const event = new Map<string, string>();
-    for (let i = 0; i < fields.length; i += 2) event.set(fields[i]!, fields[i + 1]!);
-    const jobId = event.get('jobId');
-    if (jobId === jobIdOfB && waitingAtArrival === undefined) waitingAtArrival = waiting.size;
-    if (event.get('event') === 'waiting' && jobId) waiting.add(jobId);
-    if (event.get('event') !== 'active' || !jobId) continue;
-    if (jobId === jobIdOfB) return { waitingAtArrival: waitingAtArrival!, startedAheadOfB };
-    waiting.delete(jobId);
-    if (waitingAtArrival !== undefined) startedAheadOfB++;
-  }
-  throw new Error(`the event stream ${key} does not show job ${jobIdOfB} started`);
-}
-
-async function completedJob(queue: Queue, jobId: string): Promise<Job> {
-  let done: Job | undefined;
-  await waitFor(
-    async () => {
-      const job = await queue.getJob(jobId);
-      if (job?.failedReason) throw new Error(`${jobId} failed: ${job.failedReason}`);
-      done = job?.finishedOn ? job : undefined;
-      return done !== undefined;
-    },
-    { timeoutMs: 300_000, intervalMs: 20, what: `job ${jobId} done` },
-  );
-  return done!;
 }
 
 /** B's one document, stored and enqueued as the api does (its place: 1, it has nothing else open). */
@@ -128,6 +118,8 @@ async function backlogRound(
   events: Redis,
   load: FairnessLoad,
   mode: QueueMode,
+  meter?: WorkMeter,
+  profiling?: Profiling,
 ): Promise<BacklogRound> {
   const queue = stack.producer.queue(QUEUE);
   const eventsKey = `${stack.prefix}:${QUEUE}:events`;
@@ -146,6 +138,8 @@ async function backlogRound(
       ),
     );
   }
+  await meter?.start();
+  for (const runner of profiling?.runners ?? []) runner.toggleProfile();
   const resumedAt = Date.now();
   await queue.resume();
   await waitFor(
@@ -153,8 +147,11 @@ async function backlogRound(
     { timeoutMs: 300_000, intervalMs: 20, what: `${load.arriveAfter} of the backlog done` },
   );
   const jobIdOfB = await submitB(stack, mode);
-  const b = await completedJob(queue, jobIdOfB);
-  const finished = await Promise.all(backlog.map((job) => completedJob(queue, job.taskId)));
+  const done = await completedJobs(queue, [...backlog.map((job) => job.taskId), jobIdOfB]);
+  const b = done.get(jobIdOfB)!;
+  const finished = backlog.map((job) => done.get(job.taskId)!);
+  const profiles = profiling ? await collectProfiles(profiling, mode) : undefined;
+  const work = await meter?.finish(load.backlog + 1);
   const order = await orderAroundB(events, eventsKey, jobIdOfB);
   await queue.pause();
   await queue.clean(0, 0, 'completed');
@@ -163,7 +160,24 @@ async function backlogRound(
     ...order,
     waitMs: b.processedOn! - b.timestamp,
     jobsPerSecond: load.backlog / ((Math.max(...finished.map((job) => job.finishedOn!)) - resumedAt) / 1000),
+    ...(work ? { work } : {}),
+    ...(profiles ? { profiles } : {}),
   };
+}
+
+/** Stops the runners' profilers and moves what they wrote to `fairness.<round>.<mode>.<replica>.cpuprofile`. */
+async function collectProfiles(profiling: Profiling, mode: QueueMode): Promise<string[]> {
+  for (const runner of profiling.runners) runner.toggleProfile();
+  profiling.written++;
+  const files: string[] = [];
+  for (let replica = 0; replica < profiling.runners.length; replica++) {
+    const written = join(profiling.replicaDir(replica), `${profiling.written}.cpuprofile`);
+    await waitFor(() => existsSync(written), { timeoutMs: 30_000, what: `${written} to be written` });
+    const file = join(profiling.outDir, `fairness.${profiling.round}.${mode}.${replica + 1}.cpuprofile`);
+    renameSync(written, file);
+    files.push(file);
+  }
+  return files;
 }
 
 /**
@@ -173,7 +187,13 @@ async function backlogRound(
  * without (first-in-first-out), against `replicas` task-runner processes as their image runs them;
  * and A's drain rate in both modes, so what the priorities cost is a ratio too.
  */
-export async function runFairnessBench(load: FairnessLoad): Promise<FairnessResults> {
+export async function runFairnessBench(
+  load: FairnessLoad,
+  options: {
+    /** Profile the runners over every timed drain (their profiler preload), the profiles kept here. */
+    profileDir?: string;
+  } = {},
+): Promise<FairnessResults> {
   const loadBefore = loadavg()[0]!;
   const stack = await createTestStack('bench_fairness');
   const logDir = mkdtempSync(join(tmpdir(), 'keelson-bench-fairness-'));
@@ -181,13 +201,42 @@ export async function runFairnessBench(load: FairnessLoad): Promise<FairnessResu
   const events = createRedis(stack.redisUrl, 'producer', 'bench-fairness-events');
   const running: RunnerReplica[] = [];
   const rounds: FairnessRound[] = [];
+  let meter: WorkMeter | undefined;
+  let noop: Awaited<ReturnType<typeof startNoopWorker>> | undefined;
   try {
     // The first replica leads and migrates the empty database; the others wait for the schema.
     const env = { ...stack.env, INGEST_CONCURRENCY: String(load.concurrency) };
-    for (let i = 0; i < load.replicas; i++) running.push(await startRunnerReplica(env, logDir));
+    const runnerConfig = loadConfig(env);
+    const replicaDir = (replica: number) => join(logDir, 'profiles', String(replica + 1));
+    for (let i = 0; i < load.replicas; i++) {
+      if (options.profileDir) mkdirSync(replicaDir(i), { recursive: true });
+      running.push(await startRunnerReplica(env, logDir, options.profileDir ? replicaDir(i) : undefined));
+    }
+    const profiling: Profiling | undefined = options.profileDir
+      ? { runners: running, replicaDir, outDir: options.profileDir, written: 0, round: 0 }
+      : undefined;
+    if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
     // Untimed: a fresh process drains slower at first (JIT, prepared statements, pool connections),
     // which would fall on whichever mode ran first.
     await backlogRound(stack, events, { ...load, backlog: Math.ceil(load.backlog / 2) }, 'fifo');
+    meter = await workMeter({
+      databaseUrl: stack.database.url,
+      redis: events,
+      redisUrl: stack.redisUrl,
+      runnerPids: running.map((runner) => runner.pid),
+    });
+    noop = await startNoopWorker(stack.redisUrl, {
+      concurrency: load.replicas * load.concurrency,
+      lockDuration: runnerConfig.JOB_LOCK_DURATION_MS,
+      stalledInterval: runnerConfig.JOB_STALLED_INTERVAL_MS,
+    });
+    const noopClocks = {
+      process: ownCpu,
+      postgres: () => undefined,
+      redis: await containerCpu(new URL(stack.redisUrl).port),
+    };
+    // Untimed, like the runners' warm-up.
+    await noop.round(load.backlog, noopClocks, { places: true });
     for (let round = 0; round < load.rounds; round++) {
       await queue.resume();
       const alone = await completedJob(queue, await submitB(stack, 'fair'));
@@ -195,12 +244,19 @@ export async function runFairnessBench(load: FairnessLoad): Promise<FairnessResu
       await queue.clean(0, 0, 'completed');
       // The order alternates, so a burst of other work on the machine falls on both modes.
       const first = round % 2 === 0 ? 'fair' : 'fifo';
-      const a = await backlogRound(stack, events, load, first);
-      const b = await backlogRound(stack, events, load, first === 'fair' ? 'fifo' : 'fair');
+      if (profiling) profiling.round = round + 1;
+      const a = await backlogRound(stack, events, load, first, meter, profiling);
+      const b = await backlogRound(stack, events, load, first === 'fair' ? 'fifo' : 'fair', meter, profiling);
       const [fair, fifo] = first === 'fair' ? [a, b] : [b, a];
-      rounds.push({ emptyWaitMs, fair, fifo });
+      const noopRound = (places: boolean) => noop!.round(load.backlog, noopClocks, { places });
+      const noopFirst = await noopRound(first === 'fair');
+      const noopSecond = await noopRound(first !== 'fair');
+      const [prioritized, plain] = first === 'fair' ? [noopFirst, noopSecond] : [noopSecond, noopFirst];
+      rounds.push({ emptyWaitMs, fair, fifo, bullmq: { prioritized, plain } });
     }
   } finally {
+    await noop?.close();
+    await meter?.close();
     await Promise.all(running.map((runner) => runner.stop()));
     await queue.obliterate({ force: true }).catch(() => {});
     events.disconnect();
@@ -224,6 +280,10 @@ export async function runFairnessBench(load: FairnessLoad): Promise<FairnessResu
     throughputRatio: pairedRatios(
       rounds.map((round) => round.fair.jobsPerSecond),
       rounds.map((round) => round.fifo.jobsPerSecond),
+    ),
+    bullmqRatio: pairedRatios(
+      rounds.map((round) => round.bullmq.prioritized.jobsPerSecond),
+      rounds.map((round) => round.bullmq.plain.jobsPerSecond),
     ),
     rounds,
   };

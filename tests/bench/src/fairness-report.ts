@@ -1,5 +1,6 @@
 import type { FairnessResults } from './fairness-bench.ts';
-import type { Spread } from './stats.ts';
+import type { DrainWork } from './fairness-work.ts';
+import { spread, type Spread } from './stats.ts';
 
 const range = (value: Spread, digits: number) =>
   value.min === value.max
@@ -22,7 +23,19 @@ export function formatFairnessResults(results: FairnessResults): string {
       range(results.waitRatio.fair, 1),
       range(results.waitRatio.fifo, 1),
     ],
+    [
+      "A's backlog jobs/s, rounds",
+      results.rounds.map((round) => round.fair.jobsPerSecond.toFixed(0)).join(', '),
+      results.rounds.map((round) => round.fifo.jobsPerSecond.toFixed(0)).join(', '),
+    ],
     ["A's backlog jobs/s, fair ÷ fifo", range(results.throughputRatio, 2), ''],
+    [
+      'no-op BullMQ worker jobs/s, rounds',
+      results.rounds.map((round) => round.bullmq.prioritized.jobsPerSecond.toFixed(0)).join(', '),
+      results.rounds.map((round) => round.bullmq.plain.jobsPerSecond.toFixed(0)).join(', '),
+    ],
+    ['no-op BullMQ worker, prioritized ÷ plain', range(results.bullmqRatio, 2), ''],
+    ...workRows(results),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
@@ -33,4 +46,56 @@ export function formatFairnessResults(results: FairnessResults): string {
     widths.map((width) => '-'.repeat(width)).join('  '),
     ...rows.slice(1).map(line),
   ].join('\n');
+}
+
+/** The median over the rounds of one per-job count of a mode's drains. */
+function perJob(
+  results: FairnessResults,
+  mode: 'fair' | 'fifo',
+  count: (work: DrainWork) => number | undefined,
+) {
+  const values = results.rounds
+    .map((round) => round[mode])
+    .flatMap((drain) => (drain.work ? [count(drain.work)] : []))
+    .filter((value): value is number => value !== undefined);
+  return values.length === 0 ? undefined : spread(values);
+}
+
+/**
+ * Where a difference in jobs/s comes from, per job of the drain (median of the rounds): Redis's
+ * commands (all, and those that differ most between the modes), Postgres's transactions and rows,
+ * CPU by process. Empty when the drains were not counted.
+ */
+function workRows(results: FairnessResults): string[][] {
+  if (!results.rounds.some((round) => round.fair.work && round.fifo.work)) return [];
+  const row = (label: string, count: (work: DrainWork) => number | undefined, digits = 1) => {
+    const [fair, fifo] = (['fair', 'fifo'] as const).map((mode) => perJob(results, mode, count));
+    return [label, fair ? range(fair, digits) : '–', fifo ? range(fifo, digits) : '–'];
+  };
+  const commands = new Set(
+    results.rounds.flatMap((round) => [
+      ...Object.keys(round.fair.work?.redis ?? {}),
+      ...Object.keys(round.fifo.work?.redis ?? {}),
+    ]),
+  );
+  const median = (mode: 'fair' | 'fifo', command: string) =>
+    perJob(results, mode, (work) => work.redis[command] ?? 0)?.median ?? 0;
+  // The commands whose count per job differs most between the modes, then the busiest.
+  const telling = [...commands]
+    .sort(
+      (a, b) =>
+        Math.abs(median('fair', b) - median('fifo', b)) - Math.abs(median('fair', a) - median('fifo', a)) ||
+        median('fifo', b) - median('fifo', a),
+    )
+    .slice(0, 6);
+  const cpu = ['runners', 'redis', 'postgres', 'bench'];
+  return [
+    row('per job: Redis commands (all)', (work) => work.redisTotal),
+    ...telling.map((command) => row(`  ${command}`, (work) => work.redis[command] ?? 0, 2)),
+    row('per job: Postgres transactions', (work) => work.transactions, 2),
+    row('  rows inserted', (work) => work.rows.inserted),
+    row('  rows updated', (work) => work.rows.updated),
+    row('  rows fetched', (work) => work.rows.fetched),
+    ...cpu.map((name) => row(`per job: CPU ms, ${name}`, (work) => work.cpuMs[name], 2)),
+  ];
 }

@@ -73,10 +73,17 @@ export async function startNoopWorker(redisUrl: string, settings: WorkerSettings
   const worker = new Worker(QUEUE, async () => {}, { connection: workerRedis, prefix, ...settings });
   await worker.waitUntilReady();
   return {
-    async round(jobs: number, clocks: CpuClocks): Promise<QueueRound> {
+    /** `places`: each job enqueued with its place in one owner's line, 1, 2, 3, … (its priority). */
+    async round(jobs: number, clocks: CpuClocks, { places = false } = {}): Promise<QueueRound> {
       await queue.pause();
-      await eachParallel(Array.from({ length: jobs }, randomUUID), 8, (taskId) =>
-        producer.enqueue(QUEUE, { taskId, documentId: randomUUID() }, { jobId: taskId }),
+      const ids = Array.from({ length: jobs }, randomUUID);
+      const place = new Map(ids.map((id, i) => [id, i + 1]));
+      await eachParallel(ids, 8, (taskId) =>
+        producer.enqueue(
+          QUEUE,
+          { taskId, documentId: randomUUID() },
+          { jobId: taskId, ownerPlace: places ? place.get(taskId) : undefined },
+        ),
       );
       return drain(queue, jobs, clocks);
     },

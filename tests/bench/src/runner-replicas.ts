@@ -8,6 +8,8 @@ export interface RunnerReplica {
   pid: number;
   /** CPU seconds (user + system) the process has used so far, from /proc. */
   cpuSeconds(): number;
+  /** Starts or stops and writes a CPU profile, when started with a profile folder (processes.ts). */
+  toggleProfile(): void;
   /** SIGTERM (it drains, releases its lock if it leads, exits). */
   stop(): Promise<void>;
 }
@@ -23,9 +25,16 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 export async function startRunnerReplica(
   env: Record<string, string>,
   logDir: string,
+  /** Load the profiler preload, its profiles written here (see profiler-preload.ts). */
+  profileDir?: string,
 ): Promise<RunnerReplica> {
   const port = await freePort();
-  const service = await startApp('task-runner', { env: { ...env, HEALTH_PORT: String(port) }, port, logDir });
+  const service = await startApp('task-runner', {
+    env: { ...env, HEALTH_PORT: String(port) },
+    port,
+    logDir,
+    ...(profileDir ? { profileDir } : {}),
+  });
   try {
     await waitFor(
       async () => {
@@ -47,6 +56,7 @@ export async function startRunnerReplica(
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
+    toggleProfile: () => service.toggleProfile(),
     stop: () => service.stop(),
   };
 }

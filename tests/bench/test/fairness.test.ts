@@ -10,7 +10,17 @@ it("reports B's wait behind A's backlog in jobs and as ratios, fair and first-in
   expect(round!.fair.startedAheadOfB).toBeLessThanOrEqual(results.bound);
   expect(round!.fifo.startedAheadOfB).toBe(round!.fifo.waitingAtArrival);
   expect(round!.fair.jobsPerSecond).toBeGreaterThan(0);
+  expect(round!.bullmq.prioritized.jobsPerSecond).toBeGreaterThan(0);
+  expect(round!.bullmq.plain.jobsPerSecond).toBeGreaterThan(0);
+  // Every drain was counted, and did its work: a transaction per job at least (the task's states).
+  for (const drain of [round!.fair, round!.fifo]) {
+    expect(drain.work!.jobs).toBe(FAIRNESS_SMOKE.backlog + 1);
+    expect(drain.work!.transactions).toBeGreaterThanOrEqual(1);
+    expect(drain.work!.redisTotal).toBeGreaterThan(0);
+  }
   const table = formatFairnessResults(results);
   expect(table).toMatch(/^jobs started ahead of B's/m);
+  expect(table).toMatch(/^per job: Redis commands \(all\)/m);
+  expect(table).toMatch(/^no-op BullMQ worker, prioritized ÷ plain/m);
   console.info(table);
 });
