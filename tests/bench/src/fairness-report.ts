@@ -1,5 +1,6 @@
 import type { FairnessResults } from './fairness-bench.ts';
 import type { DrainWork } from './fairness-work.ts';
+import type { QueueRound } from './queue-drain.ts';
 import { spread, type Spread } from './stats.ts';
 
 const range = (value: Spread, digits: number) =>
@@ -30,9 +31,9 @@ export function formatFairnessResults(results: FairnessResults): string {
     ],
     ["A's backlog jobs/s, fair ÷ fifo", range(results.throughputRatio, 2), ''],
     [
-      'no-op BullMQ worker jobs/s, rounds',
-      results.rounds.map((round) => round.bullmq.prioritized.jobsPerSecond.toFixed(0)).join(', '),
-      results.rounds.map((round) => round.bullmq.plain.jobsPerSecond.toFixed(0)).join(', '),
+      'no-op BullMQ worker jobs/s, median per round',
+      results.rounds.map((round) => noopMedian(round.bullmq.prioritized)).join(', '),
+      results.rounds.map((round) => noopMedian(round.bullmq.plain)).join(', '),
     ],
     ['no-op BullMQ worker, prioritized ÷ plain', range(results.bullmqRatio, 2), ''],
     ...workRows(results),
@@ -47,6 +48,9 @@ export function formatFairnessResults(results: FairnessResults): string {
     ...rows.slice(1).map(line),
   ].join('\n');
 }
+
+const noopMedian = (drains: QueueRound[]) =>
+  spread(drains.map((drained) => drained.jobsPerSecond)).median.toFixed(0);
 
 /** The median over the rounds of one per-job count of a mode's drains. */
 function perJob(

@@ -10,8 +10,10 @@ it("reports B's wait behind A's backlog in jobs and as ratios, fair and first-in
   expect(round!.fair.startedAheadOfB).toBeLessThanOrEqual(results.bound);
   expect(round!.fifo.startedAheadOfB).toBe(round!.fifo.waitingAtArrival);
   expect(round!.fair.jobsPerSecond).toBeGreaterThan(0);
-  expect(round!.bullmq.prioritized.jobsPerSecond).toBeGreaterThan(0);
-  expect(round!.bullmq.plain.jobsPerSecond).toBeGreaterThan(0);
+  for (const drained of [...round!.bullmq.prioritized, ...round!.bullmq.plain]) {
+    expect(drained.jobsPerSecond).toBeGreaterThan(0);
+  }
+  expect(round!.bullmq.prioritized.length).toBe(round!.bullmq.plain.length);
   // Every drain was counted, and did its work: a transaction per job at least (the task's states).
   for (const drain of [round!.fair, round!.fifo]) {
     expect(drain.work!.jobs).toBe(FAIRNESS_SMOKE.backlog + 1);
@@ -23,4 +25,5 @@ it("reports B's wait behind A's backlog in jobs and as ratios, fair and first-in
   expect(table).toMatch(/^per job: Redis commands \(all\)/m);
   expect(table).toMatch(/^no-op BullMQ worker, prioritized ÷ plain/m);
   console.info(table);
-});
+  // Its own timeout: counting the drains waits 4 × 11 s for Postgres's statistics to settle.
+}, 240_000);
