@@ -63,6 +63,11 @@ export interface BacklogRound {
   waitMs: number;
   /** A's backlog: jobs ÷ (resume → the last one finished). */
   jobsPerSecond: number;
+  /**
+   * A's jobs, median of processedOn → finishedOn: a job's own time in a runner. Beside
+   * jobsPerSecond it splits a slower drain into slower jobs or longer gaps between them (the fetch).
+   */
+  activeMs: number;
   /** What the drain cost per job (Redis commands, Postgres transactions, CPU), when counted. */
   work?: DrainWork;
   /** The runners' CPU profiles of this drain (resume → the last job done), one per replica, when profiled. */
@@ -168,6 +173,7 @@ async function backlogRound(
     ...order,
     waitMs: b.processedOn! - b.timestamp,
     jobsPerSecond: load.backlog / ((Math.max(...finished.map((job) => job.finishedOn!)) - resumedAt) / 1000),
+    activeMs: spread(finished.map((job) => job.finishedOn! - job.processedOn!)).median,
     ...(work ? { work } : {}),
     ...(profiles ? { profiles } : {}),
   };

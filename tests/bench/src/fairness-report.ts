@@ -31,6 +31,11 @@ export function formatFairnessResults(results: FairnessResults): string {
     ],
     ["A's backlog jobs/s, fair ÷ fifo", range(results.throughputRatio, 2), ''],
     [
+      "A's job, processedOn → finishedOn (ms, median), rounds",
+      results.rounds.map((round) => round.fair.activeMs.toFixed(0)).join(', '),
+      results.rounds.map((round) => round.fifo.activeMs.toFixed(0)).join(', '),
+    ],
+    [
       'no-op BullMQ worker jobs/s, median per round',
       results.rounds.map((round) => noopMedian(round.bullmq.prioritized)).join(', '),
       results.rounds.map((round) => noopMedian(round.bullmq.plain)).join(', '),
