@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { configProblems } from '@repo/config';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_SECURITY_HEADERS } from '../src/console/console-headers.ts';
+import { consoleSecurityHeaders } from '../src/console/console-headers.ts';
+import { consoleRoutes } from '../src/console/console-routes.ts';
 import { loadConfig } from '../src/config.ts';
 import { HELMET_OPTIONS, helmetHeaders } from '../src/plugins/external/security-headers.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
@@ -22,6 +24,8 @@ function writeConsoleBuild(dir: string) {
   writeFileSync(join(dir, 'assets/index-Ab12Cd34.css'), 'body { margin: 0 }\n');
   return { script };
 }
+
+const CONSOLE_SECURITY_HEADERS = consoleSecurityHeaders();
 
 const consoleHeaders = (headers: Record<string, unknown>) =>
   Object.fromEntries(Object.keys(CONSOLE_SECURITY_HEADERS).map((name) => [name, headers[name]]));
@@ -121,6 +125,28 @@ describe('the web console served by the api (CONSOLE_DIR)', () => {
       ]),
     );
     expect(nginx).toEqual(CONSOLE_SECURITY_HEADERS);
+  });
+});
+
+describe("the console's CSP with an identity provider", () => {
+  it("lets the console's scripts call the origins given, and no other", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keelson-console-'));
+    writeConsoleBuild(dir);
+    const app = Fastify();
+    try {
+      await app.register(consoleRoutes, { dir, connectOrigins: ['https://login.example.com'] });
+      const response = await app.inject('/console/');
+      expect(response.statusCode).toBe(200);
+      const policy = String(response.headers['content-security-policy']);
+      expect(policy).toContain("connect-src 'self' https://login.example.com;");
+      // Only connect-src changes.
+      expect(policy.replace(' https://login.example.com', '')).toBe(
+        CONSOLE_SECURITY_HEADERS['content-security-policy'],
+      );
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

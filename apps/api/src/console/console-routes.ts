@@ -1,11 +1,16 @@
 import { relative } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { CONSOLE_SECURITY_HEADERS, IMMUTABLE_ASSET_CACHE, REVALIDATED_CACHE } from './console-headers.ts';
+import { consoleSecurityHeaders, IMMUTABLE_ASSET_CACHE, REVALIDATED_CACHE } from './console-headers.ts';
 
 export interface ConsoleRoutesOptions {
   /** The console's build (`apps/web/dist`): index.html and assets/ (CONSOLE_DIR, checked by the config). */
   dir: string;
+  /**
+   * Origins besides its own the console's scripts may call (its CSP `connect-src`): the identity
+   * provider's, where the console signs in with one. None by default.
+   */
+  connectOrigins?: readonly string[];
 }
 
 /** Where the console is served: the api's own origin, so its `connect-src 'self'` reaches /v1. */
@@ -21,7 +26,11 @@ export const CONSOLE_PATH = '/console/';
  * Registered without fastify-plugin, so what @fastify/static decorates stays in this context.
  * Gzipped twins (`*.gz`, written by docker/api's build) are sent to clients that accept them.
  */
-export async function consoleRoutes(app: FastifyInstance, { dir }: ConsoleRoutesOptions) {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  { dir, connectOrigins = [] }: ConsoleRoutesOptions,
+) {
+  const headers = consoleSecurityHeaders(connectOrigins);
   await app.register(fastifyStatic, {
     root: dir,
     prefix: CONSOLE_PATH,
@@ -36,7 +45,7 @@ export async function consoleRoutes(app: FastifyInstance, { dir }: ConsoleRoutes
     // The console is not part of the api's contract.
     schemaHide: true,
     setHeaders(reply, path) {
-      reply.headers(CONSOLE_SECURITY_HEADERS);
+      reply.headers(headers);
       reply.header(
         'cache-control',
         relative(dir, path).startsWith('assets/') ? IMMUTABLE_ASSET_CACHE : REVALIDATED_CACHE,
