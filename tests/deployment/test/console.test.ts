@@ -1,10 +1,13 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKLOADS } from '../src/apps.ts';
+import { configFacts, loaderOf, problemsOf, WORKLOADS } from '../src/apps.ts';
 import { ecs } from '../src/ecs-definitions.ts';
 import { OVERLAYS, podTemplates, render } from '../src/kubernetes.ts';
 import { deployments, PLATFORMS, renderBlueprint } from '../src/platforms.ts';
 import { read, readJson, ROOT } from '../src/repository.ts';
+import { runtimeEnvironment } from '../src/runtime-config.ts';
 
 /**
  * The web console is served by the api itself at /console/ (deployment.md, "The web console"): its
@@ -74,6 +77,28 @@ describe('every platform serves the console through its public api', () => {
       for (const deployment of own) {
         expect(deployment.env.CONSOLE_DIR, `${deployment.where}: CONSOLE_DIR is the image's`).toBeUndefined();
       }
+    }
+  });
+
+  it("starts the api with each platform's environment and the image's CONSOLE_DIR, which the api reads by that name", async () => {
+    const [, name, value] = /^ENV (CONSOLE_\w+)=(\S+)$/m.exec(stages(read(API_DOCKERFILE)).default)!;
+    expect((await configFacts('api')).variables).toContain(name);
+    expect(value).toBe(IMAGE_CONSOLE_DIR);
+    const load = await loaderOf('api');
+    // A console build where the image has one (/app/console is not on this machine).
+    const build = mkdtempSync(join(tmpdir(), 'keelson-console-build-'));
+    writeFileSync(join(build, 'index.html'), '<!doctype html>');
+    try {
+      for (const api of (await deployments()).filter((d) => d.workload === 'api')) {
+        const env = runtimeEnvironment(api);
+        expect(problemsOf(load, { ...env, [name!]: build }), api.where).toEqual([]);
+        // And the same variable pointing at no build stops it, naming the variable.
+        expect(problemsOf(load, { ...env, [name!]: join(build, 'missing') }), api.where).toEqual([
+          expect.stringMatching(new RegExp(`^${name}: has no index\\.html`)),
+        ]);
+      }
+    } finally {
+      rmSync(build, { recursive: true, force: true });
     }
   });
 
