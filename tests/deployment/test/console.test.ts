@@ -81,7 +81,7 @@ describe('every platform serves the console through its public api', () => {
   });
 
   it("starts the api with each platform's environment and the image's CONSOLE_DIR, which the api reads by that name", async () => {
-    const [, name = '', value] = /^ENV (CONSOLE_\w+)=(\S+)$/m.exec(stages(read(API_DOCKERFILE)).default)!;
+    const [, name = '', value] = /^ENV (CONSOLE_\w+)=(\S+)$/m.exec(stages(read(API_DOCKERFILE)).default!)!;
     expect((await configFacts('api')).variables).toContain(name);
     expect(value).toBe(IMAGE_CONSOLE_DIR);
     const load = await loaderOf('api');
