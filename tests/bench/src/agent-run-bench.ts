@@ -5,6 +5,7 @@ import { createDatabase } from '@repo/db';
 import { createProducer, createRedis } from '@repo/queue';
 import { freePort, waitFor } from '@repo/testing';
 import { loadConfig } from '../../../apps/task-runner/src/config.ts';
+import { profiledProcesses } from './agent-run-profiles.ts';
 import { startApiStack } from './api-stack.ts';
 import { checkExactlyOnce, submitAgentRuns, waitUntilFinal } from './agent-run-round.ts';
 import { containerCpu, processCpu, type CpuClock } from './cpu-meter.ts';
@@ -25,6 +26,8 @@ export interface AgentRunLoad {
   modelLatencyMs: number;
   /** AGENT_RUN_CONCURRENCY of every replica; unset: the task-runner's production default. */
   concurrency?: number;
+  /** CPU-profile the agent and every runner during the last round of the most replicas. */
+  profile?: boolean;
 }
 
 /** `pnpm bench`: 3 rounds of 1, 2, 3 replicas, 60 runs each, a 300-ms model (~2 min with start-up). */
@@ -85,6 +88,8 @@ export interface AgentRunResults {
   machine: { cpus: number; loadAverage: { before: number; after: number; max: number } };
   options: AgentRunLoad & { concurrency: number };
   rows: AgentRunRow[];
+  /** With `profile`: the profiles written, one per process (`.cpuprofile`). */
+  profiles: { service: string; file: string }[];
 }
 
 interface Clocks {
@@ -114,6 +119,7 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
     documents: 0,
     conversations: 0,
     workDir,
+    ...(load.profile ? { profile: true } : {}),
     model: {
       script: 'src/servers/latency-model.ts',
       env: { MODEL_LATENCY_MS: String(load.modelLatencyMs), STATS_PORT: String(statsPort) },
@@ -145,11 +151,15 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
   };
   const running: RunnerReplica[] = [];
   const rounds: AgentRunRound[] = [];
+  const profiled = load.profile ? profiledProcesses(stack, running, workDir) : undefined;
+  const profileRound = { round: load.rounds - 1, replicas: Math.max(...load.replicas) };
   try {
     await waitFor(() => redis.status === 'ready', { what: 'redis connection' });
     await queue.pause();
     const scaleTo = async (count: number) => {
-      while (running.length < count) running.push(await startRunnerReplica(runnerEnv, logDir));
+      while (running.length < count) {
+        running.push(await startRunnerReplica(runnerEnv, logDir, profiled?.runnerDir(running.length)));
+      }
       while (running.length > count) await running.pop()!.stop();
     };
     await scaleTo(1);
@@ -158,6 +168,8 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
         const submitted = await submitAgentRuns(stack, db, load, `round ${round + 1}`);
         await scaleTo(replicas);
         await modelStats(statsPort, 'reset');
+        const profiling = profiled && round === profileRound.round && replicas === profileRound.replicas;
+        if (profiling) profiled.toggle();
         const cpuBefore = readCpu(clocks, running);
         const resumedAt = Date.now();
         await queue.resume();
@@ -174,6 +186,7 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
           { timeoutMs: 30_000, intervalMs: 50, what: 'the round’s jobs completed in BullMQ' },
         );
         const cpuAfter = readCpu(clocks, running);
+        if (profiling) await profiled.collect();
         await queue.pause();
         await queue.clean(0, 0, 'completed');
         const model = await modelStats(statsPort, 'read');
@@ -208,6 +221,7 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
     },
     options: { ...load, concurrency },
     rows: rowsOf(load, concurrency, rounds),
+    profiles: profiled?.files ?? [],
   };
 }
 

@@ -10,6 +10,8 @@ export interface RunnerReplica {
   cpuSeconds(): number;
   /** SIGTERM (it drains, releases its lock if it leads, exits). */
   stop(): Promise<void>;
+  /** Starts or stops and writes a CPU profile (only when started with a profileDir). */
+  toggleProfile(): void;
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -23,9 +25,16 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 export async function startRunnerReplica(
   env: Record<string, string>,
   logDir: string,
+  /** Load the profiler preload; its profiles are written here. */
+  profileDir?: string,
 ): Promise<RunnerReplica> {
   const port = await freePort();
-  const service = await startApp('task-runner', { env: { ...env, HEALTH_PORT: String(port) }, port, logDir });
+  const service = await startApp('task-runner', {
+    env: { ...env, HEALTH_PORT: String(port) },
+    port,
+    logDir,
+    ...(profileDir ? { profileDir } : {}),
+  });
   try {
     await waitFor(
       async () => {
@@ -48,6 +57,7 @@ export async function startRunnerReplica(
       return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
     stop: () => service.stop(),
+    toggleProfile: () => service.toggleProfile(),
   };
 }
 
