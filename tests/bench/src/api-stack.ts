@@ -28,6 +28,11 @@ export interface StackOptions {
   workDir: string;
   /** Load the profiler preload into the api and the agent. */
   profile?: boolean;
+  /**
+   * The model's server (a file under tests/bench, run from its sources) and its environment beside
+   * PORT; default: src/servers/scripted-model.ts, the rule-based responder answering at once.
+   */
+  model?: { script: string; env?: Record<string, string> };
 }
 
 export interface ApiStack {
@@ -42,6 +47,12 @@ export interface ApiStack {
   listDocuments: CapturedStatement;
   /** A direct pool to the stack's database, for checks after a run. */
   pool: Pool;
+  /** What the api and the agent connect to: more processes of the stack (task-runners) get the same. */
+  connections: { DATABASE_URL: string; REDIS_URL: string; QUEUE_PREFIX: string };
+  /** The internal token the api, the agent and the task-runner share (SERVICE_AUTH_TOKEN). */
+  serviceToken: string;
+  /** An `Authorization` header for another owner, signed as OWNER's is. */
+  authFor(ownerId: string): Promise<{ authorization: string }>;
   profileDir: string | undefined;
   close(): Promise<void>;
 }
@@ -113,8 +124,8 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
       name: 'model',
       cwd: join(REPO_ROOT, 'tests/bench'),
       // The fake-llm's sources: it stands in for a provider, it is not one of the apps measured.
-      args: ['--conditions=@repo/source', 'src/servers/scripted-model.ts'],
-      env: { PORT: String(modelPort) },
+      args: ['--conditions=@repo/source', options.model?.script ?? 'src/servers/scripted-model.ts'],
+      env: { ...options.model?.env, PORT: String(modelPort) },
       port: modelPort,
       logDir,
     });
@@ -154,13 +165,18 @@ export async function startApiStack(options: StackOptions): Promise<ApiStack> {
     });
     cleanup.push(() => agent.stop());
 
-    const token = await signAccessToken({ secret: jwtSecret, subject: OWNER, expiresInSeconds: 4 * 3_600 });
+    const authFor = async (subject: string) => ({
+      authorization: `Bearer ${await signAccessToken({ secret: jwtSecret, subject, expiresInSeconds: 4 * 3_600 })}`,
+    });
     return {
       api,
       agent,
       model,
       databaseUrl: database.url,
-      auth: { authorization: `Bearer ${token}` },
+      auth: await authFor(OWNER),
+      authFor,
+      connections,
+      serviceToken,
       conversationIds,
       listDocuments,
       pool,

@@ -21,3 +21,23 @@ export function profileDir(): string {
   if (!dir) throw new Error('profiler-preload needs BENCH_PROFILE_DIR');
   return dir;
 }
+
+/** A port given by name (the latency model's STATS_PORT). */
+function portNamed(name: string): number {
+  const port = Number(process.env[name]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`${name} must be a TCP port, got ${process.env[name]}`);
+  }
+  return port;
+}
+
+/** The latency model's settings: how long each chat reply waits, and where it reports what it saw. */
+export function latencyModelConfig(): { latencyMs: number; statsPort: number } {
+  const latencyMs = Number(process.env.MODEL_LATENCY_MS);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
+    throw new Error(
+      `MODEL_LATENCY_MS must be whole milliseconds from 0 to 60000, got ${process.env.MODEL_LATENCY_MS}`,
+    );
+  }
+  return { latencyMs, statsPort: portNamed('STATS_PORT') };
+}
