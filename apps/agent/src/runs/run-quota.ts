@@ -2,6 +2,7 @@ import { ownerCounters, ownerQuotas, ownerSpend, type Database } from '@repo/db'
 import { HttpProblem } from '@repo/http';
 import { sql, type SQL } from 'drizzle-orm';
 import type { AgentConfig } from '../config.ts';
+import { executeNamed } from './named-statement.ts';
 
 export const QUOTA_EXCEEDED = 'urn:keelson:problem:quota-exceeded';
 
@@ -130,7 +131,10 @@ export async function budgetSpent(
   unstored: number,
   defaults: RunQuotaDefaults,
 ): Promise<{ spent: boolean; limit: number; used: number }> {
-  const result = await db.execute<{ token_limit: string; used: string }>(
+  // Named and prepared, like the run's statements: asked before every further step of every run.
+  const result = await executeNamed<{ token_limit: string; used: string }>(
+    db,
+    'agent_budget_spent',
     sql`with ${quotaCte(ownerId, defaults)} select token_limit, used from quota`,
   );
   const limit = Number(result.rows[0]!.token_limit);
