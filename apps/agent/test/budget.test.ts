@@ -70,7 +70,9 @@ describe('a run whose owner runs out of monthly tokens', () => {
       .orderBy(asc(messages.seq));
     expect(stored.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
     expect(stored[1]!.toolCalls).toMatchObject([{ toolName: 'math__add' }]);
-    expect(JSON.stringify(stored[2]!.toolResults)).toContain('42');
+    expect(stored[2]!.toolResults).toEqual([
+      { toolCallId: stored[1]!.toolCalls![0]!.toolCallId, toolName: 'math__add', output: '42' },
+    ]);
     // The call is charged, and followers see the end as the run's final `error` event.
     expect(await t.db.$count(usageRecords, eq(usageRecords.runId, run!.id))).toBe(1);
     const events = await t.db
