@@ -1,6 +1,6 @@
-import { documents, ownerCounters, tasks, type Database } from '@repo/db';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { overridesOf, storedBytesOfRow, type QuotaDefaults } from './quotas.ts';
+import { countOpenTasks, documents, ownerCounters, type Database } from '@repo/db';
+import { eq, sql } from 'drizzle-orm';
+import { documentLimits, overridesOf, storedBytesOfRow, type QuotaDefaults } from './quotas.ts';
 
 /** One quota as its owner sees it: the limit in force (default or override) and what is used. */
 export interface QuotaUsage {
@@ -13,9 +13,6 @@ export interface OwnerQuotas {
   storedBytes: QuotaUsage;
   openAgentRuns: QuotaUsage;
 }
-
-/** What an open agent run is, as the quota counts it (tasks-service.ts takes it the same way). */
-const OPEN_RUN_STATUSES = ['queued', 'running'] as const;
 
 /** What the owner holds, counted from its documents as the counters' first fill would count it. */
 async function heldFromDocuments(db: Database, ownerId: string) {
@@ -45,19 +42,14 @@ export function createQuotasService(db: Database, defaults: QuotaDefaults & { ma
           .select({ documents: ownerCounters.documents, storedBytes: ownerCounters.storedBytes })
           .from(ownerCounters)
           .where(eq(ownerCounters.ownerId, ownerId)),
-        db.$count(
-          tasks,
-          and(
-            eq(tasks.ownerId, ownerId),
-            eq(tasks.type, 'agent-run'),
-            inArray(tasks.status, OPEN_RUN_STATUSES),
-          ),
-        ),
+        // Counted as tasks-service.ts counts them when it refuses one more.
+        countOpenTasks(db, ownerId, 'agent-run'),
       ]);
       const held = counters ?? (await heldFromDocuments(db, ownerId));
+      const limits = documentLimits(overrides, defaults);
       return {
-        documents: { limit: overrides?.maxDocuments ?? defaults.maxDocuments, used: held.documents },
-        storedBytes: { limit: overrides?.maxStoredBytes ?? defaults.maxStoredBytes, used: held.storedBytes },
+        documents: { limit: limits.maxDocuments, used: held.documents },
+        storedBytes: { limit: limits.maxStoredBytes, used: held.storedBytes },
         openAgentRuns: {
           limit: overrides?.maxOpenAgentRuns ?? defaults.maxOpenAgentRuns,
           used: openRuns,
