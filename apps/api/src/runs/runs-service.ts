@@ -127,8 +127,8 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
       return row && { ...present(row), approvals: await approvals.list(runId) };
     },
 
-    /** Records approval decisions (see ApprovalsService.decide). */
-    decide: (...args: Parameters<typeof approvals.decide>) => approvals.decide(...args),
+    /** The runs' tool calls that need a person's approval: listed in `detail`, decided there. */
+    approvals,
 
     /**
      * A conversation's runs, newest first, keyset on (created_at, id) — served by
