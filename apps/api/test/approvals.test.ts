@@ -5,7 +5,6 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertConversation } from './support/fixtures.ts';
 import { readEvents } from './support/sse.ts';
-import type { TestApp } from './support/test-app.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 
 /**
@@ -14,15 +13,13 @@ import { createTestStack, type TestStack } from './support/test-stack.ts';
  */
 
 let s: TestStack;
-let other: TestApp;
 let otherUrl: string;
 let alice: { authorization: string };
 let bob: { authorization: string };
 
 beforeAll(async () => {
   s = await createTestStack();
-  other = await s.apiWith({});
-  otherUrl = await other.app.listen({ host: '127.0.0.1', port: 0 });
+  otherUrl = await s.replicaUrl();
   alice = await s.api.auth('alice');
   bob = await s.api.auth('bob');
 });

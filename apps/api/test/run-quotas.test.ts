@@ -3,7 +3,6 @@ import { waitFor } from '@repo/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConversation } from './support/fixtures.ts';
-import type { TestApp } from './support/test-app.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 
 /**
@@ -26,8 +25,7 @@ function closeGate() {
 
 beforeAll(async () => {
   s = await createTestStack();
-  const others: TestApp[] = [await s.apiWith({}), await s.apiWith({})];
-  urls = [s.apiUrl, ...(await Promise.all(others.map((o) => o.app.listen({ host: '127.0.0.1', port: 0 }))))];
+  urls = [s.apiUrl, await s.replicaUrl(), await s.replicaUrl()];
   s.fake.setResponder(async () => {
     await gate;
     return { text: 'done' };
