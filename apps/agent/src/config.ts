@@ -9,6 +9,7 @@ import {
   queue,
   redis,
   refineDatabase,
+  runQuotas,
   runtime,
   secret,
   serviceUrl,
@@ -118,15 +119,8 @@ const schema = z
     ...modelPrices,
     /** Model calls in one turn; a model that keeps calling tools is stopped here. */
     AGENT_MAX_STEPS: int(1, 50).default(6),
-    /**
-     * An owner's model tokens (input + output, every call: steps, summaries, embeddings) per
-     * calendar month, UTC; `owner_quotas.max_monthly_tokens` overrides it per owner. A run starts
-     * only if the month's tokens plus one model call's worth for it and for each run the owner
-     * already has going fit (see runs/run-quota.ts), and stops between steps once it is spent.
-     */
-    QUOTA_MONTHLY_TOKENS: int(1_000, 1_000_000_000_000).default(100_000_000),
-    /** Runs of one owner running or awaiting an approval at once; `max_concurrent_runs` overrides. */
-    QUOTA_CONCURRENT_RUNS: int(1, 10_000).default(20),
+    /** QUOTA_MONTHLY_TOKENS, QUOTA_CONCURRENT_RUNS: enforced here (runs/run-quota.ts), shown by the api. */
+    ...runQuotas,
     /** One model call (one step) may take this long before it is aborted. */
     AGENT_MODEL_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
     /** Retries of a failed model call (429, 5xx, network), with the AI SDK's exponential backoff. */

@@ -154,7 +154,7 @@ describe('a tool that needs approval', () => {
       '7:done',
     ]);
     // The model's second call got the tool's result; the conversation holds the whole turn.
-    expect(JSON.stringify(t.fake.requests[1]!.messages.at(-1))).toContain('3');
+    expect(t.fake.requests[1]!.messages.at(-1)).toMatchObject({ role: 'tool', content: '3' });
     const stored = await t.db
       .select({ role: messages.role })
       .from(messages)

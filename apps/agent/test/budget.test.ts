@@ -1,6 +1,6 @@
 import { messages, ownerQuotas, runEvents, runs, usageRecords } from '@repo/db';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestMcpServer, type TestMcpServer } from './support/mcp-server.ts';
 import { createTestAgent, type TestAgent } from './support/test-agent.ts';
 
@@ -10,6 +10,10 @@ let t: TestAgent;
 beforeAll(async () => {
   mcp = await startTestMcpServer();
   t = await createTestAgent({ servers: [{ name: 'math', url: mcp.url, headers: {} }] });
+});
+// The fake numbers its responses by the requests it holds: each test starts from none.
+beforeEach(() => {
+  t.fake.requests.length = 0;
 });
 afterAll(async () => {
   await t?.close();
@@ -66,7 +70,9 @@ describe('a run whose owner runs out of monthly tokens', () => {
       .orderBy(asc(messages.seq));
     expect(stored.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
     expect(stored[1]!.toolCalls).toMatchObject([{ toolName: 'math__add' }]);
-    expect(JSON.stringify(stored[2]!.toolResults)).toContain('42');
+    expect(stored[2]!.toolResults).toEqual([
+      { toolCallId: stored[1]!.toolCalls![0]!.toolCallId, toolName: 'math__add', output: '42' },
+    ]);
     // The call is charged, and followers see the end as the run's final `error` event.
     expect(await t.db.$count(usageRecords, eq(usageRecords.runId, run!.id))).toBe(1);
     const events = await t.db
@@ -87,6 +93,23 @@ describe('a run whose owner runs out of monthly tokens', () => {
     expect(refused.json()).toMatchObject({ quota: 'monthly-tokens', limit: 1 });
     expect(refused.json().used).toBeGreaterThan(0);
     expect(t.fake.requests).toHaveLength(0);
+  });
+
+  it('ends a run at its step limit as usual even when its last step spent the month: the limit stopped it, not the budget', async () => {
+    const owner = 'budget-last-step';
+    const id = await t.conversation(owner);
+    const lastStep = t.config.AGENT_MAX_STEPS - 1;
+    // Every step asks for a tool; the last one allowed spends the month (lowered to 1 token).
+    t.fake.setResponder(async (_request, index) => {
+      if (index === lastStep) await setMonthlyTokens(owner, 1);
+      return { toolCalls: [{ name: 'math__add', arguments: { a: 2, b: index } }] };
+    });
+    const response = await turn(id, owner);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ steps: t.config.AGENT_MAX_STEPS });
+    expect(t.fake.requests).toHaveLength(t.config.AGENT_MAX_STEPS);
+    const [run] = await t.db.select().from(runs).where(eq(runs.conversationId, id));
+    expect(run).toMatchObject({ status: 'succeeded', errorCode: null, steps: t.config.AGENT_MAX_STEPS });
   });
 
   it('lets a multi-step turn go on between its steps while the month has room', async () => {

@@ -150,3 +150,28 @@ describe('the agent config: HTTP timeouts', () => {
     });
   });
 });
+
+describe('the agent config: run quotas', () => {
+  it('defaults to 100 million tokens a month and 20 runs at once', () => {
+    expect(loadConfig(required)).toMatchObject({
+      QUOTA_MONTHLY_TOKENS: 100_000_000,
+      QUOTA_CONCURRENT_RUNS: 20,
+    });
+  });
+
+  it('refuses a negative, zero, fractional or non-numeric limit, naming the variable and why', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ QUOTA_CONCURRENT_RUNS: '-1' }, 'QUOTA_CONCURRENT_RUNS: must be at least 1'],
+      [{ QUOTA_CONCURRENT_RUNS: '0' }, 'QUOTA_CONCURRENT_RUNS: must be at least 1'],
+      [{ QUOTA_CONCURRENT_RUNS: 'twenty' }, 'QUOTA_CONCURRENT_RUNS: expected a number'],
+      [{ QUOTA_CONCURRENT_RUNS: '2.5' }, 'QUOTA_CONCURRENT_RUNS: expected a whole number'],
+      [{ QUOTA_MONTHLY_TOKENS: '-5000' }, 'QUOTA_MONTHLY_TOKENS: must be at least 1000'],
+      [{ QUOTA_MONTHLY_TOKENS: '1e6x' }, 'QUOTA_MONTHLY_TOKENS: expected a number'],
+    ];
+    for (const [env, problem] of cases) {
+      expect(problemsOf({ ...required, ...env }), JSON.stringify(env)).toEqual([
+        expect.stringContaining(problem),
+      ]);
+    }
+  });
+});

@@ -71,6 +71,8 @@ export type AppConfig = Pick<
   | 'API_KEY_PEPPER'
   | 'QUOTA_DOCUMENTS'
   | 'QUOTA_STORED_BYTES'
+  | 'QUOTA_MONTHLY_TOKENS'
+  | 'QUOTA_CONCURRENT_RUNS'
   | 'EMBEDDING_MODEL'
   | 'EMBEDDING_BASE_URL'
   | 'EMBEDDING_API_KEY'
@@ -282,6 +284,7 @@ export async function buildApp(deps: AppDependencies) {
       maxDocuments: config.QUOTA_DOCUMENTS,
       maxStoredBytes: config.QUOTA_STORED_BYTES,
       maxOpenAgentRuns: config.AGENT_RUN_MAX_OPEN_PER_OWNER,
+      runs: { monthlyTokens: config.QUOTA_MONTHLY_TOKENS, concurrentRuns: config.QUOTA_CONCURRENT_RUNS },
     }),
     runFeed: feed,
     heartbeatMs: config.SSE_HEARTBEAT_MS,

@@ -17,6 +17,7 @@ import {
   refineDatabase,
   refineEmbedding,
   refineStorage,
+  runQuotas,
   runtime,
   serviceAuth,
   serviceUrl,
@@ -173,6 +174,11 @@ const schema = z
      */
     QUOTA_DOCUMENTS: int(1, 100_000_000).default(10_000),
     QUOTA_STORED_BYTES: int(1_024, 2 ** 50).default(1024 ** 3),
+    /**
+     * The agent's run quotas (QUOTA_MONTHLY_TOKENS, QUOTA_CONCURRENT_RUNS), read here only to
+     * show them (GET /v1/quotas): set them to the agent's values, the same schema validates both.
+     */
+    ...runQuotas,
     /**
      * The key of the HMAC-SHA-256 that API keys are stored as (apps/api/README.md, "API keys"):
      * without it a leaked database cannot even be used to check a guessed key. Changing it

@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { apiKeys } from '@repo/db';
 import { createLogger } from '@repo/observability';
-import { waitFor } from '@repo/testing';
+import { captureLines, waitFor } from '@repo/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashApiKey } from '../src/api-keys/api-key-format.ts';
@@ -18,19 +17,14 @@ import { createTestApp, silentLogger, type TestApp } from './support/test-app.ts
  * line is captured, at trace level, to prove a key never reaches a log.
  */
 
-const logLines: string[] = [];
+/** What the app logged, one JSON line per entry. */
+const log = captureLines();
 let t: TestApp;
 let replica: TestApp;
 let aliceDocument: string;
 
 beforeAll(async () => {
-  const capture = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  t = await createTestApp({ logger: createLogger({ service: 'api-test', level: 'trace' }, capture) });
+  t = await createTestApp({ logger: createLogger({ service: 'api-test', level: 'trace' }, log.stream) });
   replica = await createTestApp({ database: t.database, prefix: t.prefix });
   aliceDocument = await insertDocument(t.db, 'alice', 'Harbour log', ['The keelson was replaced in spring.']);
 });
@@ -285,8 +279,8 @@ describe('logs', () => {
     await t.app.inject({ method: 'DELETE', url: `/v1/api-keys/${created.id}`, headers: alice });
     await t.app.inject({ method: 'GET', url: '/v1/documents', headers: bearer(created.key) });
     const secretPart = created.key.split('_')[2]!;
-    expect(logLines.length).toBeGreaterThan(5);
-    expect(logLines.some((line) => line.includes('/v1/api-keys'))).toBe(true);
-    expect(logLines.filter((line) => line.includes(secretPart))).toEqual([]);
+    expect(log.lines.length).toBeGreaterThan(5);
+    expect(log.lines.some((line) => line.includes('/v1/api-keys'))).toBe(true);
+    expect(log.lines.filter((line) => line.includes(secretPart))).toEqual([]);
   });
 });

@@ -5,7 +5,6 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertConversation } from './support/fixtures.ts';
 import { readEvents } from './support/sse.ts';
-import type { TestApp } from './support/test-app.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 
 /**
@@ -14,15 +13,13 @@ import { createTestStack, type TestStack } from './support/test-stack.ts';
  */
 
 let s: TestStack;
-let other: TestApp;
 let otherUrl: string;
 let alice: { authorization: string };
 let bob: { authorization: string };
 
 beforeAll(async () => {
   s = await createTestStack();
-  other = await s.apiWith({});
-  otherUrl = await other.app.listen({ host: '127.0.0.1', port: 0 });
+  otherUrl = await s.replicaUrl();
   alice = await s.api.auth('alice');
   bob = await s.api.auth('bob');
 });
@@ -186,6 +183,39 @@ describe('a write tool of the api', () => {
     await settled(run.id);
     expect(await tasksOf(conversationId)).toEqual([]);
     expect(JSON.stringify(s.fake.requests[1]!.messages.at(-1))).toContain('not this one');
+  });
+
+  it('cancelling a waiting run ends it at once and expires its pending call; the next turn tells the model it never ran', async () => {
+    const { run, conversationId } = await pausedRun();
+    const call = run.approvals[0]!.toolCallId;
+    const cancelled = await fetch(`${otherUrl}/v1/runs/${run.id}/cancel`, { method: 'POST', headers: alice });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+    const read = await s.api.app.inject({ url: `/v1/runs/${run.id}`, headers: alice });
+    expect(read.json()).toMatchObject({
+      status: 'cancelled',
+      approvals: [{ toolCallId: call, decision: 'expired' }],
+    });
+    const late = await decide(run.id, [{ toolCallId: call, approved: true }]);
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ runStatus: 'cancelled' });
+    expect(await tasksOf(conversationId)).toEqual([]);
+
+    // The conversation is free again; its history answers the call that never ran.
+    s.fake.requests.length = 0;
+    s.fake.setResponder(script({ text: 'Nothing was queued.' }));
+    const next = await fetch(`${s.apiUrl}/v1/conversations/${conversationId}/messages`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ content: 'did it work?' }),
+    });
+    expect(next.status).toBe(200);
+    const history = s.fake.requests[0]!.messages;
+    expect(history.at(-2)).toMatchObject({
+      role: 'tool',
+      tool_call_id: call,
+      content: 'The call never ran: it waited for an approval that did not come (expired or cancelled).',
+    });
   });
 
   it('lets one of two replicas deciding at once win; the other is told it was decided', async () => {

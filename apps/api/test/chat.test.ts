@@ -14,7 +14,6 @@ import {
   type ChatMessageMetadata,
 } from '../src/chat/ui-message-chunks.ts';
 import { insertConversation } from './support/fixtures.ts';
-import type { TestApp } from './support/test-app.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 
 /**
@@ -26,14 +25,12 @@ import { createTestStack, type TestStack } from './support/test-stack.ts';
 type ChatMessage = UIMessage<ChatMessageMetadata>;
 
 let s: TestStack;
-let other: TestApp;
 let otherUrl: string;
 let alice: { authorization: string };
 
 beforeAll(async () => {
   s = await createTestStack();
-  other = await s.apiWith({});
-  otherUrl = await other.app.listen({ host: '127.0.0.1', port: 0 });
+  otherUrl = await s.replicaUrl();
   alice = await s.api.auth('alice');
 });
 afterAll(async () => {

@@ -97,3 +97,27 @@ describe('the api config: the embedding model', () => {
     ]);
   });
 });
+
+describe("the api config: the agent's run quotas (shown by GET /v1/quotas)", () => {
+  it("defaults to the agent's defaults, and takes the values the agent is given", () => {
+    expect(loadConfig(required)).toMatchObject({
+      QUOTA_MONTHLY_TOKENS: 100_000_000,
+      QUOTA_CONCURRENT_RUNS: 20,
+    });
+    expect(
+      loadConfig({ ...required, QUOTA_MONTHLY_TOKENS: '5000', QUOTA_CONCURRENT_RUNS: '3' }),
+    ).toMatchObject({
+      QUOTA_MONTHLY_TOKENS: 5_000,
+      QUOTA_CONCURRENT_RUNS: 3,
+    });
+  });
+
+  it('refuses what the agent refuses, naming the variable and why', () => {
+    expect(problemsOf({ ...required, QUOTA_CONCURRENT_RUNS: '-1' })).toEqual([
+      expect.stringContaining('QUOTA_CONCURRENT_RUNS: must be at least 1'),
+    ]);
+    expect(problemsOf({ ...required, QUOTA_MONTHLY_TOKENS: 'lots' })).toEqual([
+      expect.stringContaining('QUOTA_MONTHLY_TOKENS: expected a number'),
+    ]);
+  });
+});

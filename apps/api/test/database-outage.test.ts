@@ -1,10 +1,9 @@
 import { createServer, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { tasks } from '@repo/db';
 import { createLogger } from '@repo/observability';
-import { createTcpProxy, type TcpProxy } from '@repo/testing';
+import { captureLines, createTcpProxy, type TcpProxy } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertDocument } from './support/fixtures.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
@@ -138,13 +137,7 @@ describe('Postgres outage', () => {
   it("answers 503, not 500, when the connection's TLS settings make it fail, and the log names the variable", async () => {
     // The test Postgres does not speak TLS; DATABASE_SSL_MODE=require insists on it. A replica
     // deployed like this cannot serve (an operator must fix a variable): unavailable, not broken.
-    const logged: string[] = [];
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logged.push(chunk.toString('utf8'));
-        done();
-      },
-    });
+    const { stream: capture, lines: logged } = captureLines();
     const misconfigured = await createTestApp({
       database: t.database,
       env: { DATABASE_SSL_MODE: 'require' },

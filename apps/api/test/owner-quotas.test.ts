@@ -1,7 +1,8 @@
-import { ownerCounters, ownerQuotas, tasks } from '@repo/db';
+import { ownerCounters, ownerQuotas, runs, tasks, usageRecords } from '@repo/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/openapi-document.ts';
+import { insertConversation } from './support/fixtures.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
 
 /**
@@ -12,7 +13,13 @@ import { createTestApp, type TestApp } from './support/test-app.ts';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({
-    env: { QUOTA_DOCUMENTS: '5', QUOTA_STORED_BYTES: '2048', AGENT_RUN_MAX_OPEN_PER_OWNER: '3' },
+    env: {
+      QUOTA_DOCUMENTS: '5',
+      QUOTA_STORED_BYTES: '2048',
+      AGENT_RUN_MAX_OPEN_PER_OWNER: '3',
+      QUOTA_MONTHLY_TOKENS: '50000',
+      QUOTA_CONCURRENT_RUNS: '4',
+    },
   });
 });
 afterAll(async () => {
@@ -38,6 +45,8 @@ describe('GET /v1/quotas', () => {
       documents: { limit: 5, used: 0 },
       storedBytes: { limit: 2048, used: 0 },
       openAgentRuns: { limit: 3, used: 0 },
+      monthlyTokens: { limit: 50_000, used: 0 },
+      concurrentRuns: { limit: 4, used: 0 },
     });
     expect(await t.db.$count(ownerCounters, eq(ownerCounters.ownerId, 'quinn'))).toBe(0);
   });
@@ -75,12 +84,18 @@ describe('GET /v1/quotas', () => {
   });
 
   it("applies the owner's overrides column by column", async () => {
-    await t.db.insert(ownerQuotas).values({ ownerId: 'sasha', maxDocuments: 50, maxOpenAgentRuns: 1 });
+    await t.db
+      .insert(ownerQuotas)
+      .values({ ownerId: 'sasha', maxDocuments: 50, maxOpenAgentRuns: 1, maxMonthlyTokens: 7_000 });
     expect((await quotas('sasha')).json()).toEqual({
       documents: { limit: 50, used: 0 },
       storedBytes: { limit: 2048, used: 0 },
       openAgentRuns: { limit: 1, used: 0 },
+      monthlyTokens: { limit: 7_000, used: 0 },
+      concurrentRuns: { limit: 4, used: 0 },
     });
+    await t.db.update(ownerQuotas).set({ maxConcurrentRuns: 9 }).where(eq(ownerQuotas.ownerId, 'sasha'));
+    expect((await quotas('sasha')).json()).toMatchObject({ concurrentRuns: { limit: 9, used: 0 } });
   });
 
   it('counts the agent runs queued or running, not the finished ones nor other task types', async () => {
@@ -99,6 +114,52 @@ describe('GET /v1/quotas', () => {
         { ownerId: 'tess', type: 'ingest-document', status: 'queued', input: {} },
       ]);
     expect((await quotas('tess')).json()).toMatchObject({ openAgentRuns: { limit: 3, used: 2 } });
+  });
+
+  it("shows the agent's run quotas from the rows its admission reads: runs going, and this month's tokens", async () => {
+    const owner = 'uma';
+    const run = async (status: 'running' | 'awaiting_approval' | 'succeeded') => {
+      const [row] = await t.db
+        .insert(runs)
+        .values({
+          ownerId: owner,
+          conversationId: await insertConversation(t.db, owner),
+          status,
+          provider: 'p',
+          model: 'm',
+        })
+        .returning({ id: runs.id });
+      return row!.id;
+    };
+    // In flight: one running, one waiting for an approval. One that ran and ended is not counted.
+    await run('running');
+    await run('awaiting_approval');
+    const ended = await run('running');
+    await t.db.update(runs).set({ status: 'succeeded', finishedAt: new Date() }).where(eq(runs.id, ended));
+    const record = (inputTokens: number, outputTokens: number, createdAt: Date) => ({
+      ownerId: owner,
+      kind: 'chat' as const,
+      provider: 'p',
+      model: 'm',
+      inputTokens,
+      outputTokens,
+      createdAt,
+    });
+    const now = new Date();
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - 86_400_000);
+    // Last month's tokens are not this month's; this month's are every call's input + output.
+    await t.db.insert(usageRecords).values(record(9_000, 1_000, lastMonth));
+    await t.db.insert(usageRecords).values([record(300, 200, now), record(40, 60, now)]);
+
+    expect((await quotas(owner)).json()).toMatchObject({
+      monthlyTokens: { limit: 50_000, used: 600 },
+      concurrentRuns: { limit: 4, used: 2 },
+    });
+    // Another owner's runs and tokens are its own.
+    expect((await quotas('quinn')).json()).toMatchObject({
+      monthlyTokens: { used: 0 },
+      concurrentRuns: { used: 0 },
+    });
   });
 
   it('needs a credential, refuses unknown parameters, and is in the OpenAPI document', async () => {

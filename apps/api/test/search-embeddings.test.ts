@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { chunks, documents, usageRecords } from '@repo/db';
 import { fakeEmbedding, startFakeLlm, type FakeLlm } from '@repo/fake-llm';
 import { createLogger } from '@repo/observability';
+import { captureLines } from '@repo/testing';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/test-app.ts';
@@ -14,20 +14,15 @@ interface Hit {
   vectorScore: number | null;
 }
 
-const logLines: string[] = [];
+/** What the app logged, one JSON line per entry. */
+const log = captureLines();
 let fake: FakeLlm;
 let t: TestApp;
 
 beforeAll(async () => {
   fake = await startFakeLlm();
-  const capture = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
   t = await createTestApp({
-    logger: createLogger({ service: 'api-test', level: 'warn' }, capture),
+    logger: createLogger({ service: 'api-test', level: 'warn' }, log.stream),
     env: {
       EMBEDDING_MODEL: 'fake-embedding',
       EMBEDDING_BASE_URL: fake.url,
@@ -120,7 +115,7 @@ describe('POST /v1/search with an embedding model configured', () => {
       expect(hits).toHaveLength(1);
       expect(hits[0]).toMatchObject({ vectorScore: null });
       expect(hits[0]!.textScore).toBeGreaterThan(0);
-      expect(logLines.join('')).toContain('the query could not be embedded: searching full text only');
+      expect(log.lines.join('')).toContain('the query could not be embedded: searching full text only');
     } finally {
       fake.failEmbeddings(undefined);
     }

@@ -1,7 +1,7 @@
 import { conversations, runEvents, runMigrations, runs, runToolCalls } from '@repo/db';
 import { appendLive, readStoredEvents } from '@repo/runs';
 import { waitFor } from '@repo/testing';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reapRuns } from '../src/runs/run-reaper.ts';
 import { createTestRunner, silentLogger, type TestRunner } from './support/test-runner.ts';
@@ -79,7 +79,7 @@ describe('the reaper and runs waiting for approval', () => {
   it('fails a run whose pending approval expired with approval-expired and a final event; leaves one still in time', async () => {
     const expired = await waitingRun(-1_000);
     const inTime = await waitingRun(60_000);
-    expect((await reap()).expired).toBeGreaterThanOrEqual(1);
+    expect((await reap()).expired).toBe(1);
 
     const [failed] = await t.db.select().from(runs).where(eq(runs.id, expired));
     expect(failed).toMatchObject({ status: 'failed', errorCode: 'approval-expired', lastSeq: 4 });
@@ -115,14 +115,41 @@ describe('the reaper and runs waiting for approval', () => {
       .where(eq(runs.id, pending));
     const asked: string[] = [];
     const result = await reap({
+      // Accepted only for the decided run: one asked for by mistake would not count.
       continueRun: async ({ runId }) => {
         asked.push(runId);
-        return true;
+        return runId === decided;
       },
     });
-    expect(asked).toContain(decided);
-    expect(asked).not.toContain(pending);
-    expect(result.continued).toBe(asked.length);
+    expect(asked).toEqual([decided]);
+    expect(result.continued).toBe(1);
+  });
+
+  it('marks the calls expired in the same transaction that fails the run: both change, or neither', async () => {
+    const runId = await waitingRun(-1_000);
+    // A fault between the two writes: Postgres refuses to mark this run's calls expired.
+    await t.db.execute(sql`
+      create function refuse_expiry() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$;
+      create trigger refuse_expiry before update on run_tool_calls for each row
+      when (new.decision = 'expired' and new.run_id = ${sql.raw(`'${runId}'`)}) execute function refuse_expiry();
+    `);
+    try {
+      await expect(reap()).rejects.toThrow();
+      const [run] = await t.db.select().from(runs).where(eq(runs.id, runId));
+      expect(run).toMatchObject({ status: 'awaiting_approval', lastSeq: 3 });
+      expect(await readStoredEvents(t.db, runId, 0)).toEqual([]);
+      const [call] = await t.db.select().from(runToolCalls).where(eq(runToolCalls.runId, runId));
+      expect(call).toMatchObject({ decision: 'pending' });
+    } finally {
+      await t.db.execute(sql`drop trigger refuse_expiry on run_tool_calls; drop function refuse_expiry()`);
+    }
+    // Without the fault, the next pass ends the run and expires its call together.
+    expect((await reap()).expired).toBe(1);
+    const [run] = await t.db.select().from(runs).where(eq(runs.id, runId));
+    expect(run).toMatchObject({ status: 'failed', errorCode: 'approval-expired' });
+    const [call] = await t.db.select().from(runToolCalls).where(eq(runToolCalls.runId, runId));
+    expect(call).toMatchObject({ decision: 'expired' });
   });
 });
 

@@ -32,6 +32,7 @@ export {
   int,
   queue,
   redis,
+  runQuotas,
   runtime,
   sse,
 } from './schemas.ts';

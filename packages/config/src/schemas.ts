@@ -81,3 +81,20 @@ export const queue = {
 export const sse = {
   SSE_HEARTBEAT_MS: int(100, 30_000).default(15_000),
 };
+
+/**
+ * The run quotas' defaults (`owner_quotas.max_monthly_tokens` / `max_concurrent_runs` override
+ * them per owner). The agent enforces them at every run's start; the api reports them
+ * (GET /v1/quotas): both read these variables, set once per deployment for both.
+ */
+export const runQuotas = {
+  /**
+   * An owner's model tokens (input + output, every call: steps, summaries, embeddings) per
+   * calendar month, UTC. A run starts only if the month's tokens plus one model call's worth for
+   * it and for each run the owner already has going fit (see the agent's runs/run-quota.ts), and
+   * stops between steps once it is spent.
+   */
+  QUOTA_MONTHLY_TOKENS: int(1_000, 1_000_000_000_000).default(100_000_000),
+  /** Runs of one owner running or awaiting an approval at once. */
+  QUOTA_CONCURRENT_RUNS: int(1, 10_000).default(20),
+};

@@ -19,4 +19,5 @@ export {
 export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';
 export { countOpenTasks, OPEN_TASK_STATUSES } from './open-tasks.ts';
 export { createPool, type Pool, type PoolOptions } from './pool.ts';
+export { runQuotaCte, runQuotaUsage, type RunQuotaLimits, type RunQuotaUsage } from './run-quotas.ts';
 export * from './schema/index.ts';

@@ -1,4 +1,4 @@
-import { runs, type Database, type RunStatus } from '@repo/db';
+import { runs, type Database, type RunStatus, type Transaction } from '@repo/db';
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { storeEvents } from './event-log.ts';
@@ -20,6 +20,12 @@ export interface EndRunOptions {
   error: string;
   /** The final event, numbered here after everything the run stored or streamed. */
   event: RunEventInput;
+  /**
+   * More writes that belong to the ending (the calls left waiting, marked `expired`), run in the
+   * same transaction after the run's update: they commit with it or not at all. Only called when
+   * the run was ended here.
+   */
+  alsoInTransaction?: (tx: Transaction) => Promise<void>;
   /** The event is stored but could not be appended to the live stream (followers poll Postgres). */
   onLiveError?: (error: unknown) => void;
 }
@@ -27,9 +33,9 @@ export interface EndRunOptions {
 /**
  * Ends a run that no agent is executing — a lost one (its lease ran out: the reaper), or one
  * waiting for a decision or an agent (cancelled by the api) — with a final event, so followers
- * on every replica see it end. The status change and the event commit together; the event is then
- * appended to the live stream (a failure there goes to `onLiveError`: followers still find it in
- * Postgres, at their next poll).
+ * on every replica see it end. The status change, the event and `alsoInTransaction`'s writes commit
+ * together; the event is then appended to the live stream (a failure there goes to `onLiveError`:
+ * followers still find it in Postgres, at their next poll).
  *
  * An agent that died may have streamed events it never stored: those still in its live stream are
  * stored here first, so the log holds everything a client could have seen, and the final event is
@@ -64,6 +70,7 @@ export async function endRun(options: EndRunOptions): Promise<RunEvent | undefin
       })
       .where(eq(runs.id, runId));
     await storeEvents(tx, runId, [...unstored, final]);
+    await options.alsoInTransaction?.(tx);
     return final;
   });
   if (event) {

@@ -3,6 +3,7 @@ import './provided-context.ts';
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database.ts';
 export { uniqueId, waitFor } from './wait.ts';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { captureLines, type CapturedLines } from './capture-lines.ts';
 export { freePort } from './free-port.ts';
 export { trickle, type TrickleOutcome } from './trickle.ts';
 export {

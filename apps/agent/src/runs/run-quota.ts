@@ -1,7 +1,8 @@
-import { ownerCounters, ownerQuotas, ownerSpend, type Database } from '@repo/db';
+import { ownerCounters, runQuotaCte, runQuotaUsage, type Database } from '@repo/db';
 import { HttpProblem } from '@repo/http';
 import { sql, type SQL } from 'drizzle-orm';
 import type { AgentConfig } from '../config.ts';
+import { executeNamed } from './named-statement.ts';
 
 export const QUOTA_EXCEEDED = 'urn:keelson:problem:quota-exceeded';
 
@@ -22,27 +23,9 @@ export const runQuotaDefaults = (config: AgentConfig): RunQuotaDefaults => ({
   runReserve: config.AGENT_TOKEN_BUDGET + config.AGENT_MAX_OUTPUT_TOKENS,
 });
 
-/** The first day of this month, UTC, as Postgres computes it (the month the quota counts). */
-const THIS_MONTH = sql`date_trunc('month', now() at time zone 'UTC')::date`;
-
 /**
- * One owner's limits (default or override), tokens spent this month and runs ended, as a
- * statement's CTE named `quota` (columns token_limit, max_runs, used, ended).
- */
-export function quotaCte(ownerId: string, defaults: RunQuotaDefaults): SQL {
-  return sql`quota as (
-    select coalesce(q.max_monthly_tokens, ${defaults.monthlyTokens})::bigint as token_limit,
-           coalesce(q.max_concurrent_runs, ${defaults.concurrentRuns})::bigint as max_runs,
-           coalesce(case when s.tokens_month = ${THIS_MONTH} then s.month_tokens end, 0)::bigint as used,
-           coalesce(s.runs_ended, 0)::bigint as ended
-    from (select 1) as one
-    left join ${ownerQuotas} q on q.owner_id = ${ownerId}
-    left join ${ownerSpend} s on s.owner_id = ${ownerId}
-  )`;
-}
-
-/**
- * The admission of a new run, as a CTE named `admit` (one row when admitted) for the statement
+ * The admission of a new run (the owner's limits, month and runs ended: @repo/db's runQuotaCte,
+ * which the api's GET /v1/quotas reads too), as a CTE named `admit` (one row when admitted) for the statement
  * that inserts the run: it locks the owner's counter row and takes it only if one more run fits
  * both quotas. The runs going (started − ended, both kept by triggers) must stay under the
  * concurrent-runs limit, and the tokens spent this month plus one model call's worth
@@ -83,15 +66,13 @@ export async function refusal(
   ownerId: string,
   defaults: RunQuotaDefaults,
 ): Promise<HttpProblem> {
-  const result = await db.execute<{ token_limit: string; max_runs: string; used: string; going: string }>(sql`
-    with ${quotaCte(ownerId, defaults)}
-    select quota.token_limit, quota.max_runs, quota.used,
-           greatest(coalesce((select runs_started from ${ownerCounters} where owner_id = ${ownerId}), 0)
-                    - quota.ended, 0) as going
-    from quota`);
-  const row = result.rows[0]!;
-  const [tokenLimit, maxRuns, used, going] = [row.token_limit, row.max_runs, row.used, row.going].map(Number);
-  if (going! >= maxRuns!) {
+  const {
+    tokenLimit,
+    maxRuns,
+    tokensUsed: used,
+    runsGoing: going,
+  } = await runQuotaUsage(db, ownerId, defaults);
+  if (going >= maxRuns) {
     return new HttpProblem(
       429,
       `This owner has ${going} runs going, the most its quota allows (QUOTA_CONCURRENT_RUNS, or the owner's quota); wait for one to end, or cancel one.`,
@@ -105,14 +86,14 @@ export async function refusal(
   const untilReset = Math.ceil((resetsAt.getTime() - Date.now()) / 1000);
   return new HttpProblem(
     429,
-    `This owner has used ${used} of its ${tokenLimit} model tokens this month (QUOTA_MONTHLY_TOKENS, or the owner's quota), and its ${going} runs going hold ${going! * defaults.runReserve} more until they end; a run needs room for one model call (${defaults.runReserve} tokens).`,
+    `This owner has used ${used} of its ${tokenLimit} model tokens this month (QUOTA_MONTHLY_TOKENS, or the owner's quota), and its ${going} runs going hold ${going * defaults.runReserve} more until they end; a run needs room for one model call (${defaults.runReserve} tokens).`,
     {
       type: QUOTA_EXCEEDED,
       extensions: {
         quota: 'monthly-tokens',
         limit: tokenLimit,
         used,
-        reserved: going! * defaults.runReserve,
+        reserved: going * defaults.runReserve,
         resetsAt: resetsAt.toISOString(),
       },
       headers: untilReset <= RESETS_SOON_S ? { 'retry-after': String(untilReset) } : {},
@@ -130,8 +111,11 @@ export async function budgetSpent(
   unstored: number,
   defaults: RunQuotaDefaults,
 ): Promise<{ spent: boolean; limit: number; used: number }> {
-  const result = await db.execute<{ token_limit: string; used: string }>(
-    sql`with ${quotaCte(ownerId, defaults)} select token_limit, used from quota`,
+  // Named and prepared, like the run's statements: asked before every further step of every run.
+  const result = await executeNamed<{ token_limit: string; used: string }>(
+    db,
+    'agent_budget_spent',
+    sql`with ${runQuotaCte(ownerId, defaults)} select token_limit, used from quota`,
   );
   const limit = Number(result.rows[0]!.token_limit);
   const used = Number(result.rows[0]!.used) + unstored;

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { activeRunStatuses, conversations, messages, runs, type Database, type Message } from '@repo/db';
+import {
+  activeRunStatuses,
+  conversations,
+  messages,
+  runQuotaCte,
+  runs,
+  type Database,
+  type Message,
+} from '@repo/db';
 import type { HttpProblem } from '@repo/http';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { executeNamed } from './named-statement.ts';
-import { admitCte, quotaCte, refusal, type RunQuotaDefaults } from './run-quota.ts';
+import { admitCte, refusal, type RunQuotaDefaults } from './run-quota.ts';
 
 /** The conversation a run works on, as the model's context needs it. */
 export interface RunConversation {
@@ -69,7 +77,7 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       with conversation as (
         select id, summary, summarized_through_seq from ${conversations}
         where id = ${input.conversationId} and owner_id = ${input.ownerId}
-      ), ${quotaCte(input.ownerId, quotas)}, ${admitCte(input.ownerId, quotas)}, run as (
+      ), ${runQuotaCte(input.ownerId, quotas)}, ${admitCte(input.ownerId, quotas)}, run as (
         insert into ${runs} (id, owner_id, conversation_id, task_id, status, provider, model,
                              user_message_id, lease_owner, lease_expires_at, started_at)
         select ${runId}, ${input.ownerId}, id, ${input.taskId ?? null}, 'running', ${input.provider},

@@ -190,6 +190,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     progress.charge(deps.meter({ kind: 'chat', provider, model: modelId, ...usage }));
   // The first error the stream reported (provider error, timeout, abort); thrown after the stream ends.
   let failure: Error | undefined;
+  const atStepLimit = isStepCount(config.AGENT_MAX_STEPS);
   const result = streamText({
     model,
     instructions,
@@ -197,15 +198,15 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
     tools,
     // Before each further step: a run whose owner's month is spent stops here, after the model
     // call that spent it and its tools, so nothing it produced is lost (the executor ends it
-    // `budget-exhausted`). One read per further step; a one-step turn never asks.
-    stopWhen: [
-      isStepCount(config.AGENT_MAX_STEPS),
-      async () => {
-        const budget = await deps.budgetSpent(input.ownerId, progress.unstoredTokens());
-        if (budget.spent) progress.budgetExhausted = budget;
-        return budget.spent;
-      },
-    ],
+    // `budget-exhausted`). One read per further step; a one-step turn never asks. A run at its
+    // step limit ends there as it always does, without asking: no step is refused, so the budget
+    // did not stop it (the AI SDK evaluates every condition of a list, hence one condition).
+    stopWhen: async (options) => {
+      if (await atStepLimit(options)) return true;
+      const budget = await deps.budgetSpent(input.ownerId, progress.unstoredTokens());
+      if (budget.spent) progress.budgetExhausted = budget;
+      return budget.spent;
+    },
     temperature: config.AGENT_TEMPERATURE,
     maxOutputTokens: config.AGENT_MAX_OUTPUT_TOKENS,
     maxRetries: config.AGENT_MODEL_RETRIES,

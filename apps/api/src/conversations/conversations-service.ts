@@ -1,4 +1,4 @@
-import { conversations, messages, runs, tasks, type Database } from '@repo/db';
+import { conversations, messages, OPEN_TASK_STATUSES, runs, tasks, type Database } from '@repo/db';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
 import type { RunsService } from '../runs/runs-service.ts';
@@ -127,7 +127,7 @@ export function createConversationsService({
               eq(tasks.ownerId, ownerId),
               eq(tasks.type, 'agent-run'),
               sql`(${tasks.input} ->> 'conversationId') = ${id}`,
-              inArray(tasks.status, ['queued', 'running']),
+              inArray(tasks.status, OPEN_TASK_STATUSES),
             ),
           )
           .returning({ id: tasks.id, type: tasks.type });

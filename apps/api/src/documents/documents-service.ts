@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   countOpenTasks,
   documents,
+  OPEN_TASK_STATUSES,
   tasks,
   type Database,
   type DocumentStatus,
@@ -300,7 +301,7 @@ export function createDocumentsService({
               eq(tasks.ownerId, ownerId),
               eq(tasks.type, 'ingest-document'),
               sql`(${tasks.input} ->> 'documentId') = ${id}`,
-              inArray(tasks.status, ['queued', 'running']),
+              inArray(tasks.status, OPEN_TASK_STATUSES),
             ),
           )
           .returning({ id: tasks.id, type: tasks.type });

@@ -36,12 +36,14 @@ export async function overridesOf(tx: Transaction | Database, ownerId: string) {
   return row;
 }
 
-/** The document limits in force for `ownerId`: the defaults, overridden column by column. */
-async function documentLimits(tx: Transaction, ownerId: string, defaults: QuotaDefaults) {
-  const row = await overridesOf(tx, ownerId);
+/** The document limits in force: the defaults, overridden column by column by the owner's row. */
+export function documentLimits(
+  overrides: typeof ownerQuotas.$inferSelect | undefined,
+  defaults: QuotaDefaults,
+) {
   return {
-    maxDocuments: row?.maxDocuments ?? defaults.maxDocuments,
-    maxStoredBytes: row?.maxStoredBytes ?? defaults.maxStoredBytes,
+    maxDocuments: overrides?.maxDocuments ?? defaults.maxDocuments,
+    maxStoredBytes: overrides?.maxStoredBytes ?? defaults.maxStoredBytes,
   };
 }
 
@@ -72,7 +74,7 @@ async function ensureCounters(tx: Transaction, ownerId: string) {
  * so no interleaving of replicas gets past the limit.
  */
 export async function takeDocument(tx: Transaction, ownerId: string, bytes: number, defaults: QuotaDefaults) {
-  const limits = await documentLimits(tx, ownerId, defaults);
+  const limits = documentLimits(await overridesOf(tx, ownerId), defaults);
   await ensureCounters(tx, ownerId);
   const [taken] = await tx
     .update(ownerCounters)

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { HttpProblem, notFound, problemResponse, validationProblem } from '@repo/http';
 import type { RunEvent, RunFeed } from '@repo/runs';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLIENT_CLOSED, type AgentClient } from '../agent/agent-client.ts';
@@ -67,6 +68,20 @@ export const chatRoutes: FastifyPluginAsyncZod<{
     Readable.from(withHeartbeat(uiMessageStreamBytes(chunks), heartbeatMs), {
       objectMode: false,
     }) as unknown as string;
+
+  /**
+   * Answers with the run's UI message stream: its events after `afterSeq` (stored, then live, from
+   * any replica) until the final one; following stops when the client goes.
+   */
+  const followRun = (reply: FastifyReply, runId: string, afterSeq: number) => {
+    const following = new AbortController();
+    reply.raw.on('close', () => following.abort());
+    const events: AsyncIterable<RunEvent> = feed().follow(runId, afterSeq, following.signal);
+    return reply
+      .headers(UI_MESSAGE_STREAM_HEADERS)
+      .header(RUN_ID_HEADER, runId)
+      .send(uiStream(uiMessageChunks(runId, events)));
+  };
 
   app.post(
     '/v1/chat',
@@ -139,13 +154,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{
           );
         }
         await recordDecisions({ runs, agent, log: request.log }, request.ownerId, run.id, decisions);
-        const following = new AbortController();
-        reply.raw.on('close', () => following.abort());
-        const events: AsyncIterable<RunEvent> = feed().follow(run.id, run.lastSeq, following.signal);
-        return reply
-          .headers(UI_MESSAGE_STREAM_HEADERS)
-          .header(RUN_ID_HEADER, run.id)
-          .send(uiStream(uiMessageChunks(run.id, events)));
+        return followRun(reply, run.id, run.lastSeq);
       }
       const content = last.parts
         .flatMap((part) => (part.type === 'text' && part.text !== undefined ? [part.text] : []))
@@ -224,13 +233,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{
       const runId = await runs.active(request.ownerId, request.params.id);
       if (runId === undefined) throw notFound('conversation');
       if (runId === null) return reply.code(204).send(null);
-      const following = new AbortController();
-      reply.raw.on('close', () => following.abort());
-      const events: AsyncIterable<RunEvent> = feed().follow(runId, 0, following.signal);
-      return reply
-        .headers(UI_MESSAGE_STREAM_HEADERS)
-        .header(RUN_ID_HEADER, runId)
-        .send(uiStream(uiMessageChunks(runId, events)));
+      return followRun(reply, runId, 0);
     },
   );
 };

@@ -85,7 +85,7 @@ export async function recordDecisions(
   runId: string,
   decisions: readonly ApprovalDecisionInput[],
 ): Promise<void> {
-  const outcome = await deps.runs.decide(ownerId, runId, decisions);
+  const outcome = await deps.runs.approvals.decide(ownerId, runId, decisions);
   switch (outcome.kind) {
     case 'no-run':
       throw notFound('run');

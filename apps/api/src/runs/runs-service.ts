@@ -1,4 +1,12 @@
-import { activeRunStatuses, conversations, runs, type Database, type Run, type Transaction } from '@repo/db';
+import {
+  activeRunStatuses,
+  conversations,
+  runs,
+  runToolCalls,
+  type Database,
+  type Run,
+  type Transaction,
+} from '@repo/db';
 import type { Logger } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import { endRun, publishRunCancel } from '@repo/runs';
@@ -85,7 +93,8 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
   /**
    * Stops runs whose cancel was asked for: a running one through its agent (the cancel channel;
    * if the message is lost, the agent finds the request in the row at its next flush), one that
-   * no agent holds (queued, waiting for an approval) right here, with its `cancelled` event.
+   * no agent holds (queued, waiting for an approval) right here, with its `cancelled` event
+   * (a waiting run's pending calls become `expired` in the same transaction).
    */
   async function settle(requested: readonly CancelRequest[]): Promise<void> {
     for (const { id: runId, status } of requested) {
@@ -108,6 +117,14 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
         errorCode: 'cancelled',
         error: 'The run was cancelled.',
         event: { type: 'cancelled', data: { runId, status: 'cancelled', code: 'cancelled', reply: null } },
+        // A waiting run's calls can no longer be decided: `expired`, with the run's end (never a
+        // cancelled run showing a call `pending`). The model is told on the next turn they never ran.
+        alsoInTransaction: async (tx) => {
+          await tx
+            .update(runToolCalls)
+            .set({ decision: 'expired' })
+            .where(and(eq(runToolCalls.runId, runId), eq(runToolCalls.decision, 'pending')));
+        },
         onLiveError: (error) =>
           logger.warn({ err: error, runId }, 'run cancelled; its final event is in Postgres only'),
       });
@@ -127,8 +144,8 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
       return row && { ...present(row), approvals: await approvals.list(runId) };
     },
 
-    /** Records approval decisions (see ApprovalsService.decide). */
-    decide: (...args: Parameters<typeof approvals.decide>) => approvals.decide(...args),
+    /** The runs' tool calls that need a person's approval: listed in `detail`, decided there. */
+    approvals,
 
     /**
      * A conversation's runs, newest first, keyset on (created_at, id) — served by

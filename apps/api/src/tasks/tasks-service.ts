@@ -1,4 +1,12 @@
-import { conversations, documents, runs, tasks, type Database, type TaskStatus } from '@repo/db';
+import {
+  conversations,
+  countOpenTasks,
+  documents,
+  runs,
+  tasks,
+  type Database,
+  type TaskStatus,
+} from '@repo/db';
 import { conflict, HttpProblem, notFound, serviceUnavailable } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Producer } from '@repo/queue';
@@ -32,8 +40,6 @@ export interface AgentRunLimits {
  * meets the single-key locks of the migrator and the task-runner's leadership.
  */
 const AGENT_RUN_LOCK_SPACE = 7_201_900;
-
-const OPEN_STATUSES = ['queued', 'running'] as const satisfies TaskStatus[];
 
 /** What an agent run is asked to do; stored as the task's input (the job carries ids only). */
 export interface AgentRunInput {
@@ -147,10 +153,7 @@ export function createTasksService({
           }
         }
 
-        const open = await tx.$count(
-          tasks,
-          and(eq(tasks.ownerId, ownerId), eq(tasks.type, 'agent-run'), inArray(tasks.status, OPEN_STATUSES)),
-        );
+        const open = await countOpenTasks(tx, ownerId, 'agent-run');
         const maxOpen = (await overridesOf(tx, ownerId))?.maxOpenAgentRuns ?? limits.maxOpenPerOwner;
         if (open >= maxOpen) {
           throw quotaExceeded(

@@ -24,6 +24,8 @@ export interface TestStack {
   database: TestDatabase;
   /** Another api on the same database (other AGENT_URL / timeouts); closed with the stack. */
   apiWith(env: Record<string, string>): Promise<TestApp>;
+  /** Another replica of the api (as `apiWith`), listening on 127.0.0.1: its base URL. */
+  replicaUrl(env?: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,11 @@ export async function createTestStack(
   await api.app.listen({ host: '127.0.0.1', port: apiPort });
 
   const others: TestApp[] = [];
+  const apiWith = async (env: Record<string, string>) => {
+    const other = await createTestApp({ database, prefix, env: { AGENT_URL: agentUrl, ...env } });
+    others.push(other);
+    return other;
+  };
   return {
     api,
     apiUrl,
@@ -113,10 +120,9 @@ export async function createTestStack(
     agentUrl,
     fake,
     database,
-    async apiWith(env) {
-      const other = await createTestApp({ database, prefix, env: { AGENT_URL: agentUrl, ...env } });
-      others.push(other);
-      return other;
+    apiWith,
+    async replicaUrl(env = {}) {
+      return (await apiWith(env)).app.listen({ host: '127.0.0.1', port: 0 });
     },
     async close() {
       for (const other of others) await other.close();

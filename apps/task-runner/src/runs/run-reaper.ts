@@ -1,9 +1,9 @@
-import { runs, runToolCalls, type Database } from '@repo/db';
+import { runs, runToolCalls, type Database, type RunStatus, type Transaction } from '@repo/db';
 import { problem } from '@repo/http';
 import type { Logger } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import { endRun } from '@repo/runs';
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { AgentClient } from '../agent/agent-client.ts';
 
 export interface RunReaperDependencies {
@@ -23,14 +23,6 @@ export const AGENT_LOST =
   'The agent running this turn stopped (it crashed, ran out of memory or was replaced) before it finished. ' +
   'Nothing was stored for the reply; send the message again.';
 
-/**
- * Fails the runs whose agent is gone: `running` with a lease that expired (the executing agent
- * renews it every third of RUN_LEASE_MS while it lives). Each ends `failed` with error code
- * `agent-lost` and a final `error` event, numbered after everything the lost agent had streamed,
- * so its followers on every replica see it end. A run whose agent renewed in the meantime is left
- * alone (the lease is checked again in the update). Their tool calls are not repeated: nothing
- * re-executes a lost run; a client that sends the message again starts a new run.
- */
 export const APPROVAL_EXPIRED =
   'A tool call waited for approval longer than allowed (RUN_APPROVAL_TIMEOUT_MS): the run ended without ' +
   'running it. Send the message again.';
@@ -63,37 +55,22 @@ async function expireApprovals(deps: RunReaperDependencies): Promise<number> {
     .from(runs)
     .where(and(eq(runs.status, 'awaiting_approval'), pendingExpired))
     .limit(BATCH);
-  let expired = 0;
-  for (const { id: runId } of waiting) {
-    const event = await endRun({
-      db: deps.db,
-      redis: deps.redis,
-      prefix: deps.prefix,
-      runId,
-      from: ['awaiting_approval'],
-      where: pendingExpired,
-      status: 'failed',
-      errorCode: 'approval-expired',
-      error: APPROVAL_EXPIRED,
-      event: {
-        type: 'error',
-        data: {
-          ...problem(409, APPROVAL_EXPIRED, { type: 'urn:keelson:problem:approval-expired', runId }),
-          code: 'approval-expired',
-        },
-      },
-      onLiveError: (error) =>
-        deps.logger.warn({ err: error, runId }, 'run expired; its final event is in Postgres only'),
-    });
-    if (!event) continue;
-    expired++;
-    await deps.db
-      .update(runToolCalls)
-      .set({ decision: 'expired' })
-      .where(and(eq(runToolCalls.runId, runId), eq(runToolCalls.decision, 'pending')));
-    deps.logger.info({ runId, seq: event.seq }, 'run failed: its approval expired');
-  }
-  return expired;
+  return failRuns(deps, waiting, {
+    from: 'awaiting_approval',
+    where: pendingExpired,
+    code: 'approval-expired',
+    status: 409,
+    message: APPROVAL_EXPIRED,
+    // In the run's own transaction: a crash cannot leave a failed run with calls still `pending`.
+    alsoInTransaction: async (tx, runId) => {
+      await tx
+        .update(runToolCalls)
+        .set({ decision: 'expired' })
+        .where(and(eq(runToolCalls.runId, runId), eq(runToolCalls.decision, 'pending')));
+    },
+    logEnded: (runId, seq) => deps.logger.info({ runId, seq }, 'run failed: its approval expired'),
+    liveErrorMessage: 'run expired; its final event is in Postgres only',
+  });
 }
 
 /**
@@ -125,6 +102,14 @@ async function continueDecidedRuns(deps: RunReaperDependencies): Promise<number>
   return continued;
 }
 
+/**
+ * Fails the runs whose agent is gone: `running` with a lease that expired (the executing agent
+ * renews it every third of RUN_LEASE_MS while it lives). Each ends `failed` with error code
+ * `agent-lost` and a final `error` event, numbered after everything the lost agent had streamed,
+ * so its followers on every replica see it end. A run whose agent renewed in the meantime is left
+ * alone (the lease is checked again in the update). Their tool calls are not repeated: nothing
+ * re-executes a lost run; a client that sends the message again starts a new run.
+ */
 async function reapLostRuns(deps: RunReaperDependencies): Promise<{ reaped: number }> {
   const expired = lt(runs.leaseExpiresAt, sql`now()`);
   const lost = await deps.db
@@ -133,32 +118,70 @@ async function reapLostRuns(deps: RunReaperDependencies): Promise<{ reaped: numb
     .where(and(eq(runs.status, 'running'), expired))
     .orderBy(asc(runs.leaseExpiresAt))
     .limit(BATCH);
-  let reaped = 0;
-  for (const { id: runId } of lost) {
+  const reaped = await failRuns(deps, lost, {
+    from: 'running',
+    where: expired,
+    code: 'agent-lost',
+    status: 503,
+    message: AGENT_LOST,
+    logEnded: (runId, seq) =>
+      deps.logger.warn({ runId, seq }, 'run failed: its agent stopped renewing the lease'),
+    liveErrorMessage: 'lost run failed; its final event is in Postgres only',
+  });
+  return { reaped };
+}
+
+interface Failure {
+  /** The status the run must still have (and `where` still hold) when it is ended. */
+  from: RunStatus;
+  where: SQL;
+  code: string;
+  /** The HTTP status of the final `error` event's problem. */
+  status: number;
+  message: string;
+  alsoInTransaction?: (tx: Transaction, runId: string) => Promise<void>;
+  logEnded: (runId: string, seq: number) => void;
+  liveErrorMessage: string;
+}
+
+/**
+ * Ends each run `failed` with `failure`'s code and a final `error` event; counts those ended here
+ * (a run that changed in the meantime — its agent renewed, a person decided — is left alone).
+ */
+async function failRuns(
+  deps: RunReaperDependencies,
+  candidates: readonly { id: string }[],
+  failure: Failure,
+): Promise<number> {
+  let failed = 0;
+  for (const { id: runId } of candidates) {
+    const { alsoInTransaction } = failure;
     const event = await endRun({
       db: deps.db,
       redis: deps.redis,
       prefix: deps.prefix,
       runId,
-      from: ['running'],
-      where: expired,
+      from: [failure.from],
+      where: failure.where,
       status: 'failed',
-      errorCode: 'agent-lost',
-      error: AGENT_LOST,
+      errorCode: failure.code,
+      error: failure.message,
       event: {
         type: 'error',
         data: {
-          ...problem(503, AGENT_LOST, { type: 'urn:keelson:problem:agent-lost', runId }),
-          code: 'agent-lost',
+          ...problem(failure.status, failure.message, {
+            type: `urn:keelson:problem:${failure.code}`,
+            runId,
+          }),
+          code: failure.code,
         },
       },
-      onLiveError: (error) =>
-        deps.logger.warn({ err: error, runId }, 'lost run failed; its final event is in Postgres only'),
+      ...(alsoInTransaction ? { alsoInTransaction: (tx: Transaction) => alsoInTransaction(tx, runId) } : {}),
+      onLiveError: (error) => deps.logger.warn({ err: error, runId }, failure.liveErrorMessage),
     });
-    if (event) {
-      reaped++;
-      deps.logger.warn({ runId, seq: event.seq }, 'run failed: its agent stopped renewing the lease');
-    }
+    if (!event) continue;
+    failed++;
+    failure.logEnded(runId, event.seq);
   }
-  return { reaped };
+  return failed;
 }

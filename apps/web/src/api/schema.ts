@@ -2514,7 +2514,7 @@ export interface paths {
     };
     /**
      * The caller's quotas: each limit in force and what is used now.
-     * @description The limits a write is refused against (429 `quota-exceeded`): documents and stored bytes (QUOTA_DOCUMENTS, QUOTA_STORED_BYTES), agent runs queued or running at once (AGENT_RUN_MAX_OPEN_PER_OWNER), each overridden by the owner's row in owner_quotas. They free up when something is deleted or finishes, not with time.
+     * @description The limits a write is refused against (429 `quota-exceeded`): documents and stored bytes (QUOTA_DOCUMENTS, QUOTA_STORED_BYTES), agent runs queued or running at once (AGENT_RUN_MAX_OPEN_PER_OWNER) — these free up when something is deleted or finishes, not with time — and the agent's run quotas: model tokens this month (QUOTA_MONTHLY_TOKENS; resets on the 1st, UTC) and runs going at once (QUOTA_CONCURRENT_RUNS). Each is overridden by the owner's row in owner_quotas.
      */
     get: {
       parameters: {
@@ -3275,6 +3275,18 @@ export interface components {
         /** @description The agent runs queued or running held now. */
         used: number;
       };
+      monthlyTokens: {
+        /** @description The most model tokens (input + output, every call: run steps, summaries, embeddings) this calendar month, UTC (it resets on the 1st) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The model tokens (input + output, every call: run steps, summaries, embeddings) this calendar month, UTC (it resets on the 1st) held now. */
+        used: number;
+      };
+      concurrentRuns: {
+        /** @description The most runs of any kind going at once (queued, running or awaiting an approval) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The runs of any kind going at once (queued, running or awaiting an approval) held now. */
+        used: number;
+      };
     };
     Problem: {
       type: string;
@@ -3434,6 +3446,18 @@ export interface components {
         /** @description The most agent runs queued or running allowed: the configured default or the owner's override. */
         limit: number;
         /** @description The agent runs queued or running held now. */
+        used: number;
+      };
+      monthlyTokens: {
+        /** @description The most model tokens (input + output, every call: run steps, summaries, embeddings) this calendar month, UTC (it resets on the 1st) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The model tokens (input + output, every call: run steps, summaries, embeddings) this calendar month, UTC (it resets on the 1st) held now. */
+        used: number;
+      };
+      concurrentRuns: {
+        /** @description The most runs of any kind going at once (queued, running or awaiting an approval) allowed: the configured default or the owner's override. */
+        limit: number;
+        /** @description The runs of any kind going at once (queued, running or awaiting an approval) held now. */
         used: number;
       };
     };

@@ -62,12 +62,16 @@ function QuotaList({ quotas }: { quotas: Quotas }) {
   const rows = [
     { name: 'Documents', ...quotas.documents, format: (n: number) => integer.format(n) },
     { name: 'Stored bytes', ...quotas.storedBytes, format: formatBytes },
-    { name: 'Agent runs at once', ...quotas.openAgentRuns, format: (n: number) => integer.format(n) },
+    { name: 'Background agent runs', ...quotas.openAgentRuns, format: (n: number) => integer.format(n) },
+    { name: 'Runs at once', ...quotas.concurrentRuns, format: (n: number) => integer.format(n) },
+    { name: 'Model tokens this month', ...quotas.monthlyTokens, format: (n: number) => integer.format(n) },
   ];
   return (
     <section aria-labelledby="quotas-heading">
       <h2 id="quotas-heading">Quotas</h2>
-      <p className="muted">They free up when you delete a document or a run finishes.</p>
+      <p className="muted">
+        They free up when you delete a document or a run finishes; model tokens start again on the 1st (UTC).
+      </p>
       <dl className="quotas">
         {rows.map(({ name, limit, used, format }) => (
           <div key={name}>
