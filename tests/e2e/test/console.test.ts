@@ -107,7 +107,8 @@ async function askForApproval(text: string) {
   expect(created.status).toBe(201);
   const target = ((await created.json()) as { id: string }).id;
   await page.getByRole('link', { name: 'Conversations' }).click();
-  await page.getByRole('button', { name: 'New conversation' }).click();
+  // The first: a conversation without a title is listed below it under the same words.
+  await page.getByRole('button', { name: 'New conversation' }).first().click();
   await page.getByLabel('Message', { exact: true }).fill(`queue a task in conversation ${target}: ${text}`);
   await page.getByRole('button', { name: 'Send' }).click();
   const conversation = page.getByRole('article', { name: 'Conversation' });

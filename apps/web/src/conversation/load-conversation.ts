@@ -16,19 +16,21 @@ export async function loadConversation(
   api: ApiClient,
   id: string,
 ): Promise<{ messages: ChatMessage[]; loadedAt: number }> {
+  const loadedAt = ++loads;
   const params = { path: { id } };
   const [conversation, runs] = await Promise.all([
     unwrap(api.GET('/v1/conversations/{id}', { params })),
     // Newest first, and at most one run of a conversation is active at a time: the first says.
-    unwrap(api.GET('/v1/conversations/{id}/runs', { params: { ...params, query: { limit: 1 } } })),
+    api.GET('/v1/conversations/{id}/runs', { params: { ...params, query: { limit: 1 } } }),
   ]);
   const messages = storedToChatMessages(conversation.messages);
-  const newest = runs.items[0];
-  loads += 1;
-  if (!newest || !isActive(newest)) return { messages, loadedAt: loads };
+  // A token without `runs:read` (403) still reads the history; it could not resume or follow a run.
+  if (runs.response.status === 403) return { messages, loadedAt };
+  const newest = (await unwrap(Promise.resolve(runs))).items[0];
+  if (!newest || !isActive(newest)) return { messages, loadedAt };
   const approvals =
     newest.status === 'awaiting_approval'
       ? (await unwrap(api.GET('/v1/runs/{id}', { params: { path: { id: newest.id } } }))).approvals
       : [];
-  return { messages: withActiveRun(messages, { ...newest, approvals }), loadedAt: loads };
+  return { messages: withActiveRun(messages, { ...newest, approvals }), loadedAt };
 }
