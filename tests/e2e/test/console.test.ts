@@ -84,11 +84,10 @@ interface RunView {
   approvals: { toolName: string; decision: string; reason: string | null }[];
 }
 
-/** The newest conversation's newest run, with its approvals (GET /v1/runs/:id). */
-async function newestRun(): Promise<RunView> {
-  const { items: conversations } = await apiGet<{ items: { id: string }[] }>('/v1/conversations');
+/** A conversation's newest run, with its approvals (GET /v1/runs/:id). */
+async function newestRun(conversationId: string): Promise<RunView> {
   const { items: runs } = await apiGet<{ items: { id: string }[] }>(
-    `/v1/conversations/${conversations[0]!.id}/runs`,
+    `/v1/conversations/${conversationId}/runs`,
   );
   return apiGet<RunView>(`/v1/runs/${runs[0]!.id}`);
 }
@@ -117,7 +116,12 @@ async function askForApproval(text: string) {
   await conversation.getByRole('status').filter({ hasText: 'The agent waits for your approval.' }).waitFor();
   // The call is shown with its input before anyone decides.
   expect(await answer.getByRole('form').textContent()).toContain(target);
-  return { conversation, answer, target };
+  // The chat's conversation: the newest besides the target (an approved task later runs in the
+  // target, which then becomes the newest).
+  const { items } = await apiGet<{ items: { id: string }[] }>('/v1/conversations');
+  const chatId = items.find((item) => item.id !== target)!.id;
+  expect((await newestRun(chatId)).status).toBe('awaiting_approval');
+  return { conversation, answer, target, chatId };
 }
 
 /** Moves focus back from the message field by `steps` Shift+Tabs: the approval's controls come just before it. */
@@ -298,7 +302,7 @@ describe('the console', () => {
   });
 
   it('approves a tool call inline, also after the conversation was opened again (by keyboard)', async () => {
-    const { conversation, answer } = await askForApproval('check the keelson bolts');
+    const { conversation, answer, chatId } = await askForApproval('check the keelson bolts');
     await expectAccessible('conversation, approval waiting');
     await screenshot('approval');
     // Leave and come back: the stored history and the run's approvals show the buttons again,
@@ -331,7 +335,7 @@ describe('the console', () => {
       'create_task (approved, done)',
     );
     expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(2);
-    const run = await newestRun();
+    const run = await newestRun(chatId);
     expect(run.status).toBe('succeeded');
     expect(run.approvals).toEqual([
       expect.objectContaining({ toolName: 'create_task', decision: 'approved' }),
@@ -340,7 +344,7 @@ describe('the console', () => {
   });
 
   it('denies a tool call with a reason: the agent is told, the run ends, nothing is queued', async () => {
-    const { conversation, answer, target } = await askForApproval('repaint the hull');
+    const { conversation, answer, target, chatId } = await askForApproval('repaint the hull');
     // Back to the reason field, type it, Enter: the reason's form denies.
     expect(await focusBackFromComposer(2)).toMatch(/-reason$/);
     await page.keyboard.insertText('not before the survey');
@@ -351,7 +355,7 @@ describe('the console', () => {
     await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 60_000 }).toBe('false');
     // The scripted model quotes the tool's result: for a denied call, the reason it was given.
     expect(await answer.getByTestId('answer').textContent()).toContain('not before the survey');
-    const run = await newestRun();
+    const run = await newestRun(chatId);
     expect(run.status).toBe('succeeded');
     expect(run.approvals).toEqual([
       expect.objectContaining({
