@@ -2,9 +2,11 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 /**
- * The console is served under /console/ on the api's own origin: in production the load balancer
- * sends /console/ to the web server and everything else to the api (docker/lb/haproxy.cfg), so the
- * browser never makes a cross-origin request and the api needs no CORS for it. The dev server does
+ * The console is served under /console/ on the api's own origin: on the platforms the api serves
+ * this build itself (docker/api/Dockerfile, CONSOLE_DIR), and in the prod profile the load
+ * balancer sends /console/ to the web server and everything else to the api
+ * (docker/lb/haproxy.cfg), so the browser never makes a cross-origin request and the api needs no
+ * CORS for it. The dev server does
  * the same with a proxy: API_PROXY_TARGET is where the api listens (compose's dev profile sets
  * http://api:3000; `pnpm dev` on the host uses the default).
  */

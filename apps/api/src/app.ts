@@ -20,6 +20,7 @@ import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createUsageService } from './usage/usage-service.ts';
 import { createQuotasService } from './quotas/quotas-service.ts';
 import { createAccessTokenVerifier } from './auth/access-tokens.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import { apiKeyPepper, DEVELOPMENT_JWT_SECRET, signingSecret, type ApiConfig } from './config.ts';
 import { createConversationsService } from './conversations/conversations-service.ts';
 import { createUploads } from './documents/document-files.ts';
@@ -76,6 +77,7 @@ export type AppConfig = Pick<
   | 'EMBEDDING_TIMEOUT_MS'
   | 'EMBEDDING_BATCH_SIZE'
   | 'MODEL_PRICES'
+  | 'CONSOLE_DIR'
 >;
 
 export interface AppDependencies {
@@ -131,7 +133,8 @@ export async function buildApp(deps: AppDependencies) {
   // 5. metrics (measured here, served on their own port), then identity, then the rate limiter
   //    keyed by that identity;
   // 6. routes: probes (no credential), then /v1 (authorized per route, after the rate limiter),
-  //    then /mcp (authenticated the same way; its tools check their permissions).
+  //    then /mcp (authenticated the same way; its tools check their permissions), then the web
+  //    console's files (no credential: the console signs in once loaded).
   await app.register(requestIdPlugin);
   await app.register(problemDetailsPlugin);
   await app.register(loadShedding, {
@@ -284,6 +287,9 @@ export async function buildApp(deps: AppDependencies) {
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
+  // The web console's static files on this origin (console/console-routes.ts); rate-limited by
+  // address like any anonymous request.
+  if (config.CONSOLE_DIR !== undefined) await app.register(consoleRoutes, { dir: config.CONSOLE_DIR });
   // The web console's one-click sign-in, only where tokens are signed with the public development
   // secret (routes/dev-token.ts says why that grants nothing); absent everywhere else.
   const secret = signingSecret(config);

@@ -27,6 +27,7 @@ import {
   type Env,
 } from '@repo/config';
 import { z } from 'zod';
+import { consoleDir } from './console/console-dir.ts';
 
 /**
  * Used when JWT_SECRET is unset and NODE_ENV=development (explicitly: unset means production), so
@@ -185,6 +186,12 @@ const schema = z
     ...embedding,
     /** Prices per million tokens per `<provider>:<model>` (JSON): each query embedding's cost is recorded. */
     ...modelPrices,
+    /**
+     * The web console's build (apps/web/dist), served at /console/ when set. The api image sets
+     * it to the build it carries (docker/api/Dockerfile); empty or unset: no console routes
+     * (`docker compose up` serves the console from Vite instead).
+     */
+    CONSOLE_DIR: consoleDir().optional(),
   })
   .superRefine(refuseInsecureProduction)
   .superRefine(refuseWeakPepper)
