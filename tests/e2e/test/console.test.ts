@@ -1,9 +1,18 @@
+import { mkdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectErrors, connectBrowser, seriousViolations } from '../src/browser.ts';
 import { reportMetric, since } from '../src/compose.ts';
 import { ProdStack } from '../src/prod-stack.ts';
+import {
+  MAX_SCREENSHOT_BYTES,
+  SCREENSHOT_DIR,
+  SCREENSHOT_VIEWPORT,
+  SCREENSHOTS,
+  screenshotPath,
+  type ScreenshotName,
+} from '../src/screenshots.ts';
 
 const CONSOLE_OVERRIDE = fileURLToPath(new URL('../console.override.yaml', import.meta.url));
 /** Where the browser (a container on the stack's network) finds the console: through the load balancer. */
@@ -28,7 +37,8 @@ beforeAll(async () => {
   reportMetric('console.up_to_healthy', since(started), 'ms');
   await stack.connect();
   browser = await connectBrowser(await stack.project.port('browser', 9223));
-  context = await browser.newContext();
+  // A fixed viewport: the screenshots the README shows are the same size on every run.
+  context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT });
   page = await context.newPage();
   // The one error this suite causes on purpose: the production stack has no development sign-in,
   // and Chromium logs the 404 of the console's attempt.
@@ -49,6 +59,80 @@ async function expectAccessible(what: string) {
   expect(await seriousViolations(page), `${what}: serious accessibility violations`).toEqual([]);
 }
 
+const screenshotsTaken = new Set<ScreenshotName>();
+
+/** The screen as it is now, for the root README (src/screenshots.ts): written on every run. */
+async function screenshot(name: ScreenshotName) {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  // Focus rings and the caret are left out: a picture of the page, not of where the test was.
+  await page.evaluate('document.activeElement instanceof HTMLElement && document.activeElement.blur()');
+  await page.screenshot({ path: screenshotPath(name), animations: 'disabled', caret: 'hide' });
+  screenshotsTaken.add(name);
+}
+
+/** The api as the signed-in user, for what the server says happened. */
+async function apiGet<T>(path: string): Promise<T> {
+  const token = await stack.token('console-e2e');
+  const response = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+interface RunView {
+  id: string;
+  status: string;
+  approvals: { toolName: string; decision: string; reason: string | null }[];
+}
+
+/** A conversation's newest run, with its approvals (GET /v1/runs/:id). */
+async function newestRun(conversationId: string): Promise<RunView> {
+  const { items: runs } = await apiGet<{ items: { id: string }[] }>(
+    `/v1/conversations/${conversationId}/runs`,
+  );
+  return apiGet<RunView>(`/v1/runs/${runs[0]!.id}`);
+}
+
+/**
+ * A new conversation whose message makes the scripted model call create_task (a write tool, so
+ * the run pauses for approval, the prod default), queuing `text` in another conversation.
+ */
+async function askForApproval(text: string) {
+  const token = await stack.token('console-e2e');
+  const created = await fetch(`${stack.baseUrl}/v1/conversations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Where the approved task goes' }),
+  });
+  expect(created.status).toBe(201);
+  const target = ((await created.json()) as { id: string }).id;
+  await page.getByRole('link', { name: 'Conversations' }).click();
+  // The first: a conversation without a title is listed below it under the same words.
+  await page.getByRole('button', { name: 'New conversation' }).first().click();
+  await page.getByLabel('Message', { exact: true }).fill(`queue a task in conversation ${target}: ${text}`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  const conversation = page.getByRole('article', { name: 'Conversation' });
+  const answer = lastMessage(conversation);
+  await answer.getByRole('button', { name: 'Approve create_task' }).waitFor({ timeout: 60_000 });
+  await conversation.getByRole('status').filter({ hasText: 'The agent waits for your approval.' }).waitFor();
+  // The call is shown with its input before anyone decides.
+  expect(await answer.getByRole('form').textContent()).toContain(target);
+  // The chat's conversation: the newest besides the target (an approved task later runs in the
+  // target, which then becomes the newest).
+  const { items } = await apiGet<{ items: { id: string }[] }>('/v1/conversations');
+  const chatId = items.find((item) => item.id !== target)!.id;
+  expect((await newestRun(chatId)).status).toBe('awaiting_approval');
+  return { conversation, answer, target, chatId };
+}
+
+/** Moves focus back from the message field by `steps` Shift+Tabs: the approval's controls come just before it. */
+async function focusBackFromComposer(steps: number) {
+  await page.getByLabel('Message', { exact: true }).focus();
+  for (let i = 0; i < steps; i++) await page.keyboard.press('Shift+Tab');
+  return page.evaluate<string>(
+    "document.activeElement.getAttribute('aria-label') ?? document.activeElement.id",
+  );
+}
+
 describe('the console', () => {
   it('is served through the load balancer with its security headers', async () => {
     const response = await page.goto(CONSOLE_URL);
@@ -59,6 +143,7 @@ describe('the console', () => {
     expect(headers['x-content-type-options']).toBe('nosniff');
     await page.getByRole('heading', { name: 'Keelson console' }).waitFor();
     await expectAccessible('sign-in');
+    await screenshot('sign-in');
   });
 
   it('has no development sign-in in production, and signs in with an access token by keyboard', async () => {
@@ -90,6 +175,7 @@ describe('the console', () => {
     await row.getByText('ready', { exact: true }).waitFor({ timeout: 60_000 });
     reportMetric('console.document_ready', since(started), 'ms');
     await expectAccessible('documents');
+    await screenshot('documents');
   });
 
   it('uploads a file and follows its status until ready', async () => {
@@ -107,6 +193,39 @@ describe('the console', () => {
     expect(await row.getByRole('cell').first().textContent()).toMatch(
       /^hull-notes.*\(hull-notes\.md, \d+ B\)$/,
     );
+  });
+
+  it('deletes a document only once the dialog confirms it (Escape cancels)', async () => {
+    await page.getByLabel('Title', { exact: true }).fill('Scratch note');
+    await page.getByLabel('Content', { exact: true }).fill('To be deleted.');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Scratch note' });
+    // Ready first: what is deleted is a whole document, not one the task-runner is still indexing.
+    await row.getByText('ready', { exact: true }).waitFor({ timeout: 60_000 });
+    const dialog = page.getByRole('dialog', { name: 'Delete “Scratch note”?' });
+    // Escape cancels: the dialog closes and the document stays.
+    await row.getByRole('button', { name: 'Delete Scratch note' }).click();
+    await dialog.waitFor();
+    // Focus starts on Cancel, the safe answer.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await expectAccessible('documents, deletion asked');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    // The dialog gave focus back to the button that opened it.
+    expect(await page.evaluate("document.activeElement.getAttribute('aria-label')")).toBe(
+      'Delete Scratch note',
+    );
+    expect(await row.count()).toBe(1);
+    const titles = async () =>
+      (await apiGet<{ items: { title: string }[] }>('/v1/documents')).items.map((document) => document.title);
+    expect(await titles()).toContain('Scratch note');
+    // Confirmed by keyboard: Enter reopens it, Tab from Cancel to Delete, Enter.
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await titles()).not.toContain('Scratch note');
   });
 
   it('searches and marks the matching words', async () => {
@@ -133,6 +252,7 @@ describe('the console', () => {
     expect(await answer.getByTestId('answer').textContent()).toMatch(/Here is what I found: .*keelsons/s);
     expect(await answer.getByRole('list', { name: 'Tool calls' }).textContent()).toContain('(done)');
     await expectAccessible('conversation');
+    await screenshot('conversation');
   });
 
   it('resumes a run still going when the conversation is opened again, and stops it: the run is cancelled, the partial answer stays', async () => {
@@ -179,6 +299,77 @@ describe('the console', () => {
     );
     expect(runs[0]!.status).toBe('cancelled');
     await expectAccessible('conversation, stopped');
+  });
+
+  it('approves a tool call inline, also after the conversation was opened again (by keyboard)', async () => {
+    const { conversation, answer, chatId } = await askForApproval('check the keelson bolts');
+    await expectAccessible('conversation, approval waiting');
+    await screenshot('approval');
+    // Leave and come back: the stored history and the run's approvals show the buttons again,
+    // and the resumed stream replaces the turn rather than adding a second one.
+    await page.getByRole('link', { name: 'Documents' }).click();
+    await page.getByRole('heading', { name: 'Documents' }).waitFor();
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('listitem')
+      .first()
+      .getByRole('button')
+      .click();
+    await answer.getByRole('button', { name: 'Approve create_task' }).waitFor({ timeout: 10_000 });
+    // The resumed stream (the paused run replayed) has ended: the chat is idle again, waiting.
+    await conversation
+      .getByRole('status')
+      .filter({ hasText: 'The agent waits for your approval.' })
+      .waitFor({ timeout: 10_000 });
+    expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(2);
+    // Approve, Reason, Deny come just before the message field: three Shift+Tabs back, then Enter.
+    expect(await focusBackFromComposer(3)).toBe('Approve create_task');
+    await page.keyboard.press('Enter');
+    // The rest of the run streams into the same message: the tool ran, then the answer quoting it.
+    await expect
+      .poll(() => answer.getByTestId('answer').textContent(), { timeout: 60_000 })
+      .toMatch(/^Here is what I found: .*check the keelson bolts/s);
+    await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 10_000 }).toBe('false');
+    expect(await answer.getByRole('list', { name: 'Tool calls' }).textContent()).toContain(
+      'create_task (approved, done)',
+    );
+    expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(2);
+    const run = await newestRun(chatId);
+    expect(run.status).toBe('succeeded');
+    expect(run.approvals).toEqual([
+      expect.objectContaining({ toolName: 'create_task', decision: 'approved' }),
+    ]);
+    await expectAccessible('conversation, approved');
+  });
+
+  it('denies a tool call with a reason: the agent is told, the run ends, nothing is queued', async () => {
+    const { conversation, answer, target, chatId } = await askForApproval('repaint the hull');
+    // Back to the reason field, type it, Enter: the reason's form denies.
+    expect(await focusBackFromComposer(2)).toMatch(/-reason$/);
+    await page.keyboard.insertText('not before the survey');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => answer.getByRole('list', { name: 'Tool calls' }).textContent(), { timeout: 60_000 })
+      .toContain('create_task (denied: not before the survey)');
+    await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 60_000 }).toBe('false');
+    // The scripted model quotes the tool's result: for a denied call, the reason it was given.
+    expect(await answer.getByTestId('answer').textContent()).toContain('not before the survey');
+    const run = await newestRun(chatId);
+    expect(run.status).toBe('succeeded');
+    expect(run.approvals).toEqual([
+      expect.objectContaining({
+        toolName: 'create_task',
+        decision: 'denied',
+        reason: 'not before the survey',
+      }),
+    ]);
+    // Denied, so never run: no task was queued for the target conversation.
+    const { items: tasks } = await apiGet<{ items: { input: { conversationId?: string } }[] }>(
+      '/v1/tasks?limit=100',
+    );
+    expect(tasks.filter((task) => task.input.conversationId === target)).toEqual([]);
+    await expectAccessible('conversation, denied');
   });
 
   it('creates an API key, shows it once, and revokes it', async () => {
@@ -238,6 +429,7 @@ describe('the console', () => {
       .getByRole('rowheader', { name: 'openai-compatible:fake-model' })
       .waitFor();
     await expectAccessible('usage');
+    await screenshot('usage');
   });
 
   it('follows the cursors past the first 50 rows of every list (Load more, by keyboard)', async () => {
@@ -309,5 +501,12 @@ describe('the console', () => {
 
   it('logged no console error and no uncaught exception (CSP violations included)', () => {
     expect(errors).toEqual([]);
+  });
+
+  it('took every screenshot the README shows, each small', async () => {
+    expect([...screenshotsTaken].toSorted()).toEqual([...SCREENSHOTS].toSorted());
+    for (const name of SCREENSHOTS) {
+      expect((await stat(screenshotPath(name))).size, name).toBeLessThan(MAX_SCREENSHOT_BYTES);
+    }
   });
 });

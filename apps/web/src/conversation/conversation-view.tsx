@@ -1,25 +1,37 @@
 import { useChat } from '@ai-sdk/react';
-import { DefaultChatTransport, type DynamicToolUIPart } from 'ai';
+import {
+  DefaultChatTransport,
+  lastAssistantMessageIsCompleteWithApprovalResponses,
+  type DynamicToolUIPart,
+} from 'ai';
 import { useMemo, useRef, useState, type FormEvent } from 'react';
 import { describeError } from '../api/client.ts';
-import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
 import { ErrorMessage, Loading } from '../components/status.tsx';
 import { useResource } from '../components/use-resource.ts';
-import { describeChatError, storedToChatMessages, textOf, type ChatMessage } from './chat-message.ts';
-import { ToolCalls } from './tool-calls.tsx';
+import { approvalState } from './approval-state.ts';
+import { describeChatError, textOf, type ChatMessage } from './chat-message.ts';
+import { loadConversation } from './load-conversation.ts';
+import { ToolCalls, type ApprovalDecision } from './tool-calls.tsx';
 
-/** One conversation: its stored history first, then the chat on top of it. */
+/**
+ * One conversation: its stored history first (with its active run's turn as it streamed, approval
+ * requests included), then the chat on top of it. "Reload" loads it again and starts a new chat.
+ */
 export function ConversationView({ conversationId }: { conversationId: string }) {
   const { api } = useSession();
-  const { resource } = useResource(() =>
-    unwrap(api.GET('/v1/conversations/{id}', { params: { path: { id: conversationId } } })),
-  );
+  const { resource, reload } = useResource(() => loadConversation(api, conversationId));
   if (resource.state === 'loading') return <Loading what="messages" />;
   if (resource.state === 'failed')
     return <ErrorMessage message={`Could not load messages: ${resource.message}`} />;
   return (
-    <Chat conversationId={conversationId} initialMessages={storedToChatMessages(resource.data.messages)} />
+    <Chat
+      // Each load is a new chat: useChat takes its messages once, when it starts.
+      key={resource.data.loadedAt}
+      conversationId={conversationId}
+      initialMessages={resource.data.messages}
+      onReload={reload}
+    />
   );
 }
 
@@ -33,9 +45,11 @@ export function ConversationView({ conversationId }: { conversationId: string })
 function Chat({
   conversationId,
   initialMessages,
+  onReload,
 }: {
   conversationId: string;
   initialMessages: ChatMessage[];
+  onReload: () => void;
 }) {
   const { api, fetch } = useSession();
   // The run's id arrives as a response header before any chunk: Stop works from the first moment.
@@ -56,29 +70,40 @@ function Chat({
       }),
     [fetch],
   );
-  const { messages, sendMessage, status, error, stop, clearError } = useChat<ChatMessage>({
-    id: conversationId,
-    messages: initialMessages,
-    transport,
-    resume: true,
-  });
+  const { messages, sendMessage, status, error, stop, clearError, addToolApprovalResponse } =
+    useChat<ChatMessage>({
+      id: conversationId,
+      messages: initialMessages,
+      transport,
+      resume: true,
+      // Once every approval request of the step is answered, the assistant message goes back to
+      // POST /v1/chat, which records the decisions and streams the rest of the run into it.
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
+    });
   const [draft, setDraft] = useState('');
   const [stopState, setStopState] = useState<
     { state: 'stopping' | 'stopped' } | { state: 'failed'; message: string }
   >();
 
   const busy = status === 'submitted' || status === 'streaming';
+  const { awaitingApproval, decisionFailed } = approvalState(messages, status);
   if (!busy && stopState?.state === 'stopping') setStopState({ state: 'stopped' });
 
   function send(event: FormEvent) {
     event.preventDefault();
     const text = draft.trim();
-    if (text === '' || busy) return;
+    if (text === '' || busy || awaitingApproval) return;
     setDraft('');
     setStopState(undefined);
     clearError();
     runFromHeader.current = undefined;
     void sendMessage({ text });
+  }
+
+  function decide({ approvalId, approved, reason }: ApprovalDecision) {
+    setStopState(undefined);
+    clearError();
+    void addToolApprovalResponse({ id: approvalId, approved, reason });
   }
 
   async function stopRun() {
@@ -106,6 +131,9 @@ function Chat({
             <span className="role">{message.role === 'user' ? 'You' : 'Agent'}</span>
             <ToolCalls
               calls={message.parts.filter((part): part is DynamicToolUIPart => part.type === 'dynamic-tool')}
+              onDecide={decide}
+              canDecide={!busy}
+              decisionFailed={decisionFailed && index === messages.length - 1}
             />
             <p data-testid={message.role === 'assistant' ? 'answer' : undefined}>
               {textOf(message) || (busy && index === messages.length - 1 ? '…' : '')}
@@ -120,9 +148,24 @@ function Chat({
         )}
       </ol>
       <p role="status" className="muted">
-        {busy ? 'The agent is answering…' : stopState?.state === 'stopped' ? 'Stopped.' : ''}
+        {busy
+          ? 'The agent is answering…'
+          : awaitingApproval
+            ? 'The agent waits for your approval.'
+            : stopState?.state === 'stopped'
+              ? 'Stopped.'
+              : ''}
       </p>
-      {error && <ErrorMessage message={describeChatError(error)} />}
+      {error && !decisionFailed && <ErrorMessage message={describeChatError(error)} />}
+      {error && decisionFailed && (
+        // A 409: the approval expired, or the call was decided elsewhere (another tab, the api).
+        <div role="alert" className="error">
+          <p>Your decision was not recorded: {describeChatError(error)}</p>
+          <button type="button" onClick={onReload}>
+            Reload the conversation
+          </button>
+        </div>
+      )}
       {stopState?.state === 'failed' && <ErrorMessage message={stopState.message} />}
       <form onSubmit={send} className="composer">
         <label htmlFor="message">Message</label>
@@ -140,7 +183,7 @@ function Chat({
           rows={2}
           disabled={busy}
         />
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || awaitingApproval}>
           Send
         </button>
         <button

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { idempotencyKey } from '../api/idempotency-key.ts';
 import { unwrap } from '../api/unwrap.ts';
 import { useSession } from '../auth/session.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { Empty, ErrorMessage, Loading } from '../components/status.tsx';
 import { LoadMore } from '../components/load-more.tsx';
 import { PAGE_SIZE, usePagedResource } from '../components/use-paged-resource.ts';
@@ -17,6 +18,8 @@ export function DocumentsPage() {
     { poll: (items) => items.some((document) => !settled.has(document.status)) },
   );
   const [actionError, setActionError] = useState<string>();
+  // The document whose Delete was pressed: nothing is deleted until the dialog is confirmed.
+  const [confirming, setConfirming] = useState<{ id: string; title: string }>();
 
   async function remove(id: string) {
     setActionError(undefined);
@@ -35,6 +38,18 @@ export function DocumentsPage() {
       <UploadForm onUploaded={reload} />
       <NewDocumentForm onCreated={reload} />
       {actionError && <ErrorMessage message={actionError} />}
+      {confirming && (
+        <ConfirmDialog
+          title={`Delete “${confirming.title}”?`}
+          confirmLabel="Delete"
+          onClose={(confirmed) => {
+            setConfirming(undefined);
+            if (confirmed) void remove(confirming.id);
+          }}
+        >
+          <p>Search and the agent will no longer find it. This cannot be undone.</p>
+        </ConfirmDialog>
+      )}
       {resource.state === 'loading' && <Loading what="documents" />}
       {resource.state === 'failed' && (
         <ErrorMessage message={`Could not load documents: ${resource.message}`} />
@@ -78,7 +93,7 @@ export function DocumentsPage() {
                     <td>
                       <button
                         type="button"
-                        onClick={() => void remove(document.id)}
+                        onClick={() => setConfirming({ id: document.id, title: document.title })}
                         aria-label={`Delete ${document.title}`}
                       >
                         Delete
