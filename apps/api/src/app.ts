@@ -30,6 +30,8 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import { consoleConfig } from './console/console-config.ts';
+import { consoleConfigRoutes } from './routes/console-config.ts';
 import { devTokenRoutes } from './routes/dev-token.ts';
 import { createRunsService } from './runs/runs-service.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -76,6 +78,8 @@ export type AppConfig = Pick<
   | 'EMBEDDING_TIMEOUT_MS'
   | 'EMBEDDING_BATCH_SIZE'
   | 'MODEL_PRICES'
+  | 'CONSOLE_OIDC_CLIENT_ID'
+  | 'CONSOLE_OIDC_SCOPES'
 >;
 
 export interface AppDependencies {
@@ -287,9 +291,12 @@ export async function buildApp(deps: AppDependencies) {
   // The web console's one-click sign-in, only where tokens are signed with the public development
   // secret (routes/dev-token.ts says why that grants nothing); absent everywhere else.
   const secret = signingSecret(config);
-  if (config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET) {
+  const devSignIn = config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET;
+  if (devSignIn) {
     await app.register(devTokenRoutes, { secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   }
+  // Public: what the console's sign-in page offers on this deployment (routes/console-config.ts).
+  await app.register(consoleConfigRoutes, { config: consoleConfig(config, devSignIn) });
 
   return app;
 }

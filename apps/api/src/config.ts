@@ -27,6 +27,7 @@ import {
   type Env,
 } from '@repo/config';
 import { z } from 'zod';
+import { consoleOidc, refineConsoleOidc } from './console/console-config.ts';
 
 /**
  * Used when JWT_SECRET is unset and NODE_ENV=development (explicitly: unset means production), so
@@ -185,8 +186,11 @@ const schema = z
     ...embedding,
     /** Prices per million tokens per `<provider>:<model>` (JSON): each query embedding's cost is recorded. */
     ...modelPrices,
+    /** The web console's OpenID Connect sign-in (CONSOLE_OIDC_*, console/console-config.ts). */
+    ...consoleOidc,
   })
   .superRefine(refuseInsecureProduction)
+  .superRefine(refineConsoleOidc)
   .superRefine(refuseWeakPepper)
   .superRefine(refineDatabase)
   .superRefine(refineStorage)
