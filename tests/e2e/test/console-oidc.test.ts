@@ -24,6 +24,9 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
+const grants: { grant: string; status: number }[] = [];
+/** When the first access token was issued (it lives 15 s: console-oidc.override.yaml). */
+let signedInAt = 0;
 
 beforeAll(async () => {
   // Its own `ingress` subnet: another suite's stack may hold the default one.
@@ -39,6 +42,17 @@ beforeAll(async () => {
   context = await browser.newContext();
   page = await context.newPage();
   errors = collectErrors(page);
+  // oidc-provider's built-in login page imports a web font from fonts.googleapis.com: the test
+  // browser reaches nothing outside the stack, so that stylesheet is answered here, empty.
+  await page.route(/^https:\/\/fonts\.googleapis\.com\//, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
+  );
+  // Every grant at the provider's token endpoint, as the browser made it, with its status.
+  page.on('requestfinished', (request) => {
+    if (request.url() !== `${ISSUER}/token` || request.method() !== 'POST') return;
+    const grant = new URLSearchParams(request.postData() ?? '').get('grant_type') ?? '?';
+    void request.response().then((response) => grants.push({ grant, status: response?.status() ?? 0 }));
+  });
 });
 
 afterAll(async () => {
@@ -79,6 +93,8 @@ describe('the console with an OpenID Provider', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     // Back on the console, the code exchanged and the URL cleaned of it.
     await page.locator('.who strong', { hasText: SUBJECT }).waitFor({ timeout: 15_000 });
+    signedInAt = Date.now();
+    await expect.poll(() => grants).toEqual([{ grant: 'authorization_code', status: 200 }]);
     reportMetric('console_oidc.sign_in', since(started), 'ms');
     expect(page.url()).toBe(CONSOLE_URL);
     // The verifier and state were removed at the callback; the tokens never touched Web Storage.
@@ -99,15 +115,13 @@ describe('the console with an OpenID Provider', () => {
 
   it('renews the access token with the refresh token before it expires, and goes on working', async () => {
     // The provider's access tokens live 15 s here (console-oidc.override.yaml): renewed at 12 s.
-    const refresh = await page.waitForRequest(
-      (request) =>
-        request.url() === `${ISSUER}/token` &&
-        (request.postData() ?? '').includes('grant_type=refresh_token'),
-      { timeout: 30_000 },
-    );
-    expect((await refresh.response())?.status()).toBe(200);
-    // Past the first token's expiry (15 s + the api's 5 s clock tolerance), with the renewed one.
-    await page.waitForTimeout(9_000);
+    await expect
+      .poll(() => grants.filter(({ grant }) => grant === 'refresh_token'), { timeout: 30_000 })
+      .toEqual([{ grant: 'refresh_token', status: 200 }]);
+    // Past the first token's expiry (15 s, and the api's 5 s clock tolerance): only the renewed
+    // token can be accepted now.
+    const firstTokenDeadAt = signedInAt + 21_000;
+    if (Date.now() < firstTokenDeadAt) await page.waitForTimeout(firstTokenDeadAt - Date.now());
     await page.getByLabel('Title', { exact: true }).fill('After renewal');
     await page.getByLabel('Content', { exact: true }).fill('Written with the renewed access token.');
     await page.getByRole('button', { name: 'Add document' }).click();
