@@ -31,6 +31,8 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import { consoleConfig } from './console/console-config.ts';
+import { consoleConfigRoutes } from './routes/console-config.ts';
 import { devTokenRoutes } from './routes/dev-token.ts';
 import { createRunsService } from './runs/runs-service.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -80,6 +82,8 @@ export type AppConfig = Pick<
   | 'EMBEDDING_BATCH_SIZE'
   | 'MODEL_PRICES'
   | 'CONSOLE_DIR'
+  | 'CONSOLE_OIDC_CLIENT_ID'
+  | 'CONSOLE_OIDC_SCOPES'
 >;
 
 export interface AppDependencies {
@@ -290,15 +294,23 @@ export async function buildApp(deps: AppDependencies) {
     heartbeatMs: config.SSE_HEARTBEAT_MS,
   });
   await app.register(mcpRoutes, { services: { search, documents, tasks } });
-  // The web console's static files on this origin (console/console-routes.ts); rate-limited by
-  // address like any anonymous request.
-  if (config.CONSOLE_DIR !== undefined) await app.register(consoleRoutes, { dir: config.CONSOLE_DIR });
   // The web console's one-click sign-in, only where tokens are signed with the public development
   // secret (routes/dev-token.ts says why that grants nothing); absent everywhere else.
   const secret = signingSecret(config);
-  if (config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET) {
+  const devSignIn = config.NODE_ENV === 'development' && secret === DEVELOPMENT_JWT_SECRET;
+  if (devSignIn) {
     await app.register(devTokenRoutes, { secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   }
+  // The web console's static files on this origin (console/console-routes.ts); rate-limited by
+  // address like any anonymous request. With OpenID Connect sign-in, the console's scripts call the
+  // provider (discovery, token endpoint), so its CSP's connect-src names the issuer's origin.
+  const consoleSettings = consoleConfig(config, devSignIn);
+  if (config.CONSOLE_DIR !== undefined) {
+    const connectOrigins = consoleSettings.oidc ? [new URL(consoleSettings.oidc.issuer).origin] : [];
+    await app.register(consoleRoutes, { dir: config.CONSOLE_DIR, connectOrigins });
+  }
+  // Public: what the console's sign-in page offers on this deployment (routes/console-config.ts).
+  await app.register(consoleConfigRoutes, { config: consoleSettings });
 
   return app;
 }

@@ -29,6 +29,7 @@ import {
 } from '@repo/config';
 import { z } from 'zod';
 import { consoleDir } from './console/console-dir.ts';
+import { consoleOidc, refineConsoleOidc } from './console/console-config.ts';
 
 /**
  * Used when JWT_SECRET is unset and NODE_ENV=development (explicitly: unset means production), so
@@ -198,8 +199,11 @@ const schema = z
      * (`docker compose up` serves the console from Vite instead).
      */
     CONSOLE_DIR: consoleDir().optional(),
+    /** The web console's OpenID Connect sign-in (CONSOLE_OIDC_*, console/console-config.ts). */
+    ...consoleOidc,
   })
   .superRefine(refuseInsecureProduction)
+  .superRefine(refineConsoleOidc)
   .superRefine(refuseWeakPepper)
   .superRefine(refineDatabase)
   .superRefine(refineStorage)

@@ -19,7 +19,25 @@ interface Operation {
   payload?: object;
 }
 
-/** Every /v1 operation of the OpenAPI document: a route added later is covered without editing this file. */
+/** The /v1 routes that need no credential, by design: the console's sign-in settings only. */
+const PUBLIC_V1_ROUTES = ['GET /v1/console/config'];
+
+/** The /v1 operations the OpenAPI document declares public (`security: []`). */
+async function publicV1Operations(t: TestApp): Promise<string[]> {
+  const document = await openApiDocument(t.app);
+  return Object.entries(document.paths ?? {})
+    .filter(([path]) => path.startsWith('/v1/'))
+    .flatMap(([path, item]) =>
+      (['get', 'post', 'delete'] as const)
+        .filter((method) => item?.[method]?.security?.length === 0)
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+}
+
+/**
+ * Every authenticated /v1 operation of the OpenAPI document: a route added later is covered
+ * without editing this file. The public ones are checked to be exactly PUBLIC_V1_ROUTES below.
+ */
 async function v1Operations(t: TestApp): Promise<Operation[]> {
   const document = await openApiDocument(t.app);
   const bodies: Record<string, object> = {
@@ -36,7 +54,7 @@ async function v1Operations(t: TestApp): Promise<Operation[]> {
     .filter(([path]) => path.startsWith('/v1/'))
     .flatMap(([path, item]) =>
       (['get', 'post', 'delete'] as const)
-        .filter((method) => item?.[method])
+        .filter((method) => item?.[method] && item[method].security?.length !== 0)
         .map((method) => ({
           method: method.toUpperCase() as Operation['method'],
           url: path.replace('{id}', ID),
@@ -54,6 +72,12 @@ describe('bearer tokens (HS256)', () => {
   });
   afterAll(async () => {
     await t?.close();
+  });
+
+  it("has no public /v1 route but the console's sign-in settings, which answer without a credential", async () => {
+    expect(await publicV1Operations(t)).toEqual(PUBLIC_V1_ROUTES);
+    const response = await t.app.inject({ method: 'GET', url: '/v1/console/config' });
+    expect(response.statusCode).toBe(200);
   });
 
   it('covers every /v1 route of the OpenAPI document', () => {

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { configProblems } from '@repo/config';
 import Fastify from 'fastify';
@@ -116,15 +118,29 @@ describe('the web console served by the api (CONSOLE_DIR)', () => {
     expect(v1.headers['content-security-policy']).toBe(apiPolicy);
   });
 
-  it('sends what docker/web/security-headers.conf sends from nginx (the Docker host serves the console there)', () => {
-    const conf = readFileSync(new URL('../../../docker/web/security-headers.conf', import.meta.url), 'utf8');
-    const nginx = Object.fromEntries(
-      [...conf.matchAll(/^add_header ([\w-]+) "([^"]*)" always;$/gm)].map(([, name, value]) => [
-        name!.toLowerCase(),
-        value,
-      ]),
+  it('sends what docker/web sends from nginx (the Docker host serves the console there)', () => {
+    const web = (file: string) => new URL(`../../../docker/web/${file}`, import.meta.url);
+    const headersOf = (conf: string) =>
+      Object.fromEntries(
+        [...conf.matchAll(/^add_header ([\w-]+) "([^"]*)" always;$/gm)].map(([, name, value]) => [
+          name!.toLowerCase(),
+          value,
+        ]),
+      );
+    // The CSP is written by the image's entrypoint at start (console-csp.sh, from
+    // CONSOLE_OIDC_ORIGIN); the other headers are fixed in security-headers.conf.
+    const policyWith = (origin: string | undefined) =>
+      headersOf(
+        execFileSync('bash', [fileURLToPath(web('console-csp.sh')), 'cat', '/tmp/console-csp.conf'], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, ...(origin ? { CONSOLE_OIDC_ORIGIN: origin } : {}) },
+        }),
+      );
+    const fixed = headersOf(readFileSync(web('security-headers.conf'), 'utf8'));
+    expect({ ...policyWith(undefined), ...fixed }).toEqual(consoleSecurityHeaders());
+    expect({ ...policyWith('https://login.example.com'), ...fixed }).toEqual(
+      consoleSecurityHeaders(['https://login.example.com']),
     );
-    expect(nginx).toEqual(CONSOLE_SECURITY_HEADERS);
   });
 });
 

@@ -3111,6 +3111,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/console/config': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The web console's sign-in settings (public, no authentication).
+     * @description Read by the console before sign-in, so one console image serves every deployment: the OpenID Connect provider and public client id from `JWT_ISSUER` and `CONSOLE_OIDC_CLIENT_ID`, and whether the development sign-in exists.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description How the console signs in. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description OpenID Connect sign-in (authorization code + PKCE); null when not configured. */
+              oidc: {
+                /** @description The provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
+                issuer: string;
+                /** @description The console's public client id at the provider. */
+                clientId: string;
+                /** @description The scopes the console asks for. */
+                scopes: string[];
+              } | null;
+              /** @description Whether `POST /dev/token` exists (a development stack signing with the public development secret). */
+              devSignIn: boolean;
+            };
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After seconds. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {

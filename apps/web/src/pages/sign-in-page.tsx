@@ -1,16 +1,20 @@
 import { useState, type FormEvent } from 'react';
+import { useConsoleConfig } from '../auth/console-config.ts';
 import { requestDevToken } from '../auth/dev-token.ts';
 import { useSessionState } from '../auth/session.tsx';
 import { tokenSubject } from '../auth/token-subject.ts';
-import { ErrorMessage } from '../components/status.tsx';
+import { useOidcSignIn } from '../auth/use-oidc-sign-in.ts';
+import { ErrorMessage, Loading } from '../components/status.tsx';
 
 /**
- * Two ways in: the one-click development identity (a development stack only), and an access token
- * from the identity provider pasted by hand. The OpenID Connect redirect (authorization code +
- * PKCE) is not built yet: apps/web/README.md says what it needs.
+ * Three ways in: the deployment's identity provider (OpenID Connect, authorization code + PKCE,
+ * when the api names one: GET /v1/console/config), the one-click development identity (a
+ * development stack only), and an access token pasted by hand.
  */
 export function SignInPage() {
   const { signIn, endedBecause } = useSessionState();
+  const { config, error: configError } = useConsoleConfig();
+  const oidc = useOidcSignIn(signIn);
   const [subject, setSubject] = useState('developer');
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
@@ -44,6 +48,21 @@ export function SignInPage() {
       <h1>Keelson console</h1>
       {endedBecause && <p role="status">{endedBecause}</p>}
       {error && <ErrorMessage message={error} />}
+      {configError && <ErrorMessage message={configError} />}
+      {oidc.state.phase === 'failed' && <ErrorMessage message={oidc.state.message} />}
+      {oidc.state.phase === 'completing' && <Loading what="your sign-in" />}
+      {config?.oidc && (
+        <section aria-labelledby="oidc-sign-in">
+          <h2 id="oidc-sign-in">Identity provider</h2>
+          <button
+            type="button"
+            disabled={oidc.state.phase === 'completing'}
+            onClick={() => config.oidc && void oidc.start(config.oidc)}
+          >
+            Sign in with {new URL(config.oidc.issuer).host}
+          </button>
+        </section>
+      )}
       <section aria-labelledby="dev-sign-in">
         <h2 id="dev-sign-in">Development identity</h2>
         <form onSubmit={(event) => void signInAsDeveloper(event)}>

@@ -69,6 +69,7 @@ async function openApi(app: FastifyInstance, { ui }: OpenApiOptions) {
           description: 'Credentials for machine clients: created (shown once), listed, revoked.',
         },
         { name: 'probes', description: 'Liveness and readiness for orchestrators and load balancers.' },
+        { name: 'console', description: "The web console's public settings, read before sign-in." },
       ],
       components: {
         securitySchemes: {

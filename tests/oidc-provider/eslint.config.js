@@ -1,0 +1,3 @@
+import { config } from '@repo/eslint-config';
+
+export default config();
