@@ -71,12 +71,12 @@ function replicaSwitchingFetch(): typeof fetch {
   };
 }
 
-async function pausedChat(conversationId: string) {
+async function pausedChat(conversationId: string, answerDelayMs = 0) {
   s.fake.requests.length = 0;
   s.fake.setResponder(
     script(
       { toolCalls: [{ name: 'create_task', arguments: { conversationId, content: 'later, please' } }] },
-      { text: 'Handled.' },
+      { text: 'Handled.', delayMs: answerDelayMs },
     ),
   );
   const chat = new NodeChat({
@@ -147,5 +147,46 @@ describe('tool approval with useChat (the AI SDK chat)', () => {
     });
     expect(await tasksOf(conversationId)).toEqual([]);
     expect(JSON.stringify(s.fake.requests[1]!.messages.at(-1))).toContain('not now');
+  });
+
+  it('resumes a paused run asking for the decision, and a run approved meanwhile without asking again', async () => {
+    const conversationId = await insertConversation(s.api.db, 'alice');
+    // The model answers slowly after the decision, so the approved run is still going when resumed.
+    const { paused, tool } = await pausedChat(conversationId, 3_000);
+    const runId = paused.metadata!.runId;
+    /** GET /v1/chat/:id/stream, read to its end: the chunks' types. */
+    const resumed = async () => {
+      const response = await fetch(`${s.apiUrl}/v1/chat/${conversationId}/stream`, { headers: alice });
+      expect(response.status).toBe(200);
+      return [...(await response.text()).matchAll(/^data: (\{.*\})$/gm)].map(
+        ([, json]) => (JSON.parse(json!) as { type: string }).type,
+      );
+    };
+
+    const whilePaused = await resumed();
+    expect(whilePaused).toContain('tool-approval-request');
+    expect(whilePaused.at(-1)).toBe('finish');
+
+    const decided = await fetch(`${s.apiUrl}/v1/runs/${runId}/approvals`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json' },
+      body: JSON.stringify({ decisions: [{ toolCallId: tool.toolCallId, approved: true }] }),
+    });
+    expect(decided.status).toBeLessThan(300);
+    await waitFor(
+      async () => {
+        const [row] = await s.api.db.select().from(runs).where(eq(runs.id, runId));
+        return row!.status === 'running';
+      },
+      { what: 'the approved run to go on' },
+    );
+
+    const afterApproval = await resumed();
+    expect(afterApproval).not.toContain('tool-approval-request');
+    expect(afterApproval).toContain('tool-output-available');
+    expect(afterApproval).toContain('text-delta');
+    expect(afterApproval.at(-1)).toBe('finish');
+    const [row] = await s.api.db.select().from(runs).where(eq(runs.id, runId));
+    expect(row!.status).toBe('succeeded');
   });
 });

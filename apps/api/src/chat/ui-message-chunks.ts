@@ -55,6 +55,12 @@ const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
 export async function* uiMessageChunks(
   runId: string,
   events: AsyncIterable<RunEvent>,
+  /**
+   * A replay's pauses the run already came back from: their `approval-requested` events up to
+   * this seq are passed over (the stream goes on with what followed the decision), so a resumed
+   * run that was approved meanwhile neither asks again nor stops there.
+   */
+  answeredThroughSeq = 0,
 ): AsyncGenerator<Chunk> {
   yield { type: 'start', messageId: runId, messageMetadata: { runId } };
   let inStep = false;
@@ -148,6 +154,7 @@ export async function* uiMessageChunks(
         yield { type: 'abort', reason: 'cancelled' };
         return;
       case 'approval-requested': {
+        if (event.seq <= answeredThroughSeq) break;
         // The run pauses: the calls that wait become the SDK's approval requests, and this
         // stream ends. useChat's addToolApprovalResponse answers them in the next POST /v1/chat.
         yield* endStep();

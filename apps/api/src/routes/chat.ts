@@ -73,14 +73,14 @@ export const chatRoutes: FastifyPluginAsyncZod<{
    * Answers with the run's UI message stream: its events after `afterSeq` (stored, then live, from
    * any replica) until the final one; following stops when the client goes.
    */
-  const followRun = (reply: FastifyReply, runId: string, afterSeq: number) => {
+  const followRun = (reply: FastifyReply, runId: string, afterSeq: number, answeredThroughSeq = 0) => {
     const following = new AbortController();
     reply.raw.on('close', () => following.abort());
     const events: AsyncIterable<RunEvent> = feed().follow(runId, afterSeq, following.signal);
     return reply
       .headers(UI_MESSAGE_STREAM_HEADERS)
       .header(RUN_ID_HEADER, runId)
-      .send(uiStream(uiMessageChunks(runId, events)));
+      .send(uiStream(uiMessageChunks(runId, events, answeredThroughSeq)));
   };
 
   app.post(
@@ -230,10 +230,10 @@ export const chatRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const runId = await runs.active(request.ownerId, request.params.id);
-      if (runId === undefined) throw notFound('conversation');
-      if (runId === null) return reply.code(204).send(null);
-      return followRun(reply, runId, 0);
+      const active = await runs.active(request.ownerId, request.params.id);
+      if (active === undefined) throw notFound('conversation');
+      if (active === null) return reply.code(204).send(null);
+      return followRun(reply, active.runId, 0, active.answeredThroughSeq);
     },
   );
 };

@@ -1,6 +1,7 @@
 import {
   activeRunStatuses,
   conversations,
+  runEvents,
   runs,
   runToolCalls,
   type Database,
@@ -13,6 +14,13 @@ import { endRun, publishRunCancel } from '@repo/runs';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { after, cursorTime, toPage, type Position } from '../http/pagination.ts';
 import { createApprovalsService, type ApprovalView } from './approvals-service.ts';
+
+/** A conversation's active run, as the chat's resume route replays it. */
+export interface ActiveRun {
+  runId: string;
+  /** Its `approval-requested` events up to this seq were answered (the run went on after them). */
+  answeredThroughSeq: number;
+}
 
 export interface RunsServiceDependencies {
   db: Database;
@@ -180,9 +188,9 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
      * The active run (queued, running, awaiting approval) of the owner's conversation: `null` when
      * none is active, undefined when there is no such conversation for this owner.
      */
-    async active(ownerId: string, conversationId: string): Promise<string | null | undefined> {
+    async active(ownerId: string, conversationId: string): Promise<ActiveRun | null | undefined> {
       const [row] = await db
-        .select({ conversationId: conversations.id, runId: runs.id })
+        .select({ conversationId: conversations.id, runId: runs.id, status: runs.status })
         .from(conversations)
         .leftJoin(
           runs,
@@ -190,7 +198,17 @@ export function createRunsService({ db, redis, prefix, logger }: RunsServiceDepe
         )
         .where(and(eq(conversations.id, conversationId), eq(conversations.ownerId, ownerId)))
         .limit(1);
-      return row ? row.runId : undefined;
+      if (!row) return undefined;
+      if (row.runId === null || row.status === null) return null;
+      // The pauses this run already came back from: a replay shows their calls as asked, not as
+      // waiting (only the pause it is in now, if any, waits for a decision).
+      const [pause] = await db
+        .select({ seq: sql<number | null>`max(${runEvents.seq})`.mapWith(Number) })
+        .from(runEvents)
+        .where(and(eq(runEvents.runId, row.runId), eq(runEvents.type, 'approval-requested')));
+      const lastPause = pause?.seq ?? 0;
+      const answeredThroughSeq = row.status === 'awaiting_approval' ? lastPause - 1 : lastPause;
+      return { runId: row.runId, answeredThroughSeq: Math.max(answeredThroughSeq, 0) };
     },
 
     /**
