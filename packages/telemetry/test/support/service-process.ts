@@ -56,7 +56,13 @@ export async function startService(options: {
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let exitSignal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitSignal = signal;
+      resolve(code);
+    }),
+  );
 
   const listening = await waitFor(() => lines.find((line) => line.event === 'listening'), {
     timeoutMs: 20_000,
@@ -76,7 +82,13 @@ export async function startService(options: {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(timer);
-      if (code !== 0) throw new Error(`${options.script} exited with ${code}: ${stderr.slice(-2_000)}`);
+      // The signal too: one CI run saw `null` (a death by signal) within a second of the SIGTERM the
+      // fixture handles, with nothing on stderr; the next failure should say which signal.
+      if (code !== 0) {
+        throw new Error(
+          `${options.script} exited with ${code} (signal ${exitSignal ?? 'none'}): ${stderr.slice(-2_000)}`,
+        );
+      }
       return code;
     },
   };
