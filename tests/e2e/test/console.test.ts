@@ -70,6 +70,19 @@ async function screenshot(name: ScreenshotName) {
   screenshotsTaken.add(name);
 }
 
+/** Leaves the conversation for another page, then opens the newest conversation again. */
+async function leaveAndReopenNewestConversation() {
+  await page.getByRole('link', { name: 'Documents' }).click();
+  await page.getByRole('heading', { name: 'Documents' }).waitFor();
+  await page.getByRole('link', { name: 'Conversations' }).click();
+  await page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('listitem')
+    .first()
+    .getByRole('button')
+    .click();
+}
+
 /** The api as the signed-in user, for what the server says happened. */
 async function apiGet<T>(path: string): Promise<T> {
   const token = await stack.token('console-e2e');
@@ -266,15 +279,7 @@ describe('the console', () => {
       .toMatch(/^The keel/);
     // Leave while the run streams (the chat and its request are gone), then come back: useChat's
     // resume picks the run up again from GET /v1/chat/:id/stream, replayed from its start.
-    await page.getByRole('link', { name: 'Documents' }).click();
-    await page.getByRole('heading', { name: 'Documents' }).waitFor();
-    await page.getByRole('link', { name: 'Conversations' }).click();
-    await page
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('listitem')
-      .first()
-      .getByRole('button')
-      .click();
+    await leaveAndReopenNewestConversation();
     await expect.poll(() => conversation.getAttribute('aria-busy'), { timeout: 10_000 }).toBe('true');
     await expect
       .poll(() => answer.getByTestId('answer').textContent(), { timeout: 10_000 })
@@ -288,16 +293,8 @@ describe('the console', () => {
     expect(full.startsWith(partial)).toBe(true);
     expect(await conversation.getByRole('list', { name: 'Messages' }).locator(':scope > li').count()).toBe(4);
     // Not just the request closed: the run itself ended as cancelled.
-    const token = await stack.token('console-e2e');
-    const api = async <T>(path: string) =>
-      (await (
-        await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })
-      ).json()) as T;
-    const { items: conversations } = await api<{ items: { id: string }[] }>('/v1/conversations');
-    const { items: runs } = await api<{ items: { status: string }[] }>(
-      `/v1/conversations/${conversations[0]!.id}/runs`,
-    );
-    expect(runs[0]!.status).toBe('cancelled');
+    const { items: conversations } = await apiGet<{ items: { id: string }[] }>('/v1/conversations');
+    expect((await newestRun(conversations[0]!.id)).status).toBe('cancelled');
     await expectAccessible('conversation, stopped');
   });
 
@@ -307,15 +304,7 @@ describe('the console', () => {
     await screenshot('approval');
     // Leave and come back: the stored history and the run's approvals show the buttons again,
     // and the resumed stream replaces the turn rather than adding a second one.
-    await page.getByRole('link', { name: 'Documents' }).click();
-    await page.getByRole('heading', { name: 'Documents' }).waitFor();
-    await page.getByRole('link', { name: 'Conversations' }).click();
-    await page
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('listitem')
-      .first()
-      .getByRole('button')
-      .click();
+    await leaveAndReopenNewestConversation();
     await answer.getByRole('button', { name: 'Approve create_task' }).waitFor({ timeout: 10_000 });
     // The resumed stream (the paused run replayed) has ended: the chat is idle again, waiting.
     await conversation
