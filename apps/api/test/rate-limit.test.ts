@@ -71,3 +71,34 @@ describe('rate limit shared by two api instances on one Redis', () => {
     }
   });
 });
+
+describe('one budget over three replicas, leased from Redis a share at a time', () => {
+  const max = 300;
+  let replicas: TestApp[] = [];
+  beforeAll(async () => {
+    const prefix = uniqueId('api-rl3');
+    const env = { RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW_MS: '60000' };
+    replicas = await Promise.all([1, 2, 3].map(() => createTestApp({ prefix, env })));
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((replica) => replica.close()));
+  });
+
+  it('admits between 90 % and 100 % of the limit from 16 concurrent callers spread over the replicas', async () => {
+    const headers = await replicas[0]!.auth('dora');
+    const statuses: number[] = [];
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (sent < 1.5 * max) {
+          const replica = replicas[sent++ % 3]!;
+          statuses.push((await replica.app.inject({ url: '/v1/documents', headers })).statusCode);
+        }
+      }),
+    );
+    const admitted = statuses.filter((status) => status === 200).length;
+    expect(admitted).toBeLessThanOrEqual(max);
+    expect(admitted).toBeGreaterThanOrEqual(0.9 * max);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+  });
+});
