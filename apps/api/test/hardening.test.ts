@@ -146,6 +146,17 @@ describe('CORS off by default', () => {
     });
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it('answers a preflight 404 problem+json, with no CORS header', async () => {
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/documents',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.statusCode).toBe(404);
+    expect(preflight.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Object.keys(preflight.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
 });
 
 describe('trusted proxies', () => {

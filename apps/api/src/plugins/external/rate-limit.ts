@@ -32,6 +32,12 @@ async function rateLimiting(app: FastifyInstance, options: RateLimitOptions) {
       super({ redis: options.redis, nameSpace });
     }
   };
+  // Probes get no limiter hook at all (the library adds none to a route whose `rateLimit` is
+  // false) instead of one that runs on every probe only to find it exempt. This hook runs before
+  // the library's own, which is added next.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.probe === true) route.config = { ...route.config, rateLimit: false };
+  });
   await app.register(rateLimit, {
     global: true,
     max: options.max,
@@ -40,7 +46,6 @@ async function rateLimiting(app: FastifyInstance, options: RateLimitOptions) {
     skipOnError: true,
     keyGenerator: (request) =>
       request.principal ? `owner:${request.principal.ownerId}` : `ip:${normalizeIP(request.ip)}`,
-    allowList: (request) => request.routeOptions.config.probe === true,
     errorResponseBuilder: (_request, context) =>
       new HttpProblem(
         context.statusCode,

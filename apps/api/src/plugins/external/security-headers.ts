@@ -51,8 +51,11 @@ async function securityHeaders(app: FastifyInstance, { corsOrigins }: SecurityHe
     reply.headers(headers);
     done();
   });
+  // No origins, no CORS: without the plugin a browser's cross-origin call gets no CORS header and
+  // a preflight 404, exactly what it answers with `origin: false`, minus its hook on every request.
+  if (corsOrigins.length === 0) return;
   await app.register(cors, {
-    origin: corsOrigins.length === 0 ? false : corsOrigins.includes('*') ? '*' : corsOrigins,
+    origin: corsOrigins.includes('*') ? '*' : corsOrigins,
     methods: ['GET', 'POST', 'DELETE'],
     // mcp-protocol-version: browser-based MCP clients (e.g. an inspector) send it to /mcp.
     allowedHeaders: [
