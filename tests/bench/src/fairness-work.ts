@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from '@repo/queue';
 import pg from 'pg';
 import { containerCpu, ownCpu, processCpu, type CpuClock } from './cpu-meter.ts';
+import { commandStats } from './turn-work.ts';
 
 /**
  * What one drain of the backlog cost, per job: the Redis server's commands, Postgres's
@@ -35,14 +36,6 @@ interface Counters {
 // A backend reports its statistics at most once a second, and an idle one within 10 s
 // (PGSTAT_IDLE_INTERVAL): pg_stat_database is read once every connection has had that time.
 const STATS_SETTLE_MS = 11_000;
-
-/** `INFO commandstats` as calls by command (`cmdstat_evalsha:calls=12,usec=…`). */
-async function commandStats(redis: Redis): Promise<Record<string, number>> {
-  const text = await redis.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
-  return calls;
-}
 
 export interface WorkMeter {
   /** Waits for the statistics to settle, then reads every counter: call before the resume. */

@@ -130,7 +130,7 @@ async function databaseCounters(stack: ApiStack): Promise<DatabaseCounters> {
 }
 
 /** `INFO commandstats` as calls by command (`cmdstat_xadd:calls=12,usec=…`). */
-async function commandStats(redis: ReturnType<typeof createRedis>): Promise<Record<string, number>> {
+export async function commandStats(redis: ReturnType<typeof createRedis>): Promise<Record<string, number>> {
   const text = await redis.info('commandstats');
   const calls: Record<string, number> = {};
   for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
