@@ -14,7 +14,7 @@ import { redisOptions, type Producer, type Redis } from '@repo/queue';
 import { createRunFeed, type RunFeed } from '@repo/runs';
 import type { ObjectStorage } from '@repo/storage';
 import Fastify from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import { createAgentClient } from './agent/agent-client.ts';
 import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createUsageService } from './usage/usage-service.ts';
@@ -31,6 +31,10 @@ import rateLimiting from './plugins/external/rate-limit.ts';
 import securityHeaders from './plugins/external/security-headers.ts';
 import loadShedding from './plugins/external/under-pressure.ts';
 import { createReadiness } from './readiness/readiness.ts';
+import {
+  createResponseSerializerCompiler,
+  type ResponseSerializerChoice,
+} from './http/response-serializer.ts';
 import { consoleConfig } from './console/console-config.ts';
 import { consoleConfigRoutes } from './routes/console-config.ts';
 import { devTokenRoutes } from './routes/dev-token.ts';
@@ -102,6 +106,8 @@ export interface AppDependencies {
    * none without one.
    */
   embedQuery?: EmbedQuery;
+  /** Told how each route's responses are serialized (compiled, or zod's and why): for tests. */
+  onResponseSerializer?: (choice: ResponseSerializerChoice) => void;
 }
 
 /**
@@ -127,7 +133,16 @@ export async function buildApp(deps: AppDependencies) {
     frameworkErrors: renderFrameworkError,
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Responses are written by serializers compiled from the routes' zod schemas (fast-json-stringify),
+  // not encoded through zod on every request: http/response-serializer.ts. Outside production each
+  // response is also encoded by zod and compared, so a handler returning the wrong shape still
+  // fails its tests with a 500, while the bytes sent are always the compiled serializer's.
+  app.setSerializerCompiler(
+    createResponseSerializerCompiler({
+      verify: config.NODE_ENV !== 'production',
+      ...(deps.onResponseSerializer ? { onCompile: deps.onResponseSerializer } : {}),
+    }),
+  );
 
   // Order, and why:
   // 1. request ids and errors first, so every response names its id and whatever any later

@@ -5,7 +5,7 @@ import { createProducer, createRedis, type Producer, type Redis } from '@repo/qu
 import { createObjectStorage, type ObjectStorage } from '@repo/storage';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@repo/testing';
 import { inject } from 'vitest';
-import { buildApp, type App } from '../../src/app.ts';
+import { buildApp, type App, type AppDependencies } from '../../src/app.ts';
 import { signAccessToken } from '../../src/auth/access-tokens.ts';
 import { loadConfig, type ApiConfig } from '../../src/config.ts';
 import { buildMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.ts';
@@ -47,6 +47,8 @@ export interface TestAppOptions {
   /** Share a queue/rate-limit prefix with another test app (two replicas of one stack). */
   prefix?: string;
   embedQuery?: EmbedQuery;
+  /** Told how each route's responses are serialized (buildApp's `onResponseSerializer`). */
+  onResponseSerializer?: AppDependencies['onResponseSerializer'];
   /** A database prepared by the caller (shared with another service); the caller drops it. */
   database?: TestDatabase;
   /** The app's logger (default: silent); a test that reads log lines passes its own. */
@@ -112,6 +114,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     storage,
     metrics,
     ...(options.embedQuery ? { embedQuery: options.embedQuery } : {}),
+    ...(options.onResponseSerializer ? { onResponseSerializer: options.onResponseSerializer } : {}),
   });
   await app.ready();
   const metricsServer = buildMetricsServer({ registry: metrics, logger: silentLogger });
