@@ -3,6 +3,7 @@
  * requests it would compete with the server for the same event loop and measure itself.
  * Input: the LoadPlan as JSON on stdin. Output: one JSON line (StepResult[], one per step) on stdout.
  */
+import http from 'node:http';
 import { text as readAll } from 'node:stream/consumers';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -20,7 +21,18 @@ interface Fired {
   latencies: number[];
 }
 
+/**
+ * Closed loop: autocannon, as fast as the connections go. Open loop (`rate`): the same callers as
+ * the SQL baseline's (see `callers`), each on a keep-alive connection of its own. autocannon's own
+ * pacing (`overallRate`) is a budget per second: every connection sends back to back until its
+ * share of the second is spent, then waits for the next second, so half the rate meant full load
+ * for half of each second, and its latencies were those of full load.
+ */
 function fireHttp(target: HttpTarget, step: LoadStep, rate: number | undefined): Promise<Fired> {
+  return rate === undefined ? fireAutocannon(target, step) : firePaced(target, step, rate);
+}
+
+function fireAutocannon(target: HttpTarget, step: LoadStep): Promise<Fired> {
   const latencies: number[] = [];
   let next = 0;
   const request = {
@@ -40,7 +52,6 @@ function fireHttp(target: HttpTarget, step: LoadStep, rate: number | undefined):
         // autocannon refuses more connections than requests.
         connections: Math.min(step.connections, step.amount ?? step.connections),
         ...(step.amount === undefined ? { duration: step.durationS } : { amount: step.amount }),
-        ...(rate === undefined ? {} : { overallRate: rate }),
         requests: [request],
       },
       (error: Error | null, result: autocannon.Result) =>
@@ -61,6 +72,31 @@ function fireHttp(target: HttpTarget, step: LoadStep, rate: number | undefined):
   });
 }
 
+async function firePaced(target: HttpTarget, step: LoadStep, rate: number): Promise<Fired> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: step.connections });
+  let next = 0;
+  const send = () =>
+    new Promise<boolean>((resolve, reject) => {
+      const path = target.paths[next++ % target.paths.length]!;
+      const request = http.request(
+        new URL(path, target.origin),
+        { method: target.method ?? 'GET', headers: target.headers, agent },
+        (response) => {
+          response.resume();
+          response.once('end', () => resolve(response.statusCode! >= 200 && response.statusCode! < 300));
+          response.once('error', reject);
+        },
+      );
+      request.once('error', reject);
+      request.end(target.body);
+    });
+  try {
+    return await callers(step, rate, send);
+  } finally {
+    agent.destroy();
+  }
+}
+
 // One pool per SQL target for the whole plan: connected and warm, like the api's.
 const pools = new Map<SqlTarget, pg.Pool>();
 // Dates, times and intervals stay text, as drizzle reads them: it gives every query these type
@@ -74,10 +110,7 @@ const types = {
       : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
-/**
- * `connections` callers, each sending the statement again as soon as it returned (closed loop) or
- * at its share of `rate` (open loop), through one pool of `poolMax` connections.
- */
+/** The statement through one pool of `poolMax` connections, by the callers of `callers`. */
 async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefined): Promise<Fired> {
   let pool = pools.get(target);
   if (!pool) {
@@ -86,8 +119,22 @@ async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefin
   }
   const { text, values, name, rowMode } = target.statement;
   const query = { text, values, types, ...(name ? { name } : {}), ...(rowMode ? { rowMode } : {}) };
+  return callers(step, rate, () => pool.query(query).then(() => true));
+}
+
+/**
+ * `connections` callers, each sending again as soon as its answer came (closed loop) or at its
+ * share of `rate` (open loop): caller i at its own fixed times, staggered across the interval, so
+ * the requests arrive evenly spread. Latency is from sending to the whole answer.
+ */
+async function callers(
+  step: LoadStep,
+  rate: number | undefined,
+  send: () => Promise<boolean>,
+): Promise<Fired> {
   const latencies: number[] = [];
   let errors = 0;
+  let non2xx = 0;
   let sent = 0;
   const started = performance.now();
   const endAt = started + (step.durationS ?? Number.POSITIVE_INFINITY) * 1_000;
@@ -96,7 +143,6 @@ async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefin
 
   await Promise.all(
     Array.from({ length: step.connections }, async (_, caller) => {
-      // Open loop: caller i sends at its own fixed times, staggered across the interval.
       let due = started + (interval * caller) / step.connections;
       while (more()) {
         if (interval > 0) {
@@ -108,8 +154,8 @@ async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefin
         sent++;
         const at = performance.now();
         try {
-          await pool.query(query);
-          latencies.push(performance.now() - at);
+          if (await send()) latencies.push(performance.now() - at);
+          else non2xx++;
         } catch {
           errors++;
         }
@@ -119,7 +165,7 @@ async function fireSql(target: SqlTarget, step: LoadStep, rate: number | undefin
   return {
     durationS: (performance.now() - started) / 1_000,
     responses2xx: latencies.length,
-    non2xx: 0,
+    non2xx,
     errors,
     timeouts: 0,
     latencies,

@@ -4,7 +4,10 @@
  * interleaving of subjects and baselines is decided in one place (the harness), not here.
  */
 
-/** HTTP through autocannon: keep-alive connections in a closed loop (or paced, see LoadStep.pace). */
+/**
+ * HTTP over keep-alive connections: autocannon in a closed loop; paced (LoadStep.pace), callers
+ * at evenly spread times as for SQL (load-client.ts says why not autocannon's own pacing).
+ */
 export interface HttpTarget {
   kind: 'http';
   /** Origin, e.g. http://127.0.0.1:3000. */
