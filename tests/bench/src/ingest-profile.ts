@@ -52,10 +52,13 @@ export async function profileIngestion(options: {
   mkdirSync(options.outDir, { recursive: true });
   const profileDir = join(options.workDir, 'profiles', 'task-runner');
   mkdirSync(profileDir, { recursive: true });
+  // The runner's log file is opened there (processes.ts does not create the folder).
+  const logDir = join(options.workDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
   const target = await startRunnerTarget({
     serverUrl: inject('databaseUrl'),
     redisUrl: inject('redisUrl'),
-    logDir: join(options.workDir, 'logs'),
+    logDir,
     profileDir,
   });
   try {
