@@ -8,7 +8,7 @@ import {
   schemaGatePlugin,
   serverTimeoutOptions,
 } from '@repo/http';
-import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
+import { httpMetricsPlugin, requestLogging, type Logger, type Registry } from '@repo/observability';
 import type { Redis } from '@repo/queue';
 import { createRunFeed, subscribeRunCancels } from '@repo/runs';
 import Fastify from 'fastify';
@@ -55,7 +55,7 @@ export interface AgentDependencies {
 export async function buildAgentApp(deps: AgentDependencies) {
   const app = Fastify({
     loggerInstance: deps.logger,
-    logController: createLogController(),
+    ...requestLogging(),
     bodyLimit: 256 * 1024,
     // A request trickled a byte at a time is cut (408); a long turn's response is not bound by it.
     ...serverTimeoutOptions(deps.config),

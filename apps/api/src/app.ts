@@ -9,7 +9,7 @@ import {
   schemaGatePlugin,
   serverTimeoutOptions,
 } from '@repo/http';
-import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
+import { httpMetricsPlugin, requestLogging, type Logger, type Registry } from '@repo/observability';
 import { redisOptions, type Producer, type Redis } from '@repo/queue';
 import { createRunFeed, type RunFeed } from '@repo/runs';
 import type { ObjectStorage } from '@repo/storage';
@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDependencies) {
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     // Request ids: reuse the caller's (load balancer, upstream service) when it is well-formed.
     ...requestIdOptions,
-    logController: createLogController(),
+    ...requestLogging(),
     // During close, new requests get 503 + `Connection: close` (Fastify's default, made explicit):
     // the load balancer retries them on another replica while in-flight ones finish here.
     return503OnClosing: true,

@@ -19,10 +19,14 @@ export const requestIdOptions = {
   },
 } as const;
 
-/** Every response names its request id, so a client can quote it. */
+/**
+ * Every response names its request id, so a client can quote it. A callback hook, not an async
+ * one: it runs on every response, probes included, and needs no promise.
+ */
 async function echoRequestId(app: FastifyInstance) {
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem } from './problem.ts';
 
@@ -24,9 +24,7 @@ export interface SchemaGateOptions {
  */
 async function schemaGate(app: FastifyInstance, options: SchemaGateOptions) {
   const retryAfter = String(options.retryAfterSeconds ?? 5);
-  app.addHook('onRequest', async (request) => {
-    const route = request.routeOptions.url;
-    if (route === undefined || !options.gated(route)) return;
+  const refuseUnmigrated = async (request: FastifyRequest) => {
     // A failing check (the database unreachable) is thrown as is: the error handler answers it.
     const status = await options.check();
     if (status.upToDate) return;
@@ -38,6 +36,12 @@ async function schemaGate(app: FastifyInstance, options: SchemaGateOptions) {
         'yet. Retry shortly.',
       { type: NOT_MIGRATED_PROBLEM, headers: { 'retry-after': retryAfter } },
     );
+  };
+  // A callback hook: a probe or another ungated route passes without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || !options.gated(route)) return done();
+    refuseUnmigrated(request).then(() => done(), done);
   });
 }
 

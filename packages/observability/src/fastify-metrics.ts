@@ -1,4 +1,4 @@
-import { LogController, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
 
@@ -32,8 +32,9 @@ const httpMetrics: FastifyPluginAsync<HttpMetricsOptions> = async (app, options)
     registers: [options.registry],
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.config.probe) return;
+  // A callback hook, not an async one: it runs after every response and needs no promise.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.routeOptions.config.probe) return done();
     duration.observe(
       {
         method: request.method,
@@ -42,6 +43,7 @@ const httpMetrics: FastifyPluginAsync<HttpMetricsOptions> = async (app, options)
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   if (options.path) {
@@ -53,41 +55,3 @@ const httpMetrics: FastifyPluginAsync<HttpMetricsOptions> = async (app, options)
 };
 
 export const httpMetricsPlugin = fp(httpMetrics, { name: 'http-metrics', fastify: '5.x' });
-
-/**
- * One line per request instead of Fastify's two ("incoming request", then "request completed"):
- * the completed line carries the request (method, url, host, peer) as well as the response and
- * its time, so nothing is lost, and a request costs one serialized, redacted and written line —
- * the two were ~8 % of the api's CPU on an authenticated read (tests/bench/README.md). A request
- * that never completes leaves no line; its trace, metrics and the load balancer's log show it.
- */
-class OneLinePerRequest extends LogController {
-  override incomingRequest(): void {}
-
-  override requestCompleted(
-    error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    if (this.isLogDisabled(request)) return;
-    if (error) {
-      reply.log.error(
-        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
-        'request errored',
-      );
-    } else {
-      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-    }
-  }
-}
-
-/**
- * Fastify's request logging, one line per request, minus probe routes, with the request id under
- * `requestId` (the same name the rest of the stack logs it under). Pass as `Fastify({ logController })`.
- */
-export function createLogController(): LogController {
-  return new OneLinePerRequest({
-    disableRequestLogging: (request: FastifyRequest) => request.routeOptions?.config?.probe === true,
-    requestIdLogLabel: 'requestId',
-  });
-}

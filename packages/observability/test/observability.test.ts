@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
-  createLogController,
   createLogger,
   createMetricsRegistry,
   httpMetricsPlugin,
+  loggerOptions,
+  requestLogging,
   safeErrorMessage,
 } from '../src/index.ts';
 
@@ -193,7 +195,7 @@ describe('request logging', () => {
     const { lines, stream } = capture();
     const app = Fastify({
       loggerInstance: createLogger({ service: 'test', level: 'info' }, stream),
-      logController: createLogController(),
+      ...requestLogging(),
     });
     app.get('/items/:id', async () => ({ ok: true }));
     app.get('/fails', async () => {
@@ -226,5 +228,54 @@ describe('request logging', () => {
       }),
     ]);
     expect(JSON.stringify(lines)).not.toContain('s3cret');
+  });
+});
+
+describe("a request's logger", () => {
+  it('is made only when the request logs, with the request id, the route level and redaction', async () => {
+    const { lines, stream } = capture();
+    let children = 0;
+    const logger = pino(
+      { ...loggerOptions({ service: 'test', level: 'info' }), onChild: () => void children++ },
+      stream,
+    );
+    const app = Fastify({ loggerInstance: logger, ...requestLogging() });
+    app.get('/probe', { config: { probe: true } }, async () => ({ ok: true }));
+    app.get('/warns', async (request) => {
+      request.log.warn({ token: 't0ken' }, 'something to say');
+      request.log.child({ step: 'inner' }).info('from a child');
+      return { ok: true };
+    });
+    app.get('/quiet', { logLevel: 'warn', config: { probe: true } }, async (request) => {
+      // Asking about the level does not make the child.
+      const level = request.log.level;
+      const debug = request.log.isLevelEnabled('debug');
+      request.log.info('below the route level');
+      return { level, debug };
+    });
+
+    await app.ready();
+    const atStart = children;
+    await app.inject('/probe');
+    expect(children - atStart).toBe(0);
+
+    const quiet = await app.inject('/quiet');
+    expect(quiet.json()).toEqual({ level: 'warn', debug: false });
+    // The info line made the child (at the route's level), which dropped it.
+    expect(children - atStart).toBe(1);
+
+    await app.inject('/warns');
+    await app.close();
+
+    const said = lines.filter((line) => line.msg === 'something to say');
+    expect(said).toEqual([expect.objectContaining({ level: 'warn', requestId: expect.any(String) })]);
+    expect(JSON.stringify(said)).not.toContain('t0ken');
+    const inner = lines.find((line) => line.msg === 'from a child');
+    expect(inner).toMatchObject({ step: 'inner', requestId: said[0]!.requestId });
+    expect(lines.some((line) => line.msg === 'below the route level')).toBe(false);
+    // The request line of /warns, bound to the same id.
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'request completed', requestId: said[0]!.requestId }),
+    );
   });
 });

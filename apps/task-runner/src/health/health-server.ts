@@ -1,4 +1,4 @@
-import { createLogController, httpMetricsPlugin, type Logger, type Registry } from '@repo/observability';
+import { httpMetricsPlugin, requestLogging, type Logger, type Registry } from '@repo/observability';
 import type { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import type { RunnerStatus } from '../app.ts';
@@ -23,7 +23,7 @@ export interface HealthServerOptions {
 export async function buildHealthServer({ status, metrics, logger, boardQueues }: HealthServerOptions) {
   const app = Fastify({
     loggerInstance: logger.child({ component: 'health' }),
-    logController: createLogController(),
+    ...requestLogging(),
   });
 
   await app.register(httpMetricsPlugin, { registry: metrics, path: '/metrics' });

@@ -5,7 +5,7 @@ import {
   serviceUnavailable,
   VALIDATION_PROBLEM,
 } from '@repo/http';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { isApiKeyShaped } from '../../api-keys/api-key-format.ts';
 import type { KeyVerification } from '../../api-keys/api-keys-service.ts';
@@ -86,9 +86,9 @@ async function authentication(
   app.decorateRequest('ownerId', '');
   app.decorateRequest('authProblem', null);
 
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    if (header === undefined) return;
+  // Who is calling: a principal on the request, or the problem with its credential (answered by
+  // the route, so a public route still serves a caller with a bad one).
+  const identify = async (request: FastifyRequest, header: string): Promise<void> => {
     const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(header);
     if (!match) {
       request.authProblem = unauthorized(
@@ -161,6 +161,13 @@ async function authentication(
           : serviceUnavailable(
               'The identity provider could not be reached to verify the token. Retry later.',
             );
+  };
+  // A callback hook: a request without a credential (a probe, the console's files) passes without
+  // a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return done();
+    identify(request, header).then(() => done(), done);
   });
 }
 
