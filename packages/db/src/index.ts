@@ -16,6 +16,7 @@ export {
   type MigrationGate,
   type MigrationStatus,
 } from './migrations.ts';
+export { prepareFlatSelect, type FlatSelect, type PreparedFlatSelect } from './flat-select.ts';
 export { MIGRATION_LOCK_KEY, runMigrations, type MigrateOptions, type MigrateResult } from './migrator.ts';
 export { countOpenTasks, OPEN_TASK_STATUSES } from './open-tasks.ts';
 export { createPool, type Pool, type PoolOptions } from './pool.ts';

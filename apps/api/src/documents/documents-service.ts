@@ -3,6 +3,7 @@ import {
   countOpenTasks,
   documents,
   OPEN_TASK_STATUSES,
+  prepareFlatSelect,
   tasks,
   type Database,
   type DocumentStatus,
@@ -80,10 +81,11 @@ const view = {
 /**
  * The list query, prepared once per variant (with or without a status filter, a cursor): built by
  * drizzle once instead of on every request, and sent as a named statement, which Postgres parses
- * and plans once per connection instead of on every request.
+ * and plans once per connection instead of on every request. Its rows are decoded by a mapping
+ * built once from the selection (@repo/db's `prepareFlatSelect`), not drizzle's per-cell walk.
  */
 function prepareList(db: Database, filtered: boolean, paged: boolean) {
-  return db
+  const select = db
     .select({ ...view, cursorTime: cursorTime(documents.createdAt) })
     .from(documents)
     .where(
@@ -99,8 +101,8 @@ function prepareList(db: Database, filtered: boolean, paged: boolean) {
       ),
     )
     .orderBy(desc(documents.createdAt), desc(documents.id))
-    .limit(sql.placeholder('limit'))
-    .prepare(`documents_list${filtered ? '_status' : ''}${paged ? '_after' : ''}`);
+    .limit(sql.placeholder('limit'));
+  return prepareFlatSelect(db, select, `documents_list${filtered ? '_status' : ''}${paged ? '_after' : ''}`);
 }
 
 export function createDocumentsService({
