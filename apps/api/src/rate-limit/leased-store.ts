@@ -58,6 +58,8 @@ export interface LeasedStoreOptions {
   leaseDivisor?: number;
   /** Callers remembered per replica (least recently seen forgotten first; their leases lapse). */
   maxCallers?: number;
+  /** Told of every lease this store asks Redis for, with the requests it asks for. */
+  onLease?: (want: number) => void;
 }
 
 const COMMAND = 'rateLimitLease';
@@ -98,11 +100,8 @@ export class LeasedRedisStore {
       window = { endsAt: now + windowMs, left: 0, counter: 0, spent: false, waiting: [], leasing: false };
       this.windows.set(caller, window);
     }
-    if (window.spent) return callback(null, { current: max + 1, ttl: window.endsAt - now });
-    if (window.left > 0) {
-      window.left -= 1;
-      return callback(null, { current: window.counter - window.left, ttl: window.endsAt - now });
-    }
+    const count = take(window, max, now);
+    if (count) return callback(null, count);
     window.waiting.push({ callback, max });
     if (!window.leasing) this.renew(caller, window, windowMs, max);
   }
@@ -122,6 +121,7 @@ export class LeasedRedisStore {
     const share = Math.floor((max - window.counter) / this.divisor);
     const want = Math.max(1, window.waiting.length, share);
     window.leasing = true;
+    this.options.onLease?.(want);
     this.lease(`${this.options.nameSpace}${caller}`, want, windowMs, max).then(
       ([counter, granted, ttl]) => {
         window.leasing = false;
@@ -142,17 +142,25 @@ export class LeasedRedisStore {
 
   private serve(caller: string, window: Window, windowMs: number): void {
     const now = Date.now();
-    while (window.waiting.length > 0 && (window.left > 0 || window.spent)) {
-      const { callback, max } = window.waiting.shift()!;
-      if (window.spent) {
-        callback(null, { current: max + 1, ttl: window.endsAt - now });
-        continue;
-      }
-      window.left -= 1;
-      callback(null, { current: window.counter - window.left, ttl: window.endsAt - now });
+    for (let first = window.waiting[0]; first; first = window.waiting[0]) {
+      const count = take(window, first.max, now);
+      if (!count) break;
+      window.waiting.shift();
+      first.callback(null, count);
     }
     // Requests that arrived while the lease was on its way, more than it brought: lease again.
     const next = window.waiting[0];
     if (next) this.renew(caller, window, windowMs, next.max);
   }
+}
+
+/**
+ * A request answered from what this replica holds: refused while the window is spent, else one of
+ * its leased requests; undefined when it holds none (a lease must be asked for).
+ */
+function take(window: Window, max: number, now: number): Count | undefined {
+  if (window.spent) return { current: max + 1, ttl: window.endsAt - now };
+  if (window.left === 0) return undefined;
+  window.left -= 1;
+  return { current: window.counter - window.left, ttl: window.endsAt - now };
 }
