@@ -41,3 +41,22 @@ export function latencyModelConfig(): { latencyMs: number; statsPort: number } {
   }
   return { latencyMs, statsPort: portNamed('STATS_PORT') };
 }
+
+/** The Fastify + pg floor server's settings (src/servers/fastify-pg.ts). */
+export function fastifyPgConfig(): {
+  port: number;
+  databaseUrl: string;
+  poolMax: number;
+  statement: { name?: string; text: string; values: unknown[]; rowMode?: 'array' };
+} {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('fastify-pg needs DATABASE_URL');
+  const poolMax = Number(process.env.POOL_MAX);
+  if (!Number.isInteger(poolMax) || poolMax < 1)
+    throw new Error(`POOL_MAX must be a count, got ${process.env.POOL_MAX}`);
+  const statement = JSON.parse(process.env.STATEMENT ?? 'null') as
+    ReturnType<typeof fastifyPgConfig>['statement'] | null;
+  if (!statement?.text || !Array.isArray(statement.values))
+    throw new Error('STATEMENT must be a captured statement as JSON');
+  return { port: serverPort(), databaseUrl, poolMax, statement };
+}

@@ -29,6 +29,7 @@ export const HTTP_SUBJECTS = {
   bare: `bare Fastify GET ${BARE_PATH}`,
   health: 'api GET /health',
   documents: 'api GET /v1/documents?limit=20 (authenticated)',
+  floor: 'Fastify + pg: the same statement as JSON',
   sql: 'raw pg: the same statement',
   documentsPaced: 'api GET /v1/documents?limit=20 at ½ its max rate',
   sqlPaced: 'raw pg: the same statement at that rate',
@@ -58,6 +59,9 @@ export function compare(subjects: Measured[], subject: string, baseline: string)
  * - bare Fastify (a process of its own) for `/health`: the cost of everything the api registers;
  * - the documents route's own statement sent with `pg` from a pool of the api's size by as many
  *   callers as there are connections: the cost of everything but the database work;
+ * - the floor: Fastify answering that statement's rows as JSON, nothing else registered
+ *   (src/servers/fastify-pg.ts): what any HTTP service over `pg` costs here, so the api ÷ floor
+ *   is what the api's own features cost, and floor ÷ raw pg what HTTP and JSON cost;
  * - then both at half the api's maximum rate of the round (open loop), for the latency at a load
  *   the api can carry (p99 < 15 ms is the goal).
  */
@@ -70,6 +74,24 @@ export async function measureHttpRows(stack: ApiStack, load: HttpLoad, logDir: s
     env: { NODE_ENV: 'production', PORT: String(port) },
     port,
     logDir,
+  });
+  const floorPort = await freePort();
+  const floor = await startService({
+    name: 'fastify-pg',
+    cwd: join(REPO_ROOT, 'tests/bench'),
+    args: ['src/servers/fastify-pg.ts'],
+    env: {
+      NODE_ENV: 'production',
+      PORT: String(floorPort),
+      DATABASE_URL: stack.databaseUrl,
+      POOL_MAX: String(API_POOL_MAX),
+      STATEMENT: JSON.stringify(stack.listDocuments),
+    },
+    port: floorPort,
+    logDir,
+  }).catch(async (error: unknown) => {
+    await bare.stop();
+    throw error;
   });
   try {
     const { connections } = load;
@@ -97,6 +119,11 @@ export async function measureHttpRows(stack: ApiStack, load: HttpLoad, logDir: s
         target: { kind: 'http', origin: stack.api.origin, paths: ['/health'] },
       },
       { name: HTTP_SUBJECTS.documents, connections, target: documents },
+      {
+        name: HTTP_SUBJECTS.floor,
+        connections,
+        target: { kind: 'http', origin: floor.origin, paths: [BARE_PATH] },
+      },
       { name: HTTP_SUBJECTS.sql, connections, target: sql },
       {
         name: HTTP_SUBJECTS.documentsPaced,
@@ -117,11 +144,14 @@ export async function measureHttpRows(stack: ApiStack, load: HttpLoad, logDir: s
       comparisons: [
         compare(measured, HTTP_SUBJECTS.health, HTTP_SUBJECTS.bare),
         compare(measured, HTTP_SUBJECTS.documents, HTTP_SUBJECTS.sql),
+        compare(measured, HTTP_SUBJECTS.documents, HTTP_SUBJECTS.floor),
+        compare(measured, HTTP_SUBJECTS.floor, HTTP_SUBJECTS.sql),
         compare(measured, HTTP_SUBJECTS.documents, HTTP_SUBJECTS.bare),
         compare(measured, HTTP_SUBJECTS.documentsPaced, HTTP_SUBJECTS.sqlPaced),
       ],
     };
   } finally {
     await bare.stop();
+    await floor.stop();
   }
 }

@@ -74,6 +74,8 @@ describe('a benchmark run', () => {
     expect(results.http.comparisons.map((row) => [row.subject, row.baseline])).toEqual([
       [HTTP_SUBJECTS.health, HTTP_SUBJECTS.bare],
       [HTTP_SUBJECTS.documents, HTTP_SUBJECTS.sql],
+      [HTTP_SUBJECTS.documents, HTTP_SUBJECTS.floor],
+      [HTTP_SUBJECTS.floor, HTTP_SUBJECTS.sql],
       [HTTP_SUBJECTS.documents, HTTP_SUBJECTS.bare],
       [HTTP_SUBJECTS.documentsPaced, HTTP_SUBJECTS.sqlPaced],
     ]);
