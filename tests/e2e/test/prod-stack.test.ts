@@ -346,6 +346,49 @@ describe('the prod profile', () => {
     expect(roles).toEqual(['user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
   });
 
+  it('answers turns from 8 clients through the load balancer, and says how many per second', async () => {
+    // The issue's "≥ 100 turns/s through the prod profile", measured where it is defined: three api
+    // replicas behind HAProxy, one agent, the scripted model, every container within its CPU limit.
+    // A metric, not a goal the test enforces (2 shared cores). Eight owners, one client each, so
+    // no owner's rate limit (600 a minute) is reached.
+    const clients = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const owner = new ApiClient(stack.baseUrl, await stack.token(uniqueId(`turns-${i}`)));
+        const created = await owner.request('POST', '/v1/conversations', { body: { title: 'turns' } });
+        expect(created.status).toBe(201);
+        return { owner, conversation: (created.body as { id: string }).id };
+      }),
+    );
+    const turn = ({ owner, conversation }: (typeof clients)[number]) =>
+      owner.request('POST', `/v1/conversations/${conversation}/messages`, { body: { content: 'turn' } });
+    // One turn each first: connections opened, the agent's tool list fetched.
+    for (const answer of await Promise.all(clients.map(turn))) expect(answer.status).toBe(200);
+
+    const latencies: number[] = [];
+    const failures: number[] = [];
+    const started = performance.now();
+    const until = started + 5_000;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < until) {
+          const answer = await turn(client);
+          if (answer.status === 200) latencies.push(answer.ms);
+          else failures.push(answer.status);
+        }
+      }),
+    );
+    const seconds = since(started) / 1_000;
+    latencies.sort((a, b) => a - b);
+    const p50 = latencies[Math.floor(latencies.length / 2)] ?? Number.NaN;
+    reportMetric(
+      'prod.turns',
+      `${(latencies.length / seconds).toFixed(0)} turns/s, p50 ${p50.toFixed(1)} ms: ${latencies.length} turns ` +
+        `by 8 clients in ${seconds.toFixed(1)} s through the load balancer, ${failures.length} failed`,
+    );
+    expect(failures).toEqual([]);
+    expect(latencies.length).toBeGreaterThanOrEqual(8);
+  });
+
   it('restarts the api replicas one by one under a steady load without a failed request', async () => {
     await stack.waitForReadyReplicas(3);
     const loggedFrom = new Date().toISOString();
