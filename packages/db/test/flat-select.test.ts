@@ -18,6 +18,18 @@ let database: TestDatabase;
 let pool: Pool;
 let db: Database;
 
+/** A pool on the test database: the test's own (2 connections), or a single connection. */
+const testPool = (max: number): Pool =>
+  createPool({
+    connectionString: database.url,
+    applicationName: `flat-select-test-${max}`,
+    tls: { mode: 'disable' },
+    max,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 10_000,
+    onError: () => {},
+  });
+
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseUrl'), 'flat');
   await runMigrations({
@@ -25,15 +37,7 @@ beforeAll(async () => {
     tls: { mode: 'disable' },
     logger: pino({ level: 'silent' }),
   });
-  pool = createPool({
-    connectionString: database.url,
-    applicationName: 'flat-select-test',
-    tls: { mode: 'disable' },
-    max: 2,
-    statementTimeoutMs: 10_000,
-    connectTimeoutMs: 10_000,
-    onError: () => {},
-  });
+  pool = testPool(2);
   db = createDatabase(pool);
   const row = (i: number) => ({
     ownerId: i % 3 === 0 ? 'other' : 'owner',
@@ -114,15 +118,7 @@ describe('prepareFlatSelect', () => {
 
   it('is a named statement: Postgres parses and plans it once per connection', async () => {
     // One connection, so the catalogue query below runs on the session that prepared it.
-    const single = createPool({
-      connectionString: database.url,
-      applicationName: 'flat-select-test-single',
-      tls: { mode: 'disable' },
-      max: 1,
-      statementTimeoutMs: 10_000,
-      connectTimeoutMs: 10_000,
-      onError: () => {},
-    });
+    const single = testPool(1);
     try {
       const singleDb = createDatabase(single);
       const ours = prepareFlatSelect(singleDb, listOf(singleDb), 'flat_named');
