@@ -1,7 +1,7 @@
 export { safeErrorMessage, scrubSecrets, serializeError } from './errors.ts';
 export { httpMetricsPlugin, type HttpMetricsOptions } from './fastify-metrics.ts';
 export { createLogger, loggerOptions, REDACT_PATHS, type Logger, type LoggerConfig } from './logger.ts';
-export { createLogController, requestLogging } from './request-logging.ts';
+export { requestLogging } from './request-logging.ts';
 export { Counter, Gauge, Histogram, createMetricsRegistry, type Registry } from './metrics.ts';
 export {
   createJobMetrics,

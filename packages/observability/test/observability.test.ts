@@ -244,6 +244,9 @@ describe("a request's logger", () => {
     app.get('/warns', async (request) => {
       request.log.warn({ token: 't0ken' }, 'something to say');
       request.log.child({ step: 'inner' }).info('from a child');
+      // Arguments reach pino as given: format arguments, a lone error.
+      request.log.info('formatted %s %d', 'text', 3);
+      request.log.error(new Error('an error alone'));
       return { ok: true };
     });
     app.get('/quiet', { logLevel: 'warn', config: { probe: true } }, async (request) => {
@@ -273,6 +276,16 @@ describe("a request's logger", () => {
     const inner = lines.find((line) => line.msg === 'from a child');
     expect(inner).toMatchObject({ step: 'inner', requestId: said[0]!.requestId });
     expect(lines.some((line) => line.msg === 'below the route level')).toBe(false);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'formatted text 3', requestId: said[0]!.requestId }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'an error alone',
+        err: expect.objectContaining({ message: 'an error alone' }),
+      }),
+    );
     // The request line of /warns, bound to the same id.
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'request completed', requestId: said[0]!.requestId }),
