@@ -8,7 +8,9 @@
 #     (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING), so no dependency can load one;
 #   - source maps: read only with --enable-source-maps, which no image sets (add it back here and
 #     in the CMD together if you want mapped stack traces of dependencies);
-#   - Markdown (READMEs, changelogs, the AI SDK's bundled docs) and packages' own test folders.
+#   - Markdown (READMEs, changelogs, the AI SDK's bundled docs) and packages' own tests: test
+#     folders at a package's root, and anywhere the files and folders that only test runners read
+#     (`*.test.js`, `*.spec.js`, `*.snap`, `__snapshots__`, `__fixtures__`, `__mocks__`).
 # License and notice files stay: they must travel with the code that is redistributed.
 set -eu
 
@@ -27,10 +29,14 @@ find "$modules" -type d -path '*/node_modules/@types' -prune -exec rm -rf {} +
 # Tests shipped inside packages: a `test`, `tests` or `__tests__` folder at a package's root.
 find "$modules" -type d -regextype posix-extended \
   -regex '.*/node_modules/(@[^/]+/)?[^/]+/(test|tests|__tests__)' -prune -exec rm -rf {} +
+# ... and the folders only test runners read, wherever they are (the AI SDK ships src/**/__fixtures__).
+find "$modules" -type d \( -name __snapshots__ -o -name __fixtures__ -o -name __mocks__ \) \
+  -prune -exec rm -rf {} +
 
 find "$modules" -type f \( \
   -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.tsx' -o -name '*.tsbuildinfo' \
   -o -name '*.map' \
+  -o -regex '.*\.\(test\|spec\)\.[cm]?js' -o -name '*.snap' \
   -o \( \( -iname '*.md' -o -iname '*.mdx' -o -iname '*.markdown' \) ! -iname 'licen[cs]e*' ! -iname 'notice*' \) \
   \) -delete
 

@@ -70,6 +70,31 @@ describe('the app images at run time', () => {
     }
   });
 
+  it('start from the compile cache filled at build time, as the user they run as, read-only', async () => {
+    for (const service of Object.keys(PROD_APPS)) {
+      const container = await stack.project.containerId(service);
+      // The app's modules imported again inside the running container (its user, its read-only
+      // root, its NODE_COMPILE_CACHE), with Node saying what it did with each cached module.
+      const said = await docker([
+        'exec',
+        container,
+        'bash',
+        '-c',
+        `NODE_DEBUG_NATIVE=COMPILE_CACHE node --import=@repo/telemetry/register --input-type=module --eval "await import('./dist/app.js')" 2>&1; for d in .compile-cache .compile-cache/*/; do [ -w "$d" ] && echo "WRITABLE $d"; done; true`,
+      ]);
+      const accepted = said.match(/V8 code cache for \w+ \S+ was accepted/g) ?? [];
+      const refused = said.split('\n').filter((line) => /was rejected|mismatch/i.test(line));
+      expect(refused, service).toEqual([]);
+      // Hundreds of modules (the app's and its dependencies'), not a handful.
+      expect(accepted.length, service).toBeGreaterThan(100);
+      expect(said, service).toContain('/app/dist/app.js was accepted');
+      // And the app cannot add to it (root's, read-only to the app even on a writable root file
+      // system): what it compiles afresh (this --eval) is not written.
+      expect(said, service).not.toContain('WRITABLE');
+      expect(said, service).toMatch(/cache of file:\/\/\/app\/\[eval1\].*failed\. read-only file system/);
+    }
+  });
+
   it('report the api container restart → healthy', async () => {
     const api = await stack.project.containerId('api-prod');
     const before = (await inspect(api)).State.StartedAt;

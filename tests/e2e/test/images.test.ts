@@ -306,6 +306,8 @@ describe('app images', () => {
       const allowed = ['app/README.md', 'app/package.json', 'app/pnpm-lock.yaml', 'app/pnpm-workspace.yaml'];
       expect(files.filter((p) => /^app\/[^/]+$/.test(p) && !allowed.includes(p))).toEqual([]);
       expect(files).toContain('app/dist/main.js');
+      // Node's compile cache, filled at build time for the user the app runs as (node, uid 1000).
+      expect(files.some((p) => /^app\/\.compile-cache\/v\d+[^/]*-1000\/./.test(p))).toBe(true);
 
       const size = (await inspect<{ Size: number }>(image)).Size;
       reportMetric(

@@ -1,0 +1,35 @@
+// Start-up time: fills Node's on-disk compile cache (NODE_COMPILE_CACHE) at build time, in the
+// runtime stage, so that a container compiles none of its modules when it starts:
+//   NODE_COMPILE_CACHE=/app/.compile-cache node --import=@repo/telemetry/register \
+//     compile-cache.mjs <entry point>…      e.g. main.js migrate.js cli/
+// run from /app, the folder the app runs from (the cache is keyed by each module's path and
+// contents, and by Node's version: a module that changed, or another Node, is compiled as usual).
+//
+// It imports every module of dist/ except the entry points named (files, or folders ending in
+// `/`, relative to dist/): the process's main module, one-off commands, worker threads' scripts,
+// which would start something. The rest is what the entry points load; importing it runs no app
+// code. A module with an effect on import fails the build here, which is the point: the image
+// names its entry points, or the module is fixed.
+import { flushCompileCache, getCompileCacheDir } from 'node:module';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+if (!getCompileCacheDir()) {
+  console.error('compile-cache.mjs: NODE_COMPILE_CACHE is not set (or not writable)');
+  process.exit(1);
+}
+
+const entryPoints = process.argv.slice(2);
+const isEntryPoint = (path) =>
+  entryPoints.some((entry) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry));
+const dist = join(process.cwd(), 'dist');
+const modules = readdirSync(dist, { recursive: true, encoding: 'utf8' })
+  .filter((path) => path.endsWith('.js') && !isEntryPoint(path))
+  .sort();
+
+for (const path of modules) await import(pathToFileURL(join(dist, path)).href);
+flushCompileCache();
+console.log(
+  `compile cache: ${modules.length} modules of dist/ and their imports, in ${relative(process.cwd(), getCompileCacheDir())}/`,
+);
