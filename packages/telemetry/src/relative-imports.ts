@@ -42,8 +42,10 @@ function resolveRelative(
     parent?.startsWith('file:') &&
     (specifier.startsWith('./') || specifier.startsWith('../')) &&
     specifier.endsWith('.js') &&
-    !context.conditions.includes('require') &&
-    Object.keys(context.importAttributes).length === 0
+    // (Both always given for an import; read defensively all the same: a hook that throws
+    // breaks every import after it.)
+    context.conditions?.includes('require') === false &&
+    Object.keys(context.importAttributes ?? {}).length === 0
   ) {
     const path = realFile(new URL(specifier, parent));
     if (path !== undefined && scopeType(dirname(path)) === 'module') {
