@@ -2,8 +2,11 @@
 // runtime stage, so that a container compiles none of its modules when it starts:
 //   NODE_COMPILE_CACHE=/app/.compile-cache node --import=@repo/telemetry/register \
 //     compile-cache.mjs <entry point>…      e.g. main.js migrate.js cli/
-// run from /app, the folder the app runs from (the cache is keyed by each module's path and
-// contents, and by Node's version: a module that changed, or another Node, is compiled as usual).
+// run from /app, the folder the app runs from. Node keys the cache by each module's path and
+// contents, and names its folder after Node's version, V8's flags, the CPU's features and the
+// user id. What does not match is simply not found: a module changed since, another Node, another
+// uid, or a host whose CPU differs from the build machine's (then the app compiles at start as
+// it did before, without a warning; NODE_DEBUG_NATIVE=COMPILE_CACHE shows it).
 //
 // It imports every module of dist/ except the entry points named (files, or folders ending in
 // `/`, relative to dist/): the process's main module, one-off commands, worker threads' scripts,

@@ -28,6 +28,9 @@ class OneLinePerRequest extends LogController {
   }
 }
 
+/** What every pino log method accepts: an object or a message first, then format arguments. */
+type LogArgs = [objOrMsg: unknown, msg?: string, ...args: unknown[]];
+
 /**
  * A request's logger that becomes a pino child (bound to the request id) only when something logs
  * through it. Fastify makes a child per request; with redaction configured, pino runs every
@@ -36,9 +39,6 @@ class OneLinePerRequest extends LogController {
  * line. A request that logs gets exactly the child Fastify would have made, with the same
  * bindings and options (a route's `logLevel`), so its lines are unchanged.
  */
-/** What every pino log method accepts: an object or a message first, then format arguments. */
-type LogArgs = [objOrMsg: unknown, msg?: string, ...args: unknown[]];
-
 class DeferredChildLogger {
   readonly #parent: Logger;
   readonly #bindings: Bindings;

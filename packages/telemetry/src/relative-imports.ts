@@ -18,8 +18,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * - the format: `module` when the nearest package.json says `"type": "module"`. Anything else
  *   (`commonjs`, no type, whose format Node detects from the source) goes to Node's resolver, as
  *   does every bare specifier (`import 'pg'`), `#imports`, `require()`, an import with
- *   attributes, what is not a file (missing, a folder: the error is Node's own), and a
- *   package.json that cannot be read as JSON.
+ *   attributes or with a query or a fragment (another module instance), what is not a file
+ *   (missing, a folder: the error is Node's own), and a package.json that cannot be read as
+ *   JSON.
  */
 export function resolveRelativeImportsFast(): void {
   registerHooks({ resolve: resolveRelative });
@@ -42,6 +43,9 @@ function resolveRelative(
     parent?.startsWith('file:') &&
     (specifier.startsWith('./') || specifier.startsWith('../')) &&
     specifier.endsWith('.js') &&
+    // A query or a fragment (`./a.js?v=.js`) makes another module instance: Node's to answer.
+    !specifier.includes('?') &&
+    !specifier.includes('#') &&
     // (Both always given for an import; read defensively all the same: a hook that throws
     // breaks every import after it.)
     context.conditions?.includes('require') === false &&
@@ -64,7 +68,9 @@ function realFile(url: URL): string | undefined {
   try {
     const path = fileURLToPath(url);
     if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
-    return realpathSync.native(path);
+    // The JavaScript realpath, as Node's resolver uses (the native one also corrects the case of
+    // a path on a case-insensitive file system, which Node's does not).
+    return realpathSync(path);
   } catch {
     return undefined;
   }

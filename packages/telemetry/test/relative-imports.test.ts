@@ -23,14 +23,19 @@ const FILES: Record<string, string> = {
     import { viaLink } from './lib/linked.js';
     import { pkg } from 'fixture-pkg';
     const failures = {};
-    for (const specifier of ['./missing.js', './folder.js', './lib/%2Fa.js', './lib/a.js?x=1']) {
+    for (const specifier of ['./missing.js', './folder.js', './lib/%2Fa.js', './lib/a.js?x=1', './lib/b.js?v=.js', './lib/b.js#x.js']) {
       try { await import(specifier); failures[specifier] = 'loaded'; }
       catch (error) { failures[specifier] = error.code; }
+    }
+    const instances = [];
+    for (const specifier of ['./lib/b.js', './lib/b.js?v=.js', './lib/b.js#x.js']) {
+      const { b } = await import(specifier);
+      instances.push('file' + b.slice(b.indexOf('/lib/b.js') + '/lib/b.js'.length));
     }
     const counted = process.env.COUNT
       ? (await import(process.env.COUNT)).relativeImportsResolved()
       : undefined;
-    console.log(JSON.stringify({ seen, legacy, detected, viaLink, pkg, failures, counted }));
+    console.log(JSON.stringify({ seen, legacy, detected, viaLink, pkg, failures, instances, counted }));
   `,
   'lib/a.js': `import { b } from './b.js'; import { c } from '../shared/c.js';
     export const seen = [import.meta.url, b, c];`,
@@ -88,11 +93,15 @@ describe('the register preload, tracing off', () => {
       './folder.js': 'ERR_UNSUPPORTED_DIR_IMPORT',
       './lib/%2Fa.js': 'ERR_INVALID_MODULE_SPECIFIER',
       './lib/a.js?x=1': 'loaded',
+      './lib/b.js?v=.js': 'loaded',
+      './lib/b.js#x.js': 'loaded',
     });
-    // In the ESM scopes: main → a, a → b, a → c, main → linked, fixture-pkg's index → inner, and
-    // b and c again from `a.js?x=1` (another module instance). legacy/ and typeless/ went to
-    // Node's resolver, and so did the failures.
-    expect(fast.counted).toBe(7);
+    // A query or a fragment is another module instance, in Node's answer and in the preload's.
+    expect(plain.instances).toEqual(['file', 'file?v=.js', 'file#x.js']);
+    // In the ESM scopes: main → a, a → b, a → c, main → linked, fixture-pkg's index → inner,
+    // b and c again from `a.js?x=1` (another module instance), and main → b. legacy/ and typeless/
+    // went to Node's resolver, and so did the failures and the queries and fragments.
+    expect(fast.counted).toBe(8);
   });
 
   it('stays out of the way with tracing on, where the SDK hooks every import', async () => {

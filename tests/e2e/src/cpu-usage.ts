@@ -35,7 +35,9 @@ function containerCpuSeconds(fullId: string): number | undefined {
 function hostJiffies(): [number, number] | undefined {
   const line = readOrEmpty('/proc/stat').split('\n')[0];
   if (!line?.startsWith('cpu ')) return undefined;
-  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal; guest time (the 9th and 10th) is already in
+  // user and nice.
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
   return [total - idle, total];
@@ -55,7 +57,7 @@ function readOrEmpty(path: string): string {
  */
 export async function startCpuWindow(
   containers: Record<string, string[]>,
-): Promise<{ end: () => CpuWindow } | undefined> {
+): Promise<{ end: () => CpuWindow | undefined } | undefined> {
   const ids = new Map<string, string[]>();
   for (const [label, list] of Object.entries(containers)) {
     ids.set(label, await Promise.all(list.map(async (id) => (await inspect(id)).Id)));
@@ -79,7 +81,9 @@ export async function startCpuWindow(
   const started = performance.now();
   return {
     end: () => {
-      const after = read()!;
+      // A container replaced during the window (a restart) has no comparable counter.
+      const after = read();
+      if (!after) return undefined;
       const hostAfter = hostJiffies();
       const used = new Map([...after].map(([label, total]) => [label, total - before.get(label)!]));
       const hostBusy =
