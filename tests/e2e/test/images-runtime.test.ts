@@ -88,10 +88,10 @@ describe('the app images at run time', () => {
       // Hundreds of modules (the app's and its dependencies'), not a handful.
       expect(accepted.length, service).toBeGreaterThan(100);
       expect(said, service).toContain('/app/dist/app.js was accepted');
-      // And the app cannot add to it (root's, read-only to the app even on a writable root file
-      // system): what it compiles afresh (this --eval) is not written.
+      // And the app cannot add to it: the folder and its cache are root's and not writable by
+      // the app's user, even on a writable root file system. (Whether Node tries to persist what
+      // it compiled afresh at exit depends on how the process ends, so that is not asserted.)
       expect(said, service).not.toContain('WRITABLE');
-      expect(said, service).toMatch(/cache of file:\/\/\/app\/\[eval1\].*failed\. read-only file system/);
     }
   });
 
