@@ -8,6 +8,7 @@ import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
 import { buildMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
+import { warmUpAfterListen } from './startup/deferred.ts';
 
 /**
  * Opens the connections a running api needs and builds the app (and its metrics server) on them;
@@ -51,6 +52,10 @@ export async function createServer(
     storage,
     metrics,
   });
+  // BullMQ and the S3 client are imported once this replica listens (or by the first request that
+  // needs one): start-up does not wait for them (startup/deferred.ts).
+  warmUpAfterListen(app, 'bullmq', () => producer.load());
+  if (storage) warmUpAfterListen(app, 'object storage', () => storage.load());
   const metricsServer = buildMetricsServer({ registry: metrics, logger });
   app.addHook('onClose', async () => {
     await metricsServer.close();

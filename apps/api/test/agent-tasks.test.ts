@@ -54,7 +54,7 @@ describe('POST /v1/tasks {type: "agent-run"}', () => {
     const [row] = await t.db.select().from(tasks).where(eq(tasks.id, task.id));
     expect(row?.ownerId).toBe('alice');
     // The job carries ids only; the message is in the task row.
-    const job = await t.producer.queue('agent-run').getJob(task.id);
+    const job = await (await t.producer.queue('agent-run')).getJob(task.id);
     expect(job?.id).toBe(task.id);
     expect(job?.data).toEqual({ taskId: task.id, conversationId });
     // Its place in alice's line of open runs (this test's first): its priority on the shared queue.
@@ -116,7 +116,7 @@ describe('POST /v1/tasks {type: "agent-run"}', () => {
         await t.db.$count(tasks, and(eq(tasks.ownerId, 'alice'), eq(tasks.idempotencyKey, 'run-once'))),
       ).toBe(1);
       expect(
-        await t.producer.queue('agent-run').getJobCountByTypes('waiting', 'prioritized'),
+        await (await t.producer.queue('agent-run')).getJobCountByTypes('waiting', 'prioritized'),
       ).toBeGreaterThan(0);
     });
 

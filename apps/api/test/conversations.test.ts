@@ -215,7 +215,7 @@ describe('DELETE /v1/conversations/:id', () => {
       payload: { type: 'agent-run', input: { conversationId: id, content: 'later' } },
     });
     const taskId = queued.json<{ id: string }>().id;
-    expect(await t.producer.queue('agent-run').getJob(taskId)).toBeDefined();
+    expect(await (await t.producer.queue('agent-run')).getJob(taskId)).toBeDefined();
 
     expect(
       (await t.app.inject({ method: 'DELETE', url: `/v1/conversations/${id}`, headers: bob })).statusCode,
@@ -225,7 +225,7 @@ describe('DELETE /v1/conversations/:id', () => {
     expect(await t.db.$count(messages, eq(messages.conversationId, id))).toBe(0);
     const [task] = await t.db.select().from(tasks).where(eq(tasks.id, taskId));
     expect(task).toMatchObject({ status: 'cancelled', error: 'conversation deleted' });
-    expect(await t.producer.queue('agent-run').getJob(taskId)).toBeUndefined();
+    expect(await (await t.producer.queue('agent-run')).getJob(taskId)).toBeUndefined();
 
     const again = await t.app.inject({ method: 'DELETE', url: `/v1/conversations/${id}`, headers: alice });
     expect(again.statusCode).toBe(404);

@@ -52,7 +52,7 @@ describe('POST /v1/documents', () => {
     expect(task).toMatchObject({ ownerId: 'alice', type: 'ingest-document', status: 'queued' });
 
     // The job id is the task id, and the payload carries ids only.
-    const job = await t.producer.queue('ingest-document').getJob(task!.id);
+    const job = await (await t.producer.queue('ingest-document')).getJob(task!.id);
     expect(job?.data).toEqual({ taskId: task!.id, documentId: body.id });
   });
 
@@ -86,7 +86,7 @@ describe('POST /v1/documents', () => {
     const [first, second, third] = [await t.auth('line-a'), await t.auth('line-a'), await t.auth('line-b')];
     const priorityOf = async (documentId: string) => {
       const [task] = await t.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.input, { documentId }));
-      return (await t.producer.queue('ingest-document').getJob(task!.id))?.opts.priority;
+      return (await (await t.producer.queue('ingest-document')).getJob(task!.id))?.opts.priority;
     };
     // Nothing is ingested here (no runner): each of line-a's documents stays open, one further back.
     const a = [
@@ -118,7 +118,7 @@ describe('POST /v1/documents', () => {
 describe('Idempotency-Key', () => {
   // Queued jobs: an owner's jobs wait by priority (their place in the owner's line).
   const jobCount = async () =>
-    t.producer.queue('ingest-document').getJobCountByTypes('waiting', 'prioritized');
+    (await t.producer.queue('ingest-document')).getJobCountByTypes('waiting', 'prioritized');
 
   it('replays the same key with the same body: same document, no second job', async () => {
     const jobsBefore = await jobCount();
@@ -227,7 +227,7 @@ describe('DELETE /v1/documents/:id', () => {
       .select()
       .from(tasks)
       .where(eq(tasks.input, { documentId: id }));
-    expect(await t.producer.queue('ingest-document').getJob(task!.id)).toBeDefined();
+    expect(await (await t.producer.queue('ingest-document')).getJob(task!.id)).toBeDefined();
 
     const response = await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: alice });
     expect(response.statusCode).toBe(204);
@@ -236,7 +236,7 @@ describe('DELETE /v1/documents/:id', () => {
     expect(await t.db.$count(chunks, eq(chunks.documentId, id))).toBe(0);
     const [after] = await t.db.select().from(tasks).where(eq(tasks.id, task!.id));
     expect(after).toMatchObject({ status: 'cancelled', error: 'document deleted' });
-    expect(await t.producer.queue('ingest-document').getJob(task!.id)).toBeUndefined();
+    expect(await (await t.producer.queue('ingest-document')).getJob(task!.id)).toBeUndefined();
 
     const again = await t.app.inject({ method: 'DELETE', url: `/v1/documents/${id}`, headers: alice });
     expect(again.statusCode).toBe(404);

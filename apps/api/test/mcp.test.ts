@@ -193,7 +193,7 @@ describe('POST /mcp with the service token (the agent service)', () => {
     expect(created.isError).toBeFalsy();
     const task = created.structuredContent as { id: string; type: string; status: string };
     expect(task).toMatchObject({ type: 'agent-run', status: 'queued' });
-    const job = await t.producer.queue('agent-run').getJob(task.id);
+    const job = await (await t.producer.queue('agent-run')).getJob(task.id);
     expect(job?.data).toEqual({ taskId: task.id, conversationId });
 
     const again = await client.callTool({

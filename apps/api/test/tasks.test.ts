@@ -74,7 +74,7 @@ describe('GET /v1/tasks/:id', () => {
 describe('POST /v1/tasks/:id/cancel', () => {
   it('removes a queued task from the queue, marks it cancelled and its document failed', async () => {
     const { documentId, taskId } = await queuedTask();
-    expect(await t.producer.queue('ingest-document').getJob(taskId)).toBeDefined();
+    expect(await (await t.producer.queue('ingest-document')).getJob(taskId)).toBeDefined();
 
     const response = await cancel(taskId);
     expect(response.statusCode).toBe(200);
@@ -83,7 +83,7 @@ describe('POST /v1/tasks/:id/cancel', () => {
       status: 'cancelled',
       finishedAt: expect.any(String),
     });
-    expect(await t.producer.queue('ingest-document').getJob(taskId)).toBeUndefined();
+    expect(await (await t.producer.queue('ingest-document')).getJob(taskId)).toBeUndefined();
     const [document] = await t.db.select().from(documents).where(eq(documents.id, documentId));
     expect(document).toMatchObject({ status: 'failed', error: 'ingestion cancelled' });
   });
@@ -104,7 +104,7 @@ describe('POST /v1/tasks/:id/cancel', () => {
       expect(response.json()).toMatchObject({ status: 'cancelled' });
       await waitFor(() => heard.includes(taskId), { what: 'cancellation message', timeoutMs: 5_000 });
       // The runner, not the api, stops it: the job is still there.
-      expect(await t.producer.queue('ingest-document').getJob(taskId)).toBeDefined();
+      expect(await (await t.producer.queue('ingest-document')).getJob(taskId)).toBeDefined();
     } finally {
       await unsubscribe();
       subscriber.disconnect();
@@ -142,6 +142,6 @@ describe('POST /v1/tasks/:id/cancel', () => {
     expect((await cancel(taskId, bob)).statusCode).toBe(404);
     const [task] = await t.db.select().from(tasks).where(eq(tasks.id, taskId));
     expect(task?.status).toBe('queued');
-    expect(await t.producer.queue('ingest-document').getJob(taskId)).toBeDefined();
+    expect(await (await t.producer.queue('ingest-document')).getJob(taskId)).toBeDefined();
   });
 });

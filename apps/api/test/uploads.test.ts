@@ -110,7 +110,7 @@ describe('POST /v1/documents with a file', () => {
       .select()
       .from(tasks)
       .where(eq(tasks.input, { documentId: id }));
-    expect(await t.producer.queue('ingest-document').getJob(task!.id)).toMatchObject({
+    expect(await (await t.producer.queue('ingest-document')).getJob(task!.id)).toMatchObject({
       data: { taskId: task!.id, documentId: id },
     });
 

@@ -178,7 +178,7 @@ describe('the ingest-document job', () => {
   });
 
   it('fails a job with an invalid payload at once, without retries', async () => {
-    const queue = t.producer.queue('ingest-document');
+    const queue = await t.producer.queue('ingest-document');
     const job = await queue.add('ingest-document', { documentId: 'nope' }, { attempts: 5 });
     await waitFor(async () => (await job.getState()) === 'failed', { what: 'job failed' });
     const failed = await queue.getJob(job.id!);

@@ -61,13 +61,13 @@ describe('a job run', () => {
     const { documentId, taskId } = await insertDocument('timeout');
     const lock = await stack.lockDocument(documentId);
     const backoffMs = 300;
-    await stack.producer
-      .queue('ingest-document')
-      .add(
-        'ingest-document',
-        { taskId, documentId },
-        { jobId: taskId, attempts: 3, backoff: { type: 'exponential', delay: backoffMs } },
-      );
+    await (
+      await stack.producer.queue('ingest-document')
+    ).add(
+      'ingest-document',
+      { taskId, documentId },
+      { jobId: taskId, attempts: 3, backoff: { type: 'exponential', delay: backoffMs } },
+    );
 
     // The start of every attempt, as mirrored in the task row.
     const starts = new Map<number, number>();
@@ -91,7 +91,7 @@ describe('a job run', () => {
     // The final-failure hook tells the document's owner; it waits for the row like everyone else,
     // and the job is failed in BullMQ once the hook is done.
     await lock.release();
-    const queue = stack.producer.queue('ingest-document');
+    const queue = await stack.producer.queue('ingest-document');
     await waitFor(async () => (await queue.getJobState(taskId)) === 'failed', { what: 'job failed' });
     expect(await queue.getJob(taskId)).toMatchObject({
       attemptsMade: 3,
@@ -121,7 +121,7 @@ describe('a job run', () => {
       .where(eq(tasks.id, taskId));
     await publishCancellation(t.connections.redis.queue, t.config.QUEUE_PREFIX, taskId);
 
-    const queue = stack.producer.queue('ingest-document');
+    const queue = await stack.producer.queue('ingest-document');
     await waitFor(async () => (await queue.getJobState(taskId)) === 'failed', { what: 'job ended' });
     const job = await queue.getJob(taskId);
     // The contract allows 5 attempts; a cancelled job uses one and is not retried.
@@ -168,13 +168,13 @@ describe('a job run', () => {
     const { documentId, taskId } = await insertDocument('handback');
     const lock = await stack.lockDocument(documentId);
     // Its only attempt: before the fix, an abort on shutdown failed the job for good.
-    await stack.producer
-      .queue('ingest-document')
-      .add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
+    await (
+      await stack.producer.queue('ingest-document')
+    ).add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
     await waitFor(async () => (await stack.task(taskId))?.status === 'running', { what: 'job running' });
 
     await patient.close();
-    const queue = stack.producer.queue('ingest-document');
+    const queue = await stack.producer.queue('ingest-document');
     expect(await queue.getJobState(taskId)).toBe('waiting');
     expect(await queue.getJob(taskId)).toMatchObject({ attemptsMade: 0 });
     expect(await stack.task(taskId)).toMatchObject({

@@ -13,7 +13,7 @@ afterAll(async () => {
 
 describe('the job schedulers', () => {
   it('are upserted on every leader start: five restarts leave one entry per scheduler', async () => {
-    const maintenance = stack.producer.queue('maintenance');
+    const maintenance = await stack.producer.queue('maintenance');
     // A scheduler from an older release that the job table no longer has.
     await maintenance.upsertJobScheduler(
       'retired-cleanup',

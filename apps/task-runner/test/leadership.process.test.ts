@@ -88,7 +88,7 @@ async function heldBatch(tags: string[]) {
 
 /** Which replica (`host/pid`, its worker name) runs each active ingestion, once `count` are active. */
 async function activeRunners(count: number): Promise<Map<string, string>> {
-  const queue = stack.producer.queue('ingest-document');
+  const queue = await stack.producer.queue('ingest-document');
   return waitFor(
     async () => {
       const active = await queue.getActive();
@@ -120,7 +120,7 @@ async function expectIngestedOnce(documentIds: string[]) {
  * back to wait (or already started again elsewhere).
  */
 async function recovered(jobIds: string[], what: string) {
-  const queue = stack.producer.queue('ingest-document');
+  const queue = await stack.producer.queue('ingest-document');
   await waitFor(
     async () => {
       const jobs = await Promise.all(jobIds.map((id) => queue.getJob(id)));
@@ -221,14 +221,14 @@ describe('three task-runners on one database', () => {
     expect(await leaders()).toEqual([next]);
     expect(alive()).toHaveLength(2);
     // The maintenance scheduler is still there, once.
-    const schedulers = await stack.producer.queue('maintenance').getJobSchedulers();
+    const schedulers = await (await stack.producer.queue('maintenance')).getJobSchedulers();
     expect(schedulers.map((scheduler) => scheduler.key)).toEqual(['maintenance']);
 
     // The killed leader's two jobs are recovered as stalled by the others: back in the queue,
     // where they wait for a free slot (the survivors' are all busy with held documents).
     await recovered(interrupted, 'interrupted jobs recovered as stalled');
     metrics.stall_recovery_after_sigkill_ms = Math.round(performance.now() - killedAt);
-    const queue = stack.producer.queue('ingest-document');
+    const queue = await stack.producer.queue('ingest-document');
     await batch.release();
     const all = [...batch.taskIds, ...queued.map((d) => d.taskId)];
     await waitForTasks(all, 'succeeded', 'every job of the batch done');

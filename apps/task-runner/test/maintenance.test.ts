@@ -91,9 +91,9 @@ async function document() {
 
 /** Adds the task's job and moves it to a final state, as a worker would have. */
 async function finishedJob(taskId: string, documentId: string, outcome: 'completed' | 'failed') {
-  await stack.producer
-    .queue('ingest-document')
-    .add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
+  await (
+    await stack.producer.queue('ingest-document')
+  ).add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
   const job = await worker.getNextJob('test-token');
   if (job?.id !== taskId) throw new Error(`expected job ${taskId}, fetched ${job?.id}`);
   if (outcome === 'completed')
@@ -114,9 +114,9 @@ describe('the maintenance job', () => {
 
     // Purge: old finished tasks go (with their jobs), recent ones stay.
     const oldSucceeded = await task({ status: 'succeeded', ageMs: 40 * DAY });
-    await stack.producer
-      .queue('ingest-document')
-      .add('ingest-document', { taskId: oldSucceeded, documentId: randomUUID() }, { jobId: oldSucceeded });
+    await (
+      await stack.producer.queue('ingest-document')
+    ).add('ingest-document', { taskId: oldSucceeded, documentId: randomUUID() }, { jobId: oldSucceeded });
     const oldFailed = await task({ status: 'failed', ageMs: 40 * DAY });
     const oldCancelled = await task({ status: 'cancelled', ageMs: 40 * DAY });
     const recentSucceeded = await task({ status: 'succeeded', ageMs: DAY });
@@ -165,17 +165,20 @@ describe('the maintenance job', () => {
     });
 
     for (const id of [oldSucceeded, oldFailed, oldCancelled]) expect(await row(id)).toBeUndefined();
-    expect(await queue().getJob(oldSucceeded)).toBeUndefined();
+    expect(await (await queue()).getJob(oldSucceeded)).toBeUndefined();
     expect(await row(recentSucceeded)).toMatchObject({ status: 'succeeded' });
 
     expect(await row(orphan)).toMatchObject({ status: 'queued' });
-    expect((await queue().getJob(orphan))?.data).toEqual({ taskId: orphan, documentId: orphanDocument });
-    expect(await queue().getJobState(orphan)).toBe('prioritized');
+    expect((await (await queue()).getJob(orphan))?.data).toEqual({
+      taskId: orphan,
+      documentId: orphanDocument,
+    });
+    expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
     for (const id of [withJob, young, unknownType, otherConsumer]) {
       expect(await row(id)).toMatchObject({ status: 'queued' });
     }
-    expect(await stack.producer.queue('agent-run').getJob(otherConsumer)).toBeUndefined();
-    expect(await queue().getJob(young)).toBeUndefined();
+    expect(await (await stack.producer.queue('agent-run')).getJob(otherConsumer)).toBeUndefined();
+    expect(await (await queue()).getJob(young)).toBeUndefined();
     expect(await row(invalidInput)).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/^cannot be enqueued again/),
@@ -204,7 +207,9 @@ describe('the maintenance job', () => {
       orphanedObjects: 0,
       abandonedUploads: 0,
     });
-    expect((await queue().getJobs(['prioritized'])).filter((job) => job.id === orphan)).toHaveLength(1);
+    expect((await (await queue()).getJobs(['prioritized'])).filter((job) => job.id === orphan)).toHaveLength(
+      1,
+    );
   });
 
   it('stops between steps when its run is aborted', async () => {
@@ -229,7 +234,7 @@ describe('the maintenance job', () => {
       offline.disconnect();
     }
     await waitFor(async () => (await runMaintenance(deps, policy)).requeued === 1, { what: 'retried run' });
-    expect(await queue().getJobState(orphan)).toBe('prioritized');
+    expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
   });
 });
 
@@ -311,7 +316,7 @@ describe('the maintenance job on object storage', () => {
       });
       const report = await runMaintenance({ ...deps, storage: unreachable }, { ...policy, orphanGraceMs: 0 });
       expect(report).toMatchObject({ requeued: 1, orphanedObjects: 0 });
-      expect(await queue().getJobState(orphan)).toBe('prioritized');
+      expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
     } finally {
       unreachable.close();
       await proxy.close();

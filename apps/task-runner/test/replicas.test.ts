@@ -78,7 +78,7 @@ describe('a replica that is not the leader', () => {
       { jobId: 'early' },
     );
     await new Promise((resolve) => setTimeout(resolve, 3 * standby.config.LEADER_POLL_MS));
-    expect(await stack.producer.queue('ingest-document').getJobState('early')).toBe('waiting');
+    expect(await (await stack.producer.queue('ingest-document')).getJobState('early')).toBe('waiting');
 
     // The leader migrates: the standby's workers start within a poll, and it still does not lead.
     await runMigrations({
@@ -99,7 +99,8 @@ describe('a replica that is not the leader', () => {
     });
     // The early job's task and document never existed: skipped, not failed.
     await waitFor(
-      async () => (await stack.producer.queue('ingest-document').getJobState('early')) === 'completed',
+      async () =>
+        (await (await stack.producer.queue('ingest-document')).getJobState('early')) === 'completed',
       {
         what: 'the early job done',
       },
@@ -159,13 +160,13 @@ describe('cancellation with several replicas', () => {
 describe('the leader', () => {
   it("writes each queue's global concurrency from the job table: one summary at a time across replicas", async () => {
     const stack = await stackFor('replica_settings');
-    const queue = stack.producer.queue('summarize-conversation');
+    const queue = await stack.producer.queue('summarize-conversation');
     // A limit left by an older release on a queue that should have none is removed.
-    await stack.producer.queue('ingest-document').setGlobalConcurrency(7);
+    await (await stack.producer.queue('ingest-document')).setGlobalConcurrency(7);
     const leader = await runner(stack);
     await leader.startLeading();
     expect(await queue.getGlobalConcurrency()).toBe(1);
-    expect(await stack.producer.queue('ingest-document').getGlobalConcurrency()).toBeNull();
-    expect(await stack.producer.queue('agent-run').getGlobalConcurrency()).toBeNull();
+    expect(await (await stack.producer.queue('ingest-document')).getGlobalConcurrency()).toBeNull();
+    expect(await (await stack.producer.queue('agent-run')).getGlobalConcurrency()).toBeNull();
   });
 });

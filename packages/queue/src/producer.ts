@@ -1,4 +1,5 @@
-import { Queue, type Telemetry } from 'bullmq';
+import type * as BullMQ from 'bullmq';
+import type { Queue, Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { fairPriority } from './fairness.ts';
 import { jobs, retention, type JobName, type JobPayload } from './jobs.ts';
@@ -51,9 +52,21 @@ export interface Producer {
     payload: JobPayload<Name>,
     options: EnqueueOptions,
   ): Promise<void>;
-  queue(name: JobName): Queue;
+  /** The job's BullMQ queue (created on first use, shared by later calls). */
+  queue(name: JobName): Promise<Queue>;
+  /**
+   * Imports BullMQ now rather than at the first job. BullMQ and its dependencies are ~290 modules,
+   * the largest share of an api's start-up that no probe or read needs: the api calls this once
+   * it listens (server.ts), so readiness does not wait for them and the first enqueue does not
+   * pay for them either.
+   */
+  load(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** BullMQ, imported once per process, on first need (see `Producer.load`). */
+let bullmq: Promise<typeof BullMQ> | undefined;
+const importBullmq = () => (bullmq ??= import('bullmq'));
 
 /**
  * The only way code adds jobs. It validates the payload against the contract before it reaches
@@ -63,7 +76,8 @@ export function createProducer(options: ProducerOptions): Producer {
   const timeoutMs = options.timeoutMs ?? 1_000;
   const queues = new Map<JobName, Queue>();
 
-  const queue = (name: JobName): Queue => {
+  const queue = async (name: JobName): Promise<Queue> => {
+    const { Queue } = await importBullmq();
     let existing = queues.get(name);
     if (!existing) {
       existing = new Queue(name, {
@@ -80,6 +94,9 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
+    async load() {
+      await importBullmq();
+    },
     async enqueue(name, payload, { jobId, deduplicationId, ownerPlace }) {
       const data = jobs[name].payload.parse(payload);
       const priority = ownerPlace === undefined ? undefined : fairPriority(ownerPlace);
@@ -87,6 +104,8 @@ export function createProducer(options: ProducerOptions): Producer {
       // ready yet, and the caller (an HTTP request) would hang with it.
       const status = options.connection.status;
       if (status !== 'ready') throw new QueueUnavailableError(`redis connection is ${status}`);
+      // Before the timeout starts: the time to import BullMQ (once) is not Redis's answer time.
+      const jobQueue = await queue(name);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -95,7 +114,7 @@ export function createProducer(options: ProducerOptions): Producer {
         );
       });
       try {
-        const add = queue(name).add(name, data, {
+        const add = jobQueue.add(name, data, {
           ...(jobId ? { jobId } : {}),
           ...(deduplicationId ? { deduplication: { id: deduplicationId } } : {}),
           ...(priority === undefined ? {} : { priority }),

@@ -48,7 +48,7 @@ describe('fair priorities', () => {
     const newcomer = await enqueue(1);
 
     // The order BullMQ fetches them in: ascending priority, first-in-first-out within one.
-    const order = await producer.queue('ingest-document').getJobs(['prioritized'], 0, -1, true);
+    const order = await (await producer.queue('ingest-document')).getJobs(['prioritized'], 0, -1, true);
     expect(order.map((job) => job.id)).toEqual([backlog[0], newcomer, ...backlog.slice(1)]);
     expect(order.map((job) => job.opts.priority)).toEqual([1, 1, 2, 3, 4, 5]);
   });

@@ -32,9 +32,22 @@ describe('the producer', () => {
     const documentId = randomUUID();
     await producer.enqueue('ingest-document', { taskId, documentId }, { jobId: taskId });
 
-    const job = await producer.queue('ingest-document').getJob(taskId);
+    const job = await (await producer.queue('ingest-document')).getJob(taskId);
     expect(job?.data).toEqual({ taskId, documentId });
     expect(job?.opts).toMatchObject({ ...jobs['ingest-document'].options, ...retention });
+  });
+
+  it('makes one queue per job, however many callers ask for it at once', async () => {
+    const fresh = createProducer({ connection: redis, prefix: uniqueId('queue-test') });
+    try {
+      const [first, second] = await Promise.all([fresh.queue('agent-run'), fresh.queue('agent-run')]);
+      expect(first).toBe(second);
+      await fresh.load();
+      expect(await fresh.queue('agent-run')).toBe(first);
+      expect(await fresh.queue('ingest-document')).not.toBe(first);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('treats the job id as an idempotency key', async () => {
@@ -42,13 +55,13 @@ describe('the producer', () => {
     const payload = { taskId, documentId: randomUUID() };
     await producer.enqueue('ingest-document', payload, { jobId: taskId });
     await producer.enqueue('ingest-document', payload, { jobId: taskId });
-    const waiting = await producer.queue('ingest-document').getJobs(['waiting']);
+    const waiting = await (await producer.queue('ingest-document')).getJobs(['waiting']);
     expect(waiting.filter((job) => job.id === taskId)).toHaveLength(1);
   });
 
   it('deduplicates task-less jobs while one is pending, and accepts the next one after', async () => {
     const conversationId = randomUUID();
-    const queue = producer.queue('summarize-conversation');
+    const queue = await producer.queue('summarize-conversation');
     for (let i = 0; i < 3; i++) {
       await producer.enqueue(
         'summarize-conversation',
@@ -74,11 +87,11 @@ describe('the producer', () => {
   });
 
   it('refuses a payload that breaks the contract before it reaches Redis', async () => {
-    const before = await producer.queue('ingest-document').count();
+    const before = await (await producer.queue('ingest-document')).count();
     await expect(
       producer.enqueue('ingest-document', { taskId: 'not-a-uuid', documentId: randomUUID() }, { jobId: 'x' }),
     ).rejects.toThrow(/taskId/);
-    expect(await producer.queue('ingest-document').count()).toBe(before);
+    expect(await (await producer.queue('ingest-document')).count()).toBe(before);
   });
 
   it('fails fast, with QueueUnavailableError, when Redis goes away and recovers when it returns', async () => {

@@ -1,5 +1,4 @@
-import { fileTypeFromBuffer } from 'file-type';
-
+import type * as FileType from 'file-type';
 /**
  * The kinds of file a document can be made from, each recognized by its content (magic bytes,
  * valid UTF-8), never by a name or a declared type: a client may name a file anything. The api
@@ -40,6 +39,14 @@ export function kindOfMediaType(mediaType: string): DocumentKind | undefined {
 }
 
 /**
+ * file-type (and the tokenizer under it, ~40 modules) is imported by the first detection, not by
+ * whoever imports this package for its constants: the api does at start-up, and only uploads
+ * detect anything.
+ */
+let fileType: Promise<typeof FileType> | undefined;
+const importFileType = () => (fileType ??= import('file-type'));
+
+/**
  * Recognizes a file from `bytes`: its first bytes (`complete: false`, e.g. the first
  * SNIFF_BYTES of an upload) or all of it (`complete: true`).
  */
@@ -49,6 +56,7 @@ export async function detectDocumentKind(
 ): Promise<Detection> {
   if (bytes.length === 0)
     return complete ? { kind: 'empty' } : { kind: 'rejected', what: 'nothing (no bytes)' };
+  const { fileTypeFromBuffer } = await importFileType();
   const binary = await fileTypeFromBuffer(bytes);
   if (binary) {
     if (binary.ext === 'pdf') return { kind: 'pdf' };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createTcpProxy, createTestBucket, waitFor, type TestBucket } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -173,5 +173,38 @@ describe('object storage', () => {
     } finally {
       noBucket.close();
     }
+  });
+
+  it("tells outages from refusals on the SDK's own errors, without loading the SDK itself", () => {
+    const answered = (status: number, name = 'Error') =>
+      new S3ServiceException({
+        name,
+        $fault: status >= 500 ? 'server' : 'client',
+        $metadata: { httpStatusCode: status },
+      });
+    expect(isStorageUnavailable(answered(503))).toBe(true);
+    expect(isStorageUnavailable(answered(500))).toBe(true);
+    expect(isStorageUnavailable(answered(429))).toBe(true);
+    expect(isStorageUnavailable(answered(400, 'SlowDown'))).toBe(true);
+    expect(isStorageUnavailable(answered(403, 'AccessDenied'))).toBe(false);
+    expect(isStorageUnavailable(answered(404, 'NoSuchBucket'))).toBe(false);
+    // Wrapped (a stream error carrying the request's as its cause).
+    expect(isStorageUnavailable(new Error('upload failed', { cause: answered(502) }))).toBe(true);
+    // Something else with a $metadata is not taken for an S3 answer.
+    expect(isStorageUnavailable({ $metadata: { httpStatusCode: 503 } })).toBe(false);
+  });
+
+  it('a closed storage refuses calls, even one closed before its client was ever loaded', async () => {
+    const closed = createObjectStorage({
+      bucket: bucket.bucket,
+      endpoint: bucket.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      keyPrefix: 'documents/',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    closed.close();
+    await expect(closed.checkBucket()).rejects.toThrow('object storage is closed');
+    await expect(closed.load()).rejects.toThrow('object storage is closed');
   });
 });

@@ -140,7 +140,7 @@ export async function runAgentRunBench(load: AgentRunLoad, workDir: string): Pro
   const redis = createRedis(stack.connections.REDIS_URL, 'producer', 'bench-agent-runs');
   redis.on('error', () => {});
   const producer = createProducer({ connection: redis, prefix: stack.connections.QUEUE_PREFIX });
-  const queue = producer.queue('agent-run');
+  const queue = await producer.queue('agent-run');
   const db = createDatabase(stack.pool);
   const clocks: Clocks = {
     agent: processCpu(stack.agent.pid),

@@ -134,7 +134,7 @@ async function backlogRound(
   meter?: WorkMeter,
   profiling?: Profiling,
 ): Promise<BacklogRound> {
-  const queue = stack.producer.queue(QUEUE);
+  const queue = await stack.producer.queue(QUEUE);
   const eventsKey = `${stack.prefix}:${QUEUE}:events`;
   await queue.pause();
   await events.del(eventsKey);
@@ -211,7 +211,7 @@ export async function runFairnessBench(
   const loadBefore = loadavg()[0]!;
   const stack = await createTestStack('bench_fairness');
   const logDir = mkdtempSync(join(tmpdir(), 'keelson-bench-fairness-'));
-  const queue = stack.producer.queue(QUEUE);
+  const queue = await stack.producer.queue(QUEUE);
   const events = createRedis(stack.redisUrl, 'producer', 'bench-fairness-events');
   const running: RunnerReplica[] = [];
   const rounds: FairnessRound[] = [];

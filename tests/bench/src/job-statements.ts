@@ -88,10 +88,10 @@ export async function captureIngestStatements(content: string): Promise<JobState
       };
     });
     await t.startLeading();
-    await t.producer.queue('ingest-document').pause();
+    await (await t.producer.queue('ingest-document')).pause();
     const { documentId, taskId } = await t.submitDocument(content);
     recording = true;
-    await t.producer.queue('ingest-document').resume();
+    await (await t.producer.queue('ingest-document')).resume();
     await waitFor(async () => (await t.task(taskId))?.status === 'succeeded', {
       timeoutMs: 30_000,
       intervalMs: 20,

@@ -69,7 +69,7 @@ export async function startNoopWorker(redisUrl: string, settings: WorkerSettings
   const workerRedis = createRedis(redisUrl, 'worker', 'bench-noop-worker');
   await waitFor(() => producerRedis.status === 'ready', { what: 'redis connection' });
   const producer = createProducer({ connection: producerRedis, prefix });
-  const queue = producer.queue(QUEUE);
+  const queue = await producer.queue(QUEUE);
   const worker = new Worker(QUEUE, async () => {}, { connection: workerRedis, prefix, ...settings });
   await worker.waitUntilReady();
   return {

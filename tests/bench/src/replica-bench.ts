@@ -116,7 +116,7 @@ export async function runReplicaBench(load: ReplicaLoad): Promise<ReplicaResults
   const loadBefore = loadavg()[0]!;
   const stack = await createTestStack('bench_replicas');
   const logDir = mkdtempSync(join(tmpdir(), 'keelson-bench-replicas-'));
-  const queue = stack.producer.queue(QUEUE);
+  const queue = await stack.producer.queue(QUEUE);
   const postgres = containerServing(stack.database.url);
   const redis = containerServing(stack.redisUrl);
   const running: RunnerReplica[] = [];

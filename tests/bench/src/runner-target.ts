@@ -104,7 +104,7 @@ export async function startRunnerTarget(options: RunnerTargetOptions): Promise<R
   }
   const db = createDatabase(pool);
   const producer = createProducer({ connection: redis, prefix });
-  const queue = producer.queue('ingest-document');
+  const queue = await producer.queue('ingest-document');
 
   return {
     config,

@@ -1,7 +1,10 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { createMcpServer, type McpServices } from '../mcp/mcp-server.ts';
+import type { McpServices } from '../mcp/mcp-server.ts';
 import { authenticate } from '../plugins/app/authentication.ts';
+import { once, warmUpAfterListen } from '../startup/deferred.ts';
+
+/** The MCP SDK and the tools, imported after the server listens or by the first request. */
+const loadMcp = once(() => import('../mcp/mcp-exchange.ts'));
 
 /** The request headers the MCP transport reads (content negotiation and the protocol version). */
 const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'];
@@ -29,11 +32,9 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
  *   valid credential: 401 problem+json with `WWW-Authenticate`, before the body is read. Each tool
  *   then checks its own permission.
  * - Rate limited like any route (the limiter's hook runs first, keyed by the owner).
- * - Stateless: a new MCP server and transport per request (the SDK refuses to reuse a stateless
- *   transport), so any replica answers any request and nothing is kept between them. JSON
- *   responses (`enableJsonResponse`): no tool sends progress notifications, and plain JSON passes
- *   through every proxy. The SDK's web-standard transport returns a `Response`, which Fastify
- *   sends like any reply — so request ids, rate-limit and CORS headers, metrics and request logs
+ * - Stateless: a new MCP server and transport per request (mcp/mcp-exchange.ts), so any replica
+ *   answers any request and nothing is kept between them. The SDK's web-standard transport
+ *   returns a `Response`, which Fastify sends like any reply — so request ids, rate-limit and CORS headers, metrics and request logs
  *   apply as they do to every other route (the Node transport would need `reply.hijack()`,
  *   which skips them all).
  * - One JSON-RPC message per request. A batch (a JSON array) is refused with a JSON-RPC error
@@ -45,6 +46,7 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
  *   documents it.
  */
 export const mcpRoutes: FastifyPluginAsync<{ services: McpServices }> = async (app, { services }) => {
+  warmUpAfterListen(app, 'mcp', loadMcp);
   app.addHook('onRoute', (route) => {
     // Appended, so it runs after the rate limiter's onRequest hook (added by its own onRoute).
     if (route.method === 'POST') {
@@ -56,20 +58,10 @@ export const mcpRoutes: FastifyPluginAsync<{ services: McpServices }> = async (a
     if (Array.isArray(request.body)) {
       return reply.code(400).send(jsonRpcError(INVALID_REQUEST, BATCH_REFUSED));
     }
-    const server = createMcpServer(request.principal!, services, request.log);
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    await server.connect(transport);
-    try {
-      const response = await transport.handleRequest(webRequest(request), { parsedBody: request.body });
-      // In JSON mode the Response is complete here, so the server can be closed before it is sent.
-      return await reply.send(response);
-    } finally {
-      await transport.close();
-      await server.close();
-    }
+    const { answerMcpRequest } = await loadMcp();
+    return reply.send(
+      await answerMcpRequest(request.principal!, services, request.log, webRequest(request), request.body),
+    );
   });
 
   // Stateless: there is no server-initiated stream to GET and no session to DELETE. The SDK's

@@ -30,7 +30,7 @@ export function createJobControl({
     if (!(jobNames as string[]).includes(type)) return 'unknown';
     try {
       return await withTimeout(timeoutMs, async () => {
-        const job = await producer.queue(type as JobName).getJob(taskId);
+        const job = await (await producer.queue(type as JobName)).getJob(taskId);
         if (job) {
           try {
             // A waiting or delayed job is removed outright; an active one is locked by its worker.

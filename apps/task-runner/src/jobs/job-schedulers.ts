@@ -27,18 +27,18 @@ export async function upsertJobSchedulers(
   // Bounded: BullMQ waits for a connection that is not up yet instead of failing.
   const redis = <T>(call: Promise<T>) => bounded(call, REDIS_TIMEOUT_MS, 'redis (job schedulers)');
   for (const schedule of schedules) {
+    const queue = await producer.queue(schedule.queue);
     await redis(
-      producer
-        .queue(schedule.queue)
-        .upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.queue, data: {} }),
+      queue.upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.queue, data: {} }),
     );
   }
   const wanted = new Set(schedules.map((schedule) => `${schedule.queue}/${schedule.id}`));
-  for (const queue of new Set(schedules.map((schedule) => schedule.queue))) {
-    for (const existing of await redis(producer.queue(queue).getJobSchedulers())) {
-      if (wanted.has(`${queue}/${existing.key}`)) continue;
-      await redis(producer.queue(queue).removeJobScheduler(existing.key));
-      logger.info({ queue, scheduler: existing.key }, 'removed a job scheduler no longer defined');
+  for (const name of new Set(schedules.map((schedule) => schedule.queue))) {
+    const queue = await producer.queue(name);
+    for (const existing of await redis(queue.getJobSchedulers())) {
+      if (wanted.has(`${name}/${existing.key}`)) continue;
+      await redis(queue.removeJobScheduler(existing.key));
+      logger.info({ queue: name, scheduler: existing.key }, 'removed a job scheduler no longer defined');
     }
   }
   logger.info({ schedulers: schedules.map((schedule) => schedule.id) }, 'job schedulers upserted');

@@ -150,7 +150,7 @@ export async function runMaintenance(
     signal?.throwIfAborted();
     // Only tasks of jobs this runner runs: another consumer's tasks follow its own rules.
     if (!isJobName(task.type) || !deps.definitions.has(task.type)) return;
-    const queue = producer.queue(task.type);
+    const queue = await producer.queue(task.type);
     const job = await bounded(queue.getJob(task.id), redisTimeoutMs, 'redis (reading a job)');
     const state = job ? await bounded(job.getState(), redisTimeoutMs, 'redis (reading a job)') : 'missing';
     if (IN_PROGRESS.has(state)) return;
@@ -231,7 +231,7 @@ function isJobName(type: string): type is JobName {
 
 async function removeJob(producer: Producer, queue: JobName, jobId: string): Promise<void> {
   // 0 means "not removed": gone already (bounded retention) or locked by a running worker.
-  await producer.queue(queue).remove(jobId);
+  await (await producer.queue(queue)).remove(jobId);
 }
 
 function asObject(value: unknown): Record<string, unknown> {

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createTestBucket, freePort, waitFor } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.ts';
+
+/**
+ * The api listens before it imports what only some requests need (startup/deferred.ts): BullMQ,
+ * the S3 client, file-type and the MCP SDK are loaded once the server listens — or by the first
+ * request that needs one, which the other test files cover through `app.inject` (which never
+ * listens). Here a real api process, with a preload that reports when each package's first
+ * module loads.
+ */
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let t: TestApp;
+let s3Env: Record<string, string>;
+let api: ChildProcess | undefined;
+
+beforeAll(async () => {
+  const bucket = await createTestBucket('deferred');
+  s3Env = bucket.env;
+  t = await createTestApp({ env: bucket.env });
+});
+afterAll(async () => {
+  if (api && api.exitCode === null) {
+    api.kill('SIGTERM');
+    await once(api, 'exit');
+  }
+  await t?.close();
+});
+
+interface Line {
+  msg?: string;
+  time?: string;
+  module?: string;
+  deferredModule?: string;
+  at?: number;
+}
+
+describe('start-up', () => {
+  it('listens before BullMQ, the S3 client, file-type and the MCP SDK are imported, then imports them without a request', async () => {
+    const port = await freePort();
+    api = spawn(
+      process.execPath,
+      ['--conditions=@repo/source', '--import', './test/fixtures/watch-deferred-modules.mjs', 'src/main.ts'],
+      {
+        cwd: new URL('..', import.meta.url),
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'test',
+          DATABASE_URL: t.database.url,
+          REDIS_URL: t.config.REDIS_URL,
+          QUEUE_PREFIX: t.prefix,
+          JWT_SECRET: TEST_JWT_SECRET,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          METRICS_PORT: String(await freePort()),
+          LOG_LEVEL: 'debug',
+          ...s3Env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const lines: Line[] = [];
+    let output = '';
+    for (const stream of [api.stdout!, api.stderr!]) {
+      let rest = '';
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        const parts = (rest + chunk).split('\n');
+        rest = parts.pop()!;
+        for (const part of parts) {
+          try {
+            lines.push(JSON.parse(part) as Line);
+          } catch {
+            // Not JSON: kept in `output` for the failure message.
+          }
+        }
+      });
+    }
+
+    const listening = await waitFor(
+      () => lines.find((line) => line.msg === `Server listening at http://127.0.0.1:${port}`),
+      { timeoutMs: 60_000, what: `the api to listen (output so far: ${output.slice(-2_000)})` },
+    );
+    // Each warm-up says it finished; none failed.
+    const warmed = ['bullmq', 'object storage', 'mcp'];
+    await waitFor(
+      () =>
+        warmed.every((name) =>
+          lines.some((line) => line.msg === 'loaded after listening' && line.module === name),
+        ),
+      { timeoutMs: 30_000, what: `the deferred modules to load (output: ${output.slice(-2_000)})` },
+    );
+    expect(lines.filter((line) => line.msg === 'could not load after listening')).toEqual([]);
+
+    // And none of them was loaded before the server listened.
+    const listenedAt = Date.parse(listening.time!);
+    const loads = lines.filter((line) => line.deferredModule !== undefined);
+    expect(loads.map((line) => line.deferredModule).sort()).toEqual(['bullmq', 'mcp-sdk', 's3-client']);
+    for (const load of loads) expect(load.at, load.deferredModule).toBeGreaterThanOrEqual(listenedAt);
+
+    // The process serves what needed them: an enqueue (a document's ingestion job) goes through.
+    const created = await fetch(`http://127.0.0.1:${port}/v1/documents`, {
+      method: 'POST',
+      headers: { ...(await t.auth('deferred-owner')), 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Deferred', content: 'Queued by a process that loaded BullMQ late.' }),
+    });
+    expect(created.status).toBe(202);
+  });
+});
