@@ -39,6 +39,7 @@ import { consoleConfig } from './console/console-config.ts';
 import { consoleConfigRoutes } from './routes/console-config.ts';
 import { devTokenRoutes } from './routes/dev-token.ts';
 import { createRunsService } from './runs/runs-service.ts';
+import { warmUpAfterListen } from './startup/deferred.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { v1Routes } from './routes/v1.ts';
@@ -282,7 +283,11 @@ export async function buildApp(deps: AppDependencies) {
           timeoutMs: config.AGENT_TIMEOUT_MS,
         })
       : undefined;
-  if (agent) app.addHook('onClose', () => agent.close());
+  if (agent) {
+    app.addHook('onClose', () => agent.close());
+    // undici is imported once the server listens, or by the first turn (startup/deferred.ts).
+    warmUpAfterListen(app, 'undici', () => agent.load());
+  }
 
   await app.register(healthRoutes, {
     readiness: createReadiness({ pool: deps.pool, redis: deps.redis, migrations, logger: deps.logger }),

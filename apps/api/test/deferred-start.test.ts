@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createTestBucket, freePort, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.ts';
+import { createTestApp, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, type TestApp } from './support/test-app.ts';
 
 /**
  * The api listens before it imports what only some requests need (startup/deferred.ts): BullMQ,
- * the S3 client, file-type and the MCP SDK are loaded once the server listens — or by the first
+ * the S3 client, file-type, the MCP SDK and undici (the agent's client) are loaded once the server listens — or by the first
  * request that needs one, which the other test files cover through `app.inject` (which never
  * listens). Here a real api process, with a preload that reports when each package's first
  * module loads.
@@ -40,7 +40,7 @@ interface Line {
 }
 
 describe('start-up', () => {
-  it('listens before BullMQ, the S3 client, file-type and the MCP SDK are imported, then imports them without a request', async () => {
+  it('listens before BullMQ, the S3 client, file-type, the MCP SDK and undici are imported, then imports all but file-type without a request', async () => {
     const port = await freePort();
     api = spawn(
       process.execPath,
@@ -54,6 +54,9 @@ describe('start-up', () => {
           REDIS_URL: t.config.REDIS_URL,
           QUEUE_PREFIX: t.prefix,
           JWT_SECRET: TEST_JWT_SECRET,
+          // The agent's client is made (and undici loaded) without a connection to it.
+          AGENT_URL: 'http://127.0.0.1:9',
+          SERVICE_AUTH_TOKEN: TEST_SERVICE_TOKEN,
           HOST: '127.0.0.1',
           PORT: String(port),
           METRICS_PORT: String(await freePort()),
@@ -86,7 +89,7 @@ describe('start-up', () => {
       { timeoutMs: 60_000, what: `the api to listen (output so far: ${output.slice(-2_000)})` },
     );
     // Each warm-up says it finished; none failed.
-    const warmed = ['bullmq', 'object storage', 'mcp'];
+    const warmed = ['bullmq', 'object storage', 'mcp', 'undici'];
     await waitFor(
       () =>
         warmed.every((name) =>
@@ -99,7 +102,12 @@ describe('start-up', () => {
     // And none of them was loaded before the server listened.
     const listenedAt = Date.parse(listening.time!);
     const loads = lines.filter((line) => line.deferredModule !== undefined);
-    expect(loads.map((line) => line.deferredModule).sort()).toEqual(['bullmq', 'mcp-sdk', 's3-client']);
+    expect(loads.map((line) => line.deferredModule).sort()).toEqual([
+      'bullmq',
+      'mcp-sdk',
+      's3-client',
+      'undici',
+    ]);
     for (const load of loads) expect(load.at, load.deferredModule).toBeGreaterThanOrEqual(listenedAt);
 
     // The process serves what needed them: an enqueue (a document's ingestion job) goes through.

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, serviceUnavailable } from '@repo/http';
-import { Agent, errors, request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 
 export interface AgentClientOptions {
   /** The agent service's base URL (AGENT_URL). */
@@ -38,15 +39,24 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
  *
  * The api never retries a turn by itself: it is a POST with effects. A client that retries with
  * its Idempotency-Key is safe, because the agent stores the user's message once per key.
+ *
+ * undici (~110 modules, ~10 % of the api's start-up) is imported by the first call or by
+ * `load()`, which the app calls once the server listens (startup/deferred.ts).
  */
 export function createAgentClient(options: AgentClientOptions) {
-  const dispatcher = new Agent({
-    connect: { timeout: Math.min(options.timeoutMs, 5_000) },
-    // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
-    // so the deadline for the response is a timer of ours; this one bounds silence mid-stream.
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  });
+  let loaded: { undici: typeof Undici; dispatcher: Dispatcher } | undefined;
+  let connecting: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
+  const connect = () =>
+    (connecting ??= import('undici').then((undici) => {
+      const dispatcher = new undici.Agent({
+        connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+        // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
+        // so the deadline for the response is a timer of ours; this one bounds silence mid-stream.
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      return (loaded = { undici, dispatcher });
+    }));
   const base = options.url.replace(/\/+$/, '');
 
   /**
@@ -58,13 +68,15 @@ export function createAgentClient(options: AgentClientOptions) {
     stream: boolean,
     consume: (response: Dispatcher.ResponseData) => Promise<T>,
   ): Promise<T> {
+    // Before the deadline starts: importing undici (once) is not the agent's time.
+    const { undici, dispatcher } = await connect();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(TIMED_OUT), options.timeoutMs);
     const forward = () => controller.abort(turn.signal.reason);
     if (turn.signal.aborted) forward();
     else turn.signal.addEventListener('abort', forward, { once: true });
     try {
-      const response = await request(`${base}/v1/conversations/${turn.conversationId}/turns`, {
+      const response = await undici.request(`${base}/v1/conversations/${turn.conversationId}/turns`, {
         dispatcher,
         method: 'POST',
         headers: {
@@ -83,7 +95,7 @@ export function createAgentClient(options: AgentClientOptions) {
       if (!answered) throw await agentProblem(response);
       return await consume(response);
     } catch (error) {
-      throw failure(error, controller.signal);
+      throw failure(error, controller.signal, undici.errors);
     } finally {
       clearTimeout(deadline);
     }
@@ -106,7 +118,8 @@ export function createAgentClient(options: AgentClientOptions) {
      * started it; false when it was not waiting with every call decided (continued already).
      */
     async continueRun(ownerId: string, runId: string): Promise<boolean> {
-      const response = await request(`${base}/v1/runs/${runId}/continue`, {
+      const { undici, dispatcher } = await connect();
+      const response = await undici.request(`${base}/v1/runs/${runId}/continue`, {
         dispatcher,
         method: 'POST',
         headers: { authorization: `Bearer ${options.serviceToken}`, 'x-keelson-owner': ownerId },
@@ -136,13 +149,20 @@ export function createAgentClient(options: AgentClientOptions) {
     /** What a failure in the middle of a stream becomes (a 5xx problem; 499 if the client left). */
     problemOf(error: unknown, signal: AbortSignal): HttpProblem {
       try {
-        return failure(error, signal);
+        return failure(error, signal, loaded?.undici.errors);
       } catch {
         return badGateway('The agent stream broke off.');
       }
     },
 
-    close: () => dispatcher.close(),
+    /** Imports undici and makes the connection pool now rather than at the first turn. */
+    load: async () => {
+      await connect();
+    },
+
+    close: async () => {
+      if (connecting) await (await connecting).dispatcher.close();
+    },
   };
 }
 
@@ -170,21 +190,22 @@ const agentTimeout = () =>
 /**
  * Sorts what undici threw into the problem the client is told; anything else is rethrown (a 500).
  * `signal` is the request's: aborted by the deadline (504) or by the client leaving (499).
+ * `errors` are undici's classes (undefined only if undici was never loaded, when none can occur).
  */
-function failure(error: unknown, signal: AbortSignal): HttpProblem {
+function failure(error: unknown, signal: AbortSignal, errors: typeof Undici.errors | undefined): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (signal.aborted) {
     return signal.reason === TIMED_OUT
       ? agentTimeout()
       : new HttpProblem(CLIENT_CLOSED, 'The client closed the request.');
   }
-  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
+  if (errors && (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError)) {
     return agentTimeout();
   }
-  if (error instanceof errors.ConnectTimeoutError || UNREACHABLE.has(codeOf(error) ?? '')) {
+  if ((errors && error instanceof errors.ConnectTimeoutError) || UNREACHABLE.has(codeOf(error) ?? '')) {
     return serviceUnavailable('The agent service is unreachable. Retry later.');
   }
-  if (error instanceof errors.SocketError || codeOf(error) === 'ECONNRESET') {
+  if ((errors && error instanceof errors.SocketError) || codeOf(error) === 'ECONNRESET') {
     return badGateway('The connection to the agent broke off. Retry with the same Idempotency-Key.');
   }
   throw error;
