@@ -13,6 +13,11 @@
 // which would start something. The rest is what the entry points load; importing it runs no app
 // code. A module with an effect on import fails the build here, which is the point: the image
 // names its entry points, or the module is fixed.
+//
+// What an app imports later, by a dynamic import (the api's modules loaded once it listens), a
+// static walk cannot see: a dist module that exports `compileCacheImports` (an async function
+// importing them) has it awaited here — src/startup/compile-cache-imports.ts in the api and the
+// task-runner.
 import { flushCompileCache, getCompileCacheDir } from 'node:module';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,8 +36,15 @@ const modules = readdirSync(dist, { recursive: true, encoding: 'utf8' })
   .filter((path) => path.endsWith('.js') && !isEntryPoint(path))
   .sort();
 
-for (const path of modules) await import(pathToFileURL(join(dist, path)).href);
+let later = 0;
+for (const path of modules) {
+  const namespace = await import(pathToFileURL(join(dist, path)).href);
+  if (typeof namespace.compileCacheImports === 'function') {
+    await namespace.compileCacheImports();
+    later++;
+  }
+}
 flushCompileCache();
 console.log(
-  `compile cache: ${modules.length} modules of dist/ and their imports, in ${relative(process.cwd(), getCompileCacheDir())}/`,
+  `compile cache: ${modules.length} modules of dist/ and their imports (${later} compileCacheImports), in ${relative(process.cwd(), getCompileCacheDir())}/`,
 );

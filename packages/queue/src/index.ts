@@ -2,6 +2,7 @@ export { jobNames, jobs, parseJobPayload, retention, type JobName, type JobPaylo
 export { fairPriority, LOWEST_PRIORITY } from './fairness.ts';
 export {
   createProducer,
+  importBullmq,
   QueueUnavailableError,
   type EnqueueOptions,
   type Producer,

@@ -64,9 +64,12 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-/** BullMQ, imported once per process, on first need (see `Producer.load`). */
+/**
+ * BullMQ, imported once per process, on first need (see `Producer.load`). Exported for an image's
+ * compile cache, filled at build by importing what the app imports later (docker/compile-cache.mjs).
+ */
 let bullmq: Promise<typeof BullMQ> | undefined;
-const importBullmq = () => (bullmq ??= import('bullmq'));
+export const importBullmq = () => (bullmq ??= import('bullmq'));
 
 /**
  * The only way code adds jobs. It validates the payload against the contract before it reaches

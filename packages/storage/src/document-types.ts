@@ -44,7 +44,7 @@ export function kindOfMediaType(mediaType: string): DocumentKind | undefined {
  * detect anything.
  */
 let fileType: Promise<typeof FileType> | undefined;
-const importFileType = () => (fileType ??= import('file-type'));
+export const importFileType = () => (fileType ??= import('file-type'));
 
 /**
  * Recognizes a file from `bytes`: its first bytes (`complete: false`, e.g. the first

@@ -1,5 +1,6 @@
 export {
   createObjectStorage,
+  importS3Client,
   isStorageUnavailable,
   ObjectTooLargeError,
   type ObjectStorage,
@@ -11,6 +12,7 @@ export {
   ACCEPTED_TYPES,
   decodeUtf8,
   detectDocumentKind,
+  importFileType,
   documentKinds,
   kindOfMediaType,
   SNIFF_BYTES,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectStorageConfig } from '@repo/config';
+import type * as S3Storage from './s3-storage.ts';
 
 export interface StoredObject {
   key: string;
@@ -92,7 +93,7 @@ export function createObjectStorage(options: ObjectStorageOptions): ObjectStorag
   let closed = false;
   const s3 = () => {
     if (closed) return Promise.reject(new Error('object storage is closed'));
-    return (client ??= import('./s3-storage.ts').then(({ createS3Storage }) => createS3Storage(options)));
+    return (client ??= importS3Client().then(({ createS3Storage }) => createS3Storage(options)));
   };
   return {
     bucket: options.bucket,
@@ -118,6 +119,10 @@ export function createObjectStorage(options: ObjectStorageOptions): ObjectStorag
     },
   };
 }
+
+/** The S3 client's module (the AWS SDK under it), imported once per process. */
+let s3Client: Promise<typeof S3Storage> | undefined;
+export const importS3Client = () => (s3Client ??= import('./s3-storage.ts'));
 
 /** `<prefix><first 32 hex digits of SHA-256(owner id)>/<document id>`. */
 export function objectKey(prefix: string, ownerId: string, documentId: string): string {

@@ -75,12 +75,18 @@ describe('the app images at run time', () => {
       const container = await stack.project.containerId(service);
       // The app's modules imported again inside the running container (its user, its read-only
       // root, its NODE_COMPILE_CACHE), with Node saying what it did with each cached module.
+      // The api and the task-runner also import what they load only later (compileCacheImports:
+      // the api's deferred modules, the S3 client): those come from the cache too.
+      const later = service === 'api-prod' || service === 'task-runner-prod';
+      const load = later
+        ? "await import('./dist/app.js'); await (await import('./dist/startup/compile-cache-imports.js')).compileCacheImports()"
+        : "await import('./dist/app.js')";
       const said = await docker([
         'exec',
         container,
         'bash',
         '-c',
-        `NODE_DEBUG_NATIVE=COMPILE_CACHE node --import=@repo/telemetry/register --input-type=module --eval "await import('./dist/app.js')" 2>&1; for d in .compile-cache .compile-cache/*/; do [ -w "$d" ] && echo "WRITABLE $d"; done; true`,
+        `NODE_DEBUG_NATIVE=COMPILE_CACHE node --import=@repo/telemetry/register --input-type=module --eval "${load}" 2>&1; for d in .compile-cache .compile-cache/*/; do [ -w "$d" ] && echo "WRITABLE $d"; done; true`,
       ]);
       const accepted = said.match(/V8 code cache for \w+ \S+ was accepted/g) ?? [];
       const refused = said.split('\n').filter((line) => /was rejected|mismatch/i.test(line));
@@ -88,6 +94,11 @@ describe('the app images at run time', () => {
       // Hundreds of modules (the app's and its dependencies'), not a handful.
       expect(accepted.length, service).toBeGreaterThan(100);
       expect(said, service).toContain('/app/dist/app.js was accepted');
+      if (later) expect(said, service).toMatch(/node_modules\/@aws-sdk\/client-s3\/\S+ was accepted/);
+      if (service === 'api-prod') {
+        expect(said, service).toMatch(/node_modules\/bullmq\/\S+ was accepted/);
+        expect(said, service).toMatch(/node_modules\/undici\/\S+ was accepted/);
+      }
       // And the app cannot add to it: the folder and its cache are root's and not writable by
       // the app's user, even on a writable root file system. (Whether Node tries to persist what
       // it compiled afresh at exit depends on how the process ends, so that is not asserted.)

@@ -30,6 +30,10 @@ export const CLIENT_CLOSED = 499;
 /** Connecting failed outright: nothing reached the agent, so a retry is safe and quick to try. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** undici, imported once per process by the first client that needs it. */
+let undici: Promise<typeof Undici> | undefined;
+export const importUndici = () => (undici ??= import('undici'));
+
 /**
  * The api's side of the agent's turn contract (`POST /v1/conversations/:id/turns`). One undici
  * connection pool for the agent, with the timeouts of AGENT_TIMEOUT_MS set on it (undici's own
@@ -47,7 +51,7 @@ export function createAgentClient(options: AgentClientOptions) {
   let loaded: { undici: typeof Undici; dispatcher: Dispatcher } | undefined;
   let connecting: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
   const connect = () =>
-    (connecting ??= import('undici').then((undici) => {
+    (connecting ??= importUndici().then((undici) => {
       const dispatcher = new undici.Agent({
         connect: { timeout: Math.min(options.timeoutMs, 5_000) },
         // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),

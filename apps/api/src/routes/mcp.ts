@@ -4,7 +4,7 @@ import { authenticate } from '../plugins/app/authentication.ts';
 import { once, warmUpAfterListen } from '../startup/deferred.ts';
 
 /** The MCP SDK and the tools, imported after the server listens or by the first request. */
-const loadMcp = once(() => import('../mcp/mcp-exchange.ts'));
+export const loadMcp = once(() => import('../mcp/mcp-exchange.ts'));
 
 /** The request headers the MCP transport reads (content negotiation and the protocol version). */
 const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'];
