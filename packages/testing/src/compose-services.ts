@@ -103,8 +103,13 @@ export async function ensureObjectStorage(): Promise<string> {
   }
 }
 
+/**
+ * Removes every container of the test project. Postgres and Redis are `dev`-profile services
+ * (started here by name, which ignores profiles) and `down` only removes the services of the
+ * profiles it is given, so both profiles are named: with `test` alone they were left running.
+ */
 export async function stopServices(): Promise<void> {
-  await compose('--profile', 'test', 'down', '--volumes', '--remove-orphans');
+  await compose('--profile', 'dev', '--profile', 'test', 'down', '--volumes', '--remove-orphans');
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'down') {
