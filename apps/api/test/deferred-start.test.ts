@@ -33,10 +33,10 @@ afterAll(async () => {
 
 interface Line {
   msg?: string;
-  time?: string;
   module?: string;
+  /** The preload's lines (stderr): a package's first module loaded, a server listening. */
   deferredModule?: string;
-  at?: number;
+  listening?: number;
 }
 
 describe('start-up', () => {
@@ -44,7 +44,13 @@ describe('start-up', () => {
     const port = await freePort();
     api = spawn(
       process.execPath,
-      ['--conditions=@repo/source', '--import', './test/fixtures/watch-deferred-modules.mjs', 'src/main.ts'],
+      // As the image starts it (the telemetry preload first), from the TypeScript sources.
+      [
+        '--conditions=@repo/source',
+        '--import=@repo/telemetry/register',
+        '--import=./test/fixtures/watch-deferred-modules.mjs',
+        'src/main.ts',
+      ],
       {
         cwd: new URL('..', import.meta.url),
         env: {
@@ -66,9 +72,14 @@ describe('start-up', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const lines: Line[] = [];
+    // The log (stdout) and the preload's lines (stderr), each in the order it was written.
+    const log: Line[] = [];
+    const preload: Line[] = [];
     let output = '';
-    for (const stream of [api.stdout!, api.stderr!]) {
+    for (const [stream, lines] of [
+      [api.stdout!, log],
+      [api.stderr!, preload],
+    ] as const) {
       let rest = '';
       stream.setEncoding('utf8').on('data', (chunk: string) => {
         output += chunk;
@@ -84,31 +95,35 @@ describe('start-up', () => {
       });
     }
 
-    const listening = await waitFor(
-      () => lines.find((line) => line.msg === `Server listening at http://127.0.0.1:${port}`),
-      { timeoutMs: 60_000, what: `the api to listen (output so far: ${output.slice(-2_000)})` },
-    );
+    await waitFor(() => log.some((line) => line.msg === `Server listening at http://127.0.0.1:${port}`), {
+      timeoutMs: 60_000,
+      what: `the api to listen (output so far: ${output.slice(-2_000)})`,
+    });
     // Each warm-up says it finished; none failed.
     const warmed = ['bullmq', 'object storage', 'mcp', 'undici'];
     await waitFor(
       () =>
         warmed.every((name) =>
-          lines.some((line) => line.msg === 'loaded after listening' && line.module === name),
+          log.some((line) => line.msg === 'loaded after listening' && line.module === name),
         ),
       { timeoutMs: 30_000, what: `the deferred modules to load (output: ${output.slice(-2_000)})` },
     );
-    expect(lines.filter((line) => line.msg === 'could not load after listening')).toEqual([]);
+    expect(log.filter((line) => line.msg === 'could not load after listening')).toEqual([]);
 
-    // And none of them was loaded before the server listened.
-    const listenedAt = Date.parse(listening.time!);
-    const loads = lines.filter((line) => line.deferredModule !== undefined);
+    // And none of them was loaded before the server listened: on the preload's one stream, each
+    // package's first load comes after the api's port was listening (file-type: not at all).
+    const listened = preload.findIndex((line) => line.listening === port);
+    expect(listened, output.slice(-2_000)).toBeGreaterThan(-1);
+    const loads = preload.filter((line) => line.deferredModule !== undefined);
     expect(loads.map((line) => line.deferredModule).sort()).toEqual([
       'bullmq',
       'mcp-sdk',
       's3-client',
       'undici',
     ]);
-    for (const load of loads) expect(load.at, load.deferredModule).toBeGreaterThanOrEqual(listenedAt);
+    for (const load of loads) {
+      expect(preload.indexOf(load), load.deferredModule).toBeGreaterThan(listened);
+    }
 
     // The process serves what needed them: an enqueue (a document's ingestion job) goes through.
     const created = await fetch(`http://127.0.0.1:${port}/v1/documents`, {

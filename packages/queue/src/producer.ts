@@ -78,9 +78,12 @@ export const importBullmq = () => (bullmq ??= import('bullmq'));
 export function createProducer(options: ProducerOptions): Producer {
   const timeoutMs = options.timeoutMs ?? 1_000;
   const queues = new Map<JobName, Queue>();
+  let closed = false;
 
   const queue = async (name: JobName): Promise<Queue> => {
     const { Queue } = await importBullmq();
+    // A queue made after close() would never be closed.
+    if (closed) throw new QueueUnavailableError('the producer is closed');
     let existing = queues.get(name);
     if (!existing) {
       existing = new Queue(name, {
@@ -134,6 +137,7 @@ export function createProducer(options: ProducerOptions): Producer {
       }
     },
     async close() {
+      closed = true;
       // Queues built on a caller's connection leave that connection open; its owner closes it.
       await Promise.all([...queues.values()].map((q) => q.close()));
     },

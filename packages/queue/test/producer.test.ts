@@ -48,6 +48,8 @@ describe('the producer', () => {
     } finally {
       await fresh.close();
     }
+    // After close(), no queue is made that nothing would close.
+    await expect(fresh.queue('summarize-conversation')).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
   it('treats the job id as an idempotency key', async () => {

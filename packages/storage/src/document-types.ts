@@ -1,4 +1,5 @@
 import type * as FileType from 'file-type';
+
 /**
  * The kinds of file a document can be made from, each recognized by its content (magic bytes,
  * valid UTF-8), never by a name or a declared type: a client may name a file anything. The api

@@ -114,8 +114,12 @@ export function createObjectStorage(options: ObjectStorageOptions): ObjectStorag
     },
     close() {
       closed = true;
-      // A client still being imported is closed as soon as it exists.
-      void client?.then((loaded) => loaded.close());
+      // A client still being imported is closed as soon as it exists; one whose import failed
+      // (logged where it was awaited) has nothing to close.
+      void client?.then(
+        (loaded) => loaded.close(),
+        () => {},
+      );
     },
   };
 }
@@ -169,7 +173,9 @@ export function isStorageUnavailable(error: unknown): boolean {
 /**
  * The HTTP status of an error the S3 server answered with (0 when the SDK did not say), undefined
  * for any other error. Recognized by its shape — a `$fault` and the response's `$metadata`, as
- * the SDK's own `ServiceException.isInstance` does — so this module need not load the SDK.
+ * the SDK's own `ServiceException.isInstance` does — so this module need not load the SDK. Any
+ * AWS service error has that shape, so a 5xx from the credential chain (STS, SSO) is an outage
+ * too, as it should be: a retry later can succeed.
  */
 function serviceErrorStatus(error: object): number | undefined {
   const { $fault, $metadata } = error as { $fault?: unknown; $metadata?: unknown };

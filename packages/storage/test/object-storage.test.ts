@@ -190,6 +190,15 @@ describe('object storage', () => {
     expect(isStorageUnavailable(answered(404, 'NoSuchBucket'))).toBe(false);
     // Wrapped (a stream error carrying the request's as its cause).
     expect(isStorageUnavailable(new Error('upload failed', { cause: answered(502) }))).toBe(true);
+    // Recognized by shape, as the SDK's isInstance does: a plain object with the same fields is
+    // one too (and an error of another copy of the SDK would be).
+    const shaped = (status: number) => ({
+      name: 'Error',
+      $fault: 'server',
+      $metadata: { httpStatusCode: status },
+    });
+    expect(isStorageUnavailable(shaped(503))).toBe(true);
+    expect(isStorageUnavailable({ ...shaped(403), $fault: 'client' })).toBe(false);
     // Something else with a $metadata is not taken for an S3 answer.
     expect(isStorageUnavailable({ $metadata: { httpStatusCode: 503 } })).toBe(false);
   });

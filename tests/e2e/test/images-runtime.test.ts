@@ -94,10 +94,14 @@ describe('the app images at run time', () => {
       // Hundreds of modules (the app's and its dependencies'), not a handful.
       expect(accepted.length, service).toBeGreaterThan(100);
       expect(said, service).toContain('/app/dist/app.js was accepted');
-      if (later) expect(said, service).toMatch(/node_modules\/@aws-sdk\/client-s3\/\S+ was accepted/);
+      if (later) {
+        expect(said, service).toMatch(/node_modules\/@aws-sdk\/client-s3\/\S+ was accepted/);
+        expect(said, service).toMatch(/node_modules\/file-type\/\S+ was accepted/);
+      }
       if (service === 'api-prod') {
         expect(said, service).toMatch(/node_modules\/bullmq\/\S+ was accepted/);
         expect(said, service).toMatch(/node_modules\/undici\/\S+ was accepted/);
+        expect(said, service).toMatch(/node_modules\/@modelcontextprotocol\/sdk\/\S+ was accepted/);
       }
       // And the app cannot add to it: the folder and its cache are root's and not writable by
       // the app's user, even on a writable root file system. (Whether Node tries to persist what

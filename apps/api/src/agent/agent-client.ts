@@ -31,8 +31,8 @@ export const CLIENT_CLOSED = 499;
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** undici, imported once per process by the first client that needs it. */
-let undici: Promise<typeof Undici> | undefined;
-export const importUndici = () => (undici ??= import('undici'));
+let undiciModule: Promise<typeof Undici> | undefined;
+export const importUndici = () => (undiciModule ??= import('undici'));
 
 /**
  * The api's side of the agent's turn contract (`POST /v1/conversations/:id/turns`). One undici
@@ -49,9 +49,10 @@ export const importUndici = () => (undici ??= import('undici'));
  */
 export function createAgentClient(options: AgentClientOptions) {
   let loaded: { undici: typeof Undici; dispatcher: Dispatcher } | undefined;
-  let connecting: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
-  const connect = () =>
-    (connecting ??= importUndici().then((undici) => {
+  let pool: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
+  /** undici and the connection pool (no connection is opened here), made by the first caller. */
+  const connectionPool = () =>
+    (pool ??= importUndici().then((undici) => {
       const dispatcher = new undici.Agent({
         connect: { timeout: Math.min(options.timeoutMs, 5_000) },
         // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
@@ -73,7 +74,7 @@ export function createAgentClient(options: AgentClientOptions) {
     consume: (response: Dispatcher.ResponseData) => Promise<T>,
   ): Promise<T> {
     // Before the deadline starts: importing undici (once) is not the agent's time.
-    const { undici, dispatcher } = await connect();
+    const { undici, dispatcher } = await connectionPool();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(TIMED_OUT), options.timeoutMs);
     const forward = () => controller.abort(turn.signal.reason);
@@ -122,7 +123,7 @@ export function createAgentClient(options: AgentClientOptions) {
      * started it; false when it was not waiting with every call decided (continued already).
      */
     async continueRun(ownerId: string, runId: string): Promise<boolean> {
-      const { undici, dispatcher } = await connect();
+      const { undici, dispatcher } = await connectionPool();
       const response = await undici.request(`${base}/v1/runs/${runId}/continue`, {
         dispatcher,
         method: 'POST',
@@ -161,11 +162,13 @@ export function createAgentClient(options: AgentClientOptions) {
 
     /** Imports undici and makes the connection pool now rather than at the first turn. */
     load: async () => {
-      await connect();
+      await connectionPool();
     },
 
     close: async () => {
-      if (connecting) await (await connecting).dispatcher.close();
+      // A pool whose import failed (logged where it was awaited) has nothing to close.
+      const made = await pool?.catch(() => undefined);
+      await made?.dispatcher.close();
     },
   };
 }

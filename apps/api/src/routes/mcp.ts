@@ -34,9 +34,10 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
  * - Rate limited like any route (the limiter's hook runs first, keyed by the owner).
  * - Stateless: a new MCP server and transport per request (mcp/mcp-exchange.ts), so any replica
  *   answers any request and nothing is kept between them. The SDK's web-standard transport
- *   returns a `Response`, which Fastify sends like any reply — so request ids, rate-limit and CORS headers, metrics and request logs
- *   apply as they do to every other route (the Node transport would need `reply.hijack()`,
- *   which skips them all).
+ *   returns a `Response`, which Fastify sends like any reply — so request ids, rate-limit and
+ *   CORS headers, metrics and request logs apply as they do to every other route (the Node
+ *   transport would need `reply.hijack()`, which skips them all). The SDK is imported once the
+ *   server listens, or by the first request (startup/deferred.ts).
  * - One JSON-RPC message per request. A batch (a JSON array) is refused with a JSON-RPC error
  *   before anything runs: the rate limiter counts requests, so a batch of 100 `create_task` calls
  *   would cost one unit of the budget and queue 100 agent runs. Nothing is lost by refusing them:

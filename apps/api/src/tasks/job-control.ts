@@ -29,8 +29,10 @@ export function createJobControl({
   return async function stopJob(type: string, taskId: string): Promise<StopOutcome> {
     if (!(jobNames as string[]).includes(type)) return 'unknown';
     try {
+      // Before the timeout starts: the time to import BullMQ (once) is not Redis's answer time.
+      const queue = await producer.queue(type as JobName);
       return await withTimeout(timeoutMs, async () => {
-        const job = await (await producer.queue(type as JobName)).getJob(taskId);
+        const job = await queue.getJob(taskId);
         if (job) {
           try {
             // A waiting or delayed job is removed outright; an active one is locked by its worker.
