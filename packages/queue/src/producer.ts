@@ -57,7 +57,7 @@ export interface Producer {
   /**
    * Imports BullMQ now rather than at the first job. BullMQ and its dependencies are ~290 modules,
    * the largest share of an api's start-up that no probe or read needs: the api calls this once
-   * it listens (server.ts), so readiness does not wait for them and the first enqueue does not
+   * it listens (server.ts), so start-up does not wait for them and the first enqueue does not
    * pay for them either.
    */
   load(): Promise<void>;
