@@ -15,7 +15,7 @@ import { createRunFeed, type RunFeed } from '@repo/runs';
 import type { ObjectStorage } from '@repo/storage';
 import Fastify from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
-import { createAgentClient } from './agent/agent-client.ts';
+import { createAgentClient, importUndici } from './agent/agent-client.ts';
 import { createApiKeysService } from './api-keys/api-keys-service.ts';
 import { createUsageService } from './usage/usage-service.ts';
 import { createQuotasService } from './quotas/quotas-service.ts';
@@ -286,7 +286,7 @@ export async function buildApp(deps: AppDependencies) {
   if (agent) {
     app.addHook('onClose', () => agent.close());
     // undici is imported once the server listens, or by the first turn (startup/deferred.ts).
-    warmUpAfterListen(app, 'undici', () => agent.load());
+    warmUpAfterListen(app, 'undici', importUndici);
   }
 
   await app.register(healthRoutes, {

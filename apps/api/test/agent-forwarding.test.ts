@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { messages } from '@repo/db';
 import { script, textOf, type Responder } from '@repo/fake-llm';
 import { asc, eq } from 'drizzle-orm';
@@ -212,6 +214,33 @@ describe('failures between the api and the agent', () => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.headers['retry-after']).toBeDefined();
     expect(await storedRoles(conversationId)).toEqual([]);
+  });
+
+  it('answers 502 when the connection to the agent breaks off before it answers', async () => {
+    // Accepts the connection, reads the request, and hangs up without a word: undici's SocketError.
+    const hangUp = createServer((socket) => socket.once('data', () => socket.destroy()));
+    hangUp.listen(0, '127.0.0.1');
+    await once(hangUp, 'listening');
+    try {
+      const { port } = hangUp.address() as { port: number };
+      const broken = await s.apiWith({ AGENT_URL: `http://127.0.0.1:${port}` });
+      const conversationId = await insertConversation(s.api.db, 'alice');
+      for (const accept of ['application/json', 'text/event-stream']) {
+        const response = await broken.app.inject({
+          method: 'POST',
+          url: `/v1/conversations/${conversationId}/messages`,
+          headers: { ...alice, accept },
+          payload: { content: 'hello?' },
+        });
+        expect(response.statusCode, accept).toBe(502);
+        expect(response.json(), accept).toMatchObject({
+          type: 'urn:keelson:problem:agent-failed',
+          detail: expect.stringContaining('broke off'),
+        });
+      }
+    } finally {
+      hangUp.close();
+    }
   });
 
   it('answers 502, not 401, when the agent refuses the api’s service token (a deployment error)', async () => {

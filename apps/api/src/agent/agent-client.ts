@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, serviceUnavailable } from '@repo/http';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
+import { once } from '../startup/deferred.ts';
 
 export interface AgentClientOptions {
   /** The agent service's base URL (AGENT_URL). */
@@ -30,9 +31,8 @@ export const CLIENT_CLOSED = 499;
 /** Connecting failed outright: nothing reached the agent, so a retry is safe and quick to try. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** undici, imported once per process by the first client that needs it. */
-let undiciModule: Promise<typeof Undici> | undefined;
-export const importUndici = () => (undiciModule ??= import('undici'));
+/** undici, imported once per process by the first client that needs it (startup/deferred.ts). */
+export const importUndici = once(() => import('undici'));
 
 /**
  * The api's side of the agent's turn contract (`POST /v1/conversations/:id/turns`). One undici
@@ -44,24 +44,24 @@ export const importUndici = () => (undiciModule ??= import('undici'));
  * The api never retries a turn by itself: it is a POST with effects. A client that retries with
  * its Idempotency-Key is safe, because the agent stores the user's message once per key.
  *
- * undici (~110 modules, ~10 % of the api's start-up) is imported by the first call or by
- * `load()`, which the app calls once the server listens (startup/deferred.ts).
+ * undici (~110 modules, ~10 % of the api's start-up) is imported by the first call, or once the
+ * server listens (app.ts, startup/deferred.ts).
  */
 export function createAgentClient(options: AgentClientOptions) {
-  let loaded: { undici: typeof Undici; dispatcher: Dispatcher } | undefined;
-  let pool: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
   /** undici and the connection pool (no connection is opened here), made by the first caller. */
-  const connectionPool = () =>
-    (pool ??= importUndici().then((undici) => {
-      const dispatcher = new undici.Agent({
-        connect: { timeout: Math.min(options.timeoutMs, 5_000) },
-        // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
-        // so the deadline for the response is a timer of ours; this one bounds silence mid-stream.
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      });
-      return (loaded = { undici, dispatcher });
-    }));
+  let pool: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
+  const connectionPool = () => (pool ??= makePool());
+  const makePool = async () => {
+    const undici = await importUndici();
+    const dispatcher = new undici.Agent({
+      connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+      // A backstop only: undici's timers tick coarsely (a 500 ms timeout fires after about 1 s),
+      // so the deadline for the response is a timer of ours; this one bounds silence mid-stream.
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    return { undici, dispatcher };
+  };
   const base = options.url.replace(/\/+$/, '');
 
   /**
@@ -100,7 +100,7 @@ export function createAgentClient(options: AgentClientOptions) {
       if (!answered) throw await agentProblem(response);
       return await consume(response);
     } catch (error) {
-      throw failure(error, controller.signal, undici.errors);
+      throw failure(error, controller.signal);
     } finally {
       clearTimeout(deadline);
     }
@@ -154,19 +154,15 @@ export function createAgentClient(options: AgentClientOptions) {
     /** What a failure in the middle of a stream becomes (a 5xx problem; 499 if the client left). */
     problemOf(error: unknown, signal: AbortSignal): HttpProblem {
       try {
-        return failure(error, signal, loaded?.undici.errors);
+        return failure(error, signal);
       } catch {
         return badGateway('The agent stream broke off.');
       }
     },
 
-    /** Imports undici and makes the connection pool now rather than at the first turn. */
-    load: async () => {
-      await connectionPool();
-    },
-
     close: async () => {
-      // A pool whose import failed (logged where it was awaited) has nothing to close.
+      // No pool yet: nothing to close. One whose import failed (logged where it was awaited)
+      // has nothing to close either.
       const made = await pool?.catch(() => undefined);
       await made?.dispatcher.close();
     },
@@ -197,22 +193,22 @@ const agentTimeout = () =>
 /**
  * Sorts what undici threw into the problem the client is told; anything else is rethrown (a 500).
  * `signal` is the request's: aborted by the deadline (504) or by the client leaving (499).
- * `errors` are undici's classes (undefined only if undici was never loaded, when none can occur).
+ * undici's errors are told by their documented `code`s, so this needs no reference to the module
+ * (which is imported on first use).
  */
-function failure(error: unknown, signal: AbortSignal, errors: typeof Undici.errors | undefined): HttpProblem {
+function failure(error: unknown, signal: AbortSignal): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (signal.aborted) {
     return signal.reason === TIMED_OUT
       ? agentTimeout()
       : new HttpProblem(CLIENT_CLOSED, 'The client closed the request.');
   }
-  if (errors && (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError)) {
-    return agentTimeout();
-  }
-  if ((errors && error instanceof errors.ConnectTimeoutError) || UNREACHABLE.has(codeOf(error) ?? '')) {
+  const code = codeOf(error) ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return agentTimeout();
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || UNREACHABLE.has(code)) {
     return serviceUnavailable('The agent service is unreachable. Retry later.');
   }
-  if ((errors && error instanceof errors.SocketError) || codeOf(error) === 'ECONNRESET') {
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') {
     return badGateway('The connection to the agent broke off. Retry with the same Idempotency-Key.');
   }
   throw error;
