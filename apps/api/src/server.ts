@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { databaseTls, objectStorageConfig } from '@repo/config';
 import { createDatabase, createPool } from '@repo/db';
 import { createLogger, createMetricsRegistry, type Logger } from '@repo/observability';
-import { createProducer, createRedis } from '@repo/queue';
-import { createObjectStorage } from '@repo/storage';
+import { createProducer, createRedis, importBullmq } from '@repo/queue';
+import { createObjectStorage, importS3Client } from '@repo/storage';
 import { queueTelemetry } from '@repo/telemetry/queue';
 import { buildApp, type App } from './app.ts';
 import type { ApiConfig } from './config.ts';
@@ -54,8 +54,8 @@ export async function createServer(
   });
   // BullMQ and the S3 client are imported once this replica listens (or by the first request that
   // needs one): start-up does not wait for them (startup/deferred.ts).
-  warmUpAfterListen(app, 'bullmq', () => producer.load());
-  if (storage) warmUpAfterListen(app, 'object storage', () => storage.load());
+  warmUpAfterListen(app, 'bullmq', importBullmq);
+  if (storage) warmUpAfterListen(app, 'object storage', importS3Client);
   const metricsServer = buildMetricsServer({ registry: metrics, logger });
   app.addHook('onClose', async () => {
     await metricsServer.close();

@@ -54,19 +54,14 @@ export interface Producer {
   ): Promise<void>;
   /** The job's BullMQ queue (created on first use, shared by later calls). */
   queue(name: JobName): Promise<Queue>;
-  /**
-   * Imports BullMQ now rather than at the first job. BullMQ and its dependencies are ~290 modules,
-   * the largest share of an api's start-up that no probe or read needs: the api calls this once
-   * it listens (server.ts), so start-up does not wait for them and the first enqueue does not
-   * pay for them either.
-   */
-  load(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * BullMQ, imported once per process, on first need (see `Producer.load`). Exported for an image's
- * compile cache, filled at build by importing what the app imports later (docker/compile-cache.mjs).
+ * BullMQ, imported once per process, on first need. BullMQ and its dependencies are ~290 modules,
+ * the largest share of an api's start-up that no probe or read needs: the api calls this once it
+ * listens (server.ts), so start-up does not wait for them and the first enqueue does not pay for
+ * them either; an image's compile cache is filled with it too (docker/compile-cache.mjs).
  */
 let bullmq: Promise<typeof BullMQ> | undefined;
 export const importBullmq = () => (bullmq ??= import('bullmq'));
@@ -100,9 +95,6 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
-    async load() {
-      await importBullmq();
-    },
     async enqueue(name, payload, { jobId, deduplicationId, ownerPlace }) {
       const data = jobs[name].payload.parse(payload);
       const priority = ownerPlace === undefined ? undefined : fairPriority(ownerPlace);

@@ -66,11 +66,6 @@ export interface ObjectStorage {
   abortStaleUploads(startedBefore: Date): Promise<number>;
   /** Whether the bucket exists and these credentials may use it (throws otherwise). */
   checkBucket(): Promise<void>;
-  /**
-   * Imports the S3 client now rather than at the first call (the api calls it once it listens:
-   * server.ts). Calls made before it finishes wait for it.
-   */
-  load(): Promise<void>;
   /** Ends the client's connections; a call after this fails. */
   close(): void;
 }
@@ -79,9 +74,10 @@ export interface ObjectStorage {
  * Object storage on the S3 API. One client per process (it pools its connections); `close()` ends
  * them.
  *
- * The client — the AWS SDK, a few hundred modules, ~20 % of the api's start-up (tests/bench/
- * README.md, "Start-up") — is imported on the first call or `load()`, whichever comes first: a
- * process starts listening without it, and one that serves no file never loads it.
+ * The client — the AWS SDK, a few hundred modules (tests/bench/README.md, "Start-up, stop 27") —
+ * is imported by the first call or `importS3Client()`, whichever comes first (the api calls it
+ * once it listens): a process starts listening without it, and one that serves no file never
+ * loads it.
  *
  * Keys are `<S3_KEY_PREFIX><owner>/<document id>`, `<owner>` being a SHA-256 of the owner id:
  * owner ids are whatever an identity provider puts in `sub` (any length, slashes, Unicode), and a
@@ -89,7 +85,7 @@ export interface ObjectStorage {
  * files under one prefix (to export or erase them).
  */
 export function createObjectStorage(options: ObjectStorageOptions): ObjectStorage {
-  let client: Promise<Omit<ObjectStorage, 'load'>> | undefined;
+  let client: Promise<ObjectStorage> | undefined;
   let closed = false;
   const s3 = () => {
     if (closed) return Promise.reject(new Error('object storage is closed'));
@@ -109,9 +105,6 @@ export function createObjectStorage(options: ObjectStorageOptions): ObjectStorag
     },
     abortStaleUploads: async (startedBefore) => (await s3()).abortStaleUploads(startedBefore),
     checkBucket: async () => (await s3()).checkBucket(),
-    load: async () => {
-      await s3();
-    },
     close() {
       closed = true;
       // A client still being imported is closed as soon as it exists; one whose import failed
@@ -124,7 +117,7 @@ export function createObjectStorage(options: ObjectStorageOptions): ObjectStorag
   };
 }
 
-/** The S3 client's module (the AWS SDK under it), imported once per process. */
+/** The S3 client's module (the AWS SDK under it), imported once per process, by whoever needs it first. */
 let s3Client: Promise<typeof S3Storage> | undefined;
 export const importS3Client = () => (s3Client ??= import('./s3-storage.ts'));
 

@@ -35,7 +35,7 @@ const DELETE_BATCH = 1_000;
  * The S3 client behind `createObjectStorage` (object-storage.ts), which imports this module on
  * first use: the AWS SDK is a few hundred modules that a process serving no file never needs.
  */
-export function createS3Storage(options: ObjectStorageOptions): Omit<ObjectStorage, 'load'> {
+export function createS3Storage(options: ObjectStorageOptions): ObjectStorage {
   const client = new S3Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
