@@ -29,13 +29,7 @@ async function admin(...args: string[]) {
       ['--conditions=@repo/source', 'src/cli/admin.ts', ...args],
       {
         cwd: new URL('..', import.meta.url),
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          DATABASE_URL: t.database.url,
-          REDIS_URL: t.config.REDIS_URL,
-          QUEUE_PREFIX: t.prefix,
-        },
+        env: t.processEnv,
         timeout: 30_000,
       },
     );

@@ -54,11 +54,7 @@ describe('start-up', () => {
       {
         cwd: new URL('..', import.meta.url),
         env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          DATABASE_URL: t.database.url,
-          REDIS_URL: t.config.REDIS_URL,
-          QUEUE_PREFIX: t.prefix,
+          ...t.processEnv,
           JWT_SECRET: TEST_JWT_SECRET,
           // The agent's client is made (and undici loaded) without a connection to it.
           AGENT_URL: 'http://127.0.0.1:9',

@@ -8,21 +8,27 @@ import {
   isStorageUnavailable,
   ObjectTooLargeError,
   type ObjectStorage,
+  type ObjectStorageOptions,
 } from '../src/index.ts';
 
 let bucket: TestBucket;
 let storage: ObjectStorage;
 
-beforeAll(async () => {
-  bucket = await createTestBucket('storage');
-  storage = createObjectStorage({
+/** A client of the test bucket, under `documents/`, with what a case changes. */
+const storageWith = (options: Partial<ObjectStorageOptions> = {}) =>
+  createObjectStorage({
     bucket: bucket.bucket,
     endpoint: bucket.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     keyPrefix: 'documents/',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...options,
   });
+
+beforeAll(async () => {
+  bucket = await createTestBucket('storage');
+  storage = storageWith();
 });
 afterAll(() => storage?.close());
 
@@ -92,14 +98,7 @@ describe('object storage', () => {
   });
 
   it('lists under its prefix only, and deletes one or many', async () => {
-    const other = createObjectStorage({
-      bucket: bucket.bucket,
-      endpoint: bucket.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      keyPrefix: 'elsewhere/',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const other = storageWith({ keyPrefix: 'elsewhere/' });
     try {
       await other.upload('elsewhere/not-ours', Readable.from(['x']), { contentType: 'text/plain' });
       const keys = Array.from({ length: 3 }, (_, i) => storage.keyFor('carol', `doc-${i}`));
@@ -140,15 +139,7 @@ describe('object storage', () => {
 
   it('reports an unreachable server as unavailable, and a missing bucket as not', async () => {
     const proxy = await createTcpProxy(bucket.endpoint);
-    const unreachable = createObjectStorage({
-      bucket: bucket.bucket,
-      endpoint: `http://127.0.0.1:${proxy.port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      keyPrefix: 'documents/',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      connectTimeoutMs: 500,
-    });
+    const unreachable = storageWith({ endpoint: `http://127.0.0.1:${proxy.port}`, connectTimeoutMs: 500 });
     try {
       await unreachable.checkBucket();
       await proxy.cut();
@@ -158,14 +149,7 @@ describe('object storage', () => {
       unreachable.close();
       await proxy.close();
     }
-    const noBucket = createObjectStorage({
-      bucket: 'no-such-bucket-here',
-      endpoint: bucket.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      keyPrefix: 'documents/',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const noBucket = storageWith({ bucket: 'no-such-bucket-here' });
     try {
       const error = await noBucket.checkBucket().catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(Error);
@@ -204,16 +188,9 @@ describe('object storage', () => {
   });
 
   it('a closed storage refuses calls, even one closed before its client was ever loaded', async () => {
-    const closed = createObjectStorage({
-      bucket: bucket.bucket,
-      endpoint: bucket.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      keyPrefix: 'documents/',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const closed = storageWith();
     closed.close();
     await expect(closed.checkBucket()).rejects.toThrow('object storage is closed');
-    await expect(closed.load()).rejects.toThrow('object storage is closed');
+    await expect(closed.open('documents/x')).rejects.toThrow('object storage is closed');
   });
 });

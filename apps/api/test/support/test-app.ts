@@ -28,6 +28,11 @@ export interface TestApp {
   /** What METRICS_PORT serves, built by the production factory on the app's registry. */
   metricsServer: MetricsServer;
   prefix: string;
+  /**
+   * The environment of an api process (the CLI, `src/main.ts`) spawned on this app's database,
+   * Redis and queue prefix; a test adds what it needs.
+   */
+  processEnv: Record<string, string | undefined>;
   /** `Authorization` header of a user token for `owner` (valid for an hour unless told otherwise). */
   auth(owner: string, options?: { expiresInSeconds?: number }): Promise<{ authorization: string }>;
   close(): Promise<void>;
@@ -129,6 +134,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     metricsServer,
     prefix,
+    processEnv: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: config.REDIS_URL,
+      QUEUE_PREFIX: prefix,
+    },
     async auth(owner, { expiresInSeconds } = {}) {
       const token = await signAccessToken({
         secret: TEST_JWT_SECRET,
