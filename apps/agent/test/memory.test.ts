@@ -1,5 +1,6 @@
-import { conversations, messages } from '@repo/db';
+import { conversations, messages, runs } from '@repo/db';
 import { script, textOf } from '@repo/fake-llm';
+import { waitFor } from '@repo/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAgent, type TestAgent } from './support/test-agent.ts';
@@ -13,11 +14,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-const say = (id: string, content: string) =>
+const say = (id: string, content: string, owner?: string) =>
   t.app.inject({
     method: 'POST',
     url: `/v1/conversations/${id}/turns`,
-    headers: t.headers(),
+    headers: t.headers(owner),
     payload: { content },
   });
 
@@ -89,5 +90,83 @@ describe('conversation memory', () => {
     expect(next.messages.some((m) => textOf(m).startsWith('Fact 0:'))).toBe(false);
     // Every message is still stored.
     expect(await t.db.$count(messages, eq(messages.conversationId, id))).toBe(2 * 13);
+  });
+});
+
+describe("a turn's context, read by the run's start", () => {
+  const roles = (request: { messages: { role: string }[] }) =>
+    request.messages.map((m) => `${m.role}: ${textOf(m as never)}`);
+
+  it('is the earlier turns and the new message, in order, each once', async () => {
+    const id = await t.conversation();
+    t.fake.setResponder((request) => ({ text: `Re: ${textOf(request.messages.at(-1))}` }));
+    expect((await say(id, 'one')).statusCode).toBe(200);
+    expect((await say(id, 'two')).statusCode).toBe(200);
+    expect(roles(t.fake.requests.at(-1)!)).toEqual([
+      'system: You are terse.',
+      'user: one',
+      'assistant: Re: one',
+      'user: two',
+    ]);
+  });
+
+  it('is read again after the start when the run before it ended while the start waited', async () => {
+    // A run of the conversation is still going, and its end is being stored by a transaction that
+    // has not committed: the next message's start waits for it on the active-run index, then
+    // starts. Its snapshot is older than that end, so the context must not come from it.
+    const owner = 'memory-race';
+    const id = await t.conversation(owner);
+    const [asked] = await t.db
+      .insert(messages)
+      .values({ conversationId: id, role: 'user', content: 'first', tokenCount: 1 })
+      .returning();
+    const [earlier] = await t.db
+      .insert(runs)
+      .values({
+        ownerId: owner,
+        conversationId: id,
+        status: 'running',
+        provider: 'openai-compatible',
+        model: 'test',
+        userMessageId: asked!.id,
+        leaseOwner: 'another-agent',
+        leaseExpiresAt: new Date(Date.now() + 60_000),
+        startedAt: new Date(),
+      })
+      .returning();
+    const ending = await t.pool.connect();
+    try {
+      await ending.query('begin');
+      await ending.query(
+        `insert into messages (conversation_id, role, content, token_count) values ($1, 'assistant', 'The earlier reply.', 1)`,
+        [id],
+      );
+      await ending.query(`update runs set status = 'succeeded', finished_at = now() where id = $1`, [
+        earlier!.id,
+      ]);
+      t.fake.setResponder(script({ text: 'Second reply.' }));
+      const second = say(id, 'second', owner);
+      // The start is waiting for the transaction's lock (not just not yet sent).
+      await waitFor(
+        async () => {
+          const { rows } = await t.pool.query<{ waiting: number }>(
+            `select count(*)::int as waiting from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          return rows[0]!.waiting > 0;
+        },
+        { what: "the run's start waiting on the active-run index" },
+      );
+      await ending.query('commit');
+      expect((await second).statusCode).toBe(200);
+    } finally {
+      ending.release();
+    }
+    expect(roles(t.fake.requests.at(-1)!)).toEqual([
+      'system: You are terse.',
+      'user: first',
+      'assistant: The earlier reply.',
+      'user: second',
+    ]);
   });
 });

@@ -153,6 +153,9 @@ describe('failures', () => {
         payload: { content: 'hi' },
       });
       expect(retry.json()).toMatchObject({ reply: { content: 'Back again.' }, replayed: false });
+      // The retry's context holds the stored message once (the run's start reads it, not adds it).
+      const context = flaky.fake.requests.at(-1)!.messages.filter((m) => m.role === 'user');
+      expect(context.map((m) => textOf(m))).toEqual(['hi']);
       const rows = await flaky.db
         .select()
         .from(messages)

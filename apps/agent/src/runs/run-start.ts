@@ -18,7 +18,19 @@ export interface RunConversation {
   id: string;
   summary: string | null;
   summarizedThroughSeq: number;
+  /**
+   * Its messages after the summary, oldest first, when the run's start read them with the
+   * summary (the turn then reads nothing more before it calls the model); unset: the turn reads
+   * them itself (a continued run).
+   */
+  history?: ContextMessage[];
 }
+
+/** What of a stored message the model's context is built from (memory/, conversations/). */
+export type ContextMessage = Pick<
+  Message,
+  'seq' | 'role' | 'content' | 'toolCalls' | 'toolResults' | 'tokenCount'
+>;
 
 export interface OpenRunInput {
   ownerId: string;
@@ -70,6 +82,8 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       run_id: string | null;
       active_run_id: string | null;
       admitted: boolean;
+      history: ContextMessage[];
+      user_message_seq: string | null;
     }>(
       db,
       'agent_run_start',
@@ -91,14 +105,26 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
         select ${userMessageId}, ${input.conversationId}, 'user', ${input.content},
                ${input.idempotencyKey ?? null}, ${input.tokenCount}
         from run where ${storeMessage}
-        returning id
+        returning id, seq
+      ), history as (
+        -- The turn's context, read with the summary it follows (one round trip less per turn):
+        -- only if the run started. The message stored above is not in this snapshot; it is
+        -- appended below.
+        select coalesce(json_agg(json_build_object(
+                 'seq', m.seq, 'role', m.role, 'content', m.content, 'toolCalls', m.tool_calls,
+                 'toolResults', m.tool_results, 'tokenCount', m.token_count) order by m.seq),
+               '[]'::json) as messages
+        from ${messages} m join conversation c on m.conversation_id = c.id
+        where m.seq > c.summarized_through_seq and exists (select 1 from run)
       )
       select c.id, c.summary, c.summarized_through_seq,
              (select id from run) as run_id,
              -- The statement's snapshot does not see its own insert, so this names another run.
              (select r.id from ${runs} r where r.conversation_id = c.id and r.status in (${ACTIVE})
               limit 1) as active_run_id,
-             exists (select 1 from admit) as admitted
+             exists (select 1 from admit) as admitted,
+             (select messages from history) as history,
+             (select seq from message) as user_message_seq
       from conversation c
     `,
     );
@@ -113,6 +139,12 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
           id: row.id,
           summary: row.summary,
           summarizedThroughSeq: Number(row.summarized_through_seq),
+          // A run still active in this statement's snapshot, yet ours started: that run ended
+          // while the statement waited on the active-run index, and its last messages are newer
+          // than the snapshot. The turn reads the history itself then, after both committed.
+          ...(row.active_run_id === null
+            ? { history: withUserMessage(row.history, row.user_message_seq, input) }
+            : {}),
         },
       };
     }
@@ -209,6 +241,27 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       }
     },
   };
+}
+
+/** The history the run's start read, and the user's message it stored (not in its snapshot). */
+function withUserMessage(
+  history: ContextMessage[],
+  userMessageSeq: string | null,
+  input: OpenRunInput,
+): ContextMessage[] {
+  // No seq: the message was stored before (a retried idempotency key), so it is in the history.
+  if (userMessageSeq === null) return history;
+  return [
+    ...history,
+    {
+      seq: Number(userMessageSeq),
+      role: 'user',
+      content: input.content,
+      toolCalls: null,
+      toolResults: null,
+      tokenCount: input.tokenCount,
+    },
+  ];
 }
 
 function isUniqueViolation(error: unknown): boolean {
