@@ -81,7 +81,12 @@ describe.each(probed)('%s HEALTHCHECK', (dockerfile) => {
     expect(command.slice(0, 2)).toEqual(['bash', '-c']);
     expect(command.join(' ')).not.toMatch(/\bnode\b/);
     // Docker's first probe runs one interval after the start: the interval bounds start → healthy.
-    expect(options).toMatch(/--interval=2s /);
+    // The api's is shorter than 2 s, so a restart that listens within ~1 s is reported healthy
+    // within 2 s (issue 13); each probe is a `docker exec`, so none is shorter than it needs.
+    const intervalMs = durationMs(/--interval=(\S+) /.exec(options)?.[1]);
+    expect(intervalMs).toBeLessThanOrEqual(2000);
+    if (dockerfile === 'docker/api/Dockerfile') expect(intervalMs).toBe(1500);
+    else expect(intervalMs).toBe(2000);
     expect(options).toMatch(/--retries=3\b/);
   });
 
@@ -120,3 +125,10 @@ describe("compose.yaml's dev healthchecks", () => {
     expect(check.interval).toBe('2s');
   });
 });
+
+/** A Dockerfile duration (`2s`, `1500ms`) in milliseconds; NaN for anything else. */
+function durationMs(value: string | undefined): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(value ?? '');
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
