@@ -93,6 +93,12 @@ describe('conversation memory', () => {
   });
 });
 
+/** What these tests use of a pool's client (pg's PoolClient). */
+interface PoolClient {
+  query<Row = unknown>(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+  release(): void;
+}
+
 describe("a turn's context, read by the run's start", () => {
   const roles = (request: { messages: { role: string }[] }) =>
     request.messages.map((m) => `${m.role}: ${textOf(m as never)}`);
@@ -110,17 +116,13 @@ describe("a turn's context, read by the run's start", () => {
     ]);
   });
 
-  it('is read again after the start when the run before it ended while the start waited', async () => {
-    // A run of the conversation is still going, and its end is being stored by a transaction that
-    // has not committed: the next message's start waits for it on the active-run index, then
-    // starts. Its snapshot is older than that end, so the context must not come from it.
-    const owner = 'memory-race';
-    const id = await t.conversation(owner);
+  /** A run of `owner`'s conversation `id` going (on another agent), as a start would store it. */
+  async function runGoing(owner: string, id: string, content: string) {
     const [asked] = await t.db
       .insert(messages)
-      .values({ conversationId: id, role: 'user', content: 'first', tokenCount: 1 })
+      .values({ conversationId: id, role: 'user', content, tokenCount: 1 })
       .returning();
-    const [earlier] = await t.db
+    const [run] = await t.db
       .insert(runs)
       .values({
         ownerId: owner,
@@ -134,19 +136,27 @@ describe("a turn's context, read by the run's start", () => {
         startedAt: new Date(),
       })
       .returning();
-    const ending = await t.pool.connect();
+    return run!.id;
+  }
+
+  /**
+   * Sends `content` while a transaction holds what the start needs, and commits that transaction
+   * (after `write`) only once the start waits for it: the start's snapshot is older than what the
+   * transaction wrote.
+   */
+  async function sendDuring(
+    owner: string,
+    id: string,
+    content: string,
+    hold: (client: PoolClient) => Promise<unknown>,
+    write: (client: PoolClient) => Promise<unknown>,
+  ) {
+    const other = await t.pool.connect();
     try {
-      await ending.query('begin');
-      await ending.query(
-        `insert into messages (conversation_id, role, content, token_count) values ($1, 'assistant', 'The earlier reply.', 1)`,
-        [id],
-      );
-      await ending.query(`update runs set status = 'succeeded', finished_at = now() where id = $1`, [
-        earlier!.id,
-      ]);
+      await other.query('begin');
+      await hold(other);
       t.fake.setResponder(script({ text: 'Second reply.' }));
-      const second = say(id, 'second', owner);
-      // The start is waiting for the transaction's lock (not just not yet sent).
+      const sent = say(id, content, owner);
       await waitFor(
         async () => {
           const { rows } = await t.pool.query<{ waiting: number }>(
@@ -155,13 +165,73 @@ describe("a turn's context, read by the run's start", () => {
           );
           return rows[0]!.waiting > 0;
         },
-        { what: "the run's start waiting on the active-run index" },
+        { what: "the run's start waiting for the other transaction" },
       );
-      await ending.query('commit');
-      expect((await second).statusCode).toBe(200);
+      await write(other);
+      await other.query('commit');
+      expect((await sent).statusCode).toBe(200);
     } finally {
-      ending.release();
+      other.release();
     }
+  }
+
+  /** A run's end as the agent stores it: its reply, and the run ended, in one transaction. */
+  async function endRun(client: PoolClient, id: string, runId: string) {
+    await client.query(
+      `insert into messages (conversation_id, role, content, token_count)
+       values ($1, 'assistant', 'The earlier reply.', 1)`,
+      [id],
+    );
+    await client.query(`update runs set status = 'succeeded', finished_at = now() where id = $1`, [runId]);
+  }
+
+  it('is read again when the run before it ended while the start waited on the active-run index', async () => {
+    const owner = 'memory-race-index';
+    const id = await t.conversation(owner);
+    const earlier = await runGoing(owner, id, 'first');
+    // The end is written first and committed once the start waits for the run's row.
+    await sendDuring(
+      owner,
+      id,
+      'second',
+      (client) => endRun(client, id, earlier),
+      async () => {},
+    );
+    expect(roles(t.fake.requests.at(-1)!)).toEqual([
+      'system: You are terse.',
+      'user: first',
+      'assistant: The earlier reply.',
+      'user: second',
+    ]);
+  });
+
+  it("is read again when a run started and ended while the start waited for the owner's counter", async () => {
+    const owner = 'memory-race-owner';
+    const id = await t.conversation(owner);
+    await t.pool.query(`insert into owner_counters (owner_id) values ($1) on conflict do nothing`, [owner]);
+    // The start waits for the owner's counter row; meanwhile a whole run of the conversation
+    // starts and ends, so it was neither in the start's snapshot nor active when it inserted.
+    await sendDuring(
+      owner,
+      id,
+      'second',
+      (client) => client.query(`select 1 from owner_counters where owner_id = $1 for update`, [owner]),
+      async (client) => {
+        const [{ id: asked }] = (
+          await client.query<{ id: string }>(
+            `insert into messages (conversation_id, role, content, token_count)
+             values ($1, 'user', 'first', 1) returning id`,
+            [id],
+          )
+        ).rows as [{ id: string }];
+        const { rows } = await client.query<{ id: string }>(
+          `insert into runs (owner_id, conversation_id, status, provider, model, user_message_id, started_at)
+           values ($1, $2, 'running', 'openai-compatible', 'test', $3, now()) returning id`,
+          [owner, id, asked],
+        );
+        await endRun(client, id, rows[0]!.id);
+      },
+    );
     expect(roles(t.fake.requests.at(-1)!)).toEqual([
       'system: You are terse.',
       'user: first',

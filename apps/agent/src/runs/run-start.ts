@@ -3,6 +3,7 @@ import {
   activeRunStatuses,
   conversations,
   messages,
+  ownerCounters,
   runQuotaCte,
   runs,
   type Database,
@@ -20,8 +21,8 @@ export interface RunConversation {
   summarizedThroughSeq: number;
   /**
    * Its messages after the summary, oldest first, when the run's start read them with the
-   * summary (the turn then reads nothing more before it calls the model); unset: the turn reads
-   * them itself (a continued run).
+   * summary (the turn then reads nothing more before it calls the model). Unset, the turn reads
+   * them itself: a continued run, or a start whose snapshot may miss another run's messages.
    */
   history?: ContextMessage[];
 }
@@ -84,6 +85,7 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       admitted: boolean;
       history: ContextMessage[];
       user_message_seq: string | null;
+      owner_runs_unchanged: boolean | null;
     }>(
       db,
       'agent_run_start',
@@ -124,7 +126,11 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
               limit 1) as active_run_id,
              exists (select 1 from admit) as admitted,
              (select messages from history) as history,
-             (select seq from message) as user_message_seq
+             (select seq from message) as user_message_seq,
+             -- No run of this owner started after the snapshot: the newest count (admit's)
+             -- is the snapshot's.
+             (select runs_started from admit) = coalesce((select o.runs_started from ${ownerCounters} o
+               where o.owner_id = ${input.ownerId}), 0) as owner_runs_unchanged
       from conversation c
     `,
     );
@@ -139,10 +145,14 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
           id: row.id,
           summary: row.summary,
           summarizedThroughSeq: Number(row.summarized_through_seq),
-          // A run still active in this statement's snapshot, yet ours started: that run ended
-          // while the statement waited on the active-run index, and its last messages are newer
-          // than the snapshot. The turn reads the history itself then, after both committed.
-          ...(row.active_run_id === null
+          // Messages are written by a run's start and its end. The history is the snapshot's,
+          // so it is only used when no run of the conversation started or ended after the
+          // snapshot was taken: none was active in it (one that was, yet ours started, ended
+          // since), and the owner started none since (admit waited for the owner's counter row,
+          // and another start may have taken it first). Otherwise the turn reads the history
+          // itself, after both committed. Both are rare: they need two messages of one
+          // conversation, or many starts of one owner, at the same moment.
+          ...(row.active_run_id === null && row.owner_runs_unchanged === true
             ? { history: withUserMessage(row.history, row.user_message_seq, input) }
             : {}),
         },
