@@ -8,8 +8,7 @@ import type { ModelCallUsage } from '../usage/model-usage.ts';
  * with its run: runs/run-store.ts.)
  */
 export function createConversationStore(db: Database) {
-  // The reads of summaries and of continued runs (a new run's start reads its history itself:
-  // runs/run-start.ts), prepared once: drizzle builds them once instead of per call (query
+  // The reads of every turn (and of summaries), prepared once: drizzle builds them once instead of per turn (query
   // building was a tenth of the agent's CPU on a turn), and Postgres plans a named statement once
   // per connection.
   const findConversation = db

@@ -45,9 +45,7 @@ export function admitCte(ownerId: string, defaults: RunQuotaDefaults): SQL {
     where greatest(c.runs_started - (select ended from quota), 0) < (select max_runs from quota)
       and (select used from quota) + (greatest(c.runs_started - (select ended from quota), 0) + 1) * ${reserve}
           <= (select token_limit from quota)
-    -- The newest committed count (ON CONFLICT reads past the snapshot): the run's start tells
-    -- by it whether a run of this owner started after its snapshot (run-start.ts).
-    returning c.owner_id, c.runs_started
+    returning c.owner_id
   )`;
 }
 

@@ -3,7 +3,6 @@ import {
   activeRunStatuses,
   conversations,
   messages,
-  ownerCounters,
   runQuotaCte,
   runs,
   type Database,
@@ -19,19 +18,7 @@ export interface RunConversation {
   id: string;
   summary: string | null;
   summarizedThroughSeq: number;
-  /**
-   * Its messages after the summary, oldest first, when the run's start read them with the
-   * summary (the turn then reads nothing more before it calls the model). Unset, the turn reads
-   * them itself: a continued run, or a start whose snapshot may miss another run's messages.
-   */
-  history?: ContextMessage[];
 }
-
-/** What of a stored message the model's context is built from (memory/, conversations/). */
-export type ContextMessage = Pick<
-  Message,
-  'seq' | 'role' | 'content' | 'toolCalls' | 'toolResults' | 'tokenCount'
->;
 
 export interface OpenRunInput {
   ownerId: string;
@@ -83,9 +70,6 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       run_id: string | null;
       active_run_id: string | null;
       admitted: boolean;
-      history: ContextMessage[];
-      user_message_seq: string | null;
-      owner_runs_unchanged: boolean | null;
     }>(
       db,
       'agent_run_start',
@@ -107,30 +91,14 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
         select ${userMessageId}, ${input.conversationId}, 'user', ${input.content},
                ${input.idempotencyKey ?? null}, ${input.tokenCount}
         from run where ${storeMessage}
-        returning id, seq
-      ), history as (
-        -- The turn's context, read with the summary it follows (one round trip less per turn):
-        -- only if the run started. The message stored above is not in this snapshot; it is
-        -- appended below.
-        select coalesce(json_agg(json_build_object(
-                 'seq', m.seq, 'role', m.role, 'content', m.content, 'toolCalls', m.tool_calls,
-                 'toolResults', m.tool_results, 'tokenCount', m.token_count) order by m.seq),
-               '[]'::json) as messages
-        from ${messages} m join conversation c on m.conversation_id = c.id
-        where m.seq > c.summarized_through_seq and exists (select 1 from run)
+        returning id
       )
       select c.id, c.summary, c.summarized_through_seq,
              (select id from run) as run_id,
              -- The statement's snapshot does not see its own insert, so this names another run.
              (select r.id from ${runs} r where r.conversation_id = c.id and r.status in (${ACTIVE})
               limit 1) as active_run_id,
-             exists (select 1 from admit) as admitted,
-             (select messages from history) as history,
-             (select seq from message) as user_message_seq,
-             -- No run of this owner started after the snapshot: the newest count (admit's)
-             -- is the snapshot's.
-             (select runs_started from admit) = coalesce((select o.runs_started from ${ownerCounters} o
-               where o.owner_id = ${input.ownerId}), 0) as owner_runs_unchanged
+             exists (select 1 from admit) as admitted
       from conversation c
     `,
     );
@@ -145,16 +113,6 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
           id: row.id,
           summary: row.summary,
           summarizedThroughSeq: Number(row.summarized_through_seq),
-          // Messages are written by a run's start and its end. The history is the snapshot's,
-          // so it is only used when no run of the conversation started or ended after the
-          // snapshot was taken: none was active in it (one that was, yet ours started, ended
-          // since), and the owner started none since (admit waited for the owner's counter row,
-          // and another start may have taken it first). Otherwise the turn reads the history
-          // itself, after both committed. Both are rare: they need two messages of one
-          // conversation, or many starts of one owner, at the same moment.
-          ...(row.active_run_id === null && row.owner_runs_unchanged === true
-            ? { history: withUserMessage(row.history, row.user_message_seq, input) }
-            : {}),
         },
       };
     }
@@ -251,27 +209,6 @@ export function createRunStart(db: Database, quotas: RunQuotaDefaults) {
       }
     },
   };
-}
-
-/** The history the run's start read, and the user's message it stored (not in its snapshot). */
-function withUserMessage(
-  history: ContextMessage[],
-  userMessageSeq: string | null,
-  input: OpenRunInput,
-): ContextMessage[] {
-  // No seq: the message was stored before (a retried idempotency key), so it is in the history.
-  if (userMessageSeq === null) return history;
-  return [
-    ...history,
-    {
-      seq: Number(userMessageSeq),
-      role: 'user',
-      content: input.content,
-      toolCalls: null,
-      toolResults: null,
-      tokenCount: input.tokenCount,
-    },
-  ];
 }
 
 function isUniqueViolation(error: unknown): boolean {

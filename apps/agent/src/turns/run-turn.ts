@@ -168,8 +168,7 @@ export async function runTurn(deps: TurnDependencies, input: TurnInput): Promise
   const instructions = conversation.summary
     ? `${config.AGENT_SYSTEM_PROMPT}\n\nSummary of the earlier conversation:\n${conversation.summary}`
     : config.AGENT_SYSTEM_PROMPT;
-  const history =
-    conversation.history ?? (await store.unsummarized(conversation.id, conversation.summarizedThroughSeq));
+  const history = await store.unsummarized(conversation.id, conversation.summarizedThroughSeq);
   const decided = new Set(input.decisions?.map((decision) => decision.toolCallId));
   const context = selectContext({
     messages: history,
