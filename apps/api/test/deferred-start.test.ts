@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createTestBucket, freePort, waitFor } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, type TestApp } from './support/test-app.ts';
@@ -76,17 +77,12 @@ describe('start-up', () => {
       [api.stdout!, log],
       [api.stderr!, preload],
     ] as const) {
-      let rest = '';
-      stream.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop()!;
-        for (const part of parts) {
-          try {
-            lines.push(JSON.parse(part) as Line);
-          } catch {
-            // Not JSON: kept in `output` for the failure message.
-          }
+      createInterface({ input: stream }).on('line', (line) => {
+        output += `${line}\n`;
+        try {
+          lines.push(JSON.parse(line) as Line);
+        } catch {
+          // Not JSON: kept in `output` for the failure message.
         }
       });
     }

@@ -4,7 +4,7 @@ import { createProducer, createRedis, type Redis } from '@repo/queue';
 import { createTcpProxy, createTestBucket, waitFor } from '@repo/testing';
 import { createObjectStorage, type ObjectStorage } from '@repo/storage';
 import { Readable } from 'node:stream';
-import { Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentFiles } from '../src/ingestion/document-files.ts';
@@ -28,9 +28,12 @@ let stack: TestStack;
 let deps: MaintenanceDependencies;
 let workerRedis: Redis;
 let worker: Worker;
+/** The ingest-document queue, as the producer makes it. */
+let ingestQueue: Queue;
 
 beforeAll(async () => {
   stack = await createTestStack('maintenance');
+  ingestQueue = await stack.producer.queue('ingest-document');
   await runMigrations({
     connectionString: stack.database.url,
     tls: { mode: 'disable' },
@@ -91,9 +94,7 @@ async function document() {
 
 /** Adds the task's job and moves it to a final state, as a worker would have. */
 async function finishedJob(taskId: string, documentId: string, outcome: 'completed' | 'failed') {
-  await (
-    await stack.producer.queue('ingest-document')
-  ).add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
+  await ingestQueue.add('ingest-document', { taskId, documentId }, { jobId: taskId, attempts: 1 });
   const job = await worker.getNextJob('test-token');
   if (job?.id !== taskId) throw new Error(`expected job ${taskId}, fetched ${job?.id}`);
   if (outcome === 'completed')
@@ -102,7 +103,6 @@ async function finishedJob(taskId: string, documentId: string, outcome: 'complet
 }
 
 const row = async (id: string) => (await stack.db.select().from(tasks).where(eq(tasks.id, id)))[0];
-const queue = () => stack.producer.queue('ingest-document');
 
 describe('the maintenance job', () => {
   it('purges old finished tasks with their queue entries, heals lost and orphaned tasks, and is idempotent', async () => {
@@ -114,9 +114,11 @@ describe('the maintenance job', () => {
 
     // Purge: old finished tasks go (with their jobs), recent ones stay.
     const oldSucceeded = await task({ status: 'succeeded', ageMs: 40 * DAY });
-    await (
-      await stack.producer.queue('ingest-document')
-    ).add('ingest-document', { taskId: oldSucceeded, documentId: randomUUID() }, { jobId: oldSucceeded });
+    await ingestQueue.add(
+      'ingest-document',
+      { taskId: oldSucceeded, documentId: randomUUID() },
+      { jobId: oldSucceeded },
+    );
     const oldFailed = await task({ status: 'failed', ageMs: 40 * DAY });
     const oldCancelled = await task({ status: 'cancelled', ageMs: 40 * DAY });
     const recentSucceeded = await task({ status: 'succeeded', ageMs: DAY });
@@ -165,20 +167,20 @@ describe('the maintenance job', () => {
     });
 
     for (const id of [oldSucceeded, oldFailed, oldCancelled]) expect(await row(id)).toBeUndefined();
-    expect(await (await queue()).getJob(oldSucceeded)).toBeUndefined();
+    expect(await ingestQueue.getJob(oldSucceeded)).toBeUndefined();
     expect(await row(recentSucceeded)).toMatchObject({ status: 'succeeded' });
 
     expect(await row(orphan)).toMatchObject({ status: 'queued' });
-    expect((await (await queue()).getJob(orphan))?.data).toEqual({
+    expect((await ingestQueue.getJob(orphan))?.data).toEqual({
       taskId: orphan,
       documentId: orphanDocument,
     });
-    expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
+    expect(await ingestQueue.getJobState(orphan)).toBe('prioritized');
     for (const id of [withJob, young, unknownType, otherConsumer]) {
       expect(await row(id)).toMatchObject({ status: 'queued' });
     }
     expect(await (await stack.producer.queue('agent-run')).getJob(otherConsumer)).toBeUndefined();
-    expect(await (await queue()).getJob(young)).toBeUndefined();
+    expect(await ingestQueue.getJob(young)).toBeUndefined();
     expect(await row(invalidInput)).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/^cannot be enqueued again/),
@@ -207,9 +209,7 @@ describe('the maintenance job', () => {
       orphanedObjects: 0,
       abandonedUploads: 0,
     });
-    expect((await (await queue()).getJobs(['prioritized'])).filter((job) => job.id === orphan)).toHaveLength(
-      1,
-    );
+    expect((await ingestQueue.getJobs(['prioritized'])).filter((job) => job.id === orphan)).toHaveLength(1);
   });
 
   it('stops between steps when its run is aborted', async () => {
@@ -234,7 +234,7 @@ describe('the maintenance job', () => {
       offline.disconnect();
     }
     await waitFor(async () => (await runMaintenance(deps, policy)).requeued === 1, { what: 'retried run' });
-    expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
+    expect(await ingestQueue.getJobState(orphan)).toBe('prioritized');
   });
 });
 
@@ -316,7 +316,7 @@ describe('the maintenance job on object storage', () => {
       });
       const report = await runMaintenance({ ...deps, storage: unreachable }, { ...policy, orphanGraceMs: 0 });
       expect(report).toMatchObject({ requeued: 1, orphanedObjects: 0 });
-      expect(await (await queue()).getJobState(orphan)).toBe('prioritized');
+      expect(await ingestQueue.getJobState(orphan)).toBe('prioritized');
     } finally {
       unreachable.close();
       await proxy.close();
